@@ -1,0 +1,71 @@
+package dev.tollgate.schemas.state;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.time.Instant;
+
+import static dev.tollgate.schemas.event.Fields.nonNegative;
+import static dev.tollgate.schemas.event.Fields.nonNegativeOrNull;
+import static dev.tollgate.schemas.event.Fields.required;
+import static dev.tollgate.schemas.event.Fields.requiredText;
+
+/**
+ * Usage of a tenant (or of one of its keys) against a day or billing-period limit, as the
+ * projector has counted it up to {@code asOf} ({@code quota.state.v1}). The gateway adds its own
+ * usage since then.
+ *
+ * @param keyId            null for the tenant as a whole
+ * @param asOf             the event time up to which usage is reflected
+ * @param tokenLimit       null when no token limit of this window applies
+ * @param spendLimitMicros null when no spend limit of this window applies
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record QuotaState(
+        String tenantId,
+        String keyId,
+        Window window,
+        Instant windowStart,
+        Instant windowEnd,
+        @JsonProperty(required = true) long usedTokens,
+        @JsonProperty(required = true) long usedSpendMicros,
+        Long tokenLimit,
+        Long spendLimitMicros,
+        Status status,
+        Instant asOf,
+        @JsonProperty(required = true) long version) implements StateRecord {
+
+    /** The quota windows the projector maintains. */
+    public enum Window { DAY, BILLING_PERIOD }
+
+    /** OK; SOFT_LIMIT (served, flagged); EXHAUSTED (hard limit reached: refuse). */
+    public enum Status { OK, SOFT_LIMIT, EXHAUSTED }
+
+    public QuotaState {
+        requiredText(tenantId, "tenantId");
+        required(window, "window");
+        required(windowStart, "windowStart");
+        required(windowEnd, "windowEnd");
+        if (!windowEnd.isAfter(windowStart)) {
+            throw new IllegalArgumentException("field 'windowEnd' must be after 'windowStart'");
+        }
+        nonNegative(usedTokens, "usedTokens");
+        nonNegative(usedSpendMicros, "usedSpendMicros");
+        nonNegativeOrNull(tokenLimit, "tokenLimit");
+        nonNegativeOrNull(spendLimitMicros, "spendLimitMicros");
+        required(status, "status");
+        required(asOf, "asOf");
+    }
+
+    /** The compaction key for a tenant or key and a window kind: the latest window replaces the last. */
+    public static String stateKey(String tenantId, String keyId, Window window) {
+        return tenantId + "/" + (keyId == null ? "*" : keyId) + "/" + window.name();
+    }
+
+    @Override
+    public String stateKey() {
+        return stateKey(tenantId, keyId, window);
+    }
+}

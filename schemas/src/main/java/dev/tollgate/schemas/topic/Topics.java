@@ -1,0 +1,57 @@
+package dev.tollgate.schemas.topic;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.tollgate.schemas.topic.TopicSpec.CleanupPolicy.COMPACT;
+import static dev.tollgate.schemas.topic.TopicSpec.CleanupPolicy.DELETE;
+
+/**
+ * The topic catalog: the one place where topic names, partition counts and configs are written.
+ * Every module, the test kit and the deployment manifests take them from here.
+ */
+public final class Topics {
+    private Topics() {}
+
+    /**
+     * Every usage event of the gateway, keyed by tenant. Kept forever: invoices must be
+     * reproducible from it by replay (archive to tiered storage in production, never delete).
+     */
+    public static final TopicSpec USAGE = new TopicSpec("usage.v1", 12, DELETE, null,
+            "tenant id", "usage.request.* and usage.tokens.streamed CloudEvents from the gateway");
+
+    /** Usage events that arrived after their billing window closed; adjustment lines on the next invoice. */
+    public static final TopicSpec USAGE_LATE = new TopicSpec("usage.late.v1", 3, DELETE, null,
+            "tenant id", "usage events later than the window grace, re-billed as adjustments");
+
+    /** The ledger's domain events, kept forever for audit replay. */
+    public static final TopicSpec LEDGER_EVENTS = new TopicSpec("ledger.events.v1", 6, DELETE, null,
+            "tenant id, or _platform for plans and price lists", "ledger.* CloudEvents");
+
+    /** Latest state of every API key (compacted). */
+    public static final TopicSpec KEYS_STATE = new TopicSpec("keys.state.v1", 6, COMPACT, null,
+            "key id", "KeyState records read into memory by every gateway");
+
+    /** Latest state of every tenant (compacted). */
+    public static final TopicSpec TENANTS_STATE = new TopicSpec("tenants.state.v1", 6, COMPACT, null,
+            "tenant id", "TenantState records read by the gateway and the projector");
+
+    /** Latest usage against day and period limits (compacted). */
+    public static final TopicSpec QUOTA_STATE = new TopicSpec("quota.state.v1", 12, COMPACT, null,
+            "tenant/key/window", "QuotaState records from the projector, read by every gateway");
+
+    /** Records that could not be parsed or applied, with the reason in headers; kept 30 days. */
+    public static final TopicSpec DEAD_LETTER = new TopicSpec("deadletter.v1", 3, DELETE, Duration.ofDays(30),
+            "the original key", "malformed or unprocessable records from any consumer");
+
+    /** All topics, in a stable order. */
+    public static List<TopicSpec> all() {
+        return List.of(USAGE, USAGE_LATE, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, QUOTA_STATE, DEAD_LETTER);
+    }
+
+    /** The catalog entry named {@code name}, if any. */
+    public static Optional<TopicSpec> byName(String name) {
+        return all().stream().filter(t -> t.name().equals(name)).findFirst();
+    }
+}

@@ -1,0 +1,59 @@
+package dev.tollgate.schemas;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.state.StateRecord;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Golden-file compatibility of the compacted state records. */
+class StateExamplesTest {
+
+    static Stream<String> states() {
+        return Examples.STATES.keySet().stream().sorted();
+    }
+
+    @ParameterizedTest
+    @MethodSource("states")
+    void committedExampleValidatesParsesAndRoundTrips(String name) {
+        byte[] json = Examples.stateBytes(name);
+        assertThat(SchemaCatalog.validate("state/" + name + ".schema.json", Examples.tree(json))).isEmpty();
+
+        StateRecord state = EventCodec.decodeState(json, Examples.STATES.get(name));
+        byte[] encoded = EventCodec.encodeState(state);
+
+        assertThat(EventCodec.decodeState(encoded, Examples.STATES.get(name))).isEqualTo(state);
+        assertThat(SchemaCatalog.validate("state/" + name + ".schema.json", Examples.tree(encoded))).isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("states")
+    void unknownFieldsAreTolerated(String name) {
+        ObjectNode tree = Examples.tree(Examples.stateBytes(name));
+        tree.put("addedLater", 1);
+
+        assertThat(EventCodec.decodeState(Examples.bytes(tree), Examples.STATES.get(name)))
+                .isEqualTo(EventCodec.decodeState(Examples.stateBytes(name), Examples.STATES.get(name)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("states")
+    void everyRequiredFieldIsEnforced(String name) {
+        var required = SchemaCatalog.schema("state/" + name + ".schema.json").getSchemaNode().path("required");
+        assertThat(required).isNotEmpty();
+        for (var field : required) {
+            ObjectNode tree = Examples.tree(Examples.stateBytes(name));
+            tree.remove(field.asText());
+            assertThatThrownBy(() -> EventCodec.decodeState(Examples.bytes(tree), Examples.STATES.get(name)))
+                    .as(name + " without " + field.asText())
+                    .isInstanceOf(EventFormatException.class)
+                    .hasMessageContaining("'" + field.asText() + "'");
+        }
+    }
+}
