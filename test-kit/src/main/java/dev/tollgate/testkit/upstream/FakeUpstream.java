@@ -1,0 +1,602 @@
+package dev.tollgate.testkit.upstream;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A fake OpenAI-compatible inference server (vLLM-like) for tests, the dev stack and benchmarks.
+ *
+ * <p>Serves {@code /v1/chat/completions}, {@code /v1/completions} (both streamed by SSE or not),
+ * {@code /v1/embeddings}, {@code /v1/models}, {@code /health} and {@code /metrics} with vLLM's
+ * {@code vllm:num_requests_running} / {@code vllm:num_requests_waiting} gauges. Tokens are
+ * deterministic ({@link FakeTokens}); timing and failures follow {@link FakeBehaviour}. Every request
+ * is recorded with its headers, body and outcome (completed, failed, disconnected, cancelled by the
+ * client), so that tests can assert what a gateway forwarded and that it cancelled a stream.
+ *
+ * <p>Run it alone with {@code java ... FakeUpstream --port 8000 --models m1,m2 --inter-token-ms 20}.
+ */
+public final class FakeUpstream implements AutoCloseable {
+    /** Requests kept for inspection; older ones are forgotten first. */
+    public static final int MAX_RECORDED_REQUESTS = 10_000;
+    private static final int MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+    private final Vertx vertx;
+    private final boolean ownsVertx;
+    private final Set<String> models;
+    private volatile FakeBehaviour behaviour;
+    private HttpServer server;
+    private Context context;
+
+    private final Map<String, RecordedRequest> recorded = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedDeque<String> recordedOrder = new ConcurrentLinkedDeque<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
+    /** Requests waiting for a running slot; touched only on the server's event loop. */
+    private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
+    private int runningTotal;
+
+    private FakeUpstream(Vertx vertx, boolean ownsVertx, Collection<String> models, FakeBehaviour behaviour) {
+        this.vertx = vertx;
+        this.ownsVertx = ownsVertx;
+        this.models = Set.copyOf(models);
+        this.behaviour = behaviour;
+    }
+
+    /** Starts on {@code 127.0.0.1:port} (0 for a free port) with its own Vert.x instance; blocks until listening. */
+    public static FakeUpstream start(int port, Collection<String> models, FakeBehaviour behaviour) {
+        return start(Vertx.vertx(), true, "127.0.0.1", port, models, behaviour);
+    }
+
+    /** Starts on {@code host:port} using {@code vertx}; blocks until listening. */
+    public static FakeUpstream start(Vertx vertx, boolean ownsVertx, String host, int port, Collection<String> models,
+                                     FakeBehaviour behaviour) {
+        var upstream = new FakeUpstream(vertx, ownsVertx, models, behaviour);
+        upstream.context = vertx.getOrCreateContext();
+        var started = new java.util.concurrent.CompletableFuture<HttpServer>();
+        upstream.context.runOnContext(v -> vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(0))
+                .requestHandler(upstream.router())
+                .listen(port, host)
+                .onComplete(ar -> {
+                    if (ar.succeeded()) {
+                        started.complete(ar.result());
+                    } else {
+                        started.completeExceptionally(ar.cause());
+                    }
+                }));
+        try {
+            upstream.server = started.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the fake upstream", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot start the fake upstream on " + host + ":" + port, e);
+        }
+        return upstream;
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return server.actualPort();
+    }
+
+    /** {@code http://127.0.0.1:port} (append {@code /v1} for an OpenAI client). */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port();
+    }
+
+    /** Changes the defaults for requests that arrive from now on. */
+    public void setBehaviour(FakeBehaviour behaviour) {
+        this.behaviour = behaviour;
+    }
+
+    /** The current defaults. */
+    public FakeBehaviour behaviour() {
+        return behaviour;
+    }
+
+    /** Recorded requests, oldest first (at most {@link #MAX_RECORDED_REQUESTS}). */
+    public List<RecordedRequest> requests() {
+        var result = new ArrayList<RecordedRequest>();
+        for (String id : recordedOrder) {
+            RecordedRequest request = recorded.get(id);
+            if (request != null) {
+                result.add(request);
+            }
+        }
+        return result;
+    }
+
+    /** Requests whose client went away before the answer was complete. */
+    public List<RecordedRequest> cancelledRequests() {
+        return requests().stream().filter(r -> r.outcome() == RecordedRequest.Outcome.CANCELLED).toList();
+    }
+
+    /** Forgets every recorded request. */
+    public void reset() {
+        recordedOrder.clear();
+        recorded.clear();
+    }
+
+    /** Requests generating right now, over all models. */
+    public int runningRequests() {
+        return running.values().stream().mapToInt(AtomicInteger::get).sum();
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            if (ownsVertx) {
+                vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot stop the fake upstream", e);
+        }
+    }
+
+    private Router router() {
+        Router router = Router.router(vertx);
+        router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        router.get("/v1/models").handler(this::models);
+        router.post("/v1/chat/completions").handler(ctx -> generate(ctx, Api.CHAT));
+        router.post("/v1/completions").handler(ctx -> generate(ctx, Api.COMPLETION));
+        router.post("/v1/embeddings").handler(this::embeddings);
+        router.get("/health").handler(ctx -> ctx.response().end());
+        router.get("/metrics").handler(this::metrics);
+        router.get("/_fake/requests").handler(ctx -> ctx.json(new JsonArray(requests().stream().map(this::toJson).toList())));
+        router.post("/_fake/reset").handler(ctx -> {
+            reset();
+            ctx.response().setStatusCode(204).end();
+        });
+        router.put("/_fake/behaviour").handler(this::putBehaviour);
+        return router;
+    }
+
+    private enum Api { CHAT, COMPLETION }
+
+    private void models(RoutingContext ctx) {
+        var data = new JsonArray();
+        models.stream().sorted().forEach(model -> data.add(new JsonObject()
+                .put("id", model).put("object", "model").put("created", 1_700_000_000L).put("owned_by", "tollgate-fake")));
+        ctx.json(new JsonObject().put("object", "list").put("data", data));
+    }
+
+    private void generate(RoutingContext ctx, Api api) {
+        JsonObject body = parseBody(ctx);
+        if (body == null) {
+            return;
+        }
+        String model = body.getString("model");
+        if (!checkModel(ctx, model)) {
+            return;
+        }
+        FakeBehaviour b;
+        try {
+            b = behaviour.overriddenBy(ctx.request().headers());
+        } catch (IllegalArgumentException e) {
+            error(ctx, 400, "invalid_request_error", null, e.getMessage());
+            return;
+        }
+        String prompt = api == Api.CHAT ? chatPrompt(body) : completionPrompt(body);
+        int promptTokens = api == Api.CHAT ? FakeTokens.count(prompt) + 3 * body.getJsonArray("messages", new JsonArray()).size() + 3
+                : FakeTokens.count(prompt);
+        Long maxTokens = body.getLong("max_completion_tokens", body.getLong("max_tokens"));
+        int tokens = maxTokens == null ? b.completionTokens() : (int) Math.min(b.completionTokens(), maxTokens);
+        boolean capped = maxTokens != null && maxTokens <= b.completionTokens();
+        var generation = new Generation(ctx, api, record(ctx), model, prompt, promptTokens, tokens, capped, b,
+                body.getBoolean("stream", false),
+                body.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false));
+        admit(model, b.maxRunningRequests(), generation::start);
+    }
+
+    /** Runs {@code start} now if a slot is free, else queues it (vLLM's "waiting" requests). */
+    private void admit(String model, int maxRunning, Runnable start) {
+        if (runningTotal < maxRunning) {
+            runningTotal++;
+            running.computeIfAbsent(model, m -> new AtomicInteger()).incrementAndGet();
+            start.run();
+        } else {
+            AtomicInteger waitingForModel = waiting.computeIfAbsent(model, m -> new AtomicInteger());
+            waitingForModel.incrementAndGet();
+            queue.add(() -> {
+                waitingForModel.decrementAndGet();
+                admit(model, maxRunning, start);
+            });
+        }
+    }
+
+    private void release(String model) {
+        runningTotal--;
+        running.get(model).decrementAndGet();
+        Runnable next = queue.poll();
+        if (next != null) {
+            next.run();
+        }
+    }
+
+    /** One request being answered; lives on the server's event loop. */
+    private final class Generation {
+        private final RoutingContext ctx;
+        private final Api api;
+        private final String requestId;
+        private final String model;
+        private final String prompt;
+        private final int promptTokens;
+        private final int completionTokens;
+        private final boolean capped;
+        private final FakeBehaviour behaviour;
+        private final boolean stream;
+        private final boolean includeUsage;
+        private final String completionId;
+        private final long created = Instant.now().getEpochSecond();
+        private int sent;
+        private long timer = -1;
+        private boolean finished;
+
+        Generation(RoutingContext ctx, Api api, String requestId, String model, String prompt, int promptTokens,
+                   int completionTokens, boolean capped, FakeBehaviour behaviour, boolean stream, boolean includeUsage) {
+            this.ctx = ctx;
+            this.api = api;
+            this.requestId = requestId;
+            this.model = model;
+            this.prompt = prompt;
+            this.promptTokens = promptTokens;
+            this.completionTokens = completionTokens;
+            this.capped = capped;
+            this.behaviour = behaviour;
+            this.stream = stream;
+            this.includeUsage = includeUsage;
+            this.completionId = (api == Api.CHAT ? "chatcmpl-fake-" : "cmpl-fake-") + requestId;
+        }
+
+        void start() {
+            ctx.response().closeHandler(v -> {
+                if (!finished) {
+                    finish(RecordedRequest.Outcome.CANCELLED);
+                }
+            });
+            later(behaviour.timeToFirstTokenMs(), this::firstByte);
+        }
+
+        private void firstByte() {
+            if (finished) {
+                return;
+            }
+            if (behaviour.failStatus() > 0) {
+                finish(RecordedRequest.Outcome.FAILED);
+                error(ctx, behaviour.failStatus(), behaviour.failStatus() >= 500 ? "server_error" : "invalid_request_error",
+                        null, "fake upstream failure (status " + behaviour.failStatus() + ")");
+                return;
+            }
+            if (!stream) {
+                sent = completionTokens;
+                finish(RecordedRequest.Outcome.COMPLETED);
+                ctx.json(completeAnswer());
+                return;
+            }
+            HttpServerResponse response = ctx.response();
+            response.setChunked(true)
+                    .putHeader("content-type", "text/event-stream; charset=utf-8")
+                    .putHeader("cache-control", "no-cache");
+            if (api == Api.CHAT) {
+                response.write(sse(chunk(new JsonObject().put("role", "assistant").put("content", ""), null)));
+            }
+            nextToken();
+        }
+
+        private void nextToken() {
+            if (finished) {
+                return;
+            }
+            HttpServerResponse response = ctx.response();
+            if (behaviour.disconnectAfterTokens() >= 0 && sent >= behaviour.disconnectAfterTokens()) {
+                finish(RecordedRequest.Outcome.DISCONNECTED);
+                ctx.request().connection().close();
+                return;
+            }
+            if (sent == completionTokens) {
+                String finishReason = capped ? "length" : "stop";
+                response.write(sse(chunk(api == Api.CHAT ? new JsonObject() : null, finishReason)));
+                if (includeUsage && !behaviour.omitUsage()) {
+                    response.write(sse(baseChunk().put("choices", new JsonArray()).put("usage", usage())));
+                }
+                finish(RecordedRequest.Outcome.COMPLETED);
+                response.end("data: [DONE]\n\n");
+                return;
+            }
+            String token = FakeTokens.token(model, prompt, sent);
+            sent++;
+            update(RecordedRequest.Outcome.IN_PROGRESS);
+            response.write(sse(chunk(api == Api.CHAT ? new JsonObject().put("content", token) : null, null, token)));
+            if (response.writeQueueFull()) {
+                // Backpressure: a slow reader pauses generation instead of growing a buffer.
+                response.drainHandler(v -> later(behaviour.interTokenDelayMs(), this::nextToken));
+            } else {
+                later(behaviour.interTokenDelayMs(), this::nextToken);
+            }
+        }
+
+        private JsonObject chunk(JsonObject delta, String finishReason) {
+            return chunk(delta, finishReason, "");
+        }
+
+        private JsonObject chunk(JsonObject delta, String finishReason, String text) {
+            var choice = new JsonObject().put("index", 0);
+            if (api == Api.CHAT) {
+                choice.put("delta", delta);
+            } else {
+                choice.put("text", text);
+            }
+            choice.put("logprobs", null).put("finish_reason", finishReason);
+            JsonObject chunk = baseChunk().put("choices", new JsonArray().add(choice));
+            if (includeUsage) {
+                chunk.put("usage", null);
+            }
+            return chunk;
+        }
+
+        private JsonObject baseChunk() {
+            return new JsonObject().put("id", completionId)
+                    .put("object", api == Api.CHAT ? "chat.completion.chunk" : "text_completion")
+                    .put("created", created).put("model", model);
+        }
+
+        private JsonObject completeAnswer() {
+            var text = new StringBuilder();
+            for (int i = 0; i < completionTokens; i++) {
+                text.append(FakeTokens.token(model, prompt, i));
+            }
+            var choice = new JsonObject().put("index", 0);
+            if (api == Api.CHAT) {
+                choice.put("message", new JsonObject().put("role", "assistant").put("content", text.toString()));
+            } else {
+                choice.put("text", text.toString());
+            }
+            choice.put("logprobs", null).put("finish_reason", capped ? "length" : "stop");
+            JsonObject answer = new JsonObject().put("id", completionId)
+                    .put("object", api == Api.CHAT ? "chat.completion" : "text_completion")
+                    .put("created", created).put("model", model).put("choices", new JsonArray().add(choice));
+            if (!behaviour.omitUsage()) {
+                answer.put("usage", usage());
+            }
+            return answer;
+        }
+
+        private JsonObject usage() {
+            int cached = Math.min(behaviour.cachedPromptTokens(), promptTokens);
+            return new JsonObject().put("prompt_tokens", promptTokens).put("completion_tokens", sent)
+                    .put("total_tokens", promptTokens + sent)
+                    .put("prompt_tokens_details", new JsonObject().put("cached_tokens", cached));
+        }
+
+        private void later(long delayMs, Runnable action) {
+            if (delayMs <= 0) {
+                context.runOnContext(v -> action.run());
+            } else {
+                timer = vertx.setTimer(delayMs, id -> {
+                    timer = -1;
+                    action.run();
+                });
+            }
+        }
+
+        private void finish(RecordedRequest.Outcome outcome) {
+            finished = true;
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+            update(outcome);
+            release(model);
+        }
+
+        private void update(RecordedRequest.Outcome outcome) {
+            recorded.computeIfPresent(requestId, (id, r) -> r.with(sent, outcome));
+        }
+    }
+
+    private void embeddings(RoutingContext ctx) {
+        JsonObject body = parseBody(ctx);
+        if (body == null || !checkModel(ctx, body.getString("model"))) {
+            return;
+        }
+        record(ctx);
+        Object input = body.getValue("input");
+        List<String> inputs = new ArrayList<>();
+        if (input instanceof String s) {
+            inputs.add(s);
+        } else if (input instanceof JsonArray array) {
+            array.forEach(item -> inputs.add(String.valueOf(item)));
+        } else {
+            error(ctx, 400, "invalid_request_error", "input", "'input' must be a string or an array");
+            return;
+        }
+        int dimensions = body.getInteger("dimensions", 8);
+        var data = new JsonArray();
+        int tokens = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            var vector = new JsonArray();
+            for (double value : FakeTokens.embedding(inputs.get(i), dimensions)) {
+                vector.add(value);
+            }
+            data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", vector));
+            tokens += FakeTokens.count(inputs.get(i));
+        }
+        ctx.json(new JsonObject().put("object", "list").put("data", data).put("model", body.getString("model"))
+                .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens)));
+    }
+
+    private void metrics(RoutingContext ctx) {
+        var text = new StringBuilder();
+        text.append("# HELP vllm:num_requests_running Number of requests currently running on GPU.\n");
+        text.append("# TYPE vllm:num_requests_running gauge\n");
+        for (String model : models) {
+            text.append("vllm:num_requests_running{model_name=\"").append(model).append("\"} ")
+                    .append(running.getOrDefault(model, new AtomicInteger()).get()).append(".0\n");
+        }
+        text.append("# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n");
+        text.append("# TYPE vllm:num_requests_waiting gauge\n");
+        for (String model : models) {
+            text.append("vllm:num_requests_waiting{model_name=\"").append(model).append("\"} ")
+                    .append(waiting.getOrDefault(model, new AtomicInteger()).get()).append(".0\n");
+        }
+        ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(text.toString());
+    }
+
+    private void putBehaviour(RoutingContext ctx) {
+        try {
+            behaviour = ctx.body().asPojo(FakeBehaviour.class);
+            ctx.response().setStatusCode(204).end();
+        } catch (RuntimeException e) {
+            error(ctx, 400, "invalid_request_error", null, "invalid behaviour: " + e.getMessage());
+        }
+    }
+
+    private JsonObject parseBody(RoutingContext ctx) {
+        try {
+            JsonObject body = ctx.body().asJsonObject();
+            if (body == null) {
+                error(ctx, 400, "invalid_request_error", null, "request body must be a JSON object");
+            }
+            return body;
+        } catch (DecodeException | ClassCastException e) {
+            error(ctx, 400, "invalid_request_error", null, "request body is not valid JSON");
+            return null;
+        }
+    }
+
+    private boolean checkModel(RoutingContext ctx, String model) {
+        if (model == null) {
+            error(ctx, 400, "invalid_request_error", "model", "you must provide a model parameter");
+            return false;
+        }
+        if (!models.contains(model)) {
+            error(ctx, 404, "invalid_request_error", "model", "The model `" + model + "` does not exist.",
+                    "model_not_found");
+            return false;
+        }
+        return true;
+    }
+
+    private String record(RoutingContext ctx) {
+        String id = Long.toString(ids.incrementAndGet());
+        HttpServerRequest request = ctx.request();
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        request.headers().forEach(h -> headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                .add(h.getValue()));
+        var recordedRequest = new RecordedRequest(id, request.method().name(), request.path(), headers,
+                ctx.body().asString(), Instant.now(), 0, RecordedRequest.Outcome.IN_PROGRESS);
+        recorded.put(id, recordedRequest);
+        recordedOrder.add(id);
+        while (recordedOrder.size() > MAX_RECORDED_REQUESTS) {
+            String oldest = recordedOrder.poll();
+            if (oldest != null) {
+                recorded.remove(oldest);
+            }
+        }
+        return id;
+    }
+
+    private JsonObject toJson(RecordedRequest r) {
+        return new JsonObject().put("id", r.id()).put("method", r.method()).put("path", r.path())
+                .put("headers", new JsonObject(new LinkedHashMap<>(r.headers()))).put("body", r.body())
+                .put("receivedAt", r.receivedAt().toString()).put("tokensSent", r.tokensSent())
+                .put("outcome", r.outcome().name());
+    }
+
+    private static String chatPrompt(JsonObject body) {
+        var prompt = new StringBuilder();
+        for (Object message : body.getJsonArray("messages", new JsonArray())) {
+            if (message instanceof JsonObject m) {
+                Object content = m.getValue("content");
+                if (content instanceof String s) {
+                    prompt.append(s).append('\n');
+                } else if (content instanceof JsonArray parts) {
+                    for (Object part : parts) {
+                        if (part instanceof JsonObject p && p.getString("text") != null) {
+                            prompt.append(p.getString("text")).append('\n');
+                        }
+                    }
+                }
+            }
+        }
+        return prompt.toString();
+    }
+
+    private static String completionPrompt(JsonObject body) {
+        Object prompt = body.getValue("prompt");
+        if (prompt instanceof JsonArray parts) {
+            var joined = new StringBuilder();
+            parts.forEach(part -> joined.append(part).append('\n'));
+            return joined.toString();
+        }
+        return prompt == null ? "" : prompt.toString();
+    }
+
+    private static String sse(JsonObject data) {
+        return "data: " + data.encode() + "\n\n";
+    }
+
+    private static void error(RoutingContext ctx, int status, String type, String param, String message) {
+        error(ctx, status, type, param, message, null);
+    }
+
+    private static void error(RoutingContext ctx, int status, String type, String param, String message, String code) {
+        if (ctx.response().ended() || ctx.response().headWritten()) {
+            return;
+        }
+        ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
+                .end(new JsonObject().put("error", new JsonObject().put("message", message).put("type", type)
+                        .put("param", param).put("code", code)).encode());
+    }
+
+    /** Runs the fake upstream as a standalone process until killed. */
+    public static void main(String[] args) {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("expected --option value pairs, got " + args[i]);
+            }
+            options.put(args[i].substring(2), args[i + 1]);
+        }
+        FakeBehaviour behaviour = FakeBehaviour.DEFAULT
+                .withTimeToFirstTokenMs(Long.parseLong(options.getOrDefault("ttft-ms", "0")))
+                .withInterTokenDelayMs(Long.parseLong(options.getOrDefault("inter-token-ms", "0")))
+                .withCompletionTokens(Integer.parseInt(options.getOrDefault("completion-tokens", "16")))
+                .withMaxRunningRequests(Integer.parseInt(options.getOrDefault("max-running", String.valueOf(Integer.MAX_VALUE))));
+        List<String> models = List.of(options.getOrDefault("models", "fake-chat,fake-embed").split(","));
+        FakeUpstream upstream = start(Vertx.vertx(), true, options.getOrDefault("host", "127.0.0.1"),
+                Integer.parseInt(options.getOrDefault("port", "8000")), models, behaviour);
+        System.out.println("fake OpenAI-compatible upstream listening on " + upstream.baseUrl() + "/v1 models=" + models);
+        Runtime.getRuntime().addShutdownHook(new Thread(upstream::close, "fake-upstream-stop"));
+    }
+}
