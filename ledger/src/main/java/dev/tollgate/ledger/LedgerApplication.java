@@ -1,0 +1,16 @@
+package dev.tollgate.ledger;
+
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+
+/**
+ * The ledger: the event-sourced system of record for tenants, plans, price lists, limits and API
+ * keys (Axon Framework, events stored in PostgreSQL through Axon's JDBC engine, no Axon Server),
+ * behind the admin API on port 8081.
+ */
+@SpringBootApplication
+public class LedgerApplication {
+    public static void main(String[] args) {
+        SpringApplication.run(LedgerApplication.class, args);
+    }
+}
