@@ -115,7 +115,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         return props;
     }
 
+    /** Formats the storage on first use; a formatted directory keeps its cluster id and data. */
     private static void format(Path logDir) {
+        if (Files.exists(logDir.resolve("meta.properties"))) {
+            return;
+        }
         try {
             Files.createDirectories(logDir);
             new Formatter()
@@ -125,7 +129,6 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setMetadataLogDirectory(logDir.toString())
                     .setControllerListenerName(CONTROLLER_LISTENER)
                     .setReleaseVersion(MetadataVersion.latestProduction())
-                    .setIgnoreFormatted(true)
                     .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
                     .run();
         } catch (Exception e) {

@@ -1,0 +1,135 @@
+package dev.tollgate.devstack;
+
+import dev.tollgate.schemas.topic.TopicSpec;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.EmbeddedKafka;
+import dev.tollgate.testkit.upstream.FakeBehaviour;
+import dev.tollgate.testkit.upstream.FakeUpstream;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Runs Tollgate locally on one machine: an in-JVM Kafka broker (KRaft) with every catalog topic,
+ * keeping its data across restarts, and the fake OpenAI-compatible GPU upstream. Stops everything
+ * cleanly on Ctrl-C.
+ *
+ * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --data-dir .tollgate --ttft-ms 100
+ * --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
+ */
+public final class DevStack implements AutoCloseable {
+    /** The models the fake upstream serves. */
+    public static final List<String> FAKE_MODELS = List.of("fake-chat", "fake-embed");
+
+    private final Deque<AutoCloseable> running = new ArrayDeque<>();
+    private final Path dataDir;
+    private EmbeddedKafka kafka;
+    private FakeUpstream upstream;
+
+    private DevStack(Path dataDir) {
+        this.dataDir = dataDir;
+    }
+
+    /** Starts every component; on failure stops what had started and rethrows. */
+    public static DevStack start(Map<String, String> options) {
+        Path dataDir = Path.of(options.getOrDefault("data-dir", ".tollgate")).toAbsolutePath();
+        var stack = new DevStack(dataDir);
+        try {
+            Files.createDirectories(dataDir);
+            stack.kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), intOption(options, "kafka-port", 9092), false);
+            stack.running.push(stack.kafka);
+            FakeBehaviour behaviour = FakeBehaviour.DEFAULT
+                    .withTimeToFirstTokenMs(intOption(options, "ttft-ms", 100))
+                    .withInterTokenDelayMs(intOption(options, "inter-token-ms", 20))
+                    .withCompletionTokens(intOption(options, "completion-tokens", 64));
+            stack.upstream = FakeUpstream.start(intOption(options, "upstream-port", 8000), FAKE_MODELS, behaviour);
+            stack.running.push(stack.upstream);
+            return stack;
+        } catch (IOException e) {
+            stack.close();
+            throw new UncheckedIOException(e);
+        } catch (RuntimeException e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    /** Kafka's {@code bootstrap.servers}. */
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    /** The fake upstream's base URL (append {@code /v1}). */
+    public String upstreamUrl() {
+        return upstream.baseUrl();
+    }
+
+    /** What runs where, for a human. */
+    public String banner() {
+        return String.format("""
+
+                Tollgate dev stack is up (Ctrl-C stops it)
+                  Kafka (KRaft, in-JVM)   %s   started in %d ms, data in %s
+                  topics                  %s
+                  fake GPU upstream       %s/v1   models: %s
+                  try:  curl -s %s/v1/chat/completions -H 'content-type: application/json' \\
+                          -d '{"model":"fake-chat","messages":[{"role":"user","content":"hi"}]}'
+
+                Not part of the stack yet (see the open issues): the gateway, the ledger's admin API,
+                the billing projector, and the demo tenant and API key they will serve.
+                """,
+                kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
+                String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),
+                upstream.baseUrl(), String.join(", ", FAKE_MODELS), upstream.baseUrl());
+    }
+
+    @Override
+    public void close() {
+        while (!running.isEmpty()) {
+            try {
+                running.pop().close();
+            } catch (Exception e) {
+                System.err.println("while stopping the dev stack: " + e);
+            }
+        }
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        DevStack stack = start(parse(args));
+        var stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stack.close();
+            stopped.countDown();
+        }, "devstack-stop"));
+        System.out.println(stack.banner());
+        stopped.await();
+    }
+
+    private static int intOption(Map<String, String> options, String name, int fallback) {
+        String value = options.get(name);
+        try {
+            return value == null ? fallback : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + name + " must be an integer, was '" + value + "'");
+        }
+    }
+
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i += 2) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("usage: tollgate-dev [--option value]..., got " + String.join(" ", args));
+            }
+            options.put(args[i].substring(2), args[i + 1]);
+        }
+        return options;
+    }
+}
