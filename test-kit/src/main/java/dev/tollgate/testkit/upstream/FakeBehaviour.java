@@ -53,16 +53,6 @@ public record FakeBehaviour(
                 cachedPromptTokens, omitUsage, maxRunningRequests);
     }
 
-    public FakeBehaviour withFailStatus(int value) {
-        return new FakeBehaviour(timeToFirstTokenMs, interTokenDelayMs, completionTokens, value, disconnectAfterTokens,
-                cachedPromptTokens, omitUsage, maxRunningRequests);
-    }
-
-    public FakeBehaviour withDisconnectAfterTokens(int value) {
-        return new FakeBehaviour(timeToFirstTokenMs, interTokenDelayMs, completionTokens, failStatus, value,
-                cachedPromptTokens, omitUsage, maxRunningRequests);
-    }
-
     public FakeBehaviour withMaxRunningRequests(int value) {
         return new FakeBehaviour(timeToFirstTokenMs, interTokenDelayMs, completionTokens, failStatus,
                 disconnectAfterTokens, cachedPromptTokens, omitUsage, value);
