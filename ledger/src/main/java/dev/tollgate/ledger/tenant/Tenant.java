@@ -1,0 +1,258 @@
+package dev.tollgate.ledger.tenant;
+
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import dev.tollgate.ledger.domain.Clock;
+import dev.tollgate.ledger.domain.LedgerException;
+import dev.tollgate.ledger.domain.UniqueClaims;
+import dev.tollgate.ledger.tenant.TenantCommands.AssignPlan;
+import dev.tollgate.ledger.tenant.TenantCommands.CreateTenant;
+import dev.tollgate.ledger.tenant.TenantCommands.ExpireKey;
+import dev.tollgate.ledger.tenant.TenantCommands.IssueKey;
+import dev.tollgate.ledger.tenant.TenantCommands.ReinstateTenant;
+import dev.tollgate.ledger.tenant.TenantCommands.RevokeKey;
+import dev.tollgate.ledger.tenant.TenantCommands.RotateKey;
+import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
+import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.ledger.KeyExpired;
+import dev.tollgate.schemas.ledger.KeyIssued;
+import dev.tollgate.schemas.ledger.KeyRevoked;
+import dev.tollgate.schemas.ledger.KeyRotated;
+import dev.tollgate.schemas.ledger.LimitsSet;
+import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.ledger.TenantReinstated;
+import dev.tollgate.schemas.ledger.TenantSuspended;
+import org.axonframework.commandhandling.CommandHandler;
+import org.axonframework.eventsourcing.EventSourcingHandler;
+import org.axonframework.modelling.command.AggregateIdentifier;
+import org.axonframework.spring.stereotype.Aggregate;
+
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.Currency;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import static org.axonframework.modelling.command.AggregateLifecycle.apply;
+
+/**
+ * A tenant and its API keys. Keys live inside the tenant so that "no key for a suspended tenant"
+ * is checked in one consistent place; a tenant's history (including every key event) is one stream,
+ * snapshotted because tenants live for years.
+ */
+@Aggregate(snapshotTriggerDefinition = "tenantSnapshotTrigger")
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
+public class Tenant {
+    /** Tenant ids: lower-case DNS-label style; never starting with '_' (reserved: _platform, _anonymous). */
+    static final Pattern TENANT_ID = Pattern.compile("[a-z0-9][a-z0-9-]{1,62}");
+    /** Longest grace period a rotation may give the old secret. */
+    static final Duration MAX_GRACE = Duration.ofDays(30);
+    static final int MAX_LIST_ITEMS = 100;
+
+    @AggregateIdentifier
+    private String tenantId;
+    private boolean suspended;
+    private final Map<String, KeyEntry> keys = new HashMap<>();
+
+    /** What the aggregate remembers of a key: enough to enforce its invariants. */
+    record KeyEntry(KeyStatus status, Instant expiresAt) {}
+
+    enum KeyStatus { ACTIVE, REVOKED, EXPIRED }
+
+    protected Tenant() {
+        // for Axon
+    }
+
+    @CommandHandler
+    public Tenant(CreateTenant command, UniqueClaims claims) {
+        if (command.tenantId() == null || !TENANT_ID.matcher(command.tenantId()).matches()) {
+            throw new LedgerException.Invalid("invalid_tenant_id",
+                    "tenantId must be 2-63 characters of a-z, 0-9 and '-', starting with a letter or digit");
+        }
+        String name = requireText(command.name(), "name", 200);
+        requireZone(command.billingTimeZone());
+        String currency = requireCurrency(command.currency());
+        claims.claim("tenant-name", name.toLowerCase(Locale.ROOT), command.tenantId());
+        apply(new TenantCreated(command.tenantId(), name, command.billingTimeZone(), currency));
+    }
+
+    @CommandHandler
+    public void handle(SuspendTenant command) {
+        if (suspended) {
+            throw new LedgerException.Conflict("tenant_already_suspended", "tenant " + tenantId + " is already suspended");
+        }
+        apply(new TenantSuspended(tenantId, requireText(command.reason(), "reason", 500)));
+    }
+
+    @CommandHandler
+    public void handle(ReinstateTenant command) {
+        if (!suspended) {
+            throw new LedgerException.Conflict("tenant_not_suspended", "tenant " + tenantId + " is not suspended");
+        }
+        apply(new TenantReinstated(tenantId));
+    }
+
+    @CommandHandler
+    public void handle(AssignPlan command, PlanDirectory plans) {
+        String planId = requireText(command.planId(), "planId", 100);
+        if (!plans.exists(planId)) {
+            throw new LedgerException.Invalid("unknown_plan", "plan " + planId + " does not exist");
+        }
+        apply(new PlanAssigned(tenantId, planId, command.effectiveFrom() == null ? Clock.now() : command.effectiveFrom()));
+    }
+
+    @CommandHandler
+    public void handle(SetLimits command) {
+        if (command.limits() == null) {
+            throw new LedgerException.Invalid("missing_limits", "limits are required");
+        }
+        if (command.keyId() != null) {
+            requireKey(command.keyId());
+        }
+        apply(new LimitsSet(tenantId, command.keyId(), command.limits()));
+    }
+
+    @CommandHandler
+    public void handle(IssueKey command) {
+        if (suspended) {
+            throw new LedgerException.Conflict("tenant_suspended", "tenant " + tenantId + " is suspended: no new keys");
+        }
+        if (!ApiKeys.isKeyId(command.keyId())) {
+            throw new LedgerException.Invalid("invalid_key_id", "not a key id");
+        }
+        if (keys.containsKey(command.keyId())) {
+            throw new LedgerException.Conflict("key_exists", "key " + command.keyId() + " exists");
+        }
+        if (command.secretHash() == null) {
+            throw new LedgerException.Invalid("missing_secret_hash", "secretHash is required");
+        }
+        if (command.expiresAt() != null && !command.expiresAt().isAfter(Clock.now())) {
+            throw new LedgerException.Invalid("expires_in_past", "expiresAt must be in the future");
+        }
+        apply(new KeyIssued(command.keyId(), tenantId, requireText(command.name(), "name", 200), command.secretHash(),
+                requireList(command.scopes(), "scopes"), requireList(command.allowedModels(), "allowedModels"),
+                command.limits(), command.expiresAt()));
+    }
+
+    @CommandHandler
+    public void handle(RotateKey command) {
+        KeyEntry key = requireKey(command.keyId());
+        if (key.status() != KeyStatus.ACTIVE) {
+            throw new LedgerException.Conflict("key_" + key.status().name().toLowerCase(Locale.ROOT),
+                    "key " + command.keyId() + " is " + key.status().name().toLowerCase(Locale.ROOT) + " and cannot be rotated");
+        }
+        if (suspended) {
+            throw new LedgerException.Conflict("tenant_suspended", "tenant " + tenantId + " is suspended");
+        }
+        Duration grace = command.gracePeriod() == null ? Duration.ZERO : command.gracePeriod();
+        if (grace.isNegative() || grace.compareTo(MAX_GRACE) > 0) {
+            throw new LedgerException.Invalid("invalid_grace_period", "the grace period must be between 0 and " + MAX_GRACE.toDays() + " days");
+        }
+        if (command.newSecretHash() == null) {
+            throw new LedgerException.Invalid("missing_secret_hash", "newSecretHash is required");
+        }
+        apply(new KeyRotated(command.keyId(), tenantId, command.newSecretHash(), Clock.now().plus(grace)));
+    }
+
+    @CommandHandler
+    public void handle(RevokeKey command) {
+        KeyEntry key = requireKey(command.keyId());
+        if (key.status() == KeyStatus.REVOKED) {
+            throw new LedgerException.Conflict("key_already_revoked", "key " + command.keyId() + " is already revoked");
+        }
+        apply(new KeyRevoked(command.keyId(), tenantId, requireText(command.reason(), "reason", 500)));
+    }
+
+    @CommandHandler
+    public void handle(ExpireKey command) {
+        KeyEntry key = keys.get(command.keyId());
+        // The expiry sweep may race with a revocation or run twice: only an active, overdue key expires.
+        if (key != null && key.status() == KeyStatus.ACTIVE && key.expiresAt() != null
+                && !key.expiresAt().isAfter(Clock.now())) {
+            apply(new KeyExpired(command.keyId(), tenantId));
+        }
+    }
+
+    @EventSourcingHandler
+    void on(TenantCreated event) {
+        tenantId = event.tenantId();
+    }
+
+    @EventSourcingHandler
+    void on(TenantSuspended event) {
+        suspended = true;
+    }
+
+    @EventSourcingHandler
+    void on(TenantReinstated event) {
+        suspended = false;
+    }
+
+    @EventSourcingHandler
+    void on(KeyIssued event) {
+        keys.put(event.keyId(), new KeyEntry(KeyStatus.ACTIVE, event.expiresAt()));
+    }
+
+    @EventSourcingHandler
+    void on(KeyRevoked event) {
+        keys.computeIfPresent(event.keyId(), (id, key) -> new KeyEntry(KeyStatus.REVOKED, key.expiresAt()));
+    }
+
+    @EventSourcingHandler
+    void on(KeyExpired event) {
+        keys.computeIfPresent(event.keyId(), (id, key) -> new KeyEntry(KeyStatus.EXPIRED, key.expiresAt()));
+    }
+
+    private KeyEntry requireKey(String keyId) {
+        KeyEntry key = keyId == null ? null : keys.get(keyId);
+        if (key == null) {
+            throw new LedgerException.NotFound("key_not_found", "no key " + keyId + " in tenant " + tenantId);
+        }
+        return key;
+    }
+
+    static String requireText(String value, String field, int maxLength) {
+        if (value == null || value.isBlank()) {
+            throw new LedgerException.Invalid("missing_" + field, field + " is required");
+        }
+        if (value.length() > maxLength) {
+            throw new LedgerException.Invalid("invalid_" + field, field + " is longer than " + maxLength + " characters");
+        }
+        return value.strip();
+    }
+
+    private static List<String> requireList(List<String> values, String field) {
+        if (values == null) {
+            return List.of();
+        }
+        if (values.size() > MAX_LIST_ITEMS || values.stream().anyMatch(v -> v == null || v.isBlank() || v.length() > 200)) {
+            throw new LedgerException.Invalid("invalid_" + field, field + " must hold at most " + MAX_LIST_ITEMS
+                    + " non-blank entries of at most 200 characters");
+        }
+        return List.copyOf(values);
+    }
+
+    private static void requireZone(String zone) {
+        try {
+            ZoneId.of(requireText(zone, "billingTimeZone", 64));
+        } catch (DateTimeException e) {
+            throw new LedgerException.Invalid("invalid_billingTimeZone", "billingTimeZone must be an IANA zone id such as UTC or Europe/Berlin");
+        }
+    }
+
+    private static String requireCurrency(String currency) {
+        String code = requireText(currency, "currency", 3).toUpperCase(Locale.ROOT);
+        try {
+            Currency.getInstance(code);
+            return code;
+        } catch (IllegalArgumentException e) {
+            throw new LedgerException.Invalid("invalid_currency", "currency must be an ISO 4217 code such as USD");
+        }
+    }
+}

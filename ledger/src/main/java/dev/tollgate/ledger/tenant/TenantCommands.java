@@ -1,0 +1,47 @@
+package dev.tollgate.ledger.tenant;
+
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.SecretHash;
+import org.axonframework.modelling.command.TargetAggregateIdentifier;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/** Commands handled by the {@link Tenant} aggregate (which owns the tenant's API keys). */
+public final class TenantCommands {
+    private TenantCommands() {}
+
+    public record CreateTenant(@TargetAggregateIdentifier String tenantId, String name, String billingTimeZone,
+                               String currency) {}
+
+    public record SuspendTenant(@TargetAggregateIdentifier String tenantId, String reason) {}
+
+    public record ReinstateTenant(@TargetAggregateIdentifier String tenantId) {}
+
+    public record AssignPlan(@TargetAggregateIdentifier String tenantId, String planId, Instant effectiveFrom) {}
+
+    /** Tenant limits when {@code keyId} is null, else the key's own limits. */
+    public record SetLimits(@TargetAggregateIdentifier String tenantId, String keyId, Limits limits) {}
+
+    /** Issues a key whose secret the caller generated; only its hash enters the ledger. */
+    public record IssueKey(@TargetAggregateIdentifier String tenantId, String keyId, String name, SecretHash secretHash,
+                           List<String> scopes, List<String> allowedModels, Limits limits, Instant expiresAt) {
+        @Override
+        public String toString() {
+            return "IssueKey[" + tenantId + ", " + keyId + "]";
+        }
+    }
+
+    public record RotateKey(@TargetAggregateIdentifier String tenantId, String keyId, SecretHash newSecretHash,
+                            Duration gracePeriod) {
+        @Override
+        public String toString() {
+            return "RotateKey[" + tenantId + ", " + keyId + "]";
+        }
+    }
+
+    public record RevokeKey(@TargetAggregateIdentifier String tenantId, String keyId, String reason) {}
+
+    public record ExpireKey(@TargetAggregateIdentifier String tenantId, String keyId) {}
+}

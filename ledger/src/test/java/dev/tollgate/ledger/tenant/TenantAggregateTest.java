@@ -1,0 +1,215 @@
+package dev.tollgate.ledger.tenant;
+
+import dev.tollgate.ledger.domain.LedgerException;
+import dev.tollgate.ledger.tenant.TenantCommands.AssignPlan;
+import dev.tollgate.ledger.tenant.TenantCommands.CreateTenant;
+import dev.tollgate.ledger.tenant.TenantCommands.ExpireKey;
+import dev.tollgate.ledger.tenant.TenantCommands.IssueKey;
+import dev.tollgate.ledger.tenant.TenantCommands.ReinstateTenant;
+import dev.tollgate.ledger.tenant.TenantCommands.RevokeKey;
+import dev.tollgate.ledger.tenant.TenantCommands.RotateKey;
+import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
+import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.ledger.KeyExpired;
+import dev.tollgate.schemas.ledger.KeyIssued;
+import dev.tollgate.schemas.ledger.KeyRevoked;
+import dev.tollgate.schemas.ledger.KeyRotated;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.LimitsSet;
+import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.SecretHash;
+import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.ledger.TenantReinstated;
+import dev.tollgate.schemas.ledger.TenantSuspended;
+import org.axonframework.test.aggregate.AggregateTestFixture;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/** Every invariant of the Tenant aggregate and its keys, one behaviour per test. */
+class TenantAggregateTest {
+    private static final String KEY = "AAAAAAAAAAAAAAAA";
+    private static final SecretHash HASH = ApiKeys.issue(KEY).hash();
+    private static final SecretHash NEW_HASH = ApiKeys.issue(KEY).hash();
+    private static final TenantCreated CREATED = new TenantCreated("acme", "Acme", "UTC", "USD");
+
+    private AggregateTestFixture<Tenant> fixture;
+    private InMemoryClaims claims;
+
+    @BeforeEach
+    void setUp() {
+        fixture = new AggregateTestFixture<>(Tenant.class);
+        claims = new InMemoryClaims();
+        fixture.registerInjectableResource(claims);
+        fixture.registerInjectableResource((PlanDirectory) Set.of("pro")::contains);
+    }
+
+    private IssueKey issue(Instant expiresAt) {
+        return new IssueKey("acme", KEY, "ci", HASH, List.of("inference"), List.of("m"), null, expiresAt);
+    }
+
+    private KeyIssued issued(Instant expiresAt) {
+        return new KeyIssued(KEY, "acme", "ci", HASH, List.of("inference"), List.of("m"), null, expiresAt);
+    }
+
+    @Test
+    void creatingATenantRecordsItsZoneAndCurrency() {
+        fixture.givenNoPriorActivity()
+                .when(new CreateTenant("acme", "Acme", "UTC", "usd"))
+                .expectEvents(CREATED);
+    }
+
+    @Test
+    void aTenantNameIsUniqueIgnoringCase() {
+        claims.claim("tenant-name", "acme", "someone-else");
+
+        fixture.givenNoPriorActivity()
+                .when(new CreateTenant("acme", "ACME", "UTC", "USD"))
+                .expectException(LedgerException.Conflict.class);
+    }
+
+    @Test
+    void reservedOrMalformedTenantIdsAreRefused() {
+        fixture.givenNoPriorActivity().when(new CreateTenant("_platform", "P", "UTC", "USD"))
+                .expectException(LedgerException.Invalid.class);
+        fixture.givenNoPriorActivity().when(new CreateTenant("Acme Corp", "P", "UTC", "USD"))
+                .expectException(LedgerException.Invalid.class);
+    }
+
+    @Test
+    void anUnknownTimeZoneOrCurrencyIsRefused() {
+        fixture.givenNoPriorActivity().when(new CreateTenant("acme", "Acme", "Mars/Olympus", "USD"))
+                .expectException(LedgerException.Invalid.class);
+        fixture.givenNoPriorActivity().when(new CreateTenant("acme", "Acme", "UTC", "XYZ"))
+                .expectException(LedgerException.Invalid.class);
+    }
+
+    @Test
+    void suspendingAndReinstating() {
+        fixture.given(CREATED).when(new SuspendTenant("acme", "unpaid"))
+                .expectEvents(new TenantSuspended("acme", "unpaid"));
+        fixture.given(CREATED, new TenantSuspended("acme", "unpaid")).when(new ReinstateTenant("acme"))
+                .expectEvents(new TenantReinstated("acme"));
+    }
+
+    @Test
+    void suspendingASuspendedTenantIsAConflict() {
+        fixture.given(CREATED, new TenantSuspended("acme", "unpaid")).when(new SuspendTenant("acme", "again"))
+                .expectException(LedgerException.Conflict.class);
+    }
+
+    @Test
+    void reinstatingAnActiveTenantIsAConflict() {
+        fixture.given(CREATED).when(new ReinstateTenant("acme")).expectException(LedgerException.Conflict.class);
+    }
+
+    @Test
+    void assigningAnExistingPlan() {
+        Instant from = Instant.parse("2026-12-01T00:00:00Z");
+        fixture.given(CREATED).when(new AssignPlan("acme", "pro", from))
+                .expectEvents(new PlanAssigned("acme", "pro", from));
+    }
+
+    @Test
+    void assigningAnUnknownPlanIsRefused() {
+        fixture.given(CREATED).when(new AssignPlan("acme", "gold", null)).expectException(LedgerException.Invalid.class);
+    }
+
+    @Test
+    void settingTenantLimits() {
+        var limits = new Limits(60L, 100_000L, null, 5_000_000L, Limits.SpendLimitMode.SOFT, 8L);
+        fixture.given(CREATED).when(new SetLimits("acme", null, limits)).expectEvents(new LimitsSet("acme", null, limits));
+    }
+
+    @Test
+    void settingLimitsOfAnUnknownKeyIsNotFound() {
+        fixture.given(CREATED).when(new SetLimits("acme", KEY, Limits.NONE)).expectException(LedgerException.NotFound.class);
+    }
+
+    @Test
+    void issuingAKeyStoresOnlyItsHash() {
+        fixture.given(CREATED).when(issue(null)).expectEvents(issued(null));
+    }
+
+    @Test
+    void noKeyForASuspendedTenant() {
+        fixture.given(CREATED, new TenantSuspended("acme", "unpaid")).when(issue(null))
+                .expectException(LedgerException.Conflict.class)
+                .expectExceptionMessage("tenant acme is suspended: no new keys");
+    }
+
+    @Test
+    void aKeyCannotExpireInThePast() {
+        fixture.given(CREATED).when(issue(Instant.parse("2000-01-01T00:00:00Z")))
+                .expectException(LedgerException.Invalid.class);
+    }
+
+    @Test
+    void issuingTheSameKeyIdTwiceIsAConflict() {
+        fixture.given(CREATED, issued(null)).when(issue(null)).expectException(LedgerException.Conflict.class);
+    }
+
+    @Test
+    void rotatingGivesTheOldSecretAGracePeriod() {
+        fixture.given(CREATED, issued(null))
+                .when(new RotateKey("acme", KEY, NEW_HASH, Duration.ofHours(1)))
+                .expectEvents(new KeyRotated(KEY, "acme", NEW_HASH, fixture.currentTime().plus(Duration.ofHours(1))));
+    }
+
+    @Test
+    void rotatingARevokedKeyIsRejected() {
+        fixture.given(CREATED, issued(null), new KeyRevoked(KEY, "acme", "leaked"))
+                .when(new RotateKey("acme", KEY, NEW_HASH, Duration.ZERO))
+                .expectException(LedgerException.Conflict.class);
+    }
+
+    @Test
+    void aGracePeriodBeyondThirtyDaysIsRefused() {
+        fixture.given(CREATED, issued(null))
+                .when(new RotateKey("acme", KEY, NEW_HASH, Duration.ofDays(31)))
+                .expectException(LedgerException.Invalid.class);
+    }
+
+    @Test
+    void rotatingAnUnknownKeyIsNotFound() {
+        fixture.given(CREATED).when(new RotateKey("acme", KEY, NEW_HASH, Duration.ZERO))
+                .expectException(LedgerException.NotFound.class);
+    }
+
+    @Test
+    void revokingIsImmediate() {
+        fixture.given(CREATED, issued(null)).when(new RevokeKey("acme", KEY, "leaked"))
+                .expectEvents(new KeyRevoked(KEY, "acme", "leaked"));
+    }
+
+    @Test
+    void revokingARevokedKeyIsAConflict() {
+        fixture.given(CREATED, issued(null), new KeyRevoked(KEY, "acme", "leaked"))
+                .when(new RevokeKey("acme", KEY, "again")).expectException(LedgerException.Conflict.class);
+    }
+
+    @Test
+    void anOverdueKeyExpiresOnce() {
+        Instant soon = fixture.currentTime().plusSeconds(60);
+        fixture.given(CREATED, issued(soon))
+                .andGivenCurrentTime(soon.plusSeconds(1))
+                .when(new ExpireKey("acme", KEY))
+                .expectEvents(new KeyExpired(KEY, "acme"));
+        fixture.given(CREATED, issued(soon), new KeyExpired(KEY, "acme"))
+                .andGivenCurrentTime(soon.plusSeconds(1))
+                .when(new ExpireKey("acme", KEY))
+                .expectNoEvents();
+    }
+
+    @Test
+    void aKeyIsNotExpiredBeforeItsTime() {
+        fixture.given(CREATED, issued(fixture.currentTime().plusSeconds(3600)))
+                .when(new ExpireKey("acme", KEY))
+                .expectNoEvents();
+    }
+}
