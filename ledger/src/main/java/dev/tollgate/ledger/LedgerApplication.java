@@ -2,6 +2,8 @@ package dev.tollgate.ledger;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.scheduling.annotation.EnableScheduling;
 
 /**
  * The ledger: the event-sourced system of record for tenants, plans, price lists, limits and API
@@ -9,6 +11,8 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
  * behind the admin API on port 8081.
  */
 @SpringBootApplication
+@ConfigurationPropertiesScan
+@EnableScheduling
 public class LedgerApplication {
     public static void main(String[] args) {
         SpringApplication.run(LedgerApplication.class, args);

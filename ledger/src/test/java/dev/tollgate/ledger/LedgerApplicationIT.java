@@ -1,22 +1,16 @@
 package dev.tollgate.ledger;
 
-import dev.tollgate.testkit.postgres.PostgresDatabase;
+import dev.tollgate.ledger.support.LedgerTestSupport;
 import org.axonframework.eventhandling.GenericEventMessage;
+import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,43 +22,27 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The ledger boots on a fresh PostgreSQL database: Flyway creates Axon's tables, Axon stores events
  * through its JDBC engine (bytea payloads) with the Jackson serializer, which handles records.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class LedgerApplicationIT {
-    private static final PostgresDatabase DATABASE = PostgresDatabase.create("ledger_application_it");
+class LedgerApplicationIT extends LedgerTestSupport {
 
-    @DynamicPropertySource
-    static void database(DynamicPropertyRegistry registry) {
-        registry.add("spring.datasource.url", DATABASE::jdbcUrl);
-        registry.add("spring.datasource.username", DATABASE::user);
-        registry.add("spring.datasource.password", DATABASE::password);
-    }
-
-    @AfterAll
-    static void dropDatabase() {
-        DATABASE.close();
-    }
-
-    /** A record payload, the shape every ledger event will have. */
+    /** A record payload, the shape every ledger event has. */
     record ProbeHappened(String tenantId, long amountMicros, Instant at) {}
 
     @Autowired
     EventStore eventStore;
     @Autowired
     ApplicationContext context;
-    @LocalServerPort
-    int port;
 
     @Test
     void axonUsesTheJdbcEngineOnTheFlywaySchema() throws Exception {
-        assertThat(context.getBean(org.axonframework.eventsourcing.eventstore.EventStorageEngine.class))
-                .isInstanceOf(JdbcEventStorageEngine.class);
-        try (var connection = DATABASE.connect();
+        assertThat(context.getBean(EventStorageEngine.class)).isInstanceOf(JdbcEventStorageEngine.class);
+        try (var connection = database().connect();
              ResultSet tables = connection.getMetaData().getTables(null, "public", "%", new String[] {"TABLE"})) {
             var names = new ArrayList<String>();
             while (tables.next()) {
                 names.add(tables.getString("TABLE_NAME"));
             }
-            assertThat(names).contains("domainevententry", "snapshotevententry", "tokenentry", "flyway_schema_history");
+            assertThat(names).contains("domainevententry", "snapshotevententry", "tokenentry", "flyway_schema_history",
+                    "unique_claim", "tenant_view", "api_key_view", "idempotency_record");
         }
     }
 
@@ -81,26 +59,33 @@ class LedgerApplicationIT {
             }
         }
         assertThat(payloads).contains(payload);
-        try (var connection = DATABASE.connect(); var statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT payload FROM domainevententry")) {
+        try (var connection = database().connect(); var statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT payload FROM domainevententry WHERE payloadtype LIKE '%ProbeHappened'")) {
             assertThat(rows.next()).isTrue();
-            assertThat(new String(rows.getBytes(1), java.nio.charset.StandardCharsets.UTF_8)).contains("\"amountMicros\":1234567");
+            assertThat(new String(rows.getBytes(1), StandardCharsets.UTF_8)).contains("\"amountMicros\":1234567");
         }
     }
 
     @Test
-    void healthIsUpAndUnknownPathsAnswerWithProblemDetails() throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-
-        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/actuator/health")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        HttpResponse<String> missing = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin/v1/nothing-here")).build(),
-                HttpResponse.BodyHandlers.ofString());
+    void healthIsPublicAndUnknownPathsAnswerWithProblemDetails() {
+        HttpResponse<String> health = call("GET", "/actuator/health", null, null);
+        HttpResponse<String> missing = call("GET", "/admin/v1/nothing-here", platformAdmin(), null);
+        HttpResponse<String> anonymous = call("GET", "/admin/v1/tenants", null, null);
 
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.body()).contains("\"status\":\"UP\"");
         assertThat(missing.statusCode()).isEqualTo(404);
         assertThat(missing.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
-        assertThat(missing.body()).contains("\"status\":404");
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    }
+
+    @Test
+    void theOpenApiDocumentDescribesTheAdminApi() {
+        HttpResponse<String> openapi = call("GET", "/admin/v1/openapi.json", null, null);
+
+        assertThat(openapi.statusCode()).isEqualTo(200);
+        assertThat(openapi.body()).contains("\"openapi\"").contains("/admin/v1/tenants/{tenantId}/keys")
+                .contains("/admin/v1/keys/{keyId}:rotate").contains("/admin/v1/price-lists");
     }
 }

@@ -11,4 +11,10 @@ public interface UniqueClaims {
      * is a no-op; a value held by another owner throws {@link LedgerException.Conflict}.
      */
     void claim(String scope, String value, String owner);
+
+    /** True if someone holds {@code value} within {@code scope}. */
+    boolean isClaimed(String scope, String value);
+
+    /** Who holds {@code value} within {@code scope}, if anyone. */
+    java.util.Optional<String> owner(String scope, String value);
 }

@@ -2,6 +2,7 @@ package dev.tollgate.ledger.pricing;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import dev.tollgate.ledger.domain.LedgerException;
+import dev.tollgate.ledger.domain.UniqueClaims;
 import dev.tollgate.ledger.pricing.PricingCommands.DefinePlan;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.PlanDefined;
@@ -21,6 +22,8 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
 @Aggregate
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
 public class Plan {
+    /** The claim scope that records which plans exist. */
+    public static final String PLAN_SCOPE = "plan";
     static final Pattern PLAN_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
 
     @AggregateIdentifier
@@ -34,7 +37,7 @@ public class Plan {
 
     @CommandHandler
     @CreationPolicy(AggregateCreationPolicy.CREATE_IF_MISSING)
-    public void handle(DefinePlan command) {
+    public void handle(DefinePlan command, UniqueClaims claims) {
         if (command.planId() == null || !PLAN_ID.matcher(command.planId()).matches()) {
             throw new LedgerException.Invalid("invalid_plan_id", "planId must be 1-63 characters of a-z, 0-9 and '-'");
         }
@@ -42,6 +45,8 @@ public class Plan {
             throw new LedgerException.Invalid("invalid_name", "name must be 1-200 characters");
         }
         Limits limits = command.defaultLimits() == null ? Limits.NONE : command.defaultLimits();
+        // The claim makes the plan visible to other commands at once, not when a projection catches up.
+        claims.claim(PLAN_SCOPE, command.planId(), command.planId());
         if (command.name().equals(name) && limits.equals(defaultLimits)) {
             return; // nothing changes: no event
         }

@@ -118,8 +118,11 @@ public class Tenant {
         apply(new LimitsSet(tenantId, command.keyId(), command.limits()));
     }
 
+    /** Claim scope mapping every key id to its tenant, readable at once by the admin API. */
+    public static final String KEY_SCOPE = "api-key";
+
     @CommandHandler
-    public void handle(IssueKey command) {
+    public void handle(IssueKey command, UniqueClaims claims) {
         if (suspended) {
             throw new LedgerException.Conflict("tenant_suspended", "tenant " + tenantId + " is suspended: no new keys");
         }
@@ -135,6 +138,7 @@ public class Tenant {
         if (command.expiresAt() != null && !command.expiresAt().isAfter(Clock.now())) {
             throw new LedgerException.Invalid("expires_in_past", "expiresAt must be in the future");
         }
+        claims.claim(KEY_SCOPE, command.keyId(), tenantId);
         apply(new KeyIssued(command.keyId(), tenantId, requireText(command.name(), "name", 200), command.secretHash(),
                 requireList(command.scopes(), "scopes"), requireList(command.allowedModels(), "allowedModels"),
                 command.limits(), command.expiresAt()));

@@ -32,6 +32,7 @@ class PricingAggregatesTest {
         prices.registerInjectableResource(claims);
         prices.registerInjectableResource((PlanDirectory) Set.of("pro")::contains);
         plans = new AggregateTestFixture<>(Plan.class);
+        plans.registerInjectableResource(claims);
     }
 
     private Instant tomorrow() {

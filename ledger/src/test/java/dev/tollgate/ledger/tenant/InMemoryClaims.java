@@ -17,4 +17,14 @@ public final class InMemoryClaims implements UniqueClaims {
             throw new LedgerException.Conflict(scope + "_taken", scope + " '" + value + "' is taken");
         }
     }
+
+    @Override
+    public java.util.Optional<String> owner(String scope, String value) {
+        return java.util.Optional.ofNullable(owners.get(scope + "\u0000" + value));
+    }
+
+    @Override
+    public boolean isClaimed(String scope, String value) {
+        return owners.containsKey(scope + "\u0000" + value);
+    }
 }

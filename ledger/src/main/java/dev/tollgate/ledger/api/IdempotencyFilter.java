@@ -1,0 +1,218 @@
+package dev.tollgate.ledger.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.util.ContentCachingResponseWrapper;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Honours {@code Idempotency-Key} on every POST of the admin API: the first request with a key runs
+ * and its response is stored; a retry with the same key and body gets the stored response again
+ * (header {@code Idempotent-Replayed: true}) without running twice; the same key with a different
+ * body is 422; a retry while the first is still running is 409. Keys are per caller and kept 24 h.
+ * A stored response never holds an API key secret: it is replaced by {@code "apiKey": null} and
+ * {@code "apiKeyShownOnce": true}, because secrets are shown exactly once and stored only hashed.
+ */
+@Component
+public class IdempotencyFilter extends OncePerRequestFilter {
+    static final String HEADER = "Idempotency-Key";
+    private static final int MAX_KEY_LENGTH = 200;
+    private static final int MAX_BODY_BYTES = 1024 * 1024;
+
+    private final JdbcTemplate jdbc;
+    private final ObjectMapper mapper;
+
+    public IdempotencyFilter(JdbcTemplate jdbc, ObjectMapper mapper) {
+        this.jdbc = jdbc;
+        this.mapper = mapper;
+    }
+
+    @Override
+    protected boolean shouldNotFilter(HttpServletRequest request) {
+        return !"POST".equals(request.getMethod()) || request.getHeader(HEADER) == null
+                || !request.getRequestURI().startsWith("/admin/");
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        Authentication auth = SecurityContextHolder.getContext().getAuthentication();
+        String key = request.getHeader(HEADER);
+        if (auth == null || !auth.isAuthenticated()) {
+            chain.doFilter(request, response);
+            return;
+        }
+        if (key.isBlank() || key.length() > MAX_KEY_LENGTH) {
+            problem(response, HttpStatus.BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be 1-" + MAX_KEY_LENGTH + " characters");
+            return;
+        }
+        byte[] body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
+        if (body.length > MAX_BODY_BYTES) {
+            problem(response, HttpStatus.PAYLOAD_TOO_LARGE, "body_too_large", "request bodies are limited to 1 MiB");
+            return;
+        }
+        String subject = auth.getName();
+        String hash = sha256(request.getMethod() + " " + request.getRequestURI() + "\n", body);
+        int claimed = jdbc.update("INSERT INTO idempotency_record (subject, idem_key, request_hash) VALUES (?, ?, ?) "
+                + "ON CONFLICT (subject, idem_key) DO NOTHING", subject, key, hash);
+        if (claimed == 0) {
+            replay(response, subject, key, hash);
+            return;
+        }
+        var wrappedRequest = new CachedBodyRequest(request, body);
+        var wrappedResponse = new ContentCachingResponseWrapper(response);
+        boolean stored = false;
+        try {
+            chain.doFilter(wrappedRequest, wrappedResponse);
+            int status = wrappedResponse.getStatus();
+            if (status < 500) {
+                byte[] toStore = Boolean.TRUE.equals(request.getAttribute(KeyController.SECRET_IN_RESPONSE))
+                        ? redactSecret(wrappedResponse.getContentAsByteArray()) : wrappedResponse.getContentAsByteArray();
+                jdbc.update("UPDATE idempotency_record SET status = ?, content_type = ?, response_body = ? WHERE subject = ? AND idem_key = ?",
+                        status, wrappedResponse.getContentType(), toStore, subject, key);
+                stored = true;
+            }
+        } finally {
+            if (!stored) {
+                // A server error or crash must not pin the key: the client may retry.
+                jdbc.update("DELETE FROM idempotency_record WHERE subject = ? AND idem_key = ?", subject, key);
+            }
+            wrappedResponse.copyBodyToResponse();
+        }
+    }
+
+    private void replay(HttpServletResponse response, String subject, String key, String hash) throws IOException {
+        List<Map<String, Object>> rows = jdbc.queryForList(
+                "SELECT request_hash, status, content_type, response_body FROM idempotency_record WHERE subject = ? AND idem_key = ?",
+                subject, key);
+        if (rows.isEmpty()) {
+            problem(response, HttpStatus.CONFLICT, "request_in_progress", "a request with this Idempotency-Key just failed; retry");
+            return;
+        }
+        Map<String, Object> row = rows.getFirst();
+        if (!hash.equals(row.get("request_hash"))) {
+            problem(response, HttpStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different request");
+            return;
+        }
+        if (row.get("status") == null) {
+            problem(response, HttpStatus.CONFLICT, "request_in_progress", "a request with this Idempotency-Key is still being processed");
+            return;
+        }
+        response.setStatus((Integer) row.get("status"));
+        response.setHeader("Idempotent-Replayed", "true");
+        if (row.get("content_type") != null) {
+            response.setContentType((String) row.get("content_type"));
+        }
+        byte[] stored = (byte[]) row.get("response_body");
+        if (stored != null) {
+            response.getOutputStream().write(stored);
+        }
+    }
+
+    private byte[] redactSecret(byte[] json) {
+        try {
+            JsonNode node = mapper.readTree(json);
+            if (node instanceof ObjectNode object && object.has("apiKey")) {
+                object.putNull("apiKey");
+                object.put("apiKeyShownOnce", true);
+            }
+            return mapper.writeValueAsBytes(node);
+        } catch (IOException e) {
+            return new byte[0];
+        }
+    }
+
+    private void problem(HttpServletResponse response, HttpStatus status, String code, String detail) throws IOException {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setType(URI.create("https://tollgate.dev/problems/" + code));
+        problem.setProperty("code", code);
+        response.setStatus(status.value());
+        response.setContentType("application/problem+json");
+        mapper.writeValue(response.getOutputStream(), problem);
+    }
+
+    /** Keys are kept for 24 hours. */
+    @Scheduled(fixedDelayString = "PT10M")
+    public void expire() {
+        jdbc.update("DELETE FROM idempotency_record WHERE created_at < now() - interval '24 hours'");
+    }
+
+    private static String sha256(String prefix, byte[] body) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(prefix.getBytes(StandardCharsets.UTF_8));
+            digest.update(body);
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A request whose body was read already, served again to the controller. */
+    private static final class CachedBodyRequest extends jakarta.servlet.http.HttpServletRequestWrapper {
+        private final byte[] body;
+
+        CachedBodyRequest(HttpServletRequest request, byte[] body) {
+            super(request);
+            this.body = body;
+        }
+
+        @Override
+        public jakarta.servlet.ServletInputStream getInputStream() {
+            var in = new java.io.ByteArrayInputStream(body);
+            return new jakarta.servlet.ServletInputStream() {
+                @Override
+                public boolean isFinished() {
+                    return in.available() == 0;
+                }
+
+                @Override
+                public boolean isReady() {
+                    return true;
+                }
+
+                @Override
+                public void setReadListener(jakarta.servlet.ReadListener listener) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public int read() {
+                    return in.read();
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    return in.read(b, off, len);
+                }
+            };
+        }
+
+        @Override
+        public java.io.BufferedReader getReader() {
+            return new java.io.BufferedReader(new java.io.InputStreamReader(getInputStream(), StandardCharsets.UTF_8));
+        }
+    }
+}

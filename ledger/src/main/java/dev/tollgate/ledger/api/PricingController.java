@@ -1,0 +1,64 @@
+package dev.tollgate.ledger.api;
+
+import dev.tollgate.ledger.pricing.PricingCommands;
+import dev.tollgate.ledger.security.AccessPolicy;
+import dev.tollgate.ledger.security.AccessPolicy.Action;
+import dev.tollgate.ledger.security.Caller;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.net.URI;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+/** Plans and price lists: platform-wide, platform-admin only. */
+@RestController
+public class PricingController {
+    private final CommandSender commands;
+
+    public PricingController(CommandSender commands) {
+        this.commands = commands;
+    }
+
+    public record PlanRequest(String name, Limits defaultLimits) {}
+
+    public record PlanResponse(String planId, String name, Limits defaultLimits) {}
+
+    /** {@code priceListId} is generated when absent; {@code backfill} must be true for a past {@code effectiveFrom}. */
+    public record PriceListRequest(String priceListId, String planId, String currency, Instant effectiveFrom,
+                                   Boolean backfill, List<ModelPrice> prices) {}
+
+    public record PriceListResponse(String priceListId, String planId, String currency, Instant effectiveFrom,
+                                    boolean backfill, List<ModelPrice> prices) {}
+
+    @PutMapping("/admin/v1/plans/{planId}")
+    public PlanResponse definePlan(@AuthenticationPrincipal Jwt jwt, @PathVariable String planId, @RequestBody PlanRequest request) {
+        Caller caller = Caller.of(jwt);
+        AccessPolicy.check(caller, Action.DEFINE_PLAN);
+        Limits limits = request.defaultLimits() == null ? Limits.NONE : request.defaultLimits();
+        commands.send(caller, new PricingCommands.DefinePlan(planId, request.name(), limits));
+        return new PlanResponse(planId, request.name(), limits);
+    }
+
+    @PostMapping("/admin/v1/price-lists")
+    public ResponseEntity<PriceListResponse> publish(@AuthenticationPrincipal Jwt jwt, @RequestBody PriceListRequest request) {
+        Caller caller = Caller.of(jwt);
+        boolean backfill = Boolean.TRUE.equals(request.backfill());
+        AccessPolicy.check(caller, backfill ? Action.PUBLISH_BACKFILL : Action.PUBLISH_PRICE_LIST);
+        String id = request.priceListId() == null ? "pl-" + UUID.randomUUID() : request.priceListId();
+        String currency = request.currency() == null ? null : request.currency().toUpperCase(java.util.Locale.ROOT);
+        commands.send(caller, new PricingCommands.PublishPriceList(id, request.planId(), currency,
+                request.effectiveFrom(), backfill, request.prices()));
+        return ResponseEntity.created(URI.create("/admin/v1/price-lists/" + id))
+                .body(new PriceListResponse(id, request.planId(), currency, request.effectiveFrom(), backfill, request.prices()));
+    }
+}

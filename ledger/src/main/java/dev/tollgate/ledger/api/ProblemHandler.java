@@ -1,0 +1,83 @@
+package dev.tollgate.ledger.api;
+
+import dev.tollgate.ledger.domain.LedgerException;
+import org.axonframework.commandhandling.CommandExecutionException;
+import org.axonframework.modelling.command.AggregateNotFoundException;
+import org.axonframework.modelling.command.AggregateStreamCreationException;
+import org.axonframework.modelling.command.ConcurrencyException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+import java.net.URI;
+
+/** The one place where failures become RFC 9457 problem details. */
+@RestControllerAdvice
+public class ProblemHandler extends ResponseEntityExceptionHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(ProblemHandler.class);
+
+    @ExceptionHandler(LedgerException.class)
+    ResponseEntity<ProblemDetail> ledger(LedgerException e) {
+        HttpStatus status = switch (e) {
+            case LedgerException.Invalid invalid -> HttpStatus.UNPROCESSABLE_ENTITY;
+            case LedgerException.NotFound notFound -> HttpStatus.NOT_FOUND;
+            case LedgerException.Conflict conflict -> HttpStatus.CONFLICT;
+            case LedgerException.Forbidden forbidden -> HttpStatus.FORBIDDEN;
+        };
+        return problem(status, e.code(), e.getMessage());
+    }
+
+    @ExceptionHandler(AggregateNotFoundException.class)
+    ResponseEntity<ProblemDetail> notFound(AggregateNotFoundException e) {
+        return problem(HttpStatus.NOT_FOUND, "not_found", "no such resource");
+    }
+
+    @ExceptionHandler({AggregateStreamCreationException.class, ConcurrencyException.class})
+    ResponseEntity<ProblemDetail> exists(RuntimeException e) {
+        return problem(HttpStatus.CONFLICT, "already_exists", "a resource with this id already exists, or changed concurrently");
+    }
+
+    @ExceptionHandler(CommandExecutionException.class)
+    ResponseEntity<ProblemDetail> command(CommandExecutionException e) {
+        if (e.getCause() instanceof LedgerException ledger) {
+            return ledger(ledger);
+        }
+        LOG.error("command failed", e);
+        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", "the command could not be executed");
+    }
+
+    @ExceptionHandler(IllegalArgumentException.class)
+    ResponseEntity<ProblemDetail> invalid(IllegalArgumentException e) {
+        return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getMessage());
+    }
+
+    /** Unreadable JSON or a value a record refuses: say which field, as our records' messages do. */
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
+                                                                  HttpStatusCode status, WebRequest request) {
+        Throwable cause = e.getMostSpecificCause();
+        String detail = cause instanceof IllegalArgumentException ? cause.getMessage()
+                : cause instanceof com.fasterxml.jackson.core.JsonProcessingException json ? json.getOriginalMessage()
+                : "the request body is not valid JSON for this operation";
+        if (detail != null && detail.length() > 300) {
+            detail = detail.substring(0, 300);
+        }
+        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(problem(HttpStatus.BAD_REQUEST, "invalid_request", detail).getBody());
+    }
+
+    static ResponseEntity<ProblemDetail> problem(HttpStatus status, String code, String detail) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setType(URI.create("https://tollgate.dev/problems/" + code));
+        problem.setProperty("code", code);
+        return ResponseEntity.status(status).body(problem);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tollgate.ledger.config;
+
+import jakarta.validation.constraints.NotBlank;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.validation.annotation.Validated;
+
+import java.time.Duration;
+
+/**
+ * Typed configuration of the ledger ({@code tollgate.*}); a bad value fails start-up naming the key.
+ *
+ * @param instanceId         names this replica in the CloudEvents {@code source}
+ * @param kafka              where the ledger publishes
+ * @param jwt                how the admin API authenticates callers
+ * @param keyExpirySweep     how often overdue keys are expired
+ */
+@Validated
+@ConfigurationProperties(prefix = "tollgate")
+public record LedgerProperties(@NotBlank String instanceId, Kafka kafka, Jwt jwt, Duration keyExpirySweep) {
+
+    /**
+     * @param bootstrapServers Kafka's {@code bootstrap.servers}
+     * @param sendTimeout      how long one publish may take before the processor retries it
+     */
+    public record Kafka(@NotBlank String bootstrapServers, Duration sendTimeout) {}
+
+    /**
+     * Exactly one of {@code hs256Secret} (development) and {@code jwksUri} (production) is set.
+     *
+     * @param issuer   the required {@code iss}
+     * @param audience the required entry of {@code aud}
+     */
+    public record Jwt(String hs256Secret, String jwksUri, @NotBlank String issuer, @NotBlank String audience) {}
+}

@@ -1,0 +1,194 @@
+package dev.tollgate.ledger.publish;
+
+import dev.tollgate.ledger.config.AxonConfig;
+import dev.tollgate.ledger.config.LedgerProperties;
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.ledger.KeyExpired;
+import dev.tollgate.schemas.ledger.KeyIssued;
+import dev.tollgate.schemas.ledger.KeyRevoked;
+import dev.tollgate.schemas.ledger.KeyRotated;
+import dev.tollgate.schemas.ledger.LimitsSet;
+import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.PlanDefined;
+import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.ledger.TenantReinstated;
+import dev.tollgate.schemas.ledger.TenantSuspended;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.axonframework.config.ProcessingGroup;
+import org.axonframework.eventhandling.EventHandler;
+import org.axonframework.eventhandling.EventMessage;
+import org.axonframework.eventhandling.ResetHandler;
+import org.axonframework.eventhandling.TrackingToken;
+import org.springframework.stereotype.Component;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * Follows the event store with a tracking processor and, for each event, in one database
+ * transaction with the processor's token: updates the read model, publishes the event as a
+ * CloudEvent to {@code ledger.events.v1}, and publishes the new state of every tenant and key it
+ * touched to the compacted state topics. The sends complete before the token moves, so a crash can
+ * only cause a re-send of the same event id (consumers deduplicate by id), never a gap. A token
+ * reset replays everything and rebuilds both the read model and the state topics.
+ */
+@Component
+@ProcessingGroup(AxonConfig.PUBLISHER)
+public class LedgerPublisher {
+    private static final Map<Class<?>, EventType> LEDGER_TYPES = Arrays.stream(EventType.values())
+            .filter(type -> type.topic().equals(Topics.LEDGER_EVENTS))
+            .collect(Collectors.toUnmodifiableMap(EventType::dataClass, Function.identity()));
+
+    private final ReadModel readModel;
+    private final Producer<String, byte[]> producer;
+    private final LedgerProperties properties;
+
+    public LedgerPublisher(ReadModel readModel, Producer<String, byte[]> producer, LedgerProperties properties) {
+        this.readModel = readModel;
+        this.producer = producer;
+        this.properties = properties;
+    }
+
+    @EventHandler
+    public void on(Object payload, EventMessage<?> message, TrackingToken token) {
+        EventType type = LEDGER_TYPES.get(payload.getClass());
+        if (type == null) {
+            return; // not a ledger domain event
+        }
+        EventData data = (EventData) payload;
+        // The global position is monotonic over the whole store: a state record's version.
+        long version = token.position().orElseThrow(() -> new IllegalStateException("token without position: " + token));
+        Instant at = message.getTimestamp();
+        List<StateRecord> states = project(data, version, at);
+
+        var sends = new ArrayList<Future<RecordMetadata>>();
+        Object traceparent = message.getMetaData().get("traceparent");
+        CloudEvent<EventData> event = CloudEvent.withId(message.getIdentifier(), type,
+                "/ledger/" + properties.instanceId(), at, subject(data), traceparent == null ? null : traceparent.toString(), data);
+        sends.add(producer.send(new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event))));
+        for (StateRecord state : states) {
+            String topic = state instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
+            sends.add(producer.send(new ProducerRecord<>(topic, state.stateKey(), EventCodec.encodeState(state))));
+        }
+        awaitAll(sends);
+    }
+
+    @ResetHandler
+    public void onReset() {
+        readModel.clear();
+    }
+
+    /** Applies the event to the read model and returns the states it changed. */
+    private List<StateRecord> project(EventData data, long version, Instant at) {
+        return switch (data) {
+            case TenantCreated e -> {
+                readModel.createTenant(e, version, at);
+                yield tenant(e.tenantId());
+            }
+            case TenantSuspended e -> {
+                readModel.updateTenant(e.tenantId(), "status", "SUSPENDED", version, at);
+                yield tenant(e.tenantId());
+            }
+            case TenantReinstated e -> {
+                readModel.updateTenant(e.tenantId(), "status", "ACTIVE", version, at);
+                yield tenant(e.tenantId());
+            }
+            case PlanAssigned e -> {
+                readModel.updateTenant(e.tenantId(), "plan_id", e.planId(), version, at);
+                yield tenant(e.tenantId());
+            }
+            case LimitsSet e when e.keyId() == null -> {
+                readModel.updateTenant(e.tenantId(), "own_limits", ReadModel.json(e.limits()), version, at);
+                yield tenant(e.tenantId());
+            }
+            case LimitsSet e -> {
+                readModel.setKeyLimits(e.keyId(), e.limits(), version, at);
+                yield key(e.keyId());
+            }
+            case PlanDefined e -> {
+                readModel.upsertPlan(e, at);
+                // Effective limits of every tenant on the plan changed: republish them, newest version.
+                yield readModel.tenantsOnPlan(e.planId()).stream()
+                        .map(t -> (StateRecord) new TenantState(t.tenantId(), t.name(), t.status(),
+                                t.planId(), t.billingTimeZone(), t.currency(), t.limits(), version, at))
+                        .toList();
+            }
+            case PriceListPublished e -> {
+                readModel.insertPriceList(e);
+                yield List.of();
+            }
+            case KeyIssued e -> {
+                readModel.insertKey(e, version, at);
+                yield key(e.keyId());
+            }
+            case KeyRotated e -> {
+                readModel.rotateKey(e.keyId(), e.newSecretHash(), e.previousSecretValidUntil(), version, at);
+                yield key(e.keyId());
+            }
+            case KeyRevoked e -> {
+                readModel.endKey(e.keyId(), KeyState.Status.REVOKED, version, at);
+                yield key(e.keyId());
+            }
+            case KeyExpired e -> {
+                readModel.endKey(e.keyId(), KeyState.Status.EXPIRED, version, at);
+                yield key(e.keyId());
+            }
+            default -> throw new IllegalStateException("no projection for " + data.getClass().getSimpleName());
+        };
+    }
+
+    private List<StateRecord> tenant(String tenantId) {
+        return readModel.tenant(tenantId).<List<StateRecord>>map(List::of).orElse(List.of());
+    }
+
+    private List<StateRecord> key(String keyId) {
+        return readModel.key(keyId).<List<StateRecord>>map(List::of).orElse(List.of());
+    }
+
+    private static String subject(EventData data) {
+        return switch (data) {
+            case KeyIssued e -> e.keyId();
+            case KeyRotated e -> e.keyId();
+            case KeyRevoked e -> e.keyId();
+            case KeyExpired e -> e.keyId();
+            case LimitsSet e when e.keyId() != null -> e.keyId();
+            case PlanDefined e -> e.planId();
+            case PriceListPublished e -> e.priceListId();
+            default -> data.tenantId();
+        };
+    }
+
+    private void awaitAll(List<Future<RecordMetadata>> sends) {
+        long deadline = System.nanoTime() + properties.kafka().sendTimeout().toNanos();
+        for (Future<RecordMetadata> send : sends) {
+            try {
+                send.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while publishing", e);
+            } catch (ExecutionException | TimeoutException e) {
+                // Propagates: the transaction rolls back and the processor retries this event.
+                throw new IllegalStateException("publishing to Kafka failed; will retry", e);
+            }
+        }
+    }
+}

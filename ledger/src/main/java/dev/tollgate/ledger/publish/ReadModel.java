@@ -1,0 +1,180 @@
+package dev.tollgate.ledger.publish;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.ledger.KeyIssued;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.PlanDefined;
+import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.ledger.SecretHash;
+import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.TenantState;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.stereotype.Component;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The ledger's read model in PostgreSQL ({@code *_view} tables): what the admin API reads and what
+ * the state topics are published from. Written only by {@link LedgerPublisher}.
+ */
+@Component
+public class ReadModel {
+    private static final ObjectMapper JSON = EventCodec.mapper();
+    private static final TypeReference<List<KeyState.Secret>> SECRETS = new TypeReference<>() {};
+    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
+
+    private final JdbcTemplate jdbc;
+
+    public ReadModel(JdbcTemplate jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    // ---- writes (by the publisher) ----
+
+    void createTenant(TenantCreated event, long version, Instant at) {
+        jdbc.update("INSERT INTO tenant_view (tenant_id, name, status, billing_time_zone, currency, own_limits, version, created_at, updated_at) "
+                        + "VALUES (?, ?, 'ACTIVE', ?, ?, ?::jsonb, ?, ?, ?) ON CONFLICT (tenant_id) DO NOTHING",
+                event.tenantId(), event.name(), event.billingTimeZone(), event.currency(), json(Limits.NONE), version, ts(at), ts(at));
+    }
+
+    void updateTenant(String tenantId, String column, Object value, long version, Instant at) {
+        String cast = column.equals("own_limits") ? "?::jsonb" : "?";
+        jdbc.update("UPDATE tenant_view SET " + column + " = " + cast + ", version = ?, updated_at = ? WHERE tenant_id = ?",
+                value, version, ts(at), tenantId);
+    }
+
+    void upsertPlan(PlanDefined event, Instant at) {
+        jdbc.update("INSERT INTO plan_view (plan_id, name, default_limits, updated_at) VALUES (?, ?, ?::jsonb, ?) "
+                        + "ON CONFLICT (plan_id) DO UPDATE SET name = EXCLUDED.name, default_limits = EXCLUDED.default_limits, updated_at = EXCLUDED.updated_at",
+                event.planId(), event.name(), json(event.defaultLimits()), ts(at));
+    }
+
+    void insertPriceList(PriceListPublished event) {
+        jdbc.update("INSERT INTO price_list_view (price_list_id, plan_id, currency, effective_from, backfill, prices) "
+                        + "VALUES (?, ?, ?, ?, ?, ?::jsonb) ON CONFLICT (price_list_id) DO NOTHING",
+                event.priceListId(), event.planId(), event.currency(), ts(event.effectiveFrom()), event.backfill(), json(event.prices()));
+    }
+
+    void insertKey(KeyIssued event, long version, Instant at) {
+        jdbc.update("INSERT INTO api_key_view (key_id, tenant_id, name, status, secrets, scopes, allowed_models, limits, expires_at, version, created_at, updated_at) "
+                        + "VALUES (?, ?, ?, 'ACTIVE', ?::jsonb, ?::jsonb, ?::jsonb, ?::jsonb, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",
+                event.keyId(), event.tenantId(), event.name(), json(List.of(new KeyState.Secret(event.secretHash(), null))),
+                json(event.scopes()), json(event.allowedModels()), event.limits() == null ? null : json(event.limits()),
+                event.expiresAt() == null ? null : ts(event.expiresAt()), version, ts(at), ts(at));
+    }
+
+    void rotateKey(String keyId, SecretHash newHash, Instant previousValidUntil, long version, Instant at) {
+        KeyState current = key(keyId).orElseThrow(() -> new IllegalStateException("rotated key " + keyId + " not in the read model"));
+        SecretHash previous = current.secrets().stream().filter(s -> s.validUntil() == null).findFirst()
+                .map(KeyState.Secret::hash).orElse(null);
+        List<KeyState.Secret> secrets = previous == null ? List.of(new KeyState.Secret(newHash, null))
+                : List.of(new KeyState.Secret(newHash, null), new KeyState.Secret(previous, previousValidUntil));
+        jdbc.update("UPDATE api_key_view SET secrets = ?::jsonb, version = ?, updated_at = ? WHERE key_id = ?",
+                json(secrets), version, ts(at), keyId);
+    }
+
+    void endKey(String keyId, KeyState.Status status, long version, Instant at) {
+        jdbc.update("UPDATE api_key_view SET status = ?, secrets = '[]'::jsonb, version = ?, updated_at = ? WHERE key_id = ?",
+                status.name(), version, ts(at), keyId);
+    }
+
+    void setKeyLimits(String keyId, Limits limits, long version, Instant at) {
+        jdbc.update("UPDATE api_key_view SET limits = ?::jsonb, version = ?, updated_at = ? WHERE key_id = ?",
+                json(limits), version, ts(at), keyId);
+    }
+
+    /** Empties the read model before a replay rebuilds it. */
+    void clear() {
+        jdbc.update("TRUNCATE tenant_view, api_key_view, plan_view, price_list_view");
+    }
+
+    // ---- reads ----
+
+    /** The tenant with its effective limits (plan defaults overridden by its own). */
+    public Optional<TenantState> tenant(String tenantId) {
+        return jdbc.query("SELECT t.*, p.default_limits FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.tenant_id = ?",
+                this::tenantState, tenantId).stream().findFirst();
+    }
+
+    /** Tenants on a plan, for republishing when the plan's defaults change. */
+    public List<TenantState> tenantsOnPlan(String planId) {
+        return jdbc.query("SELECT t.*, p.default_limits FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.plan_id = ?",
+                this::tenantState, planId);
+    }
+
+    public List<TenantState> tenants(int limit, int offset) {
+        return jdbc.query("SELECT t.*, p.default_limits FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id "
+                + "ORDER BY t.tenant_id LIMIT ? OFFSET ?", this::tenantState, limit, offset);
+    }
+
+    public Optional<KeyState> key(String keyId) {
+        return jdbc.query("SELECT * FROM api_key_view WHERE key_id = ?", this::keyState, keyId).stream().findFirst();
+    }
+
+    public List<KeyState> keysOf(String tenantId) {
+        return jdbc.query("SELECT * FROM api_key_view WHERE tenant_id = ? ORDER BY created_at, key_id", this::keyState, tenantId);
+    }
+
+    /** Active keys whose expiry has passed. */
+    public List<KeyState> overdueKeys(Instant now, int limit) {
+        return jdbc.query("SELECT * FROM api_key_view WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+                this::keyState, ts(now), limit);
+    }
+
+    private TenantState tenantState(ResultSet row, int index) throws SQLException {
+        Limits own = read(row.getString("own_limits"), Limits.class);
+        String planDefaults = row.getString("default_limits");
+        Limits effective = planDefaults == null ? own : EffectiveLimits.merge(read(planDefaults, Limits.class), own);
+        return new TenantState(row.getString("tenant_id"), row.getString("name"),
+                TenantState.Status.valueOf(row.getString("status")), row.getString("plan_id"),
+                row.getString("billing_time_zone"), row.getString("currency"), effective, row.getLong("version"),
+                row.getTimestamp("updated_at").toInstant());
+    }
+
+    private KeyState keyState(ResultSet row, int index) throws SQLException {
+        Timestamp expires = row.getTimestamp("expires_at");
+        String limits = row.getString("limits");
+        return new KeyState(row.getString("key_id"), row.getString("tenant_id"), row.getString("name"),
+                KeyState.Status.valueOf(row.getString("status")), read(row.getString("secrets"), SECRETS),
+                read(row.getString("scopes"), STRINGS), read(row.getString("allowed_models"), STRINGS),
+                limits == null ? null : read(limits, Limits.class), expires == null ? null : expires.toInstant(),
+                row.getLong("version"), row.getTimestamp("updated_at").toInstant());
+    }
+
+    static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static <T> T read(String json, Class<T> type) {
+        try {
+            return JSON.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("corrupt read model JSON", e);
+        }
+    }
+
+    private static <T> T read(String json, TypeReference<T> type) {
+        try {
+            return JSON.readValue(json, type);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("corrupt read model JSON", e);
+        }
+    }
+
+    private static Timestamp ts(Instant instant) {
+        return Timestamp.from(instant);
+    }
+}

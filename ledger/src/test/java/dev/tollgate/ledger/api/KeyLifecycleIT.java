@@ -1,0 +1,233 @@
+package dev.tollgate.ledger.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.ledger.support.LedgerTestSupport;
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The key lifecycle through the admin API, observed where the gateway will observe it: the state
+ * topics. Also: events on ledger.events.v1 by id, the audit trail, idempotent POSTs, and no secret
+ * anywhere in the logs, the event store or the database.
+ */
+@ExtendWith(OutputCaptureExtension.class)
+class KeyLifecycleIT extends LedgerTestSupport {
+
+    private static JsonNode json(HttpResponse<String> response) {
+        try {
+            return EventCodec.mapper().readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError(response.body(), e);
+        }
+    }
+
+    private KeyState awaitKeyState(String keyId, Predicate<KeyState> match) {
+        List<ConsumerRecord<String, byte[]>> records = TopicReader.awaitRecord(kafka(), Topics.KEYS_STATE.name(),
+                r -> r.key().equals(keyId) && match.test(EventCodec.decodeState(r.value(), KeyState.class)), Duration.ofSeconds(30));
+        return records.stream().filter(r -> r.key().equals(keyId)).map(r -> EventCodec.decodeState(r.value(), KeyState.class))
+                .filter(match).reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no matching state of key " + keyId));
+    }
+
+    @Test
+    void issueRotateRevokeAppearOnTheStateTopicsAndNoSecretIsStoredOrLogged(CapturedOutput output) throws Exception {
+        String admin = platformAdmin();
+        String plan = newTenantId("plan");
+        String tenant = newTenantId("acme");
+        assertThat(call("PUT", "/admin/v1/plans/" + plan, admin,
+                "{\"name\":\"Pro\",\"defaultLimits\":{\"requestsPerMinute\":600,\"maxConcurrentRequests\":16}}").statusCode()).isEqualTo(200);
+        HttpResponse<String> created = call("POST", "/admin/v1/tenants", admin,
+                "{\"tenantId\":\"" + tenant + "\",\"name\":\"Acme " + tenant + "\",\"billingTimeZone\":\"Europe/Berlin\",\"currency\":\"eur\",\"planId\":\"" + plan + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+
+        HttpResponse<String> issued = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin,
+                "{\"name\":\"ci\",\"scopes\":[\"inference\"],\"allowedModels\":[\"fake-chat\"]}");
+        assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
+        String keyId = json(issued).path("keyId").asText();
+        String firstToken = json(issued).path("apiKey").asText();
+
+        KeyState active = awaitKeyState(keyId, k -> k.status() == KeyState.Status.ACTIVE);
+        assertThat(active.tenantId()).isEqualTo(tenant);
+        assertThat(active.allowedModels()).containsExactly("fake-chat");
+        assertThat(ApiKeys.verify(ApiKeys.parse(firstToken).orElseThrow(), active.secrets().getFirst().hash())).isTrue();
+
+        List<ConsumerRecord<String, byte[]>> tenantStates = TopicReader.awaitRecord(kafka(), Topics.TENANTS_STATE.name(),
+                r -> r.key().equals(tenant) && tenant(r).planId() != null, Duration.ofSeconds(30));
+        TenantState state = tenantStates.stream().filter(r -> r.key().equals(tenant)).map(KeyLifecycleIT::tenant)
+                .reduce((a, b) -> b).orElseThrow();
+        assertThat(state.planId()).isEqualTo(plan);
+        assertThat(state.currency()).isEqualTo("EUR");
+        assertThat(state.limits().requestsPerMinute()).isEqualTo(600L);
+
+        HttpResponse<String> rotated = call("POST", "/admin/v1/keys/" + keyId + ":rotate", admin, "{\"gracePeriodSeconds\":3600}");
+        assertThat(rotated.statusCode()).as(rotated.body()).isEqualTo(200);
+        String secondToken = json(rotated).path("apiKey").asText();
+        KeyState duringGrace = awaitKeyState(keyId, k -> k.secrets().size() == 2);
+        for (String token : List.of(firstToken, secondToken)) {
+            var presented = ApiKeys.parse(token).orElseThrow();
+            assertThat(duringGrace.secrets()).as("both keys valid during the grace period")
+                    .anySatisfy(secret -> assertThat(ApiKeys.verify(presented, secret.hash())).isTrue());
+        }
+        KeyState.Secret old = duringGrace.secrets().stream().filter(s -> s.validUntil() != null).findFirst().orElseThrow();
+        assertThat(ApiKeys.verify(ApiKeys.parse(firstToken).orElseThrow(), old.hash())).isTrue();
+        assertThat(old.validUntil()).isBetween(Instant.now().plusSeconds(3500), Instant.now().plusSeconds(3700));
+
+        assertThat(call("POST", "/admin/v1/keys/" + keyId + ":revoke", admin, "{\"reason\":\"leaked\"}").statusCode()).isEqualTo(200);
+        KeyState revoked = awaitKeyState(keyId, k -> k.status() == KeyState.Status.REVOKED);
+        assertThat(revoked.secrets()).isEmpty();
+        assertThat(revoked.version()).isGreaterThan(duringGrace.version());
+        assertThat(call("POST", "/admin/v1/keys/" + keyId + ":rotate", admin, "{}").statusCode())
+                .as("no rotation of a revoked key").isEqualTo(409);
+
+        // Every event of the tenant's history is on ledger.events.v1, once by id, in order.
+        JsonNode history = json(call("GET", "/admin/v1/tenants/" + tenant + "/events", admin, null));
+        var storeIds = new ArrayList<String>();
+        history.path("events").forEach(e -> storeIds.add(e.path("id").asText()));
+        assertThat(history.path("events").get(0).path("actor").asText()).isEqualTo("ops@platform");
+        List<CloudEvent<EventData>> published = TopicReader.awaitRecord(kafka(), Topics.LEDGER_EVENTS.name(),
+                        r -> EventCodec.decode(r.value()).id().equals(storeIds.getLast()), Duration.ofSeconds(30))
+                .stream().map(r -> EventCodec.decode(r.value())).filter(e -> e.tenantid().equals(tenant)).toList();
+        assertThat(published.stream().map(CloudEvent::id).distinct().toList()).isEqualTo(storeIds);
+        assertThat(published).extracting(CloudEvent::type).containsSubsequence(
+                "dev.tollgate.ledger.tenant.created.v1", "dev.tollgate.ledger.plan.assigned.v1", "dev.tollgate.ledger.key.issued.v1",
+                "dev.tollgate.ledger.key.rotated.v1", "dev.tollgate.ledger.key.revoked.v1");
+
+        // No secret in the logs, the event store, or any table.
+        for (String token : List.of(firstToken, secondToken)) {
+            String secret = ApiKeys.parse(token).orElseThrow().secret();
+            assertThat(output.getAll()).doesNotContain(secret);
+            assertThat(everythingStored()).doesNotContain(secret);
+        }
+    }
+
+    @Test
+    void aSuspendedTenantGetsNoNewKeysUntilReinstated() {
+        String admin = platformAdmin();
+        String tenant = newTenantId("susp");
+        call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"S " + tenant + "\"}");
+        assertThat(call("POST", "/admin/v1/tenants/" + tenant + ":suspend", admin, "{\"reason\":\"unpaid\"}").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> refused = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k\"}");
+
+        assertThat(refused.statusCode()).isEqualTo(409);
+        assertThat(json(refused).path("code").asText()).isEqualTo("tenant_suspended");
+        assertThat(refused.headers().firstValue("content-type").orElseThrow()).startsWith("application/problem+json");
+        assertThat(call("POST", "/admin/v1/tenants/" + tenant + ":reinstate", admin, null).statusCode()).isEqualTo(200);
+        assertThat(call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k\"}").statusCode()).isEqualTo(201);
+    }
+
+    @Test
+    void aRetriedPostWithTheSameIdempotencyKeyRunsOnceAndNeverRevealsTheSecretAgain() {
+        String admin = platformAdmin();
+        String tenant = newTenantId("idem");
+        call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"I " + tenant + "\"}");
+        Map<String, String> key = Map.of("Idempotency-Key", "issue-1");
+
+        HttpResponse<String> first = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k\"}", key);
+        HttpResponse<String> retry = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k\"}", key);
+        HttpResponse<String> reused = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"other\"}", key);
+
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertThat(json(first).path("apiKey").asText()).startsWith("tg_");
+        assertThat(retry.statusCode()).isEqualTo(201);
+        assertThat(retry.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(json(retry).path("keyId").asText()).isEqualTo(json(first).path("keyId").asText());
+        assertThat(json(retry).path("apiKey").isNull()).isTrue();
+        assertThat(json(retry).path("apiKeyShownOnce").asBoolean()).isTrue();
+        assertThat(reused.statusCode()).isEqualTo(422);
+        JsonNode history = json(call("GET", "/admin/v1/tenants/" + tenant + "/events", admin, null));
+        assertThat(history.path("events").findValuesAsText("type")).filteredOn(t -> t.contains("key.issued")).hasSize(1);
+    }
+
+    @Test
+    void aPastPriceListNeedsAnExplicitBackfillByAPlatformAdmin() {
+        String admin = platformAdmin();
+        String plan = newTenantId("plan");
+        call("PUT", "/admin/v1/plans/" + plan, admin, "{\"name\":\"P\"}");
+        String prices = "\"prices\":[{\"model\":\"m\",\"inputMicrosPerMillionTokens\":150000,\"cachedInputMicrosPerMillionTokens\":75000,\"outputMicrosPerMillionTokens\":600000}]";
+        String past = Instant.now().minus(Duration.ofDays(2)).toString();
+
+        HttpResponse<String> refused = call("POST", "/admin/v1/price-lists", admin,
+                "{\"planId\":\"" + plan + "\",\"currency\":\"USD\",\"effectiveFrom\":\"" + past + "\"," + prices + "}");
+        HttpResponse<String> byTenantAdmin = call("POST", "/admin/v1/price-lists", token("t", List.of("tenant-admin"), "x"),
+                "{\"planId\":\"" + plan + "\",\"currency\":\"USD\",\"effectiveFrom\":\"" + past + "\",\"backfill\":true," + prices + "}");
+        HttpResponse<String> backfill = call("POST", "/admin/v1/price-lists", admin,
+                "{\"planId\":\"" + plan + "\",\"currency\":\"USD\",\"effectiveFrom\":\"" + past + "\",\"backfill\":true," + prices + "}");
+        HttpResponse<String> sameStart = call("POST", "/admin/v1/price-lists", admin,
+                "{\"planId\":\"" + plan + "\",\"currency\":\"USD\",\"effectiveFrom\":\"" + past + "\",\"backfill\":true," + prices + "}");
+
+        assertThat(refused.statusCode()).isEqualTo(422);
+        assertThat(json(refused).path("code").asText()).isEqualTo("effective_from_in_past");
+        assertThat(byTenantAdmin.statusCode()).isEqualTo(403);
+        assertThat(backfill.statusCode()).as(backfill.body()).isEqualTo(201);
+        assertThat(json(backfill).path("backfill").asBoolean()).isTrue();
+        assertThat(sameStart.statusCode()).isEqualTo(409);
+    }
+
+    @Test
+    void invalidInputIsAClearProblem() {
+        String admin = platformAdmin();
+        HttpResponse<String> badJson = call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":");
+        HttpResponse<String> badZone = call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + newTenantId("z") + "\",\"name\":\"Z\",\"billingTimeZone\":\"Mars/Base\"}");
+        HttpResponse<String> negative = call("PUT", "/admin/v1/plans/" + newTenantId("neg"), admin, "{\"name\":\"N\",\"defaultLimits\":{\"requestsPerMinute\":-1}}");
+
+        assertThat(badJson.statusCode()).isEqualTo(400);
+        assertThat(badZone.statusCode()).isEqualTo(422);
+        assertThat(json(badZone).path("code").asText()).isEqualTo("invalid_billingTimeZone");
+        assertThat(negative.statusCode()).isEqualTo(400);
+        assertThat(negative.body()).contains("requestsPerMinute");
+    }
+
+    private static TenantState tenant(ConsumerRecord<String, byte[]> record) {
+        return EventCodec.decodeState(record.value(), TenantState.class);
+    }
+
+    /** Every value of every row of every table of the ledger's database, as text. */
+    private static String everythingStored() throws Exception {
+        var all = new StringBuilder();
+        try (var connection = database().connect(); var statement = connection.createStatement()) {
+            var tables = new HashSet<String>();
+            try (ResultSet rows = statement.executeQuery("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
+                while (rows.next()) {
+                    tables.add(rows.getString(1));
+                }
+            }
+            for (String table : tables) {
+                try (ResultSet rows = statement.executeQuery("SELECT * FROM \"" + table + "\"")) {
+                    int columns = rows.getMetaData().getColumnCount();
+                    while (rows.next()) {
+                        for (int i = 1; i <= columns; i++) {
+                            Object value = rows.getObject(i);
+                            all.append(value instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(value)).append('\n');
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(all).as("the scan read the event store").contains("KeyIssued");
+        return all.toString();
+    }
+}
