@@ -14,6 +14,13 @@ import org.springframework.scheduling.annotation.EnableScheduling;
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class LedgerApplication {
+    static {
+        // Axon 4.12+ phones home with an "update checker"; a billing system does not (ADR 0006).
+        if (System.getProperty("axoniq.update-checker.disabled") == null) {
+            System.setProperty("axoniq.update-checker.disabled", "true");
+        }
+    }
+
     public static void main(String[] args) {
         SpringApplication.run(LedgerApplication.class, args);
     }
