@@ -1,5 +1,7 @@
 package dev.tollgate.ledger.config;
 
+import org.axonframework.common.caching.Cache;
+import org.axonframework.common.caching.WeakReferenceCache;
 import org.axonframework.config.EventProcessingConfigurer;
 import org.axonframework.eventhandling.PropagatingErrorHandler;
 import org.axonframework.eventsourcing.EventCountSnapshotTriggerDefinition;
@@ -41,6 +43,16 @@ public class AxonConfig {
         var factory = new SpringAggregateSnapshotterFactoryBean();
         factory.setExecutor(executor);
         return factory;
+    }
+
+    /**
+     * Loaded tenants stay in memory while referenced, so a burst of commands for one tenant does not
+     * re-read its stream each time. Safe with several replicas: an append on a stale copy violates
+     * the (aggregate, sequence) unique key, fails with 409 and evicts the entry.
+     */
+    @Bean
+    public Cache tenantCache() {
+        return new WeakReferenceCache();
     }
 
     /** Tenants live for years and accumulate key events: snapshot every 100 events. */

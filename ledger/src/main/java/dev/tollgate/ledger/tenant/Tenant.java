@@ -46,7 +46,7 @@ import static org.axonframework.modelling.command.AggregateLifecycle.apply;
  * is checked in one consistent place; a tenant's history (including every key event) is one stream,
  * snapshotted because tenants live for years.
  */
-@Aggregate(snapshotTriggerDefinition = "tenantSnapshotTrigger")
+@Aggregate(snapshotTriggerDefinition = "tenantSnapshotTrigger", cache = "tenantCache")
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY)
 public class Tenant {
     /** Tenant ids: lower-case DNS-label style; never starting with '_' (reserved: _platform, _anonymous). */

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Benchmark (not a test): API key issuance and rotation through the admin API over HTTP, with the
  * whole ledger running (PostgreSQL event store, Kafka publishing). Prints commands/s and latency
- * percentiles. Run with {@code bench/ledger-keys.sh [requests] [concurrency]}.
+ * percentiles. Run with {@code bench/ledger-keys.sh [requests] [concurrency] [tenants]}.
  */
 public final class KeyIssuanceBenchmark {
     private KeyIssuanceBenchmark() {}
@@ -29,6 +29,7 @@ public final class KeyIssuanceBenchmark {
     public static void main(String[] args) throws Exception {
         int requests = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
         int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+        int tenants = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         try (PostgresDatabase database = PostgresDatabase.create("ledger_bench")) {
             ConfigurableApplicationContext app = new SpringApplication(LedgerApplication.class).run(
                     "--server.port=0", "--spring.datasource.url=" + database.jdbcUrl(),
@@ -40,10 +41,13 @@ public final class KeyIssuanceBenchmark {
                 String base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
                 String token = LedgerTestSupport.token("bench", List.of("platform-admin"), null);
                 HttpClient http = HttpClient.newHttpClient();
-                send(http, base + "/admin/v1/tenants", token, "{\"tenantId\":\"bench\",\"name\":\"Bench\"}").join();
+                for (int t = 0; t < tenants; t++) {
+                    send(http, base + "/admin/v1/tenants", token, "{\"tenantId\":\"bench-" + t + "\",\"name\":\"Bench " + t + "\"}").join();
+                }
+                System.out.printf("%d tenant(s)%n", tenants);
                 List<String> keyIds = new ArrayList<>();
-                run("warm-up issue", http, Math.min(200, requests), concurrency, i -> send(http, base + "/admin/v1/tenants/bench/keys", token, "{\"name\":\"w\"}"), null);
-                run("issue", http, requests, concurrency, i -> send(http, base + "/admin/v1/tenants/bench/keys", token, "{\"name\":\"k" + i + "\"}"), keyIds);
+                run("warm-up issue", http, Math.min(200, requests), concurrency, i -> send(http, base + "/admin/v1/tenants/bench-" + (i % tenants) + "/keys", token, "{\"name\":\"w\"}"), null);
+                run("issue", http, requests, concurrency, i -> send(http, base + "/admin/v1/tenants/bench-" + (i % tenants) + "/keys", token, "{\"name\":\"k" + i + "\"}"), keyIds);
                 run("rotate", http, keyIds.size(), concurrency, i -> send(http, base + "/admin/v1/keys/" + keyIds.get(i) + ":rotate", token,
                         "{\"gracePeriodSeconds\":3600}"), null);
             } finally {
