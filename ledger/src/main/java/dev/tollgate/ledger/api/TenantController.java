@@ -1,11 +1,13 @@
 package dev.tollgate.ledger.api;
 
+import dev.tollgate.ledger.config.LedgerProperties;
 import dev.tollgate.ledger.domain.LedgerException;
 import dev.tollgate.ledger.publish.ReadModel;
 import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.ledger.security.AccessPolicy.Action;
 import dev.tollgate.ledger.security.Caller;
 import dev.tollgate.ledger.tenant.TenantCommands;
+import dev.tollgate.schemas.key.WebhookSecrets;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.TenantState;
 import org.springframework.http.HttpStatus;
@@ -30,10 +32,12 @@ import java.util.List;
 public class TenantController {
     private final CommandSender commands;
     private final ReadModel readModel;
+    private final LedgerProperties properties;
 
-    public TenantController(CommandSender commands, ReadModel readModel) {
+    public TenantController(CommandSender commands, ReadModel readModel, LedgerProperties properties) {
         this.commands = commands;
         this.readModel = readModel;
+        this.properties = properties;
     }
 
     /** {@code planId} optional; zone defaults to UTC, currency to USD. */
@@ -98,6 +102,27 @@ public class TenantController {
         AccessPolicy.check(caller, Action.SET_TENANT_LIMITS, tenantId);
         commands.send(caller, new TenantCommands.SetLimits(tenantId, null, limits));
         return limits;
+    }
+
+    public record WebhookRequest(String url) {}
+
+    /** {@code signingSecret} verifies the alerts' HMAC signatures; shown only in this response. */
+    public record WebhookResponse(String tenantId, String url, int secretVersion, String signingSecret) {
+        @Override
+        public String toString() {
+            return "WebhookResponse[" + tenantId + ", v" + secretVersion + "]";
+        }
+    }
+
+    /** Configures the webhook and rotates its signing secret (every call issues a new one). */
+    @PutMapping("/{tenantId}/webhook")
+    public WebhookResponse webhook(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId, @RequestBody WebhookRequest request) {
+        Caller caller = Caller.of(jwt);
+        AccessPolicy.check(caller, Action.CONFIGURE_WEBHOOK, tenantId);
+        int version = commands.send(caller, new TenantCommands.ConfigureWebhook(tenantId, request.url()));
+        String secret = WebhookSecrets.derive(properties.webhookMasterKey().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                tenantId, version);
+        return new WebhookResponse(tenantId, request.url(), version, secret);
     }
 
     public record AssignPlanRequest(String planId, java.time.Instant effectiveFrom) {}

@@ -1,6 +1,7 @@
 package dev.tollgate.ledger.config;
 
 import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Size;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.validation.annotation.Validated;
 
@@ -13,10 +14,12 @@ import java.time.Duration;
  * @param kafka              where the ledger publishes
  * @param jwt                how the admin API authenticates callers
  * @param keyExpirySweep     how often overdue keys are expired
+ * @param webhookMasterKey   derives every tenant's webhook signing secret (ADR 0005); 32+ characters
  */
 @Validated
 @ConfigurationProperties(prefix = "tollgate")
-public record LedgerProperties(@NotBlank String instanceId, Kafka kafka, Jwt jwt, Duration keyExpirySweep) {
+public record LedgerProperties(@NotBlank String instanceId, Kafka kafka, Jwt jwt, Duration keyExpirySweep,
+                               @NotBlank @Size(min = 32) String webhookMasterKey) {
 
     /**
      * @param bootstrapServers Kafka's {@code bootstrap.servers}

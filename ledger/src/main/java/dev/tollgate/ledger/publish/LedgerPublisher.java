@@ -17,6 +17,7 @@ import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
+import dev.tollgate.schemas.ledger.WebhookConfigured;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
@@ -129,8 +130,12 @@ public class LedgerPublisher {
                 // Effective limits of every tenant on the plan changed: republish them, newest version.
                 yield readModel.tenantsOnPlan(e.planId()).stream()
                         .map(t -> (StateRecord) new TenantState(t.tenantId(), t.name(), t.status(),
-                                t.planId(), t.billingTimeZone(), t.currency(), t.limits(), version, at))
+                                t.planId(), t.billingTimeZone(), t.currency(), t.limits(), t.webhookUrl(), t.webhookSecretVersion(), version, at))
                         .toList();
+            }
+            case WebhookConfigured e -> {
+                readModel.setWebhook(e.tenantId(), e.url(), e.secretVersion(), version, at);
+                yield tenant(e.tenantId());
             }
             case PriceListPublished e -> {
                 readModel.insertPriceList(e);

@@ -52,6 +52,11 @@ public class ReadModel {
                 value, version, ts(at), tenantId);
     }
 
+    void setWebhook(String tenantId, String url, int secretVersion, long version, Instant at) {
+        jdbc.update("UPDATE tenant_view SET webhook_url = ?, webhook_secret_version = ?, version = ?, updated_at = ? WHERE tenant_id = ?",
+                url, secretVersion, version, ts(at), tenantId);
+    }
+
     void upsertPlan(PlanDefined event, Instant at) {
         jdbc.update("INSERT INTO plan_view (plan_id, name, default_limits, updated_at) VALUES (?, ?, ?::jsonb, ?) "
                         + "ON CONFLICT (plan_id) DO UPDATE SET name = EXCLUDED.name, default_limits = EXCLUDED.default_limits, updated_at = EXCLUDED.updated_at",
@@ -136,7 +141,8 @@ public class ReadModel {
         Limits effective = planDefaults == null ? own : EffectiveLimits.merge(read(planDefaults, Limits.class), own);
         return new TenantState(row.getString("tenant_id"), row.getString("name"),
                 TenantState.Status.valueOf(row.getString("status")), row.getString("plan_id"),
-                row.getString("billing_time_zone"), row.getString("currency"), effective, row.getLong("version"),
+                row.getString("billing_time_zone"), row.getString("currency"), effective, row.getString("webhook_url"),
+                (Integer) row.getObject("webhook_secret_version"), row.getLong("version"),
                 row.getTimestamp("updated_at").toInstant());
     }
 

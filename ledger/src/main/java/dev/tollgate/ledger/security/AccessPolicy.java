@@ -19,7 +19,7 @@ import static dev.tollgate.ledger.security.Role.TENANT_ADMIN;
 public final class AccessPolicy {
     /** Every operation of the admin API. */
     public enum Action {
-        CREATE_TENANT, LIST_TENANTS, READ_TENANT, SUSPEND_TENANT, SET_TENANT_LIMITS, READ_EVENTS,
+        CREATE_TENANT, LIST_TENANTS, READ_TENANT, SUSPEND_TENANT, SET_TENANT_LIMITS, READ_EVENTS, CONFIGURE_WEBHOOK,
         DEFINE_PLAN, PUBLISH_PRICE_LIST, PUBLISH_BACKFILL,
         ISSUE_KEY, LIST_KEYS, ROTATE_KEY, REVOKE_KEY, SET_KEY_LIMITS
     }
@@ -31,6 +31,7 @@ public final class AccessPolicy {
             Map.entry(Action.SUSPEND_TENANT, EnumSet.of(PLATFORM_ADMIN)),
             Map.entry(Action.SET_TENANT_LIMITS, EnumSet.of(PLATFORM_ADMIN)),
             Map.entry(Action.READ_EVENTS, EnumSet.of(PLATFORM_ADMIN, AUDITOR, TENANT_ADMIN)),
+            Map.entry(Action.CONFIGURE_WEBHOOK, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN)),
             Map.entry(Action.DEFINE_PLAN, EnumSet.of(PLATFORM_ADMIN)),
             Map.entry(Action.PUBLISH_PRICE_LIST, EnumSet.of(PLATFORM_ADMIN)),
             Map.entry(Action.PUBLISH_BACKFILL, EnumSet.of(PLATFORM_ADMIN)),

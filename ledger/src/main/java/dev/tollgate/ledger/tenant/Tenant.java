@@ -5,6 +5,7 @@ import dev.tollgate.ledger.domain.Clock;
 import dev.tollgate.ledger.domain.LedgerException;
 import dev.tollgate.ledger.domain.UniqueClaims;
 import dev.tollgate.ledger.tenant.TenantCommands.AssignPlan;
+import dev.tollgate.ledger.tenant.TenantCommands.ConfigureWebhook;
 import dev.tollgate.ledger.tenant.TenantCommands.CreateTenant;
 import dev.tollgate.ledger.tenant.TenantCommands.ExpireKey;
 import dev.tollgate.ledger.tenant.TenantCommands.IssueKey;
@@ -23,11 +24,14 @@ import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
+import dev.tollgate.schemas.ledger.WebhookConfigured;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.spring.stereotype.Aggregate;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,6 +63,7 @@ public class Tenant {
     private String tenantId;
     private boolean suspended;
     private final Map<String, KeyEntry> keys = new HashMap<>();
+    private int webhookSecretVersion;
 
     /** What the aggregate remembers of a key: enough to enforce its invariants. */
     record KeyEntry(KeyStatus status, Instant expiresAt) {}
@@ -181,6 +186,31 @@ public class Tenant {
                 && !key.expiresAt().isAfter(Clock.now())) {
             apply(new KeyExpired(command.keyId(), tenantId));
         }
+    }
+
+    @CommandHandler
+    public int handle(ConfigureWebhook command) {
+        String url = requireText(command.url(), "url", 2000);
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new LedgerException.Invalid("invalid_url", "url is not a valid URI");
+        }
+        String host = uri.getHost();
+        boolean loopback = host != null && (host.equals("localhost") || host.equals("127.0.0.1") || host.equals("[::1]"));
+        if (host == null || !("https".equals(uri.getScheme()) || ("http".equals(uri.getScheme()) && loopback))
+                || uri.getUserInfo() != null) {
+            throw new LedgerException.Invalid("invalid_url", "url must be an https URL without credentials (http only for localhost)");
+        }
+        int version = webhookSecretVersion + 1;
+        apply(new WebhookConfigured(tenantId, url, version));
+        return version;
+    }
+
+    @EventSourcingHandler
+    void on(WebhookConfigured event) {
+        webhookSecretVersion = event.secretVersion();
     }
 
     @EventSourcingHandler

@@ -43,5 +43,8 @@ public final class TenantCommands {
 
     public record RevokeKey(@TargetAggregateIdentifier String tenantId, String keyId, String reason) {}
 
+    /** Points the tenant's budget alerts at {@code url}; returns the new signing-secret version. */
+    public record ConfigureWebhook(@TargetAggregateIdentifier String tenantId, String url) {}
+
     public record ExpireKey(@TargetAggregateIdentifier String tenantId, String keyId) {}
 }

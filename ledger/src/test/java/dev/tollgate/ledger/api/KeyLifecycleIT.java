@@ -124,6 +124,36 @@ class KeyLifecycleIT extends LedgerTestSupport {
     }
 
     @Test
+    void aWebhookSecretIsShownOnceRotatesOnEveryConfigurationAndIsStoredNowhere(CapturedOutput output) throws Exception {
+        String admin = platformAdmin();
+        String tenant = newTenantId("hook");
+        call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"H " + tenant + "\"}");
+        String tenantAdmin = token("owner@" + tenant, List.of("tenant-admin"), tenant);
+
+        HttpResponse<String> first = call("PUT", "/admin/v1/tenants/" + tenant + "/webhook", tenantAdmin, "{\"url\":\"https://hooks.example/a\"}");
+        HttpResponse<String> second = call("PUT", "/admin/v1/tenants/" + tenant + "/webhook", tenantAdmin, "{\"url\":\"https://hooks.example/b\"}");
+        HttpResponse<String> insecure = call("PUT", "/admin/v1/tenants/" + tenant + "/webhook", tenantAdmin, "{\"url\":\"http://hooks.example/b\"}");
+
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(json(first).path("secretVersion").asInt()).isEqualTo(1);
+        assertThat(json(second).path("secretVersion").asInt()).isEqualTo(2);
+        String secret1 = json(first).path("signingSecret").asText();
+        String secret2 = json(second).path("signingSecret").asText();
+        assertThat(secret1).startsWith("whsec_").isNotEqualTo(secret2);
+        assertThat(secret2).isEqualTo(dev.tollgate.schemas.key.WebhookSecrets.derive(
+                WEBHOOK_MASTER_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8), tenant, 2));
+        assertThat(insecure.statusCode()).isEqualTo(422);
+        List<ConsumerRecord<String, byte[]>> states = TopicReader.awaitRecord(kafka(), Topics.TENANTS_STATE.name(),
+                r -> r.key().equals(tenant) && Integer.valueOf(2).equals(tenant(r).webhookSecretVersion()), Duration.ofSeconds(30));
+        assertThat(states.stream().filter(r -> r.key().equals(tenant)).map(KeyLifecycleIT::tenant).reduce((a, b) -> b).orElseThrow().webhookUrl())
+                .isEqualTo("https://hooks.example/b");
+        for (String secret : List.of(secret1, secret2)) {
+            assertThat(output.getAll()).doesNotContain(secret.substring(6));
+            assertThat(everythingStored()).doesNotContain(secret.substring(6));
+        }
+    }
+
+    @Test
     void aSuspendedTenantGetsNoNewKeysUntilReinstated() {
         String admin = platformAdmin();
         String tenant = newTenantId("susp");

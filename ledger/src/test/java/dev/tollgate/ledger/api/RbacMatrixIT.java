@@ -41,6 +41,7 @@ class RbacMatrixIT extends LedgerTestSupport {
             new Endpoint("suspend tenant", "POST", "/admin/v1/tenants/{T}:suspend", "{\"reason\":\"rbac\"}"),
             new Endpoint("reinstate tenant", "POST", "/admin/v1/tenants/{T}:reinstate", null),
             new Endpoint("set tenant limits", "PUT", "/admin/v1/tenants/{T}/limits", "{\"requestsPerMinute\":10}"),
+            new Endpoint("configure webhook", "PUT", "/admin/v1/tenants/{T}/webhook", "{\"url\":\"https://hooks.example/t\"}"),
             new Endpoint("assign plan", "PUT", "/admin/v1/tenants/{T}/plan", "{\"planId\":\"" + PLAN + "\"}"),
             new Endpoint("define plan", "PUT", "/admin/v1/plans/" + PLAN, "{\"name\":\"RBAC\"}"),
             new Endpoint("publish price list", "POST", "/admin/v1/price-lists", "{\"planId\":\"" + PLAN
@@ -57,7 +58,7 @@ class RbacMatrixIT extends LedgerTestSupport {
     /** What each role may do; tenant-admin rows hold for its own tenant (other tenant: 404 where allowed, else 403). */
     private static final Map<String, List<String>> ALLOWED = Map.of(
             "platform-admin", ENDPOINTS.stream().map(Endpoint::name).toList(),
-            "tenant-admin", List.of("read tenant", "issue key", "list keys", "read key", "set key limits", "rotate key",
+            "tenant-admin", List.of("read tenant", "configure webhook", "issue key", "list keys", "read key", "set key limits", "rotate key",
                     "read events", "revoke key"),
             "billing", List.of("list tenants", "read tenant"),
             "auditor", List.of("list tenants", "read tenant", "list keys", "read key", "read events"),

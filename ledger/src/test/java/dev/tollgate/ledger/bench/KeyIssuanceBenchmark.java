@@ -36,7 +36,8 @@ public final class KeyIssuanceBenchmark {
                     "--spring.datasource.username=" + database.user(), "--spring.datasource.password=" + database.password(),
                     "--tollgate.kafka.bootstrap-servers=" + SharedKafka.get().bootstrapServers(),
                     "--tollgate.jwt.hs256-secret=" + LedgerTestSupport.JWT_SECRET, "--tollgate.jwt.issuer=" + LedgerTestSupport.ISSUER,
-                    "--tollgate.jwt.audience=" + LedgerTestSupport.AUDIENCE, "--logging.level.root=WARN");
+                    "--tollgate.jwt.audience=" + LedgerTestSupport.AUDIENCE,
+                    "--tollgate.webhook-master-key=" + LedgerTestSupport.WEBHOOK_MASTER_KEY, "--logging.level.root=WARN");
             try {
                 String base = "http://127.0.0.1:" + app.getEnvironment().getProperty("local.server.port");
                 String token = LedgerTestSupport.token("bench", List.of("platform-admin"), null);

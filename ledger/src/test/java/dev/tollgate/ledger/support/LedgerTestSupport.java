@@ -40,6 +40,7 @@ public abstract class LedgerTestSupport {
     public static final String JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!";
     public static final String ISSUER = "tollgate-test";
     public static final String AUDIENCE = "tollgate-admin";
+    public static final String WEBHOOK_MASTER_KEY = "test-webhook-master-key-of-32-bytes-or-more";
 
     private static PostgresDatabase database;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -58,6 +59,7 @@ public abstract class LedgerTestSupport {
         registry.add("tollgate.jwt.issuer", () -> ISSUER);
         registry.add("tollgate.jwt.audience", () -> AUDIENCE);
         registry.add("tollgate.key-expiry-sweep", () -> "PT1H");
+        registry.add("tollgate.webhook-master-key", () -> WEBHOOK_MASTER_KEY);
     }
 
     protected static PostgresDatabase database() {

@@ -22,6 +22,7 @@ import dev.tollgate.schemas.ledger.SecretHash;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
+import dev.tollgate.schemas.ledger.WebhookConfigured;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -204,6 +205,25 @@ class TenantAggregateTest {
                 .andGivenCurrentTime(soon.plusSeconds(1))
                 .when(new ExpireKey("acme", KEY))
                 .expectNoEvents();
+    }
+
+    @Test
+    void everyWebhookConfigurationRotatesTheSecretVersion() {
+        fixture.given(CREATED).when(new TenantCommands.ConfigureWebhook("acme", "https://hooks.acme.example/t"))
+                .expectEvents(new WebhookConfigured("acme", "https://hooks.acme.example/t", 1)).expectResultMessagePayload(1);
+        fixture.given(CREATED, new WebhookConfigured("acme", "https://a.example/", 1))
+                .when(new TenantCommands.ConfigureWebhook("acme", "https://b.example/"))
+                .expectEvents(new WebhookConfigured("acme", "https://b.example/", 2));
+    }
+
+    @Test
+    void aWebhookMustBeHttpsWithoutCredentials() {
+        for (String url : List.of("http://hooks.example/", "ftp://x/", "https://user:pw@hooks.example/", "not a url", "https:///path")) {
+            fixture.given(CREATED).when(new TenantCommands.ConfigureWebhook("acme", url))
+                    .expectException(LedgerException.Invalid.class);
+        }
+        fixture.given(CREATED).when(new TenantCommands.ConfigureWebhook("acme", "http://127.0.0.1:9000/hook"))
+                .expectSuccessfulHandlerExecution();
     }
 
     @Test

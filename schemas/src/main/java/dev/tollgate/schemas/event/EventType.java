@@ -11,6 +11,7 @@ import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
+import dev.tollgate.schemas.ledger.WebhookConfigured;
 import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.schemas.usage.RequestAccepted;
@@ -46,7 +47,8 @@ public enum EventType {
     LEDGER_KEY_ISSUED("ledger.key.issued", KeyIssued.class, "key-issued", Topics.LEDGER_EVENTS),
     LEDGER_KEY_ROTATED("ledger.key.rotated", KeyRotated.class, "key-rotated", Topics.LEDGER_EVENTS),
     LEDGER_KEY_REVOKED("ledger.key.revoked", KeyRevoked.class, "key-revoked", Topics.LEDGER_EVENTS),
-    LEDGER_KEY_EXPIRED("ledger.key.expired", KeyExpired.class, "key-expired", Topics.LEDGER_EVENTS);
+    LEDGER_KEY_EXPIRED("ledger.key.expired", KeyExpired.class, "key-expired", Topics.LEDGER_EVENTS),
+    LEDGER_WEBHOOK_CONFIGURED("ledger.webhook.configured", WebhookConfigured.class, "webhook-configured", Topics.LEDGER_EVENTS);
 
     /** Prefix of every type name (reverse DNS, as CloudEvents recommends). */
     public static final String TYPE_PREFIX = "dev.tollgate.";

@@ -14,6 +14,8 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  * A tenant as the gateway and projector need it ({@code tenants.state.v1}, key = tenant id).
  *
  * @param limits the effective tenant limits (the plan's defaults overridden by the tenant's own)
+ * @param webhookUrl where budget alerts go, if configured
+ * @param webhookSecretVersion the version of the derived signing secret (see {@code WebhookSecrets})
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -25,6 +27,8 @@ public record TenantState(
         String billingTimeZone,
         String currency,
         Limits limits,
+        String webhookUrl,
+        Integer webhookSecretVersion,
         @JsonProperty(required = true) long version,
         Instant updatedAt) implements StateRecord {
 
