@@ -19,11 +19,13 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Runs Tollgate locally on one machine: an in-JVM Kafka broker (KRaft) with every catalog topic,
- * keeping its data across restarts, and the fake OpenAI-compatible GPU upstream. Stops everything
- * cleanly on Ctrl-C.
+ * the fake OpenAI-compatible GPU upstream, and the ledger (admin API) on the local PostgreSQL,
+ * seeded with a demo tenant, plan, price list and API key; writes the credentials to
+ * {@code <data-dir>/dev-credentials.json}. Data survives restarts. Stops everything on Ctrl-C.
  *
- * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --data-dir .tollgate --ttft-ms 100
- * --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
+ * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --data-dir .tollgate
+ * --ledger-database tollgate_dev_ledger
+ * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
  */
 public final class DevStack implements AutoCloseable {
     /** The models the fake upstream serves. */
@@ -33,6 +35,9 @@ public final class DevStack implements AutoCloseable {
     private final Path dataDir;
     private EmbeddedKafka kafka;
     private FakeUpstream upstream;
+    private LocalLedger ledger;
+    private String adminToken;
+    private DemoSeed.ApiKey apiKey;
 
     private DevStack(Path dataDir) {
         this.dataDir = dataDir;
@@ -52,6 +57,15 @@ public final class DevStack implements AutoCloseable {
                     .withCompletionTokens(intOption(options, "completion-tokens", 64));
             stack.upstream = FakeUpstream.start(intOption(options, "upstream-port", 8000), FAKE_MODELS, behaviour);
             stack.running.push(stack.upstream);
+            DevSecrets secrets = DevSecrets.loadOrCreate(dataDir);
+            stack.ledger = LocalLedger.start(intOption(options, "ledger-port", 8081),
+                    options.getOrDefault("ledger-database", LocalLedger.DEFAULT_DATABASE), stack.kafka.bootstrapServers(),
+                    stack.kafka.freshlyFormatted(), secrets);
+            stack.running.push(stack.ledger);
+            stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
+            Path credentials = dataDir.resolve("dev-credentials.json");
+            stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials));
+            DemoSeed.writeCredentials(credentials, stack.credentials());
             return stack;
         } catch (IOException e) {
             stack.close();
@@ -72,6 +86,39 @@ public final class DevStack implements AutoCloseable {
         return upstream.baseUrl();
     }
 
+    /** The admin API's base URL. */
+    public String adminUrl() {
+        return ledger.url();
+    }
+
+    /** A platform-admin bearer token for the admin API. */
+    public String adminToken() {
+        return adminToken;
+    }
+
+    /** The demo tenant's API key (full bearer token). */
+    public String apiKey() {
+        return apiKey.token();
+    }
+
+    /** The demo key's id. */
+    public String apiKeyId() {
+        return apiKey.keyId();
+    }
+
+    private com.fasterxml.jackson.databind.node.ObjectNode credentials() {
+        var node = DemoSeed.newObject();
+        node.put("adminUrl", ledger.url());
+        node.put("adminToken", adminToken);
+        node.put("tenantId", DemoSeed.TENANT);
+        node.put("keyId", apiKey.keyId());
+        node.put("apiKey", apiKey.token());
+        node.put("upstreamUrl", upstream.baseUrl() + "/v1");
+        node.put("kafkaBootstrapServers", kafka.bootstrapServers());
+        node.putArray("notRunningYet").add("gatewayUrl").add("billingUrl");
+        return node;
+    }
+
     /** What runs where, for a human. */
     public String banner() {
         return String.format("""
@@ -80,15 +127,23 @@ public final class DevStack implements AutoCloseable {
                   Kafka (KRaft, in-JVM)   %s   started in %d ms, data in %s
                   topics                  %s
                   fake GPU upstream       %s/v1   models: %s
-                  try:  curl -s %s/v1/chat/completions -H 'content-type: application/json' \\
-                          -d '{"model":"fake-chat","messages":[{"role":"user","content":"hi"}]}'
+                  ledger admin API        %s/admin/v1   (OpenAPI: %s/admin/v1/openapi.json)
+                  demo tenant             demo, plan "dev", API key %s
+                  credentials             %s
 
-                Not part of the stack yet (see the open issues): the gateway, the ledger's admin API,
-                the billing projector, and the demo tenant and API key they will serve.
+                  try the admin API:
+                    curl -s %s/admin/v1/tenants/demo/keys -H "authorization: Bearer $(jq -r .adminToken %s)"
+                  try the fake GPU upstream directly:
+                    curl -s %s/v1/chat/completions -H 'content-type: application/json' \\
+                      -d '{"model":"fake-chat","messages":[{"role":"user","content":"hi"}]}'
+
+                Not part of the stack yet (open issues): the gateway (which will take the demo key) and the
+                billing projector.
                 """,
                 kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
                 String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),
-                upstream.baseUrl(), String.join(", ", FAKE_MODELS), upstream.baseUrl());
+                upstream.baseUrl(), String.join(", ", FAKE_MODELS), ledger.url(), ledger.url(), apiKey.keyId(),
+                dataDir.resolve("dev-credentials.json"), ledger.url(), dataDir.resolve("dev-credentials.json"), upstream.baseUrl());
     }
 
     @Override

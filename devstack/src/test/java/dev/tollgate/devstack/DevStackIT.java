@@ -1,16 +1,15 @@
 package dev.tollgate.devstack;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.TopicReader;
+import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,44 +17,69 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class DevStackIT {
+    /** Never the developer's own dev database. */
+    private static final String DATABASE = "tg_devstack_it_" + UUID.randomUUID().toString().substring(0, 8);
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @AfterAll
+    static void dropDatabase() throws Exception {
+        var server = PostgresDatabase.Server.fromEnvironment();
+        try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
+             var statement = connection.createStatement()) {
+            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
+        }
+    }
+
+    private static HttpResponse<String> get(String url, String token) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(url));
+        if (token != null) {
+            request.header("authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
 
     @Test
-    void theStackServesKafkaAndTheFakeUpstreamAndKeepsKafkaDataAcrossRestarts(@TempDir Path dataDir) throws Exception {
+    void theStackRunsKafkaTheUpstreamAndTheSeededLedgerAndReusesItsDataOnRestart(@TempDir Path dataDir) throws Exception {
         Map<String, String> options = Map.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
-                "ttft-ms", "0", "inter-token-ms", "0");
-
+                "ledger-port", "0", "ledger-database", DATABASE, "ttft-ms", "0", "inter-token-ms", "0");
+        String firstKey;
         try (DevStack stack = DevStack.start(options)) {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()))) {
                 assertThat(admin.listTopics().names().get()).containsAll(Topics.all().stream().map(t -> t.name()).toList());
             }
-            HttpResponse<String> models = HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create(stack.upstreamUrl() + "/v1/models")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertThat(models.body()).contains("fake-chat");
-            try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                    stack.kafkaBootstrapServers()), new StringSerializer(), new StringSerializer())) {
-                producer.send(new ProducerRecord<>(Topics.DEAD_LETTER.name(), 0, "k", "kept")).get();
-            }
-            assertThat(stack.banner()).contains(stack.upstreamUrl()).contains("usage.v1");
+            assertThat(get(stack.upstreamUrl() + "/v1/models", null).body()).contains("fake-chat");
+            assertThat(get(stack.adminUrl() + "/admin/v1/tenants", stack.adminToken()).statusCode()).isEqualTo(200);
+
+            JsonNode credentials = EventCodec.mapper().readTree(dataDir.resolve("dev-credentials.json").toFile());
+            assertThat(credentials.path("adminUrl").asText()).isEqualTo(stack.adminUrl());
+            assertThat(credentials.path("tenantId").asText()).isEqualTo("demo");
+            firstKey = credentials.path("apiKey").asText();
+            assertThat(firstKey).isEqualTo(stack.apiKey());
+            var presented = ApiKeys.parse(firstKey).orElseThrow();
+            var states = TopicReader.awaitRecord(stack.kafkaBootstrapServers(), Topics.KEYS_STATE.name(),
+                    r -> r.key().equals(presented.keyId()), Duration.ofSeconds(30));
+            KeyState state = EventCodec.decodeState(states.stream().filter(r -> r.key().equals(presented.keyId()))
+                    .reduce((a, b) -> b).orElseThrow().value(), KeyState.class);
+            assertThat(state.tenantId()).isEqualTo("demo");
+            assertThat(ApiKeys.verify(presented, state.secrets().getFirst().hash())).as("the written key is the live key").isTrue();
+            assertThat(Files.getPosixFilePermissions(dataDir.resolve("dev-credentials.json")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
+            assertThat(stack.banner()).contains(stack.adminUrl()).contains("usage.v1");
         }
 
-        try (DevStack again = DevStack.start(options);
-             var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                     again.kafkaBootstrapServers()), new StringDeserializer(), new StringDeserializer())) {
-            var partition = new TopicPartition(Topics.DEAD_LETTER.name(), 0);
-            consumer.assign(List.of(partition));
-            consumer.seekToBeginning(List.of(partition));
-            var records = consumer.poll(Duration.ofSeconds(10));
-            assertThat(records.records(partition)).extracting(r -> r.value()).containsExactly("kept");
+        try (DevStack again = DevStack.start(options)) {
+            assertThat(again.apiKey()).as("an active key is reused across restarts").isEqualTo(firstKey);
+            HttpResponse<String> keys = get(again.adminUrl() + "/admin/v1/tenants/demo/keys", again.adminToken());
+            assertThat(EventCodec.mapper().readTree(keys.body())).hasSize(1);
         }
     }
 

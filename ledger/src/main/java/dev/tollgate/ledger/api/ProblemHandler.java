@@ -2,6 +2,7 @@ package dev.tollgate.ledger.api;
 
 import dev.tollgate.ledger.domain.LedgerException;
 import org.axonframework.commandhandling.CommandExecutionException;
+import org.axonframework.eventsourcing.eventstore.EventStoreException;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.modelling.command.ConcurrencyException;
@@ -19,6 +20,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 import java.net.URI;
+import java.sql.SQLException;
 
 /** The one place where failures become RFC 9457 problem details. */
 @RestControllerAdvice
@@ -44,6 +46,18 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler({AggregateStreamCreationException.class, ConcurrencyException.class})
     ResponseEntity<ProblemDetail> exists(RuntimeException e) {
         return problem(HttpStatus.CONFLICT, "already_exists", "a resource with this id already exists, or changed concurrently");
+    }
+
+    /** A create whose aggregate id exists (the store's unique key refused the first event) is a conflict. */
+    @ExceptionHandler(EventStoreException.class)
+    ResponseEntity<ProblemDetail> store(EventStoreException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && "23505".equals(sql.getSQLState())) {
+                return problem(HttpStatus.CONFLICT, "already_exists", "a resource with this id already exists");
+            }
+        }
+        LOG.error("event store failure", e);
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "store_unavailable", "the event store could not take the change; retry");
     }
 
     @ExceptionHandler(CommandExecutionException.class)

@@ -215,6 +215,27 @@ class KeyLifecycleIT extends LedgerTestSupport {
         assertThat(backfill.statusCode()).as(backfill.body()).isEqualTo(201);
         assertThat(json(backfill).path("backfill").asBoolean()).isTrue();
         assertThat(sameStart.statusCode()).isEqualTo(409);
+        String id = json(backfill).path("priceListId").asText();
+        HttpResponse<String> sameId = call("POST", "/admin/v1/price-lists", admin, "{\"priceListId\":\"" + id + "\",\"planId\":\"" + plan
+                + "\",\"currency\":\"USD\",\"effectiveFrom\":\"" + past + "\",\"backfill\":true," + prices + "}");
+        assertThat(sameId.statusCode()).as("republishing a list id is a conflict, never an edit").isEqualTo(409);
+    }
+
+    @Test
+    void creatingAnExistingTenantAgainIsAConflict() {
+        String admin = platformAdmin();
+        String tenant = newTenantId("twice");
+        String body = "{\"tenantId\":\"" + tenant + "\",\"name\":\"Twice " + tenant + "\"}";
+        assertThat(call("POST", "/admin/v1/tenants", admin, body).statusCode()).isEqualTo(201);
+
+        HttpResponse<String> again = call("POST", "/admin/v1/tenants", admin, body);
+        HttpResponse<String> sameNameOtherId = call("POST", "/admin/v1/tenants", admin,
+                "{\"tenantId\":\"" + newTenantId("other") + "\",\"name\":\"TWICE " + tenant + "\"}");
+
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(again.headers().firstValue("content-type").orElseThrow()).startsWith("application/problem+json");
+        assertThat(sameNameOtherId.statusCode()).isEqualTo(409);
+        assertThat(json(sameNameOtherId).path("code").asText()).isEqualTo("tenant_name_taken");
     }
 
     @Test

@@ -45,14 +45,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final int brokerPort;
     private final KafkaRaftServer server;
     private final Duration startupTime;
+    private final boolean freshlyFormatted;
 
     private EmbeddedKafka(Path dataDir, boolean deleteOnClose, int brokerPort, KafkaRaftServer server,
-                          Duration startupTime) {
+                          Duration startupTime, boolean freshlyFormatted) {
         this.dataDir = dataDir;
         this.deleteOnClose = deleteOnClose;
         this.brokerPort = brokerPort;
         this.server = server;
         this.startupTime = startupTime;
+        this.freshlyFormatted = freshlyFormatted;
+    }
+
+    /** True if this start formatted new, empty storage (no data from an earlier run). */
+    public boolean freshlyFormatted() {
+        return freshlyFormatted;
     }
 
     /** Starts a throw-away broker on a free port with every catalog topic created. */
@@ -74,7 +81,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         int controllerPort = freePort();
         Path logDir = dataDir.resolve("kraft-combined-logs");
         Properties props = brokerProperties(logDir, brokerPort, controllerPort);
-        format(logDir);
+        boolean fresh = format(logDir);
         var server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
         String bootstrap = "127.0.0.1:" + brokerPort;
@@ -86,7 +93,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
         Duration ready = Duration.ofNanos(System.nanoTime() - startNanos);
         LOG.info("in-JVM Kafka ready at {} in {} ms ({} catalog topics)", bootstrap, ready.toMillis(), Topics.all().size());
-        return new EmbeddedKafka(dataDir, deleteOnClose, brokerPort, server, ready);
+        return new EmbeddedKafka(dataDir, deleteOnClose, brokerPort, server, ready, fresh);
     }
 
     private static Properties brokerProperties(Path logDir, int brokerPort, int controllerPort) {
@@ -116,9 +123,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** Formats the storage on first use; a formatted directory keeps its cluster id and data. */
-    private static void format(Path logDir) {
+    private static boolean format(Path logDir) {
         if (Files.exists(logDir.resolve("meta.properties"))) {
-            return;
+            return false;
         }
         try {
             Files.createDirectories(logDir);
@@ -131,6 +138,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setReleaseVersion(MetadataVersion.latestProduction())
                     .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
                     .run();
+            return true;
         } catch (Exception e) {
             throw new IllegalStateException("cannot format Kafka storage in " + logDir, e);
         }
