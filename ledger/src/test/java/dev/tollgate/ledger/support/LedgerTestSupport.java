@@ -43,6 +43,8 @@ public abstract class LedgerTestSupport {
     public static final String WEBHOOK_MASTER_KEY = "test-webhook-master-key-of-32-bytes-or-more";
 
     private static PostgresDatabase database;
+    /** Set by a test class that runs the ledger in production (JWKS) mode; read lazily by the properties. */
+    protected static final java.util.concurrent.atomic.AtomicReference<String> jwksUri = new java.util.concurrent.atomic.AtomicReference<>();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @LocalServerPort
@@ -55,7 +57,8 @@ public abstract class LedgerTestSupport {
         registry.add("spring.datasource.username", database::user);
         registry.add("spring.datasource.password", database::password);
         registry.add("tollgate.kafka.bootstrap-servers", () -> SharedKafka.get().bootstrapServers());
-        registry.add("tollgate.jwt.hs256-secret", () -> JWT_SECRET);
+        registry.add("tollgate.jwt.hs256-secret", () -> jwksUri.get() == null ? JWT_SECRET : "");
+        registry.add("tollgate.jwt.jwks-uri", () -> jwksUri.get() == null ? "" : jwksUri.get());
         registry.add("tollgate.jwt.issuer", () -> ISSUER);
         registry.add("tollgate.jwt.audience", () -> AUDIENCE);
         registry.add("tollgate.key-expiry-sweep", () -> "PT1H");
