@@ -1,0 +1,32 @@
+package dev.tollgate.gateway;
+
+/**
+ * Every refusal of the gateway, in the OpenAI error shape ({@code {"error":{"message","type","code"}}})
+ * with its HTTP status. One type, mapped to a response in one place ({@code ErrorResponses}).
+ */
+public record GatewayError(int status, String type, String code, String message, String param) {
+
+    public static GatewayError missingKey() {
+        return new GatewayError(401, "invalid_request_error", "missing_api_key",
+                "You didn't provide an API key. Send it as 'Authorization: Bearer tg_...'.", null);
+    }
+
+    /** The same answer for malformed, unknown, wrong, expired and revoked keys: nothing to learn from it. */
+    public static GatewayError invalidKey() {
+        return new GatewayError(401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.", null);
+    }
+
+    public static GatewayError tenantSuspended() {
+        return new GatewayError(403, "permission_error", "tenant_suspended",
+                "The account of this API key is suspended.", null);
+    }
+
+    public static GatewayError modelNotFound(String model) {
+        return new GatewayError(404, "invalid_request_error", "model_not_found",
+                "The model '" + model + "' does not exist or you do not have access to it.", "model");
+    }
+
+    public static GatewayError notReady() {
+        return new GatewayError(503, "server_error", "not_ready", "The gateway is starting; retry shortly.", null);
+    }
+}

@@ -1,0 +1,161 @@
+package dev.tollgate.gateway.state;
+
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The ledger's key and tenant state, read from the compacted topics into memory by one background
+ * thread (never an event loop), so that authenticating a request touches no network. Every replica
+ * reads every partition from the beginning without a consumer group. {@link #ready()} turns true
+ * once it has read up to the end offsets it saw at start-up; a newer version of a record replaces
+ * an older one, an older one is ignored, a tombstone deletes.
+ */
+public final class StateDirectory implements KeyLookup, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StateDirectory.class);
+
+    private final Map<String, KeyState> keys = new ConcurrentHashMap<>();
+    private final Map<String, TenantState> tenants = new ConcurrentHashMap<>();
+    private final AtomicLong malformed = new AtomicLong();
+    private final Consumer<String, byte[]> consumer;
+    private final Thread thread;
+    private volatile boolean ready;
+    private volatile boolean closed;
+
+    private StateDirectory(Consumer<String, byte[]> consumer) {
+        this.consumer = consumer;
+        this.thread = new Thread(this::run, "state-directory");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts following the state topics of the cluster at {@code bootstrapServers}. */
+    public static StateDirectory start(String bootstrapServers) {
+        var consumer = new KafkaConsumer<>(Map.<String, Object>of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.CLIENT_ID_CONFIG, "gateway-state-directory",
+                ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
+                new StringDeserializer(), new ByteArrayDeserializer());
+        var directory = new StateDirectory(consumer);
+        directory.thread.start();
+        return directory;
+    }
+
+    /** True once the state present at start-up has been read. */
+    public boolean ready() {
+        return ready;
+    }
+
+    @Override
+    public Optional<KeyState> key(String keyId) {
+        return Optional.ofNullable(keys.get(keyId));
+    }
+
+    @Override
+    public Optional<TenantState> tenant(String tenantId) {
+        return Optional.ofNullable(tenants.get(tenantId));
+    }
+
+    /** Records that could not be parsed (skipped, counted). */
+    public long malformedRecords() {
+        return malformed.get();
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : List.of(Topics.KEYS_STATE.name(), Topics.TENANTS_STATE.name())) {
+                for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMinutes(5))) {
+                    partitions.add(new TopicPartition(topic, info.partition()));
+                }
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> startupEnd = consumer.endOffsets(partitions, Duration.ofMinutes(5));
+            while (!closed) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    apply(record);
+                }
+                if (!ready && caughtUp(startupEnd)) {
+                    ready = true;
+                    LOG.info("state directory ready: {} keys, {} tenants", keys.size(), tenants.size());
+                }
+            }
+        } catch (WakeupException e) {
+            if (!closed) {
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            LOG.error("state directory stopped; the gateway is no longer ready", e);
+            ready = false;
+        } finally {
+            consumer.close();
+        }
+    }
+
+    private void apply(ConsumerRecord<String, byte[]> record) {
+        boolean isKey = record.topic().equals(Topics.KEYS_STATE.name());
+        if (record.value() == null) {
+            (isKey ? keys : tenants).remove(record.key());
+            return;
+        }
+        try {
+            if (isKey) {
+                KeyState state = EventCodec.decodeState(record.value(), KeyState.class);
+                keys.merge(state.keyId(), state, StateDirectory::newer);
+            } else {
+                TenantState state = EventCodec.decodeState(record.value(), TenantState.class);
+                tenants.merge(state.tenantId(), state, StateDirectory::newer);
+            }
+        } catch (EventFormatException e) {
+            malformed.incrementAndGet();
+            LOG.warn("skipping malformed record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
+        }
+    }
+
+    private static <S extends StateRecord> S newer(S current, S candidate) {
+        return candidate.version() >= current.version() ? candidate : current;
+    }
+
+    private boolean caughtUp(Map<TopicPartition, Long> end) {
+        for (var entry : end.entrySet()) {
+            if (consumer.position(entry.getKey()) < entry.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        consumer.wakeup();
+        try {
+            thread.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
