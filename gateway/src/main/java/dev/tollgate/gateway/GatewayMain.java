@@ -1,0 +1,41 @@
+package dev.tollgate.gateway;
+
+import dev.tollgate.gateway.http.GatewayServer;
+import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import io.vertx.core.Vertx;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the gateway. Configuration from the environment: {@code TOLLGATE_GATEWAY_PORT} (8080),
+ * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
+ * upstream YAML file; required). A bad value fails start-up naming the variable.
+ */
+public final class GatewayMain {
+    private GatewayMain() {}
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(env("TOLLGATE_GATEWAY_PORT", "8080"));
+        String upstreamFile = System.getenv("TOLLGATE_UPSTREAMS");
+        if (upstreamFile == null || upstreamFile.isBlank()) {
+            throw new IllegalArgumentException("TOLLGATE_UPSTREAMS must name the upstream YAML file");
+        }
+        UpstreamConfig upstreams = UpstreamConfig.load(Path.of(upstreamFile));
+        StateDirectory state = StateDirectory.start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"));
+        Vertx vertx = Vertx.vertx();
+        new GatewayServer(vertx, state, () -> upstreams).listen("0.0.0.0", port)
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.modelNames());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            vertx.close();
+            state.close();
+        }, "gateway-stop"));
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.tollgate.gateway.http;
+
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.auth.Authenticator;
+import dev.tollgate.gateway.auth.Principal;
+import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+import java.time.Instant;
+import java.util.function.Supplier;
+
+/**
+ * The gateway's HTTP front: health, readiness and the model list so far (the inference endpoints
+ * are the next step of the gateway issue). Every handler runs on an event loop and touches only
+ * memory. Unknown URLs answer 404 in the OpenAI shape, as the OpenAI API does.
+ */
+public final class GatewayServer {
+    static final String PRINCIPAL = "tollgate.principal";
+
+    private final Vertx vertx;
+    private final StateDirectory state;
+    private final Authenticator authenticator;
+    private final Supplier<UpstreamConfig> upstreams;
+
+    public GatewayServer(Vertx vertx, StateDirectory state, Supplier<UpstreamConfig> upstreams) {
+        this.vertx = vertx;
+        this.state = state;
+        this.authenticator = new Authenticator(state);
+        this.upstreams = upstreams;
+    }
+
+    /** Listens on {@code host:port} (0 for a free port). */
+    public Future<HttpServer> listen(String host, int port) {
+        return vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024))
+                .requestHandler(router()).listen(port, host);
+    }
+
+    Router router() {
+        Router router = Router.router(vertx);
+        router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
+        router.get("/readyz").handler(this::readiness);
+        router.route("/v1/*").handler(this::authenticate);
+        router.get("/v1/models").handler(this::models);
+        router.get("/v1/models/:model").handler(this::model);
+        router.route().last().handler(ctx -> ErrorResponses.send(ctx, new GatewayError(404, "invalid_request_error",
+                "unknown_url", "Unknown request URL: " + ctx.request().method() + " " + ctx.request().path() + ".", null)));
+        return router;
+    }
+
+    private void readiness(RoutingContext ctx) {
+        if (state.ready()) {
+            ctx.json(new JsonObject().put("status", "READY"));
+        } else {
+            ctx.response().setStatusCode(503).putHeader("content-type", "application/json")
+                    .end(new JsonObject().put("status", "CATCHING_UP").encode());
+        }
+    }
+
+    private void authenticate(RoutingContext ctx) {
+        if (!state.ready()) {
+            ErrorResponses.send(ctx, GatewayError.notReady());
+            return;
+        }
+        switch (authenticator.authenticate(ctx.request().getHeader("authorization"), Instant.now())) {
+            case Authenticator.Authenticated ok -> {
+                ctx.put(PRINCIPAL, ok.principal());
+                ctx.next();
+            }
+            case Authenticator.Refused refused -> ErrorResponses.send(ctx, refused.error());
+        }
+    }
+
+    private void models(RoutingContext ctx) {
+        Principal principal = ctx.get(PRINCIPAL);
+        var data = new JsonArray();
+        for (String model : upstreams.get().modelNames()) {
+            if (principal.mayUse(model)) {
+                data.add(modelJson(model));
+            }
+        }
+        ctx.json(new JsonObject().put("object", "list").put("data", data));
+    }
+
+    private void model(RoutingContext ctx) {
+        Principal principal = ctx.get(PRINCIPAL);
+        String model = ctx.pathParam("model");
+        if (!upstreams.get().models().containsKey(model) || !principal.mayUse(model)) {
+            // Never reveal a model the key may not use: the same 404 as for one that does not exist.
+            ErrorResponses.send(ctx, GatewayError.modelNotFound(model));
+            return;
+        }
+        ctx.json(modelJson(model));
+    }
+
+    private static JsonObject modelJson(String model) {
+        return new JsonObject().put("id", model).put("object", "model").put("created", 0).put("owned_by", "tollgate");
+    }
+}

@@ -1,0 +1,158 @@
+package dev.tollgate.gateway.http;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.PermissionDeniedException;
+import com.openai.errors.UnauthorizedException;
+import com.openai.models.models.Model;
+import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.EmbeddedKafka;
+import dev.tollgate.testkit.kafka.KafkaExtension;
+import io.vertx.core.Vertx;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The gateway authenticates keys from the state topics (published here as the ledger would) and
+ * answers the official OpenAI Java SDK: the model list holds only the key's models, and every
+ * refusal is an OpenAI-shaped error the SDK maps to its own exception.
+ */
+@ExtendWith(KafkaExtension.class)
+class GatewayAuthIT {
+    private static final UpstreamConfig UPSTREAMS = UpstreamConfig.parse("""
+            pools: {local: {endpoints: [{url: "http://127.0.0.1:9"}]}}
+            models: {fake-chat: {pool: local}, fake-embed: {pool: local}, secret-model: {pool: local}}
+            """);
+
+    private Vertx vertx;
+    private StateDirectory state;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (vertx != null) {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        if (state != null) {
+            state.close();
+        }
+    }
+
+    private static void publish(EmbeddedKafka kafka, String topic, StateRecord record) throws Exception {
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
+        }
+    }
+
+    private String start(EmbeddedKafka kafka) throws Exception {
+        vertx = Vertx.vertx();
+        state = StateDirectory.start(kafka.bootstrapServers());
+        int port = new GatewayServer(vertx, state, () -> UPSTREAMS).listen("127.0.0.1", 0)
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+        String base = "http://127.0.0.1:" + port;
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/readyz", null).statusCode() == 200);
+        return base;
+    }
+
+    private static HttpResponse<String> get(String url, String key) throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(url));
+        if (key != null) {
+            request.header("authorization", "Bearer " + key);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static OpenAIClient client(String base, String key) {
+        return OpenAIOkHttpClient.builder().baseUrl(base + "/v1").apiKey(key).maxRetries(0).build();
+    }
+
+    @Test
+    void theSdkSeesOnlyItsModelsAndEveryRefusalIsAnOpenAiError(EmbeddedKafka kafka) throws Exception {
+        String tenant = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+        String suspendedTenant = tenant + "-s";
+        ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
+        ApiKeys.NewKey suspendedKey = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(tenant, "T", TenantState.Status.ACTIVE, "pro", "UTC", "USD",
+                Limits.NONE, null, null, 1, now));
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(suspendedTenant, "S", TenantState.Status.SUSPENDED, "pro",
+                "UTC", "USD", Limits.NONE, null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(key.hash(), null)), List.of(), List.of("fake-chat", "fake-embed"), null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(suspendedKey.keyId(), suspendedTenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(suspendedKey.hash(), null)), List.of(), List.of(), null, null, 1, now));
+
+        String base = start(kafka);
+
+        List<String> models = client(base, key.token()).models().list().data().stream().map(Model::id).toList();
+        assertThat(models).containsExactly("fake-chat", "fake-embed");
+        assertThat(client(base, key.token()).models().retrieve("fake-chat").id()).isEqualTo("fake-chat");
+        HttpResponse<String> hidden = get(base + "/v1/models/secret-model", key.token());
+        assertThat(hidden.statusCode()).isEqualTo(404);
+        assertThat(hidden.body()).contains("\"code\":\"model_not_found\"");
+
+        assertThatThrownBy(() -> client(base, "tg_wrong").models().list())
+                .isInstanceOfSatisfying(UnauthorizedException.class, e -> assertThat(e.code()).contains("invalid_api_key"));
+        assertThatThrownBy(() -> client(base, ApiKeys.issue(key.keyId()).token()).models().list())
+                .as("the right key id with a wrong secret").isInstanceOf(UnauthorizedException.class);
+        assertThatThrownBy(() -> client(base, suspendedKey.token()).models().list())
+                .isInstanceOfSatisfying(PermissionDeniedException.class, e -> assertThat(e.code()).contains("tenant_suspended"));
+
+        HttpResponse<String> unknown = get(base + "/v1/nothing", key.token());
+        assertThat(unknown.statusCode()).isEqualTo(404);
+        assertThat(unknown.body()).contains("\"code\":\"unknown_url\"");
+        assertThat(get(base + "/v1/models", null).body()).contains("missing_api_key");
+    }
+
+    @Test
+    void aRevocationOnTheTopicTakesEffectWithoutARestart(EmbeddedKafka kafka) throws Exception {
+        String tenant = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+        ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(tenant, "T", TenantState.Status.ACTIVE, null, "UTC", "USD",
+                Limits.NONE, null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(key.hash(), null)), List.of(), List.of(), null, null, 1, now));
+        String base = start(kafka);
+        assertThat(get(base + "/v1/models", key.token()).statusCode()).isEqualTo(200);
+
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(key.keyId(), tenant, "k", KeyState.Status.REVOKED,
+                List.of(), List.of(), List.of(), null, null, 2, now));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> get(base + "/v1/models", key.token()).statusCode() == 401);
+        // An older version arriving late never resurrects the key.
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(key.hash(), null)), List.of(), List.of(), null, null, 1, now));
+        Thread.sleep(1000);
+        assertThat(get(base + "/v1/models", key.token()).statusCode()).isEqualTo(401);
+    }
+}
