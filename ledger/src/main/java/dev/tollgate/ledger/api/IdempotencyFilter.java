@@ -8,7 +8,6 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.security.core.Authentication;
@@ -18,7 +17,6 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.util.ContentCachingResponseWrapper;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -64,12 +62,12 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             return;
         }
         if (key.isBlank() || key.length() > MAX_KEY_LENGTH) {
-            problem(response, HttpStatus.BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be 1-" + MAX_KEY_LENGTH + " characters");
+            Problems.write(response, mapper, HttpStatus.BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be 1-" + MAX_KEY_LENGTH + " characters");
             return;
         }
         byte[] body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
         if (body.length > MAX_BODY_BYTES) {
-            problem(response, HttpStatus.PAYLOAD_TOO_LARGE, "body_too_large", "request bodies are limited to 1 MiB");
+            Problems.write(response, mapper, HttpStatus.PAYLOAD_TOO_LARGE, "body_too_large", "request bodies are limited to 1 MiB");
             return;
         }
         String subject = auth.getName();
@@ -107,17 +105,17 @@ public class IdempotencyFilter extends OncePerRequestFilter {
                 "SELECT request_hash, status, content_type, response_body FROM idempotency_record WHERE subject = ? AND idem_key = ?",
                 subject, key);
         if (rows.isEmpty()) {
-            problem(response, HttpStatus.CONFLICT, "request_in_progress", "a request with this Idempotency-Key just failed; retry");
+            Problems.write(response, mapper, HttpStatus.CONFLICT, "request_in_progress", "a request with this Idempotency-Key just failed; retry");
             return;
         }
         Map<String, Object> row = rows.getFirst();
         if (!hash.equals(row.get("request_hash"))) {
-            problem(response, HttpStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused",
+            Problems.write(response, mapper, HttpStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused",
                     "this Idempotency-Key was used for a different request");
             return;
         }
         if (row.get("status") == null) {
-            problem(response, HttpStatus.CONFLICT, "request_in_progress", "a request with this Idempotency-Key is still being processed");
+            Problems.write(response, mapper, HttpStatus.CONFLICT, "request_in_progress", "a request with this Idempotency-Key is still being processed");
             return;
         }
         response.setStatus((Integer) row.get("status"));
@@ -144,14 +142,6 @@ public class IdempotencyFilter extends OncePerRequestFilter {
         }
     }
 
-    private void problem(HttpServletResponse response, HttpStatus status, String code, String detail) throws IOException {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-        problem.setType(URI.create("https://tollgate.dev/problems/" + code));
-        problem.setProperty("code", code);
-        response.setStatus(status.value());
-        response.setContentType("application/problem+json");
-        mapper.writeValue(response.getOutputStream(), problem);
-    }
 
     /** Keys are kept for 24 hours. */
     @Scheduled(fixedDelayString = "PT10M")

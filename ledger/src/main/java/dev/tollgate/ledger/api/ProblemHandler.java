@@ -19,7 +19,6 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
-import java.net.URI;
 import java.sql.SQLException;
 
 /** The one place where failures become RFC 9457 problem details. */
@@ -89,9 +88,6 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     static ResponseEntity<ProblemDetail> problem(HttpStatus status, String code, String detail) {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-        problem.setType(URI.create("https://tollgate.dev/problems/" + code));
-        problem.setProperty("code", code);
-        return ResponseEntity.status(status).body(problem);
+        return ResponseEntity.status(status).body(Problems.of(status, code, detail));
     }
 }

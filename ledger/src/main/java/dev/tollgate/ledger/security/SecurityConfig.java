@@ -1,12 +1,11 @@
 package dev.tollgate.ledger.security;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.ledger.api.Problems;
 import dev.tollgate.ledger.config.LedgerProperties;
-import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpStatus;
-import org.springframework.http.ProblemDetail;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
@@ -21,8 +20,6 @@ import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 import org.springframework.security.web.SecurityFilterChain;
 
 import javax.crypto.spec.SecretKeySpec;
-import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -43,10 +40,10 @@ public class SecurityConfig {
                         .anyRequest().authenticated())
                 .oauth2ResourceServer(oauth -> oauth.jwt(jwt -> { })
                         .authenticationEntryPoint((request, response, e) ->
-                                problem(response, mapper, HttpStatus.UNAUTHORIZED, "unauthenticated",
+                                Problems.write(response, mapper, HttpStatus.UNAUTHORIZED, "unauthenticated",
                                         "a valid bearer token is required")))
                 .exceptionHandling(ex -> ex.accessDeniedHandler((request, response, e) ->
-                        problem(response, mapper, HttpStatus.FORBIDDEN, "forbidden", "access denied")));
+                        Problems.write(response, mapper, HttpStatus.FORBIDDEN, "forbidden", "access denied")));
         return http.build();
     }
 
@@ -77,18 +74,5 @@ public class SecurityConfig {
         return token -> token.getAudience() != null && token.getAudience().contains(audience)
                 ? OAuth2TokenValidatorResult.success()
                 : OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "the token is not for " + audience, null));
-    }
-
-    private static void problem(HttpServletResponse response, ObjectMapper mapper, HttpStatus status, String code,
-                                String detail) throws IOException {
-        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-        problem.setType(URI.create("https://tollgate.dev/problems/" + code));
-        problem.setProperty("code", code);
-        response.setStatus(status.value());
-        response.setContentType("application/problem+json");
-        if (status == HttpStatus.UNAUTHORIZED) {
-            response.setHeader("WWW-Authenticate", "Bearer");
-        }
-        mapper.writeValue(response.getOutputStream(), problem);
     }
 }
