@@ -1,7 +1,9 @@
 package dev.tollgate.gateway;
 
 import dev.tollgate.gateway.http.GatewayServer;
+import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import io.vertx.core.Vertx;
 
@@ -24,13 +26,15 @@ public final class GatewayMain {
         }
         UpstreamConfig upstreams = UpstreamConfig.load(Path.of(upstreamFile));
         StateDirectory state = StateDirectory.start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"));
+        var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"));
         Vertx vertx = Vertx.vertx();
-        new GatewayServer(vertx, state, () -> upstreams).listen("0.0.0.0", port)
+        new GatewayServer(vertx, state, new EndpointPool(upstreams), usage).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close();
             state.close();
+            usage.close();
         }, "gateway-stop"));
     }
 

@@ -3,7 +3,14 @@ package dev.tollgate.gateway.http;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.Authenticator;
 import dev.tollgate.gateway.auth.Principal;
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.proxy.InferenceProxy;
 import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.schemas.usage.Endpoint;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.handler.BodyHandler;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,23 +25,29 @@ import java.time.Instant;
 import java.util.function.Supplier;
 
 /**
- * The gateway's HTTP front: health, readiness and the model list so far (the inference endpoints
- * are the next step of the gateway issue). Every handler runs on an event loop and touches only
- * memory. Unknown URLs answer 404 in the OpenAI shape, as the OpenAI API does.
+ * The gateway's HTTP front: health, readiness, the model list and the inference endpoints (chat
+ * completions, completions, embeddings) proxied by {@link InferenceProxy}. Every handler runs on an
+ * event loop. Unknown URLs answer 404 in the OpenAI shape, as the OpenAI API does.
  */
 public final class GatewayServer {
     static final String PRINCIPAL = "tollgate.principal";
+
+    /** Largest request body accepted (413 beyond). */
+    static final long MAX_BODY_BYTES = 4L * 1024 * 1024;
 
     private final Vertx vertx;
     private final StateDirectory state;
     private final Authenticator authenticator;
     private final Supplier<UpstreamConfig> upstreams;
+    private final InferenceProxy proxy;
 
-    public GatewayServer(Vertx vertx, StateDirectory state, Supplier<UpstreamConfig> upstreams) {
+    public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
         this.vertx = vertx;
         this.state = state;
         this.authenticator = new Authenticator(state);
-        this.upstreams = upstreams;
+        this.upstreams = endpoints::config;
+        this.proxy = new InferenceProxy(vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+                new PoolOptions().setHttp1MaxSize(1024)), endpoints, usage);
     }
 
     /** Listens on {@code host:port} (0 for a free port). */
@@ -50,6 +63,14 @@ public final class GatewayServer {
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:model").handler(this::model);
+        router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        router.post("/v1/chat/completions").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.CHAT_COMPLETIONS, "/v1/chat/completions"));
+        router.post("/v1/completions").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.COMPLETIONS, "/v1/completions"));
+        router.post("/v1/embeddings").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.EMBEDDINGS, "/v1/embeddings"));
+        router.route().failureHandler(ctx -> ErrorResponses.send(ctx, ctx.statusCode() == 413
+                ? new GatewayError(413, "invalid_request_error", "request_too_large", "The request body is larger than "
+                        + MAX_BODY_BYTES + " bytes.", null)
+                : new GatewayError(500, "server_error", "internal_error", "The gateway failed to handle the request.", null)));
         router.route().last().handler(ctx -> ErrorResponses.send(ctx, new GatewayError(404, "invalid_request_error",
                 "unknown_url", "Unknown request URL: " + ctx.request().method() + " " + ctx.request().path() + ".", null)));
         return router;

@@ -47,7 +47,7 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
     }
 
     public record Timeouts(Long connectMs, Long firstByteMs, Long idleMs) {
-        static final Timeouts DEFAULT = new Timeouts(2_000L, 30_000L, 60_000L);
+        public static final Timeouts DEFAULT = new Timeouts(2_000L, 30_000L, 60_000L);
     }
 
     /** @param upstreamModel the name the pool knows the model by; the public name if absent */

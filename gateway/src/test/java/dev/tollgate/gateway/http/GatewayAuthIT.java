@@ -5,7 +5,9 @@ import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.PermissionDeniedException;
 import com.openai.errors.UnauthorizedException;
 import com.openai.models.models.Model;
+import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
@@ -55,6 +57,7 @@ class GatewayAuthIT {
 
     private Vertx vertx;
     private StateDirectory state;
+    private UsageEmitter usage;
 
     @AfterEach
     void stop() throws Exception {
@@ -63,6 +66,9 @@ class GatewayAuthIT {
         }
         if (state != null) {
             state.close();
+        }
+        if (usage != null) {
+            usage.close();
         }
     }
 
@@ -76,7 +82,8 @@ class GatewayAuthIT {
     private String start(EmbeddedKafka kafka) throws Exception {
         vertx = Vertx.vertx();
         state = StateDirectory.start(kafka.bootstrapServers());
-        int port = new GatewayServer(vertx, state, () -> UPSTREAMS).listen("127.0.0.1", 0)
+        usage = new UsageEmitter(kafka.bootstrapServers(), "auth-it");
+        int port = new GatewayServer(vertx, state, new EndpointPool(UPSTREAMS), usage).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         String base = "http://127.0.0.1:" + port;
         await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/readyz", null).statusCode() == 200);

@@ -1,0 +1,321 @@
+package dev.tollgate.gateway.proxy;
+
+import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.auth.Principal;
+import dev.tollgate.gateway.http.ErrorResponses;
+import dev.tollgate.gateway.metering.SseScanner;
+import dev.tollgate.gateway.metering.StreamMeter;
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.metering.UsageExtractor;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.usage.Endpoint;
+import dev.tollgate.schemas.usage.RequestAccepted;
+import dev.tollgate.schemas.usage.RequestError;
+import dev.tollgate.schemas.usage.RequestFinished;
+import dev.tollgate.schemas.usage.TokenUsage;
+import dev.tollgate.schemas.usage.TokensStreamed;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Forwards one inference request to a pool endpoint and meters it: parse and check the body,
+ * choose the endpoint, send with the pool's credential (never the tenant's), stream the answer back
+ * chunk by chunk with backpressure, and emit the usage events. For streamed requests it asks the
+ * upstream for usage ({@code stream_options.include_usage}) and drops the usage-only chunk if the
+ * client did not ask for it. A client that goes away cancels the upstream request.
+ *
+ * <p>Not built yet (gateway issue): retry on another endpoint before the first byte, queues,
+ * health checks, circuit breaking, the durable spool, and quotas.
+ */
+public final class InferenceProxy {
+    /** Coalescing of {@code tokens.streamed}: at most every this many ms... */
+    static final long COALESCE_INTERVAL_MS = 250;
+    /** ...or this many tokens, whichever comes first. */
+    static final long COALESCE_TOKENS = 64;
+    static final int MAX_SSE_EVENT_BYTES = 1024 * 1024;
+    static final int MAX_NON_STREAMED_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+    private final HttpClient client;
+    private final EndpointPool endpoints;
+    private final UsageEmitter usage;
+
+    public InferenceProxy(HttpClient client, EndpointPool endpoints, UsageEmitter usage) {
+        this.client = client;
+        this.endpoints = endpoints;
+        this.usage = usage;
+    }
+
+    public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
+        JsonObject body;
+        try {
+            body = ctx.body().asJsonObject();
+        } catch (DecodeException | ClassCastException e) {
+            body = null;
+        }
+        if (body == null) {
+            ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_json",
+                    "The request body is not a JSON object.", null));
+            return;
+        }
+        Object modelValue = body.getValue("model");
+        if (!(modelValue instanceof String model) || model.isBlank()) {
+            ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "missing_model",
+                    "You must provide a model parameter.", "model"));
+            return;
+        }
+        UpstreamConfig.ModelRoute route = endpoints.config().models().get(model);
+        if (route == null || !principal.mayUse(model)) {
+            ErrorResponses.send(ctx, GatewayError.modelNotFound(model));
+            return;
+        }
+        boolean stream = Boolean.TRUE.equals(body.getValue("stream"));
+        JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
+        boolean clientWantsUsage = Boolean.TRUE.equals(options.getValue("include_usage"));
+        if (stream) {
+            body.put("stream_options", options.copy().put("include_usage", true));
+        }
+        if (route.upstreamModel() != null) {
+            body.put("model", route.upstreamModel());
+        }
+        Optional<EndpointPool.Lease> lease = endpoints.acquire(model);
+        if (lease.isEmpty()) {
+            ctx.response().putHeader("retry-after", "1");
+            ErrorResponses.send(ctx, new GatewayError(503, "server_error", "upstream_capacity",
+                    "Every endpoint serving this model is at capacity; retry shortly.", null));
+            return;
+        }
+        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, lease.get());
+        call.accepted(body);
+        call.send(path, body);
+    }
+
+    /** One proxied request from acceptance to its terminal usage event. */
+    private final class Call {
+        private final RoutingContext ctx;
+        private final Principal principal;
+        private final Endpoint api;
+        private final String model;
+        private final boolean stream;
+        private final boolean clientWantsUsage;
+        private final EndpointPool.Lease lease;
+        private final String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+        private final long startNanos = System.nanoTime();
+        private final StreamMeter meter = new StreamMeter();
+        private long promptEstimate;
+        private Long firstTokenMs;
+        private long emittedTokens;
+        private long sequence;
+        private long lastEmitNanos = System.nanoTime();
+        private boolean finished;
+        private HttpClientRequest upstreamRequest;
+
+        Call(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
+             EndpointPool.Lease lease) {
+            this.ctx = ctx;
+            this.principal = principal;
+            this.api = api;
+            this.model = model;
+            this.stream = stream;
+            this.clientWantsUsage = clientWantsUsage;
+            this.lease = lease;
+        }
+
+        void accepted(JsonObject body) {
+            promptEstimate = PromptEstimate.tokens(body);
+            Long maxTokens = body.getValue("max_completion_tokens") instanceof Number n ? n.longValue()
+                    : body.getValue("max_tokens") instanceof Number m ? m.longValue() : 0L;
+            usage.emit(EventType.USAGE_REQUEST_ACCEPTED, requestId, null, new RequestAccepted(requestId, principal.tenantId(),
+                    principal.keyId(), model, api, stream, lease.slot().name(), promptEstimate, Math.max(0, maxTokens)));
+            ctx.response().closeHandler(v -> {
+                if (!finished) {
+                    // Finish first: resetting the upstream fires its exception handler, which must not
+                    // record a second terminal event.
+                    finish(EventType.USAGE_REQUEST_CANCELLED, null, null, "client_disconnect");
+                    if (upstreamRequest != null) {
+                        upstreamRequest.reset();
+                    }
+                }
+            });
+        }
+
+        void send(String path, JsonObject body) {
+            UpstreamConfig.Timeouts timeouts = lease.pool().timeouts() == null ? UpstreamConfig.Timeouts.DEFAULT : lease.pool().timeouts();
+            var options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(lease.slot().url() + path)
+                    .putHeader("content-type", "application/json")
+                    .setConnectTimeout(orDefault(timeouts.connectMs(), 2_000L))
+                    .setIdleTimeout(orDefault(timeouts.idleMs(), 60_000L));
+            if (lease.pool().credential() != null && !lease.pool().credential().isBlank()) {
+                options.putHeader("authorization", "Bearer " + lease.pool().credential());
+            }
+            String traceparent = ctx.request().getHeader("traceparent");
+            if (traceparent != null) {
+                options.putHeader("traceparent", traceparent);
+            }
+            ctx.request().headers().forEach(header -> {
+                if (header.getKey().regionMatches(true, 0, "x-fake-", 0, 7)) {
+                    options.putHeader(header.getKey(), header.getValue()); // fake-upstream controls, harmless elsewhere
+                }
+            });
+            client.request(options)
+                    .compose(request -> {
+                        upstreamRequest = request;
+                        return request.send(Buffer.buffer(body.encode()));
+                    })
+                    .onSuccess(this::respond)
+                    .onFailure(error -> upstreamFailed(error.getMessage()));
+        }
+
+        private void respond(HttpClientResponse upstream) {
+            if (finished) {
+                upstreamRequest.reset();
+                return;
+            }
+            HttpServerResponse response = ctx.response().setStatusCode(upstream.statusCode());
+            String contentType = upstream.getHeader("content-type");
+            if (contentType != null) {
+                response.putHeader("content-type", contentType);
+            }
+            response.putHeader("x-request-id", requestId);
+            if (!stream || upstream.statusCode() >= 400 || contentType == null || !contentType.startsWith("text/event-stream")) {
+                relayWhole(upstream, response);
+            } else {
+                relayStream(upstream, response);
+            }
+        }
+
+        private void relayWhole(HttpClientResponse upstream, HttpServerResponse response) {
+            upstream.body().onSuccess(buffer -> {
+                if (finished) {
+                    return;
+                }
+                firstTokenMs = elapsedMs();
+                String text = buffer.toString(StandardCharsets.UTF_8);
+                TokenUsage upstreamUsage = UsageExtractor.fromJson(text).orElse(null);
+                response.end(buffer);
+                if (upstream.statusCode() >= 400) {
+                    finish(EventType.USAGE_REQUEST_FAILED, upstreamUsage, new RequestError(upstream.statusCode(),
+                            "upstream_error", "upstream_status_" + upstream.statusCode(), null), null);
+                } else {
+                    finish(EventType.USAGE_REQUEST_COMPLETED, upstreamUsage, null, null);
+                }
+            }).onFailure(error -> upstreamFailed(error.getMessage()));
+        }
+
+        private void relayStream(HttpClientResponse upstream, HttpServerResponse response) {
+            response.setChunked(true).putHeader("cache-control", "no-cache");
+            var scanner = new SseScanner(MAX_SSE_EVENT_BYTES, data -> onEvent(data, response));
+            upstream.handler(buffer -> {
+                byte[] bytes = buffer.getBytes();
+                try {
+                    scanner.feed(bytes, 0, bytes.length);
+                } catch (SseScanner.EventTooLargeException e) {
+                    upstreamRequest.reset();
+                    upstreamFailed(e.getMessage());
+                    return;
+                }
+                if (response.writeQueueFull()) {
+                    upstream.pause();
+                    response.drainHandler(v -> upstream.resume());
+                }
+            });
+            upstream.exceptionHandler(error -> upstreamFailed(error.getMessage()));
+            upstream.endHandler(v -> {
+                if (finished) {
+                    return;
+                }
+                if (!meter.done()) {
+                    upstreamFailed("the upstream ended the stream without [DONE]");
+                    return;
+                }
+                response.end();
+                finish(EventType.USAGE_REQUEST_COMPLETED, meter.upstreamUsage().orElse(null), null, null);
+            });
+        }
+
+        private void onEvent(String data, HttpServerResponse response) {
+            if (finished) {
+                return;
+            }
+            long before = meter.contentChunks();
+            boolean usageOnlyBefore = meter.sawUsageOnlyChunk();
+            meter.onData(data);
+            boolean isUsageOnlyChunk = !usageOnlyBefore && meter.sawUsageOnlyChunk();
+            if (meter.contentChunks() > before && firstTokenMs == null) {
+                firstTokenMs = elapsedMs();
+            }
+            if (!(isUsageOnlyChunk && !clientWantsUsage)) {
+                response.write("data: " + data + "\n\n");
+            }
+            long pending = meter.contentChunks() - emittedTokens;
+            if (pending >= COALESCE_TOKENS || (pending > 0 && System.nanoTime() - lastEmitNanos >= COALESCE_INTERVAL_MS * 1_000_000)) {
+                emitStreamed(pending);
+            }
+        }
+
+        private void emitStreamed(long delta) {
+            emittedTokens += delta;
+            lastEmitNanos = System.nanoTime();
+            usage.emit(EventType.USAGE_TOKENS_STREAMED, requestId, null, new TokensStreamed(requestId, principal.tenantId(),
+                    principal.keyId(), model, ++sequence, delta));
+        }
+
+        private void upstreamFailed(String reason) {
+            if (finished) {
+                return;
+            }
+            if (!ctx.response().headWritten()) {
+                ErrorResponses.send(ctx, new GatewayError(502, "server_error", "upstream_error",
+                        "The model server failed to answer.", null));
+            } else if (!ctx.response().ended()) {
+                // Mid-stream: close the stream with an OpenAI-shaped error event, as the OpenAI API does.
+                ctx.response().end("data: {\"error\":{\"message\":\"The model server stopped answering.\",\"type\":\"server_error\","
+                        + "\"param\":null,\"code\":\"upstream_error\"}}\n\n");
+            }
+            finish(EventType.USAGE_REQUEST_FAILED, null, new RequestError(502, "server_error", "upstream_error", reason), null);
+        }
+
+        /**
+         * The terminal event. Completion tokens: the upstream's count when it gave one, never less than the
+         * chunks already delivered and reported; prompt tokens: the upstream's, or the gateway's estimate.
+         */
+        private void finish(EventType type, TokenUsage upstreamUsage, RequestError error, String cancelReason) {
+            if (finished) {
+                return; // exactly one terminal event per request
+            }
+            finished = true;
+            lease.release();
+            long counted = meter.contentChunks();
+            if (upstreamUsage == null && type == EventType.USAGE_REQUEST_COMPLETED && !stream) {
+                counted = 0; // a non-streamed answer without usage: no tokens to count, no guess billed
+            }
+            long completion = Math.max(upstreamUsage == null ? counted : upstreamUsage.completionTokens(), emittedTokens);
+            long prompt = upstreamUsage == null ? promptEstimate : upstreamUsage.promptTokens();
+            long cached = upstreamUsage == null ? 0 : Math.min(upstreamUsage.cachedPromptTokens(), prompt);
+            usage.emit(type, requestId, null, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
+                    lease.slot().name(), new TokenUsage(prompt, completion, cached), emittedTokens, elapsedMs(), firstTokenMs,
+                    upstreamUsage, error, cancelReason));
+        }
+
+        private long elapsedMs() {
+            return (System.nanoTime() - startNanos) / 1_000_000;
+        }
+    }
+
+    private static long orDefault(Long value, long fallback) {
+        return value == null ? fallback : value;
+    }
+}

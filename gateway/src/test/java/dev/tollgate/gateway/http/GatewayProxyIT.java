@@ -1,0 +1,267 @@
+package dev.tollgate.gateway.http;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.schemas.usage.RequestFinished;
+import dev.tollgate.schemas.usage.TokensStreamed;
+import dev.tollgate.testkit.kafka.EmbeddedKafka;
+import dev.tollgate.testkit.kafka.KafkaExtension;
+import dev.tollgate.testkit.kafka.TopicReader;
+import dev.tollgate.testkit.upstream.FakeBehaviour;
+import dev.tollgate.testkit.upstream.FakeUpstream;
+import dev.tollgate.testkit.upstream.RecordedRequest;
+import io.vertx.core.Vertx;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Inference through the gateway to the fake upstream, driven by the official OpenAI Java SDK, with
+ * the usage events checked on the in-JVM Kafka against the upstream's own token counts.
+ */
+@ExtendWith(KafkaExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GatewayProxyIT {
+    private final String tenant = "proxy-" + UUID.randomUUID().toString().substring(0, 8);
+    private final ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
+    private FakeUpstream upstream;
+    private Vertx vertx;
+    private StateDirectory state;
+    private UsageEmitter usage;
+    private String base;
+    private String bootstrap;
+
+    @BeforeAll
+    void start(EmbeddedKafka kafka) throws Exception {
+        bootstrap = kafka.bootstrapServers();
+        upstream = FakeUpstream.start(0, List.of("fake-chat", "fake-embed"), FakeBehaviour.DEFAULT);
+        Instant now = Instant.now();
+        publish(new TenantState(tenant, "P", TenantState.Status.ACTIVE, "pro", "UTC", "USD", Limits.NONE, null, null, 1, now),
+                Topics.TENANTS_STATE.name());
+        publish(new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(key.hash(), null)),
+                List.of(), List.of(), null, null, 1, now), Topics.KEYS_STATE.name());
+        var config = UpstreamConfig.parse("""
+                pools: {local: {credential: pool-secret, endpoints: [{url: "%s"}]}}
+                models: {fake-chat: {pool: local}, fake-embed: {pool: local}}
+                """.formatted(upstream.baseUrl()));
+        vertx = Vertx.vertx();
+        state = StateDirectory.start(bootstrap);
+        usage = new UsageEmitter(bootstrap, "proxy-it");
+        int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+        base = "http://127.0.0.1:" + port;
+        await().atMost(Duration.ofSeconds(30)).until(() -> HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(base + "/readyz")).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        state.close();
+        usage.close();
+        upstream.close();
+    }
+
+    private void publish(StateRecord record, String topic) throws Exception {
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
+        }
+    }
+
+    private OpenAIClient client() {
+        return OpenAIOkHttpClient.builder().baseUrl(base + "/v1").apiKey(key.token()).maxRetries(0).build();
+    }
+
+    /** The tenant's usage events of one request, once its terminal event has arrived. */
+    private List<CloudEvent<EventData>> eventsOf(String requestId) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> events(requestId).stream()
+                .anyMatch(e -> e.data() instanceof RequestFinished));
+        return events(requestId);
+    }
+
+    private List<CloudEvent<EventData>> events(String requestId) {
+        return TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
+                .filter(e -> e.tenantid().equals(tenant) && requestId.equals(e.subject())).toList();
+    }
+
+    private String lastRequestId() {
+        return TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
+                .filter(e -> e.tenantid().equals(tenant) && e.eventType() == EventType.USAGE_REQUEST_ACCEPTED)
+                .reduce((a, b) -> b).orElseThrow().subject();
+    }
+
+    private static RequestFinished terminal(List<CloudEvent<EventData>> events) {
+        return events.stream().map(CloudEvent::data).filter(RequestFinished.class::isInstance).map(RequestFinished.class::cast)
+                .findFirst().orElseThrow();
+    }
+
+    @Test
+    void aChatCompletionIsServedWithThePoolCredentialAndMeteredExactly() {
+        ChatCompletion completion = client().chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("fake-chat").addUserMessage("Say hello to the gateway.").build());
+
+        assertThat(completion.choices().getFirst().message().content()).isPresent();
+        long completionTokens = completion.usage().orElseThrow().completionTokens();
+        assertThat(completionTokens).isEqualTo(16);
+        RecordedRequest forwarded = upstream.requests().getLast();
+        assertThat(forwarded.header("authorization")).isEqualTo("Bearer pool-secret");
+        assertThat(forwarded.body()).doesNotContain(key.token());
+
+        List<CloudEvent<EventData>> events = eventsOf(lastRequestId());
+        assertThat(events).extracting(CloudEvent::type).containsExactly(
+                EventType.USAGE_REQUEST_ACCEPTED.typeName(), EventType.USAGE_REQUEST_COMPLETED.typeName());
+        RequestFinished done = terminal(events);
+        assertThat(done.usage().completionTokens()).isEqualTo(16);
+        assertThat(done.usage().promptTokens()).isEqualTo(completion.usage().orElseThrow().promptTokens());
+        assertThat(done.upstreamUsage()).isEqualTo(done.usage());
+    }
+
+    @Test
+    void aStreamedChatIsRelayedChunkByChunkWithoutTheUsageChunkItDidNotAskFor() {
+        long contentChunks = 0;
+        boolean sawUsage = false;
+        try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model("fake-chat").addUserMessage("Stream to me, please.").build())) {
+            for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+                sawUsage |= chunk.usage().isPresent();
+                contentChunks += chunk.choices().stream().filter(c -> c.delta().content().filter(t -> !t.isEmpty()).isPresent()).count();
+            }
+        }
+
+        assertThat(contentChunks).isEqualTo(16);
+        assertThat(sawUsage).as("the client did not ask for usage").isFalse();
+        assertThat(upstream.requests().getLast().body()).contains("\"include_usage\":true");
+        RequestFinished done = terminal(eventsOf(lastRequestId()));
+        assertThat(done.usage().completionTokens()).isEqualTo(16);
+        assertThat(done.upstreamUsage()).isNotNull();
+        long streamed = eventsOf(lastRequestId()).stream().map(CloudEvent::data).filter(TokensStreamed.class::isInstance)
+                .mapToLong(d -> ((TokensStreamed) d).completionTokens()).sum();
+        assertThat(streamed + done.completionTokensRemainder()).as("every token counted exactly once").isEqualTo(16);
+        assertThat(done.timeToFirstTokenMs()).isNotNull();
+    }
+
+    @Test
+    void aStreamThatAsksForUsageGetsTheUsageChunk() {
+        boolean sawUsage = false;
+        try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model("fake-chat").addUserMessage("Usage too.")
+                        .streamOptions(com.openai.models.chat.completions.ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                        .build())) {
+            for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
+                sawUsage |= chunk.usage().map(u -> u.completionTokens() == 16).orElse(false);
+            }
+        }
+        assertThat(sawUsage).isTrue();
+    }
+
+    @Test
+    void completionsAndEmbeddingsAreServedAndMetered() {
+        Completion completion = client().completions().create(CompletionCreateParams.builder()
+                .model("fake-chat").prompt("Once upon a time").maxTokens(5).build());
+        assertThat(completion.usage().orElseThrow().completionTokens()).isEqualTo(5);
+        assertThat(terminal(eventsOf(lastRequestId())).usage().completionTokens()).isEqualTo(5);
+
+        CreateEmbeddingResponse embeddings = client().embeddings().create(EmbeddingCreateParams.builder()
+                .model("fake-embed").input("a b c").build());
+        assertThat(embeddings.data()).hasSize(1);
+        RequestFinished done = terminal(eventsOf(lastRequestId()));
+        assertThat(done.usage().promptTokens()).isEqualTo(3);
+        assertThat(done.usage().completionTokens()).isZero();
+    }
+
+    @Test
+    void aClientThatHangsUpMidStreamCancelsTheUpstreamAndIsBilledForWhatItReceived() throws Exception {
+        String body = "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"long\"}]}";
+        int received = 0;
+        try (var socket = new Socket("127.0.0.1", URI.create(base).getPort())) {
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + key.token() + "\r\nx-fake-completion-tokens: 1000\r\nx-fake-inter-token-ms: 20\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            var reader = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            for (String line = reader.readLine(); line != null && received < 5; line = reader.readLine()) {
+                if (line.contains("\"content\":\"") && !line.contains("\"content\":\"\"")) {
+                    received++;
+                }
+            }
+        }
+        long hungUp = System.nanoTime();
+
+        await().atMost(Duration.ofSeconds(5)).until(() -> upstream.cancelledRequests().stream().anyMatch(r -> r.body().contains("long")));
+        assertThat(Duration.ofNanos(System.nanoTime() - hungUp)).isLessThan(Duration.ofSeconds(5));
+        List<CloudEvent<EventData>> events = eventsOf(lastRequestId());
+        RequestFinished cancelled = terminal(events);
+        assertThat(events.stream().filter(e -> e.data() instanceof RequestFinished)).as("exactly one terminal event").hasSize(1);
+        assertThat(events.getLast().type()).isEqualTo(EventType.USAGE_REQUEST_CANCELLED.typeName());
+        assertThat(cancelled.cancelReason()).isEqualTo("client_disconnect");
+        assertThat(cancelled.usage().completionTokens()).isBetween((long) received, 100L);
+    }
+
+    @Test
+    void badRequestsGetOpenAiErrorsAndNoUsage() throws Exception {
+        var http = HttpClient.newHttpClient();
+        HttpResponse<String> notJson = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + key.token()).POST(HttpRequest.BodyPublishers.ofString("{nope")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> unknownModel = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + key.token()).POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"gpt-9\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> tooLarge = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + key.token())
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"fake-chat\",\"x\":\"" + "a".repeat(5 * 1024 * 1024) + "\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(notJson.statusCode()).isEqualTo(400);
+        assertThat(notJson.body()).contains("\"type\":\"invalid_request_error\"");
+        assertThat(unknownModel.statusCode()).isEqualTo(404);
+        assertThat(unknownModel.body()).contains("model_not_found");
+        assertThat(tooLarge.statusCode()).isEqualTo(413);
+    }
+}
