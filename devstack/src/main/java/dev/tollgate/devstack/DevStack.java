@@ -19,11 +19,12 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Runs Tollgate locally on one machine: an in-JVM Kafka broker (KRaft) with every catalog topic,
- * the fake OpenAI-compatible GPU upstream, and the ledger (admin API) on the local PostgreSQL,
- * seeded with a demo tenant, plan, price list and API key; writes the credentials to
+ * the fake OpenAI-compatible GPU upstream, the ledger (admin API) on the local PostgreSQL, seeded
+ * with a demo tenant, plan, price list and API key, and the gateway in front of the fake upstream;
+ * writes the credentials to
  * {@code <data-dir>/dev-credentials.json}. Data survives restarts. Stops everything on Ctrl-C.
  *
- * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --data-dir .tollgate
+ * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --gateway-port 8080 --data-dir .tollgate
  * --ledger-database tollgate_dev_ledger
  * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
  */
@@ -36,6 +37,7 @@ public final class DevStack implements AutoCloseable {
     private EmbeddedKafka kafka;
     private FakeUpstream upstream;
     private LocalLedger ledger;
+    private LocalGateway gateway;
     private String adminToken;
     private DemoSeed.ApiKey apiKey;
 
@@ -65,6 +67,9 @@ public final class DevStack implements AutoCloseable {
             stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
             Path credentials = dataDir.resolve("dev-credentials.json");
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials));
+            stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), stack.kafka.bootstrapServers(),
+                    stack.upstream.baseUrl(), FAKE_MODELS);
+            stack.running.push(stack.gateway);
             DemoSeed.writeCredentials(credentials, stack.credentials());
             return stack;
         } catch (IOException e) {
@@ -73,6 +78,9 @@ public final class DevStack implements AutoCloseable {
         } catch (RuntimeException e) {
             stack.close();
             throw e;
+        } catch (Exception e) {
+            stack.close();
+            throw new IllegalStateException("the dev stack could not start: " + e.getMessage(), e);
         }
     }
 
@@ -89,6 +97,11 @@ public final class DevStack implements AutoCloseable {
     /** The admin API's base URL. */
     public String adminUrl() {
         return ledger.url();
+    }
+
+    /** The gateway's base URL (append {@code /v1} for an OpenAI client). */
+    public String gatewayUrl() {
+        return gateway.url();
     }
 
     /** A platform-admin bearer token for the admin API. */
@@ -108,6 +121,7 @@ public final class DevStack implements AutoCloseable {
 
     private com.fasterxml.jackson.databind.node.ObjectNode credentials() {
         var node = DemoSeed.newObject();
+        node.put("gatewayUrl", gateway.url() + "/v1");
         node.put("adminUrl", ledger.url());
         node.put("adminToken", adminToken);
         node.put("tenantId", DemoSeed.TENANT);
@@ -115,7 +129,7 @@ public final class DevStack implements AutoCloseable {
         node.put("apiKey", apiKey.token());
         node.put("upstreamUrl", upstream.baseUrl() + "/v1");
         node.put("kafkaBootstrapServers", kafka.bootstrapServers());
-        node.putArray("notRunningYet").add("gatewayUrl").add("billingUrl");
+        node.putArray("notRunningYet").add("billingUrl");
         return node;
     }
 
@@ -127,23 +141,25 @@ public final class DevStack implements AutoCloseable {
                   Kafka (KRaft, in-JVM)   %s   started in %d ms, data in %s
                   topics                  %s
                   fake GPU upstream       %s/v1   models: %s
+                  gateway                 %s/v1   (OpenAI-compatible; the demo key below works)
                   ledger admin API        %s/admin/v1   (OpenAPI: %s/admin/v1/openapi.json)
                   demo tenant             demo, plan "dev", API key %s
                   credentials             %s
 
+                  try the gateway (metered; usage events go to usage.v1):
+                    curl -s %s/v1/chat/completions -H "authorization: Bearer $(jq -r .apiKey %s)" \\
+                      -H 'content-type: application/json' -d '{"model":"fake-chat","messages":[{"role":"user","content":"hi"}]}'
                   try the admin API:
                     curl -s %s/admin/v1/tenants/demo/keys -H "authorization: Bearer $(jq -r .adminToken %s)"
-                  try the fake GPU upstream directly:
-                    curl -s %s/v1/chat/completions -H 'content-type: application/json' \\
-                      -d '{"model":"fake-chat","messages":[{"role":"user","content":"hi"}]}'
 
-                Not part of the stack yet (open issues): the gateway (which will take the demo key) and the
-                billing projector.
+                Not part of the stack yet (open issues): the billing projector (usage windows, quota state,
+                invoices) and the gateway's quotas.
                 """,
                 kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
                 String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),
-                upstream.baseUrl(), String.join(", ", FAKE_MODELS), ledger.url(), ledger.url(), apiKey.keyId(),
-                dataDir.resolve("dev-credentials.json"), ledger.url(), dataDir.resolve("dev-credentials.json"), upstream.baseUrl());
+                upstream.baseUrl(), String.join(", ", FAKE_MODELS), gateway.url(), ledger.url(), ledger.url(), apiKey.keyId(),
+                dataDir.resolve("dev-credentials.json"), gateway.url(), dataDir.resolve("dev-credentials.json"),
+                ledger.url(), dataDir.resolve("dev-credentials.json"));
     }
 
     @Override

@@ -51,7 +51,7 @@ class DevStackIT {
     @Test
     void theStackRunsKafkaTheUpstreamAndTheSeededLedgerAndReusesItsDataOnRestart(@TempDir Path dataDir) throws Exception {
         Map<String, String> options = Map.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
-                "ledger-port", "0", "ledger-database", DATABASE, "ttft-ms", "0", "inter-token-ms", "0");
+                "ledger-port", "0", "gateway-port", "0", "ledger-database", DATABASE, "ttft-ms", "0", "inter-token-ms", "0");
         String firstKey;
         try (DevStack stack = DevStack.start(options)) {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()))) {
@@ -73,7 +73,18 @@ class DevStackIT {
             assertThat(state.tenantId()).isEqualTo("demo");
             assertThat(ApiKeys.verify(presented, state.secrets().getFirst().hash())).as("the written key is the live key").isTrue();
             assertThat(Files.getPosixFilePermissions(dataDir.resolve("dev-credentials.json")).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE]");
-            assertThat(stack.banner()).contains(stack.adminUrl()).contains("usage.v1");
+            assertThat(stack.banner()).contains(stack.adminUrl()).contains(stack.gatewayUrl()).contains("usage.v1");
+            assertThat(credentials.path("gatewayUrl").asText()).isEqualTo(stack.gatewayUrl() + "/v1");
+
+            // The demo key works end to end: through the gateway to the fake upstream, metered on usage.v1.
+            HttpResponse<String> completion = HTTP.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/chat/completions"))
+                    .header("authorization", "Bearer " + firstKey).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"fake-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(completion.statusCode()).as(completion.body()).isEqualTo(200);
+            var usage = TopicReader.awaitRecord(stack.kafkaBootstrapServers(), Topics.USAGE.name(),
+                    r -> EventCodec.decode(r.value()).type().endsWith("usage.request.completed.v1"), Duration.ofSeconds(30));
+            assertThat(usage).extracting(r -> r.key()).contains("demo");
         }
 
         try (DevStack again = DevStack.start(options)) {

@@ -1,0 +1,55 @@
+package dev.tollgate.devstack;
+
+import dev.tollgate.gateway.http.GatewayServer;
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import io.vertx.core.Vertx;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/** The gateway, run inside the dev stack's JVM in front of the fake upstream. */
+final class LocalGateway implements AutoCloseable {
+    private final Vertx vertx;
+    private final StateDirectory state;
+    private final UsageEmitter usage;
+    private final int port;
+
+    private LocalGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, int port) {
+        this.vertx = vertx;
+        this.state = state;
+        this.usage = usage;
+        this.port = port;
+    }
+
+    static LocalGateway start(int port, String kafkaBootstrap, String upstreamUrl, List<String> models) throws Exception {
+        String modelRoutes = models.stream().map(m -> m + ": {pool: fake}").collect(Collectors.joining(", "));
+        UpstreamConfig config = UpstreamConfig.parse("pools: {fake: {endpoints: [{url: \"" + upstreamUrl + "\"}]}}\n"
+                + "models: {" + modelRoutes + "}\n");
+        StateDirectory state = StateDirectory.start(kafkaBootstrap);
+        UsageEmitter usage = new UsageEmitter(kafkaBootstrap, "dev-gateway");
+        Vertx vertx = Vertx.vertx();
+        int actual = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", port)
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!state.ready() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        return new LocalGateway(vertx, state, usage, actual);
+    }
+
+    String url() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        state.close();
+        usage.close();
+    }
+}
