@@ -68,7 +68,7 @@ public final class DevStack implements AutoCloseable {
             Path credentials = dataDir.resolve("dev-credentials.json");
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials));
             stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), stack.kafka.bootstrapServers(),
-                    stack.upstream.baseUrl(), FAKE_MODELS);
+                    stack.upstream.baseUrl(), FAKE_MODELS, dataDir.resolve("gateway-spool"));
             stack.running.push(stack.gateway);
             DemoSeed.writeCredentials(credentials, stack.credentials());
             return stack;

@@ -2,6 +2,7 @@ package dev.tollgate.devstack;
 
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
@@ -26,12 +27,13 @@ final class LocalGateway implements AutoCloseable {
         this.port = port;
     }
 
-    static LocalGateway start(int port, String kafkaBootstrap, String upstreamUrl, List<String> models) throws Exception {
+    static LocalGateway start(int port, String kafkaBootstrap, String upstreamUrl, List<String> models, java.nio.file.Path spoolDir)
+            throws Exception {
         String modelRoutes = models.stream().map(m -> m + ": {pool: fake}").collect(Collectors.joining(", "));
         UpstreamConfig config = UpstreamConfig.parse("pools: {fake: {endpoints: [{url: \"" + upstreamUrl + "\"}]}}\n"
                 + "models: {" + modelRoutes + "}\n");
         StateDirectory state = StateDirectory.start(kafkaBootstrap);
-        UsageEmitter usage = new UsageEmitter(kafkaBootstrap, "dev-gateway");
+        UsageEmitter usage = new UsageEmitter(kafkaBootstrap, "dev-gateway", spoolDir, Spool.Options.DEFAULT, false);
         Vertx vertx = Vertx.vertx();
         int actual = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();

@@ -2,6 +2,7 @@ package dev.tollgate.gateway;
 
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs the gateway. Configuration from the environment: {@code TOLLGATE_GATEWAY_PORT} (8080),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
- * upstream YAML file; required). A bad value fails start-up naming the variable.
+ * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
+ * (false). A bad value fails start-up naming the variable.
  */
 public final class GatewayMain {
     private GatewayMain() {}
@@ -26,7 +28,9 @@ public final class GatewayMain {
         }
         UpstreamConfig upstreams = UpstreamConfig.load(Path.of(upstreamFile));
         StateDirectory state = StateDirectory.start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"));
-        var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"));
+        var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"),
+                Path.of(env("TOLLGATE_SPOOL_DIR", "spool")), Spool.Options.DEFAULT,
+                Boolean.parseBoolean(env("TOLLGATE_SPOOL_FAIL_CLOSED", "false")));
         Vertx vertx = Vertx.vertx();
         new GatewayServer(vertx, state, new EndpointPool(upstreams), usage).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.metering;
 
+import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
@@ -9,79 +10,98 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Publishes usage events to {@code usage.v1}, keyed by tenant, without ever blocking the caller:
- * an idempotent producer with {@code acks=all} batches them in the background. What happens when
- * Kafka is down (a local durable spool) is not built yet: today a send that fails after the
- * producer's own retries is logged and counted as lost ({@link #failedSends()}).
+ * Publishes usage events to {@code usage.v1} (key = tenant) through the local durable {@link Spool}:
+ * {@link #emit} never blocks and never waits for Kafka; the spool's drainer sends in order with an
+ * idempotent, {@code acks=all} producer and retries for as long as Kafka is unavailable. When the
+ * spool is full the gateway either keeps serving and counts the lost events (fail-open) or refuses
+ * new requests until it drains (fail-closed; see {@link #accepting()}).
  */
 public final class UsageEmitter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UsageEmitter.class);
 
     private final Producer<String, byte[]> producer;
+    private final Spool spool;
     private final String source;
-    private final AtomicLong failed = new AtomicLong();
+    private final boolean failClosed;
+    private final AtomicLong lost = new AtomicLong();
+    private final long spoolMaxBytes;
 
-    public UsageEmitter(String bootstrapServers, String instanceId) {
+    public UsageEmitter(String bootstrapServers, String instanceId, Path spoolDirectory, Spool.Options spoolOptions,
+                        boolean failClosed) {
         this.producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 5,
-                // send() runs on an event loop: it may wait at most this long (for buffer space).
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 100,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
                 ProducerConfig.CLIENT_ID_CONFIG, "gateway-" + instanceId),
                 new StringSerializer(), new ByteArraySerializer());
         this.source = "/gateway/" + instanceId;
-        warmUpMetadata();
+        this.failClosed = failClosed;
+        this.spoolMaxBytes = spoolOptions.spoolMaxBytes();
+        this.spool = Spool.open(spoolDirectory, spoolOptions, this::sendBatch);
     }
 
-    /** Fetches the topic's metadata now, off the event loop, so that the first send need not wait for it. */
-    private void warmUpMetadata() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            try {
-                producer.partitionsFor(Topics.USAGE.name());
-                return;
-            } catch (RuntimeException e) {
-                LOG.debug("waiting for Kafka metadata: {}", e.toString());
-            }
+    /** Sends a spooled batch in order and waits for every acknowledgement (the spool's drainer thread). */
+    private void sendBatch(List<Spool.Record> batch) throws Exception {
+        var sends = new ArrayList<Future<RecordMetadata>>(batch.size());
+        for (Spool.Record record : batch) {
+            sends.add(producer.send(new ProducerRecord<>(Topics.USAGE.name(), record.key(), record.value())));
         }
-        LOG.warn("no metadata for {} yet; usage events will wait for Kafka", Topics.USAGE.name());
+        for (Future<RecordMetadata> send : sends) {
+            send.get(60, TimeUnit.SECONDS);
+        }
     }
 
-    /** Sends one event; returns its id. Never blocks. */
+    /** Spools one event; returns its id. Never blocks. */
     public String emit(EventType type, String subject, String traceparent, EventData data) {
         CloudEvent<EventData> event = CloudEvent.of(type, source, Instant.now(), subject, traceparent, data);
-        try {
-            producer.send(new ProducerRecord<>(Topics.USAGE.name(), data.tenantId(), EventCodec.encode(event)), (metadata, error) -> {
-                if (error != null) {
-                    failed.incrementAndGet();
-                    LOG.error("usage event {} ({}) of tenant {} not delivered: {}", event.id(), type.typeName(), data.tenantId(), error.toString());
-                }
-            });
-        } catch (RuntimeException e) {
-            failed.incrementAndGet();
-            LOG.error("usage event {} ({}) of tenant {} not sent: {}", event.id(), type.typeName(), data.tenantId(), e.toString());
+        if (!spool.offer(new Spool.Record(data.tenantId(), EventCodec.encode(event)))) {
+            lost.incrementAndGet();
+            LOG.error("usage spool full: event {} ({}) of tenant {} lost", event.id(), type.typeName(), data.tenantId());
         }
         return event.id();
     }
 
-    /** Events that could not be delivered. */
-    public long failedSends() {
-        return failed.get();
+    /**
+     * False when fail-closed and the spool is 90 % full: new requests are refused (503) so that the
+     * events of the requests already running still fit.
+     */
+    public boolean accepting() {
+        return !failClosed || spool.pendingBytes() < spoolMaxBytes / 10 * 9;
+    }
+
+    /** Events refused by a full spool (lost) since start. */
+    public long lostEvents() {
+        return lost.get();
+    }
+
+    /** Bytes of events not yet in Kafka. */
+    public long pendingBytes() {
+        return spool.pendingBytes();
     }
 
     @Override
     public void close() {
+        spool.close();
         producer.close();
     }
 }

@@ -39,7 +39,7 @@ import java.util.UUID;
  * client did not ask for it. A client that goes away cancels the upstream request.
  *
  * <p>Not built yet (gateway issue): retry on another endpoint before the first byte, queues,
- * health checks, circuit breaking, the durable spool, and quotas.
+ * health checks, circuit breaking, and quotas.
  */
 public final class InferenceProxy {
     /** Coalescing of {@code tokens.streamed}: at most every this many ms... */
@@ -90,6 +90,12 @@ public final class InferenceProxy {
         }
         if (route.upstreamModel() != null) {
             body.put("model", route.upstreamModel());
+        }
+        if (!usage.accepting()) {
+            ctx.response().putHeader("retry-after", "5");
+            ErrorResponses.send(ctx, new GatewayError(503, "server_error", "metering_unavailable",
+                    "Usage cannot be recorded right now; retry shortly.", null));
+            return;
         }
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model);
         if (lease.isEmpty()) {

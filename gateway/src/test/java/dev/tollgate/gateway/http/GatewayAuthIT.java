@@ -82,7 +82,8 @@ class GatewayAuthIT {
     private String start(EmbeddedKafka kafka) throws Exception {
         vertx = Vertx.vertx();
         state = StateDirectory.start(kafka.bootstrapServers());
-        usage = new UsageEmitter(kafka.bootstrapServers(), "auth-it");
+        usage = new UsageEmitter(kafka.bootstrapServers(), "auth-it", java.nio.file.Files.createTempDirectory("spool"),
+                dev.tollgate.gateway.spool.Spool.Options.DEFAULT, false);
         int port = new GatewayServer(vertx, state, new EndpointPool(UPSTREAMS), usage).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         String base = "http://127.0.0.1:" + port;

@@ -93,7 +93,8 @@ class GatewayProxyIT {
                 """.formatted(upstream.baseUrl()));
         vertx = Vertx.vertx();
         state = StateDirectory.start(bootstrap);
-        usage = new UsageEmitter(bootstrap, "proxy-it");
+        usage = new UsageEmitter(bootstrap, "proxy-it", java.nio.file.Files.createTempDirectory("spool"),
+                dev.tollgate.gateway.spool.Spool.Options.DEFAULT, false);
         int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         base = "http://127.0.0.1:" + port;

@@ -1,0 +1,358 @@
+package dev.tollgate.gateway.spool;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
+
+/**
+ * A local, durable write-ahead spool for usage events: every event is appended to a file first and
+ * forwarded to Kafka from there, in order, so that a Kafka outage loses nothing and the gateway keeps
+ * serving. Callers never touch the disk: {@link #offer} puts the record on a bounded queue; one
+ * writer thread appends batches and fsyncs at most every {@code fsyncIntervalMs}; one drainer thread
+ * sends what is on disk to the {@link Sink} in order and moves a persisted checkpoint past what the
+ * sink acknowledged, retrying with back-off while the sink fails. A crash loses at most the records
+ * not yet fsynced (at most {@code fsyncIntervalMs} of events); a torn record at the end of the file
+ * is detected by its CRC and cut off on restart. A record may be sent twice after a crash between
+ * the sink's acknowledgement and the checkpoint: consumers deduplicate by event id.
+ *
+ * <p>Record format: {@code int length, int crc32c, short keyLength, key, value}.
+ */
+public final class Spool implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
+    private static final String LOG_FILE = "spool.log";
+    private static final String CHECKPOINT_FILE = "spool.checkpoint";
+    private static final int HEADER_BYTES = 8;
+    private static final int MAX_BATCH_RECORDS = 500;
+
+    /** Where spooled records go (Kafka in production). */
+    public interface Sink {
+        /** Delivers every record, in order, or throws; a retry re-sends the whole batch. */
+        void send(List<Record> batch) throws Exception;
+    }
+
+    /** One spooled record: a Kafka key and value. */
+    public record Record(String key, byte[] value) {}
+
+    /**
+     * @param maxQueuedRecords records waiting for the writer; beyond it {@link #offer} refuses
+     * @param spoolMaxBytes    bytes on disk not yet delivered; beyond it {@link #offer} refuses
+     * @param fsyncIntervalMs  longest time an appended record may wait for fsync
+     */
+    public record Options(int maxQueuedRecords, long spoolMaxBytes, long fsyncIntervalMs) {
+        public static final Options DEFAULT = new Options(100_000, 1L << 30, 100);
+    }
+
+    private final Path directory;
+    private final Options options;
+    private final Sink sink;
+    private final BlockingQueue<Record> queue;
+    private final FileChannel log;
+    private final AtomicLong writtenBytes = new AtomicLong();
+    private final AtomicLong durableBytes = new AtomicLong();
+    private final AtomicLong deliveredBytes = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong delivered = new AtomicLong();
+    private final Thread writer;
+    private final Thread drainer;
+    private volatile boolean closing;
+    private final Object drainSignal = new Object();
+    /** Guards the three positions when the drainer moves them or the writer restarts the file. */
+    private final Object positions = new Object();
+    /** Once everything is delivered and the file is larger than this, it starts afresh. */
+    private static final long COMPACT_AFTER_BYTES = 64L * 1024 * 1024;
+
+    private Spool(Path directory, Options options, Sink sink) throws IOException {
+        this.directory = directory;
+        this.options = options;
+        this.sink = sink;
+        this.queue = new ArrayBlockingQueue<>(options.maxQueuedRecords());
+        Files.createDirectories(directory);
+        this.log = FileChannel.open(directory.resolve(LOG_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        long checkpoint = readCheckpoint();
+        long validEnd = recover(checkpoint);
+        log.truncate(validEnd);
+        log.position(validEnd);
+        writtenBytes.set(validEnd);
+        durableBytes.set(validEnd);
+        deliveredBytes.set(checkpoint);
+        if (validEnd > checkpoint) {
+            LOG.info("spool: {} bytes from before the restart will be delivered", validEnd - checkpoint);
+        }
+        this.writer = new Thread(this::writeLoop, "usage-spool-writer");
+        this.drainer = new Thread(this::drainLoop, "usage-spool-drainer");
+        writer.setDaemon(true);
+        drainer.setDaemon(true);
+    }
+
+    /** Opens (recovering what an earlier run left) and starts the spool in {@code directory}. */
+    public static Spool open(Path directory, Options options, Sink sink) {
+        try {
+            Spool spool = new Spool(directory, options, sink);
+            spool.writer.start();
+            spool.drainer.start();
+            return spool;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open the usage spool in " + directory, e);
+        }
+    }
+
+    /**
+     * Queues a record without blocking. False when the queue or the spool is full: the caller then
+     * decides between failing open (serve, count the loss) and failing closed (refuse the request).
+     */
+    public boolean offer(Record record) {
+        if (closing || writtenBytes.get() - deliveredBytes.get() >= options.spoolMaxBytes() || !queue.offer(record)) {
+            refused.incrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Bytes written but not yet delivered to the sink. */
+    public long pendingBytes() {
+        return writtenBytes.get() - deliveredBytes.get();
+    }
+
+    /** Records accepted by the sink since start. */
+    public long deliveredRecords() {
+        return delivered.get();
+    }
+
+    /** Records refused by {@link #offer} since start. */
+    public long refusedRecords() {
+        return refused.get();
+    }
+
+    private void writeLoop() {
+        var batch = new ArrayList<Record>();
+        long lastSync = System.nanoTime();
+        while (!closing || !queue.isEmpty()) {
+            try {
+                Record first = queue.poll(options.fsyncIntervalMs(), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    queue.drainTo(batch, MAX_BATCH_RECORDS - 1);
+                    append(batch);
+                    batch.clear();
+                }
+                if (writtenBytes.get() > durableBytes.get()
+                        && (System.nanoTime() - lastSync >= options.fsyncIntervalMs() * 1_000_000 || closing)) {
+                    long upTo = writtenBytes.get();
+                    log.force(false);
+                    durableBytes.set(upTo);
+                    lastSync = System.nanoTime();
+                    signalDrainer();
+                }
+                compactIfDelivered();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException e) {
+                LOG.error("spool write failed; events in this batch are lost", e);
+                batch.clear();
+            }
+        }
+    }
+
+    /** Only the writer appends, so when it is idle and all is delivered the file can start afresh. */
+    private void compactIfDelivered() throws IOException {
+        synchronized (positions) {
+            long written = writtenBytes.get();
+            if (written >= COMPACT_AFTER_BYTES && queue.isEmpty() && deliveredBytes.get() == written && durableBytes.get() == written) {
+                log.truncate(0);
+                log.position(0);
+                log.force(true);
+                writtenBytes.set(0);
+                durableBytes.set(0);
+                deliveredBytes.set(0);
+                writeCheckpoint(0);
+            }
+        }
+    }
+
+    private void append(List<Record> batch) throws IOException {
+        int size = 0;
+        var encoded = new ArrayList<byte[]>(batch.size());
+        for (Record record : batch) {
+            byte[] bytes = encode(record);
+            encoded.add(bytes);
+            size += bytes.length;
+        }
+        ByteBuffer buffer = ByteBuffer.allocate(size);
+        encoded.forEach(buffer::put);
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+            log.write(buffer);
+        }
+        writtenBytes.addAndGet(size);
+    }
+
+    private static byte[] encode(Record record) {
+        byte[] key = record.key().getBytes(StandardCharsets.UTF_8);
+        ByteBuffer payload = ByteBuffer.allocate(2 + key.length + record.value().length);
+        payload.putShort((short) key.length).put(key).put(record.value());
+        var crc = new CRC32C();
+        crc.update(payload.array());
+        ByteBuffer out = ByteBuffer.allocate(HEADER_BYTES + payload.capacity());
+        out.putInt(payload.capacity()).putInt((int) crc.getValue()).put(payload.array());
+        return out.array();
+    }
+
+    private void drainLoop() {
+        long backoffMs = 100;
+        while (!closing || deliveredBytes.get() < durableBytes.get()) {
+            try {
+                long from;
+                long to;
+                synchronized (positions) {
+                    from = deliveredBytes.get();
+                    to = durableBytes.get();
+                }
+                if (from >= to) {
+                    if (closing) {
+                        return;
+                    }
+                    awaitSignal(options.fsyncIntervalMs());
+                    continue;
+                }
+                List<Record> batch = new ArrayList<>();
+                long end = read(from, to, batch);
+                sink.send(batch);
+                synchronized (positions) {
+                    deliveredBytes.set(end);
+                    writeCheckpoint(end);
+                }
+                delivered.addAndGet(batch.size());
+                backoffMs = 100;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                if (closing) {
+                    LOG.warn("spool closing with {} undelivered bytes; they are delivered on the next start", pendingBytes());
+                    return;
+                }
+                LOG.warn("spool: sink unavailable ({}); retrying in {} ms, {} bytes pending", e.toString(), backoffMs, pendingBytes());
+                sleep(backoffMs);
+                backoffMs = Math.min(backoffMs * 2, 5_000);
+            }
+        }
+    }
+
+    /** Reads up to a batch of whole records in [from, to); returns the position after the last one. */
+    private long read(long from, long to, List<Record> out) throws IOException {
+        long position = from;
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
+        while (position < to && out.size() < MAX_BATCH_RECORDS) {
+            header.clear();
+            log.read(header, position);
+            header.flip();
+            int length = header.getInt();
+            header.getInt();
+            ByteBuffer payload = ByteBuffer.allocate(length);
+            log.read(payload, position + HEADER_BYTES);
+            payload.flip();
+            int keyLength = payload.getShort();
+            byte[] key = new byte[keyLength];
+            payload.get(key);
+            byte[] value = new byte[payload.remaining()];
+            payload.get(value);
+            out.add(new Record(new String(key, StandardCharsets.UTF_8), value));
+            position += HEADER_BYTES + length;
+        }
+        return position;
+    }
+
+    /** The end of the last whole, intact record at or after {@code from}; a torn tail is cut off. */
+    private long recover(long from) throws IOException {
+        long size = log.size();
+        long position = from;
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
+        while (position + HEADER_BYTES <= size) {
+            header.clear();
+            log.read(header, position);
+            header.flip();
+            int length = header.getInt();
+            int crc = header.getInt();
+            if (length < 2 || position + HEADER_BYTES + length > size) {
+                break;
+            }
+            ByteBuffer payload = ByteBuffer.allocate(length);
+            log.read(payload, position + HEADER_BYTES);
+            var check = new CRC32C();
+            check.update(payload.array());
+            if ((int) check.getValue() != crc) {
+                break;
+            }
+            position += HEADER_BYTES + length;
+        }
+        if (position < size) {
+            LOG.warn("spool: cutting {} bytes of a torn record at the end of {}", size - position, LOG_FILE);
+        }
+        return position;
+    }
+
+    private long readCheckpoint() throws IOException {
+        Path file = directory.resolve(CHECKPOINT_FILE);
+        return Files.exists(file) ? Long.parseLong(Files.readString(file).strip()) : 0L;
+    }
+
+    private void writeCheckpoint(long position) throws IOException {
+        Path temp = directory.resolve(CHECKPOINT_FILE + ".tmp");
+        Files.writeString(temp, Long.toString(position));
+        Files.move(temp, directory.resolve(CHECKPOINT_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void signalDrainer() {
+        synchronized (drainSignal) {
+            drainSignal.notifyAll();
+        }
+    }
+
+    private void awaitSignal(long timeoutMs) throws InterruptedException {
+        synchronized (drainSignal) {
+            drainSignal.wait(timeoutMs);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops accepting, writes and fsyncs what is queued, and tries for up to 10 s to deliver it. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            writer.join(10_000);
+            signalDrainer();
+            drainer.join(10_000);
+            log.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            LOG.warn("closing the spool", e);
+        }
+    }
+}
