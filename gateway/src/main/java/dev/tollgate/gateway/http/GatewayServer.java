@@ -46,7 +46,7 @@ public final class GatewayServer {
         this.state = state;
         this.authenticator = new Authenticator(state);
         this.upstreams = endpoints::config;
-        this.proxy = new InferenceProxy(vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+        this.proxy = new InferenceProxy(vertx, vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(1024)), endpoints, usage);
     }
 

@@ -38,8 +38,11 @@ import java.util.UUID;
  * upstream for usage ({@code stream_options.include_usage}) and drops the usage-only chunk if the
  * client did not ask for it. A client that goes away cancels the upstream request.
  *
- * <p>Not built yet (gateway issue): retry on another endpoint before the first byte, queues,
- * health checks, circuit breaking, and quotas.
+ * <p>A connection failure, a first-byte timeout or a 5xx before anything reached the client is
+ * retried on another endpoint of the pool (at most {@link #MAX_ATTEMPTS} tries); after the first
+ * byte, an upstream failure ends the stream with an error event.
+ *
+ * <p>Not built yet (gateway issue): queues, health checks, circuit breaking, and quotas.
  */
 public final class InferenceProxy {
     /** Coalescing of {@code tokens.streamed}: at most every this many ms... */
@@ -47,13 +50,16 @@ public final class InferenceProxy {
     /** ...or this many tokens, whichever comes first. */
     static final long COALESCE_TOKENS = 64;
     static final int MAX_SSE_EVENT_BYTES = 1024 * 1024;
-    static final int MAX_NON_STREAMED_RESPONSE_BYTES = 64 * 1024 * 1024;
+    /** Tries per request, each on another endpoint, while nothing has reached the client. */
+    static final int MAX_ATTEMPTS = 3;
 
+    private final io.vertx.core.Vertx vertx;
     private final HttpClient client;
     private final EndpointPool endpoints;
     private final UsageEmitter usage;
 
-    public InferenceProxy(HttpClient client, EndpointPool endpoints, UsageEmitter usage) {
+    public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, EndpointPool endpoints, UsageEmitter usage) {
+        this.vertx = vertx;
         this.client = client;
         this.endpoints = endpoints;
         this.usage = usage;
@@ -117,7 +123,12 @@ public final class InferenceProxy {
         private final String model;
         private final boolean stream;
         private final boolean clientWantsUsage;
-        private final EndpointPool.Lease lease;
+        private EndpointPool.Lease lease;
+        private final java.util.Set<EndpointPool.Slot> tried = new java.util.HashSet<>();
+        private int attempts;
+        private long firstByteTimer = -1;
+        private String path;
+        private Buffer payload;
         private final String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
         private final long startNanos = System.nanoTime();
         private final StreamMeter meter = new StreamMeter();
@@ -159,6 +170,15 @@ public final class InferenceProxy {
         }
 
         void send(String path, JsonObject body) {
+            this.path = path;
+            this.payload = Buffer.buffer(body.encode());
+            attempt();
+        }
+
+        /** One try on the current lease; {@link #retryOrFail} moves to another endpoint. */
+        private void attempt() {
+            attempts++;
+            tried.add(lease.slot());
             UpstreamConfig.Timeouts timeouts = lease.pool().timeouts() == null ? UpstreamConfig.Timeouts.DEFAULT : lease.pool().timeouts();
             var options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(lease.slot().url() + path)
                     .putHeader("content-type", "application/json")
@@ -176,13 +196,64 @@ public final class InferenceProxy {
                     options.putHeader(header.getKey(), header.getValue()); // fake-upstream controls, harmless elsewhere
                 }
             });
+            int attempt = attempts;
+            firstByteTimer = vertx.setTimer(orDefault(timeouts.firstByteMs(), 30_000L), id -> {
+                if (attempt == attempts && !finished && !ctx.response().headWritten()) {
+                    HttpClientRequest abandoned = upstreamRequest;
+                    // Move on first: the reset below fails the abandoned try, whose handler must see it is stale.
+                    retryOrFail(504, "upstream_timeout", "no first byte within " + timeouts.firstByteMs() + " ms");
+                    if (abandoned != null) {
+                        abandoned.reset();
+                    }
+                }
+            });
             client.request(options)
                     .compose(request -> {
-                        upstreamRequest = request;
-                        return request.send(Buffer.buffer(body.encode()));
+                        if (attempt == attempts) {
+                            upstreamRequest = request;
+                        }
+                        return request.send(payload);
                     })
-                    .onSuccess(this::respond)
-                    .onFailure(error -> upstreamFailed(error.getMessage()));
+                    .onSuccess(response -> {
+                        if (attempt != attempts) {
+                            response.request().reset(); // a late answer of an abandoned try
+                            return;
+                        }
+                        vertx.cancelTimer(firstByteTimer);
+                        if (response.statusCode() >= 500 && !finished) {
+                            response.request().reset();
+                            retryOrFail(502, "upstream_error", "upstream answered " + response.statusCode());
+                            return;
+                        }
+                        respond(response);
+                    })
+                    .onFailure(error -> {
+                        if (attempt == attempts) {
+                            vertx.cancelTimer(firstByteTimer);
+                            retryOrFail(502, "upstream_error", error.getMessage());
+                        }
+                    });
+        }
+
+        /**
+         * Nothing has reached the client yet, so another endpoint may take the request: at most
+         * {@link #MAX_ATTEMPTS} tries, each on an endpoint not tried before.
+         */
+        private void retryOrFail(int status, String code, String reason) {
+            if (finished || ctx.response().headWritten()) {
+                upstreamFailed(reason);
+                return;
+            }
+            Optional<EndpointPool.Lease> next = attempts < MAX_ATTEMPTS ? endpoints.acquire(model, tried) : Optional.empty();
+            if (next.isPresent()) {
+                lease.release();
+                lease = next.get();
+                attempt();
+                return;
+            }
+            finish(EventType.USAGE_REQUEST_FAILED, null, new RequestError(status, "server_error", code, reason), null);
+            ErrorResponses.send(ctx, new GatewayError(status, "server_error", code,
+                    status == 504 ? "The model server did not answer in time." : "The model server failed to answer.", null));
         }
 
         private void respond(HttpClientResponse upstream) {
@@ -211,13 +282,15 @@ public final class InferenceProxy {
                 firstTokenMs = elapsedMs();
                 String text = buffer.toString(StandardCharsets.UTF_8);
                 TokenUsage upstreamUsage = UsageExtractor.fromJson(text).orElse(null);
-                response.end(buffer);
+                // The terminal event first: ending the response can close the connection at once,
+                // and its close handler must not take the request for a client that went away.
                 if (upstream.statusCode() >= 400) {
                     finish(EventType.USAGE_REQUEST_FAILED, upstreamUsage, new RequestError(upstream.statusCode(),
                             "upstream_error", "upstream_status_" + upstream.statusCode(), null), null);
                 } else {
                     finish(EventType.USAGE_REQUEST_COMPLETED, upstreamUsage, null, null);
                 }
+                response.end(buffer);
             }).onFailure(error -> upstreamFailed(error.getMessage()));
         }
 
@@ -247,8 +320,8 @@ public final class InferenceProxy {
                     upstreamFailed("the upstream ended the stream without [DONE]");
                     return;
                 }
-                response.end();
                 finish(EventType.USAGE_REQUEST_COMPLETED, meter.upstreamUsage().orElse(null), null, null);
+                response.end();
             });
         }
 
@@ -283,6 +356,7 @@ public final class InferenceProxy {
             if (finished) {
                 return;
             }
+            finish(EventType.USAGE_REQUEST_FAILED, null, new RequestError(502, "server_error", "upstream_error", reason), null);
             if (!ctx.response().headWritten()) {
                 ErrorResponses.send(ctx, new GatewayError(502, "server_error", "upstream_error",
                         "The model server failed to answer.", null));
@@ -291,7 +365,6 @@ public final class InferenceProxy {
                 ctx.response().end("data: {\"error\":{\"message\":\"The model server stopped answering.\",\"type\":\"server_error\","
                         + "\"param\":null,\"code\":\"upstream_error\"}}\n\n");
             }
-            finish(EventType.USAGE_REQUEST_FAILED, null, new RequestError(502, "server_error", "upstream_error", reason), null);
         }
 
         /**

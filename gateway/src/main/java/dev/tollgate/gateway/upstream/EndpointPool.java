@@ -65,6 +65,11 @@ public final class EndpointPool {
 
     /** A slot for {@code model}, or empty when every endpoint of its pool is at its limit. */
     public Optional<Lease> acquire(String model) {
+        return acquire(model, java.util.Set.of());
+    }
+
+    /** As {@link #acquire(String)}, never choosing an endpoint in {@code exclude} (a retry's earlier tries). */
+    public Optional<Lease> acquire(String model, java.util.Set<Slot> exclude) {
         UpstreamConfig.ModelRoute route = config.models().get(model);
         List<Slot> slots = pools.get(route.pool());
         for (int attempt = 0; attempt < 4; attempt++) {
@@ -72,7 +77,7 @@ public final class EndpointPool {
             double bestLoad = Double.MAX_VALUE;
             for (Slot slot : slots) {
                 int outstanding = slot.outstanding.get();
-                if (outstanding >= slot.endpoint.maxConcurrencyOrDefault()) {
+                if (exclude.contains(slot) || outstanding >= slot.endpoint.maxConcurrencyOrDefault()) {
                     continue;
                 }
                 double load = (double) outstanding / slot.endpoint.weightOrDefault();

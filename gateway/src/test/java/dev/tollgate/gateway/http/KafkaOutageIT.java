@@ -105,8 +105,11 @@ class KafkaOutageIT {
             assertThat(served).isEqualTo(10);
             assertThat(servedDuringOutage).as("every request during the outage was served").isGreaterThan(20);
             await().atMost(Duration.ofSeconds(60)).until(() -> usage.pendingBytes() == 0);
-            List<String> ids = TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream()
-                    .map(r -> EventCodec.decode(r.value())).filter(e -> e.tenantid().equals("outage")).map(CloudEvent::id).toList();
+            List<CloudEvent<dev.tollgate.schemas.event.EventData>> events = TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream()
+                    .map(r -> EventCodec.decode(r.value())).filter(e -> e.tenantid().equals("outage")).toList();
+            List<String> ids = events.stream().map(CloudEvent::id).toList();
+            assertThat(events.stream().filter(e -> e.type().endsWith("request.completed.v1")).map(CloudEvent::id).distinct().count())
+                    .as("every request completed, none mistaken for a cancellation").isEqualTo(requests);
             assertThat(ids.stream().distinct().count()).as("accepted + completed per request, none lost").isEqualTo(2L * requests);
             System.out.printf("[kafka-outage] %d requests (%d during a %d s outage), %d events, %d distinct, %d duplicates, %d lost%n",
                     requests, servedDuringOutage, OUTAGE.toSeconds(), ids.size(), ids.stream().distinct().count(),
