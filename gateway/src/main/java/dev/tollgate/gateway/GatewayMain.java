@@ -4,8 +4,7 @@ import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
-import dev.tollgate.gateway.upstream.EndpointPool;
-import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.gateway.upstream.UpstreamWatcher;
 import io.vertx.core.Vertx;
 
 import java.nio.file.Path;
@@ -26,15 +25,15 @@ public final class GatewayMain {
         if (upstreamFile == null || upstreamFile.isBlank()) {
             throw new IllegalArgumentException("TOLLGATE_UPSTREAMS must name the upstream YAML file");
         }
-        UpstreamConfig upstreams = UpstreamConfig.load(Path.of(upstreamFile));
+        Vertx vertx = Vertx.vertx();
+        UpstreamWatcher upstreams = UpstreamWatcher.start(vertx, Path.of(upstreamFile), 2_000);
         StateDirectory state = StateDirectory.start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"));
         var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"),
                 Path.of(env("TOLLGATE_SPOOL_DIR", "spool")), Spool.Options.DEFAULT,
                 Boolean.parseBoolean(env("TOLLGATE_SPOOL_FAIL_CLOSED", "false")));
-        Vertx vertx = Vertx.vertx();
-        new GatewayServer(vertx, state, new EndpointPool(upstreams), usage).listen("0.0.0.0", port)
+        new GatewayServer(vertx, state, upstreams, usage).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.modelNames());
+        System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.get().config().modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close();
             state.close();

@@ -42,10 +42,15 @@ public final class GatewayServer {
     private final InferenceProxy proxy;
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
+        this(vertx, state, () -> endpoints, usage);
+    }
+
+    /** @param endpoints the current endpoints; an {@code UpstreamWatcher} replaces them when the file changes */
+    public GatewayServer(Vertx vertx, StateDirectory state, Supplier<EndpointPool> endpoints, UsageEmitter usage) {
         this.vertx = vertx;
         this.state = state;
         this.authenticator = new Authenticator(state);
-        this.upstreams = endpoints::config;
+        this.upstreams = () -> endpoints.get().config();
         this.proxy = new InferenceProxy(vertx, vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
                 new PoolOptions().setHttp1MaxSize(1024)), endpoints, usage);
     }

@@ -23,7 +23,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -53,28 +52,30 @@ public final class InferenceProxy {
     /** Tries per request, each on another endpoint, while nothing has reached the client. */
     static final int MAX_ATTEMPTS = 3;
 
+    /** Largest {@code max_tokens} a request may ask for. */
+    static final long DEFAULT_MAX_TOKENS_CEILING = 131_072;
+
     private final io.vertx.core.Vertx vertx;
     private final HttpClient client;
-    private final EndpointPool endpoints;
+    private final java.util.function.Supplier<EndpointPool> pools;
     private final UsageEmitter usage;
+    private final long maxTokensCeiling = DEFAULT_MAX_TOKENS_CEILING;
 
-    public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, EndpointPool endpoints, UsageEmitter usage) {
+    /** @param pools the current endpoints (replaced when the upstream file is reloaded) */
+    public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
+                          UsageEmitter usage) {
         this.vertx = vertx;
         this.client = client;
-        this.endpoints = endpoints;
+        this.pools = pools;
         this.usage = usage;
     }
 
     public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
         JsonObject body;
         try {
-            body = ctx.body().asJsonObject();
-        } catch (DecodeException | ClassCastException e) {
-            body = null;
-        }
-        if (body == null) {
-            ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_json",
-                    "The request body is not a JSON object.", null));
+            body = RequestBodies.parse(ctx.body().buffer());
+        } catch (RequestBodies.InvalidBody e) {
+            ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_json", e.getMessage(), null));
             return;
         }
         Object modelValue = body.getValue("model");
@@ -83,9 +84,16 @@ public final class InferenceProxy {
                     "You must provide a model parameter.", "model"));
             return;
         }
+        EndpointPool endpoints = pools.get();
         UpstreamConfig.ModelRoute route = endpoints.config().models().get(model);
         if (route == null || !principal.mayUse(model)) {
             ErrorResponses.send(ctx, GatewayError.modelNotFound(model));
+            return;
+        }
+        Object maxTokens = body.getValue("max_completion_tokens", body.getValue("max_tokens"));
+        if (maxTokens != null && (!(maxTokens instanceof Number n) || n.longValue() < 1 || n.longValue() > maxTokensCeiling)) {
+            ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_max_tokens",
+                    "max_tokens must be an integer from 1 to " + maxTokensCeiling + ".", "max_tokens"));
             return;
         }
         boolean stream = Boolean.TRUE.equals(body.getValue("stream"));
@@ -110,7 +118,7 @@ public final class InferenceProxy {
                     "Every endpoint serving this model is at capacity; retry shortly.", null));
             return;
         }
-        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, lease.get());
+        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get());
         call.accepted(body);
         call.send(path, body);
     }
@@ -123,6 +131,7 @@ public final class InferenceProxy {
         private final String model;
         private final boolean stream;
         private final boolean clientWantsUsage;
+        private final EndpointPool endpoints;
         private EndpointPool.Lease lease;
         private final java.util.Set<EndpointPool.Slot> tried = new java.util.HashSet<>();
         private int attempts;
@@ -141,7 +150,8 @@ public final class InferenceProxy {
         private HttpClientRequest upstreamRequest;
 
         Call(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
-             EndpointPool.Lease lease) {
+             EndpointPool endpoints, EndpointPool.Lease lease) {
+            this.endpoints = endpoints;
             this.ctx = ctx;
             this.principal = principal;
             this.api = api;

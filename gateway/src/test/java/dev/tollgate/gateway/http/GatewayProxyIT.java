@@ -264,5 +264,11 @@ class GatewayProxyIT {
         assertThat(unknownModel.statusCode()).isEqualTo(404);
         assertThat(unknownModel.body()).contains("model_not_found");
         assertThat(tooLarge.statusCode()).isEqualTo(413);
+        HttpResponse<String> hugeMaxTokens = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + key.token())
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"fake-chat\",\"max_tokens\":1000000000,\"messages\":[]}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(hugeMaxTokens.statusCode()).isEqualTo(400);
+        assertThat(hugeMaxTokens.body()).contains("\"param\":\"max_tokens\"");
     }
 }
