@@ -91,9 +91,10 @@ public final class InferenceProxy {
             return;
         }
         Object maxTokens = body.getValue("max_completion_tokens", body.getValue("max_tokens"));
-        if (maxTokens != null && (!(maxTokens instanceof Number n) || n.longValue() < 1 || n.longValue() > maxTokensCeiling)) {
+        // Only the ceiling is the gateway's rule; whether a small or odd value suits the model is the upstream's.
+        if (maxTokens instanceof Number n && n.doubleValue() > maxTokensCeiling) {
             ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_max_tokens",
-                    "max_tokens must be an integer from 1 to " + maxTokensCeiling + ".", "max_tokens"));
+                    "max_tokens must not exceed " + maxTokensCeiling + ".", "max_tokens"));
             return;
         }
         boolean stream = Boolean.TRUE.equals(body.getValue("stream"));
