@@ -1,0 +1,125 @@
+package dev.tollgate.gateway.bench;
+
+import dev.tollgate.gateway.http.GatewayServer;
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.spool.Spool;
+import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.SharedKafka;
+import dev.tollgate.testkit.upstream.FakeBehaviour;
+import dev.tollgate.testkit.upstream.FakeUpstream;
+import io.vertx.core.Vertx;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Quick benchmark (not a test; the full one is the benchmarks issue): small non-streamed chat
+ * requests straight to the fake upstream, then through the gateway with auth and metering to Kafka
+ * on, same load, same run. Everything shares one JVM and 2 cores, so compare the two rows, not the
+ * absolute figures. Run with {@code bench/gateway-overhead.sh [requests] [concurrency]}.
+ */
+public final class GatewayOverheadBenchmark {
+    private GatewayOverheadBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        int requests = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 32;
+        String bootstrap = SharedKafka.get().bootstrapServers();
+        ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        for (StateRecord record : List.<StateRecord>of(
+                new TenantState("bench", "B", TenantState.Status.ACTIVE, null, "UTC", "USD", Limits.NONE, null, null, 1, now),
+                new KeyState(key.keyId(), "bench", "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(key.hash(), null)),
+                        List.of(), List.of(), null, null, 1, now))) {
+            try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                    new StringSerializer(), new ByteArraySerializer())) {
+                String topic = record instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
+                producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
+            }
+        }
+        try (var upstream = FakeUpstream.start(0, List.of("fake-chat"), FakeBehaviour.DEFAULT)) {
+            Vertx vertx = Vertx.vertx();
+            StateDirectory state = StateDirectory.start(bootstrap);
+            var usage = new UsageEmitter(bootstrap, "bench", Files.createTempDirectory("spool"), Spool.Options.DEFAULT, false);
+            var config = UpstreamConfig.parse("pools: {p: {endpoints: [{url: \"" + upstream.baseUrl() + "\", maxConcurrency: 4096}]}}\n"
+                    + "models: {fake-chat: {pool: p}}\n");
+            int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
+                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+            while (!state.ready()) {
+                Thread.sleep(50);
+            }
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            String body = "{\"model\":\"fake-chat\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the gateway.\"}]}";
+            HttpRequest direct = HttpRequest.newBuilder(URI.create(upstream.baseUrl() + "/v1/chat/completions"))
+                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            HttpRequest gateway = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                    .header("content-type", "application/json").header("authorization", "Bearer " + key.token())
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            run("warm-up direct", http, direct, requests / 4, concurrency);
+            run("warm-up gateway", http, gateway, requests / 4, concurrency);
+            double[] d = run("direct", http, direct, requests, concurrency);
+            double[] g = run("gateway", http, gateway, requests, concurrency);
+            System.out.printf("gateway/direct: throughput x%.2f, added p50 %.2f ms, added p99 %.2f ms; usage events lost %d%n",
+                    g[0] / d[0], g[1] - d[1], g[2] - d[2], usage.lostEvents());
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            state.close();
+            usage.close();
+        }
+        System.exit(0);
+    }
+
+    /** Returns {requests/s, p50 ms, p99 ms}. */
+    private static double[] run(String name, HttpClient http, HttpRequest request, int requests, int concurrency) throws Exception {
+        long[] latencies = new long[requests];
+        var permits = new Semaphore(concurrency);
+        var failures = new AtomicInteger();
+        var all = new ArrayList<CompletableFuture<?>>(requests);
+        long start = System.nanoTime();
+        for (int i = 0; i < requests; i++) {
+            permits.acquire();
+            int index = i;
+            long sent = System.nanoTime();
+            all.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+                latencies[index] = System.nanoTime() - sent;
+                if (error != null || response.statusCode() != 200) {
+                    failures.incrementAndGet();
+                }
+                permits.release();
+            }));
+        }
+        CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).join();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Arrays.sort(latencies);
+        double p50 = latencies[requests / 2] / 1e6;
+        double p99 = latencies[(int) (requests * 0.99)] / 1e6;
+        System.out.printf("%-16s %7d requests, concurrency %3d: %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  failures %d%n",
+                name, requests, concurrency, requests / seconds, p50, p99, failures.get());
+        return new double[] {requests / seconds, p50, p99};
+    }
+}
