@@ -514,7 +514,7 @@ public final class FakeUpstream implements AutoCloseable {
         request.headers().forEach(h -> headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
                 .add(h.getValue()));
         var recordedRequest = new RecordedRequest(id, request.method().name(), request.path(), headers,
-                ctx.body().asString(), Instant.now(), 0, RecordedRequest.Outcome.IN_PROGRESS);
+                ctx.body().asString(), Instant.now(), 0, RecordedRequest.Outcome.IN_PROGRESS, null);
         recorded.put(id, recordedRequest);
         recordedOrder.add(id);
         while (recordedOrder.size() > MAX_RECORDED_REQUESTS) {
@@ -530,7 +530,8 @@ public final class FakeUpstream implements AutoCloseable {
         return new JsonObject().put("id", r.id()).put("method", r.method()).put("path", r.path())
                 .put("headers", new JsonObject(new LinkedHashMap<>(r.headers()))).put("body", r.body())
                 .put("receivedAt", r.receivedAt().toString()).put("tokensSent", r.tokensSent())
-                .put("outcome", r.outcome().name());
+                .put("outcome", r.outcome().name())
+                .put("endedAt", r.endedAt() == null ? null : r.endedAt().toString());
     }
 
     private static String chatPrompt(JsonObject body) {

@@ -10,6 +10,7 @@ import java.util.Map;
  * @param headers    lower-cased header names to values
  * @param tokensSent completion tokens written to the client so far
  * @param outcome    how it ended, or {@link Outcome#IN_PROGRESS}
+ * @param endedAt    when it ended (null while in progress)
  */
 public record RecordedRequest(
         String id,
@@ -19,7 +20,8 @@ public record RecordedRequest(
         String body,
         Instant receivedAt,
         int tokensSent,
-        Outcome outcome) {
+        Outcome outcome,
+        Instant endedAt) {
 
     /** How a request ended at the upstream. */
     public enum Outcome {
@@ -39,6 +41,7 @@ public record RecordedRequest(
     }
 
     RecordedRequest with(int tokens, Outcome newOutcome) {
-        return new RecordedRequest(id, method, path, headers, body, receivedAt, tokens, newOutcome);
+        return new RecordedRequest(id, method, path, headers, body, receivedAt, tokens, newOutcome,
+                newOutcome == Outcome.IN_PROGRESS ? null : Instant.now());
     }
 }
