@@ -112,14 +112,18 @@ public final class InferenceProxy {
                     "Usage cannot be recorded right now; retry shortly.", null));
             return;
         }
-        Optional<EndpointPool.Lease> lease = endpoints.acquire(model);
+        UpstreamConfig.Pool pool = endpoints.config().pools().get(route.pool());
+        String affinityKey = "affinity".equals(pool.policyOrDefault())
+                ? Optional.ofNullable(ctx.request().getHeader(pool.affinityHeaderOrDefault())).orElseGet(() -> PromptEstimate.prefix(body, 256))
+                : null;
+        Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
         if (lease.isEmpty()) {
             ctx.response().putHeader("retry-after", "1");
             ErrorResponses.send(ctx, new GatewayError(503, "server_error", "upstream_capacity",
                     "Every endpoint serving this model is at capacity; retry shortly.", null));
             return;
         }
-        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get());
+        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey);
         call.accepted(body);
         call.send(path, body);
     }
@@ -150,9 +154,12 @@ public final class InferenceProxy {
         private boolean finished;
         private HttpClientRequest upstreamRequest;
 
+        private final String affinityKey;
+
         Call(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
-             EndpointPool endpoints, EndpointPool.Lease lease) {
+             EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey) {
             this.endpoints = endpoints;
+            this.affinityKey = affinityKey;
             this.ctx = ctx;
             this.principal = principal;
             this.api = api;
@@ -255,7 +262,7 @@ public final class InferenceProxy {
                 upstreamFailed(reason);
                 return;
             }
-            Optional<EndpointPool.Lease> next = attempts < MAX_ATTEMPTS ? endpoints.acquire(model, tried) : Optional.empty();
+            Optional<EndpointPool.Lease> next = attempts < MAX_ATTEMPTS ? endpoints.acquire(model, tried, affinityKey) : Optional.empty();
             if (next.isPresent()) {
                 lease.release();
                 lease = next.get();

@@ -26,6 +26,26 @@ final class PromptEstimate {
         return overhead + (bytes + 3) / 4;
     }
 
+    /** The first {@code length} characters of the prompt text: the affinity key when no session is named. */
+    static String prefix(JsonObject body, int length) {
+        var text = new StringBuilder();
+        if (body.getValue("messages") instanceof JsonArray messages) {
+            for (Object message : messages) {
+                if (message instanceof JsonObject m && m.getValue("content") instanceof String content) {
+                    text.append(content).append('\n');
+                }
+                if (text.length() >= length) {
+                    break;
+                }
+            }
+        } else if (body.getValue("prompt") instanceof String prompt) {
+            text.append(prompt);
+        } else if (body.getValue("input") instanceof String input) {
+            text.append(input);
+        }
+        return text.length() > length ? text.substring(0, length) : text.toString();
+    }
+
     private static long textBytes(Object value) {
         if (value instanceof String text) {
             return text.length();

@@ -19,6 +19,7 @@ import java.util.TreeMap;
  * pools:
  *   local:
  *     credential: ${ENV_VAR}            # optional bearer sent upstream (never the tenant's key)
+ *     policy: least-outstanding         # or power-of-two, or affinity (consistent hash on a session or prompt prefix)
  *     timeouts: {connectMs: 2000, firstByteMs: 30000, idleMs: 60000}
  *     endpoints:
  *       - {url: http://127.0.0.1:8000, weight: 1, maxConcurrency: 256}
@@ -34,7 +35,22 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-    public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints) {}
+    /**
+     * @param policy         {@code least-outstanding} (default), {@code power-of-two} or {@code affinity}
+     * @param affinityHeader for {@code affinity}: the request header naming a session (default
+     *                       {@code x-session-id}); without it the prompt's first 256 characters are the key
+     */
+    public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints, String policy, String affinityHeader) {
+        public static final List<String> POLICIES = List.of("least-outstanding", "power-of-two", "affinity");
+
+        public String policyOrDefault() {
+            return policy == null ? "least-outstanding" : policy;
+        }
+
+        public String affinityHeaderOrDefault() {
+            return affinityHeader == null ? "x-session-id" : affinityHeader;
+        }
+    }
 
     public record Endpoint(String url, Integer weight, Integer maxConcurrency) {
         public int weightOrDefault() {
@@ -104,6 +120,9 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
                 if (endpoint.weightOrDefault() < 1 || endpoint.maxConcurrencyOrDefault() < 1) {
                     throw new IllegalArgumentException(key + ": weight and maxConcurrency must be >= 1");
                 }
+            }
+            if (!Pool.POLICIES.contains(pool.policyOrDefault())) {
+                throw new IllegalArgumentException("pools." + name + ".policy must be one of " + Pool.POLICIES);
             }
             Timeouts t = pool.timeouts();
             if (t != null && (notPositive(t.connectMs()) || notPositive(t.firstByteMs()) || notPositive(t.idleMs()))) {

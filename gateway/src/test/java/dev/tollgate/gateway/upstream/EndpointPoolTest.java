@@ -1,0 +1,101 @@
+package dev.tollgate.gateway.upstream;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class EndpointPoolTest {
+
+    private static EndpointPool pool(String policy, String endpoints) {
+        return new EndpointPool(UpstreamConfig.parse("pools: {p: {policy: " + policy + ", endpoints: [" + endpoints + "]}}\n"
+                + "models: {m: {pool: p}}\n"));
+    }
+
+    @Test
+    void leastOutstandingSpreadsByWeightAndNeverExceedsMaxConcurrency() {
+        EndpointPool pool = pool("least-outstanding", "{url: 'http://a', weight: 1, maxConcurrency: 10}, {url: 'http://b', weight: 3, maxConcurrency: 10}");
+        var leases = new ArrayList<EndpointPool.Lease>();
+        for (int i = 0; i < 20; i++) {
+            pool.acquire("m").ifPresent(leases::add);
+        }
+        Map<String, Integer> counts = new HashMap<>();
+        leases.forEach(l -> counts.merge(l.slot().url(), 1, Integer::sum));
+
+        assertThat(counts).containsEntry("http://a", 10).containsEntry("http://b", 10);
+        assertThat(pool.acquire("m")).as("both at maxConcurrency").isEmpty();
+        leases.getFirst().release();
+        leases.getFirst().release();
+        assertThat(pool.acquire("m")).as("a release frees exactly one slot").isPresent();
+        assertThat(pool.acquire("m")).isEmpty();
+    }
+
+    @Test
+    void powerOfTwoPrefersTheLessLoadedOfItsTwoDraws() {
+        EndpointPool pool = pool("power-of-two", "{url: 'http://a'}, {url: 'http://b'}");
+        var busy = new ArrayList<EndpointPool.Lease>();
+        while (busy.size() < 50) {
+            EndpointPool.Lease lease = pool.acquire("m").orElseThrow();
+            if (lease.slot().url().equals("http://a")) {
+                busy.add(lease);
+            } else {
+                lease.release();
+            }
+        }
+        int toB = 0;
+        for (int i = 0; i < 200; i++) {
+            EndpointPool.Lease lease = pool.acquire("m").orElseThrow();
+            toB += lease.slot().url().equals("http://b") ? 1 : 0;
+            lease.release();
+        }
+        // With two endpoints, two draws differ half the time and then the idle one wins: ~75 % to b.
+        assertThat(toB).isBetween(120, 200);
+    }
+
+    @Test
+    void affinitySendsAKeyToTheSameEndpointAndMovesFewKeysWhenOneIsAdded() {
+        EndpointPool three = pool("affinity", "{url: 'http://a'}, {url: 'http://b'}, {url: 'http://c'}");
+        EndpointPool four = pool("affinity", "{url: 'http://a'}, {url: 'http://b'}, {url: 'http://c'}, {url: 'http://d'}");
+        Map<String, String> placed = new HashMap<>();
+        int moved = 0;
+        for (int i = 0; i < 1000; i++) {
+            String key = "session-" + i;
+            EndpointPool.Lease first = three.acquire("m", Set.of(), key).orElseThrow();
+            EndpointPool.Lease again = three.acquire("m", Set.of(), key).orElseThrow();
+            assertThat(again.slot()).isSameAs(first.slot());
+            first.release();
+            again.release();
+            placed.put(key, first.slot().url());
+            EndpointPool.Lease grown = four.acquire("m", Set.of(), key).orElseThrow();
+            moved += grown.slot().url().equals(first.slot().url()) ? 0 : 1;
+            grown.release();
+        }
+        assertThat(placed.values().stream().distinct()).containsExactlyInAnyOrder("http://a", "http://b", "http://c");
+        assertThat(moved).as("about a quarter of the keys move to the new endpoint").isBetween(150, 350);
+    }
+
+    @Test
+    void affinityFallsToTheNextEndpointWhenItsOwnIsFullOrExcluded() {
+        EndpointPool pool = pool("affinity", "{url: 'http://a', maxConcurrency: 1}, {url: 'http://b', maxConcurrency: 1}");
+        EndpointPool.Lease home = pool.acquire("m", Set.of(), "k").orElseThrow();
+
+        EndpointPool.Lease overflow = pool.acquire("m", Set.of(), "k").orElseThrow();
+
+        assertThat(overflow.slot()).isNotSameAs(home.slot());
+        assertThat(pool.acquire("m", Set.of(), "k")).isEmpty();
+        home.release();
+        assertThat(pool.acquire("m", Set.of(home.slot()), "k")).as("excluded by a retry").isEmpty();
+        assertThat(List.of(home.slot().url(), overflow.slot().url())).containsExactlyInAnyOrder("http://a", "http://b");
+    }
+
+    @Test
+    void anUnknownPolicyIsRefusedNamingTheKey() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool("random", "{url: 'http://a'}"))
+                .hasMessageContaining("pools.p.policy");
+    }
+}
