@@ -7,6 +7,7 @@ import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.proxy.InferenceProxy;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.upstream.HealthChecker;
 import dev.tollgate.schemas.usage.Endpoint;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
@@ -51,8 +52,9 @@ public final class GatewayServer {
         this.state = state;
         this.authenticator = new Authenticator(state);
         this.upstreams = () -> endpoints.get().config();
-        this.proxy = new InferenceProxy(vertx, vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
-                new PoolOptions().setHttp1MaxSize(1024)), endpoints, usage);
+        var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1024));
+        this.proxy = new InferenceProxy(vertx, client, endpoints, usage);
+        HealthChecker.start(vertx, client, endpoints, 200);
     }
 
     /** Listens on {@code host:port} (0 for a free port). */

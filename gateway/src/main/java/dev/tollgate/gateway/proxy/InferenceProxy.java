@@ -41,7 +41,9 @@ import java.util.UUID;
  * retried on another endpoint of the pool (at most {@link #MAX_ATTEMPTS} tries); after the first
  * byte, an upstream failure ends the stream with an error event.
  *
- * <p>Not built yet (gateway issue): queues, health checks, circuit breaking, and quotas.
+ * <p>Failures count against the endpoint (passive ejection, see {@code EndpointPool}).
+ *
+ * <p>Not built yet (gateway issue): a queue per endpoint, and quotas.
  */
 public final class InferenceProxy {
     /** Coalescing of {@code tokens.streamed}: at most every this many ms... */
@@ -217,6 +219,7 @@ public final class InferenceProxy {
             int attempt = attempts;
             firstByteTimer = vertx.setTimer(orDefault(timeouts.firstByteMs(), 30_000L), id -> {
                 if (attempt == attempts && !finished && !ctx.response().headWritten()) {
+                    lease.failed();
                     HttpClientRequest abandoned = upstreamRequest;
                     // Move on first: the reset below fails the abandoned try, whose handler must see it is stale.
                     retryOrFail(504, "upstream_timeout", "no first byte within " + timeouts.firstByteMs() + " ms");
@@ -239,15 +242,18 @@ public final class InferenceProxy {
                         }
                         vertx.cancelTimer(firstByteTimer);
                         if (response.statusCode() >= 500 && !finished) {
+                            lease.failed();
                             response.request().reset();
                             retryOrFail(502, "upstream_error", "upstream answered " + response.statusCode());
                             return;
                         }
+                        lease.succeeded();
                         respond(response);
                     })
                     .onFailure(error -> {
                         if (attempt == attempts) {
                             vertx.cancelTimer(firstByteTimer);
+                            lease.failed();
                             retryOrFail(502, "upstream_error", error.getMessage());
                         }
                     });

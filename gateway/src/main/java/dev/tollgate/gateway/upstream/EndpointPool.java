@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       100 virtual nodes per unit of weight, so that a conversation keeps hitting the endpoint
  *       whose KV cache holds its prefix; the next node clockwise when that endpoint is full.</li>
  * </ul>
- * No endpoint is ever chosen at its {@code maxConcurrency} or among those a retry already tried.
+ * No endpoint is ever chosen at its {@code maxConcurrency}, while ejected or failing its health
+ * checks, or among those a retry already tried.
  */
 public final class EndpointPool {
     private static final int VIRTUAL_NODES_PER_WEIGHT = 100;
@@ -31,15 +32,59 @@ public final class EndpointPool {
     private final Map<String, TreeMap<Long, Slot>> rings = new TreeMap<>();
     private final UpstreamConfig config;
 
-    /** One endpoint and its in-flight count. */
+    /** One endpoint: its in-flight count and health (passive ejection, active checks). */
     public static final class Slot {
         private final String pool;
         private final UpstreamConfig.Endpoint endpoint;
+        private final UpstreamConfig.Ejection ejection;
         private final AtomicInteger outstanding = new AtomicInteger();
+        private final AtomicInteger consecutiveFailures = new AtomicInteger();
+        private volatile int consecutiveEjections;
+        private volatile long ejectedUntilNanos = System.nanoTime();
+        private volatile boolean checkedHealthy = true;
 
-        Slot(String pool, UpstreamConfig.Endpoint endpoint) {
+        Slot(String pool, UpstreamConfig.Endpoint endpoint, UpstreamConfig.Ejection ejection) {
             this.pool = pool;
             this.endpoint = endpoint;
+            this.ejection = ejection;
+        }
+
+        /** True if it may take traffic now: healthy by the last active check and not ejected. */
+        public boolean healthy() {
+            return checkedHealthy && System.nanoTime() - ejectedUntilNanos >= 0;
+        }
+
+        /** A request it served did not fail on its side. */
+        void succeeded() {
+            consecutiveFailures.set(0);
+            consecutiveEjections = 0;
+        }
+
+        /** A refused connection, a 5xx or a timeout: enough of them in a row eject the endpoint. */
+        void failed() {
+            if (consecutiveFailures.incrementAndGet() >= ejection.afterFailures()) {
+                consecutiveFailures.set(0);
+                int doublings = Math.min(consecutiveEjections, 16);
+                consecutiveEjections++;
+                ejectedUntilNanos = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ejection.forMs()) * (1L << doublings);
+            }
+        }
+
+        /** The result of an active health check. */
+        public void checked(boolean healthy) {
+            checkedHealthy = healthy;
+        }
+
+        private volatile long lastCheckNanos = System.nanoTime() - java.util.concurrent.TimeUnit.DAYS.toNanos(1);
+
+        /** True (and the clock reset) when a health check of this endpoint is due. */
+        boolean checkDue(long intervalMs) {
+            long now = System.nanoTime();
+            if (now - lastCheckNanos >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(intervalMs)) {
+                lastCheckNanos = now;
+                return true;
+            }
+            return false;
         }
 
         public String url() {
@@ -83,13 +128,23 @@ public final class EndpointPool {
                 slot.outstanding.decrementAndGet();
             }
         }
+
+        /** The endpoint answered (any status below 500). */
+        public void succeeded() {
+            slot.succeeded();
+        }
+
+        /** The endpoint failed this request (refused, 5xx, timeout). */
+        public void failed() {
+            slot.failed();
+        }
     }
 
     public EndpointPool(UpstreamConfig config) {
         this.config = config;
         config.pools().forEach((name, pool) -> {
             var slots = new ArrayList<Slot>();
-            pool.endpoints().forEach(endpoint -> slots.add(new Slot(name, endpoint)));
+            pool.endpoints().forEach(endpoint -> slots.add(new Slot(name, endpoint, pool.ejectionOrDefault())));
             pools.put(name, List.copyOf(slots));
             var ring = new TreeMap<Long, Slot>();
             for (Slot slot : slots) {
@@ -103,6 +158,11 @@ public final class EndpointPool {
 
     public UpstreamConfig config() {
         return config;
+    }
+
+    /** Every endpoint of {@code pool}. */
+    public List<Slot> slots(String pool) {
+        return pools.getOrDefault(pool, List.of());
     }
 
     /** A slot for {@code model}, or empty when every endpoint of its pool is at its limit. */
@@ -139,7 +199,7 @@ public final class EndpointPool {
     private static Slot leastOutstanding(List<Slot> slots, Set<Slot> exclude) {
         Slot best = null;
         for (Slot slot : slots) {
-            if (!exclude.contains(slot) && !slot.full() && (best == null || slot.load() < best.load())) {
+            if (usable(slot, exclude) && (best == null || slot.load() < best.load())) {
                 best = slot;
             }
         }
@@ -147,7 +207,7 @@ public final class EndpointPool {
     }
 
     private static Slot powerOfTwo(List<Slot> slots, Set<Slot> exclude) {
-        List<Slot> eligible = slots.stream().filter(s -> !exclude.contains(s) && !s.full()).toList();
+        List<Slot> eligible = slots.stream().filter(s -> usable(s, exclude)).toList();
         if (eligible.size() <= 1) {
             return eligible.isEmpty() ? null : eligible.getFirst();
         }
@@ -175,16 +235,20 @@ public final class EndpointPool {
         long point = hash(key);
         var tail = ring.tailMap(point, true).values();
         for (Slot slot : tail) {
-            if (!exclude.contains(slot) && !slot.full()) {
+            if (usable(slot, exclude)) {
                 return slot;
             }
         }
         for (Slot slot : ring.headMap(point, false).values()) {
-            if (!exclude.contains(slot) && !slot.full()) {
+            if (usable(slot, exclude)) {
                 return slot;
             }
         }
         return null;
+    }
+
+    private static boolean usable(Slot slot, Set<Slot> exclude) {
+        return !exclude.contains(slot) && !slot.full() && slot.healthy();
     }
 
     /** The first 8 bytes of SHA-256: a well-spread, stable position on the ring. */

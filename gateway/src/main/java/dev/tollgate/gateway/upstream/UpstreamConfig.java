@@ -20,6 +20,8 @@ import java.util.TreeMap;
  *   local:
  *     credential: ${ENV_VAR}            # optional bearer sent upstream (never the tenant's key)
  *     policy: least-outstanding         # or power-of-two, or affinity (consistent hash on a session or prompt prefix)
+ *     ejection: {afterFailures: 3, forMs: 10000}     # passive ejection / circuit breaking
+ *     healthCheck: {path: /health, intervalMs: 5000}  # optional active checks
  *     timeouts: {connectMs: 2000, firstByteMs: 30000, idleMs: 60000}
  *     endpoints:
  *       - {url: http://127.0.0.1:8000, weight: 1, maxConcurrency: 256}
@@ -40,8 +42,13 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
      * @param affinityHeader for {@code affinity}: the request header naming a session (default
      *                       {@code x-session-id}); without it the prompt's first 256 characters are the key
      */
-    public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints, String policy, String affinityHeader) {
+    public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints, String policy, String affinityHeader,
+                       Ejection ejection, HealthCheck healthCheck) {
         public static final List<String> POLICIES = List.of("least-outstanding", "power-of-two", "affinity");
+
+        public Ejection ejectionOrDefault() {
+            return ejection == null ? Ejection.DEFAULT : ejection;
+        }
 
         public String policyOrDefault() {
             return policy == null ? "least-outstanding" : policy;
@@ -61,6 +68,18 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
             return maxConcurrency == null ? 256 : maxConcurrency;
         }
     }
+
+    /**
+     * Passive ejection (circuit breaking): after {@code afterFailures} consecutive failures
+     * (refused connection, 5xx, timeout) an endpoint gets no traffic for {@code forMs}, doubled on
+     * every consecutive ejection up to 16 times; the first request after that is its trial.
+     */
+    public record Ejection(int afterFailures, long forMs) {
+        public static final Ejection DEFAULT = new Ejection(3, 10_000);
+    }
+
+    /** Active health checks: {@code GET path} every {@code intervalMs}; a non-2xx answer or none takes the endpoint out. */
+    public record HealthCheck(String path, long intervalMs) {}
 
     public record Timeouts(Long connectMs, Long firstByteMs, Long idleMs) {
         public static final Timeouts DEFAULT = new Timeouts(2_000L, 30_000L, 60_000L);
@@ -120,6 +139,13 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
                 if (endpoint.weightOrDefault() < 1 || endpoint.maxConcurrencyOrDefault() < 1) {
                     throw new IllegalArgumentException(key + ": weight and maxConcurrency must be >= 1");
                 }
+            }
+            if (pool.ejection() != null && (pool.ejection().afterFailures() < 1 || pool.ejection().forMs() < 1)) {
+                throw new IllegalArgumentException("pools." + name + ".ejection needs afterFailures >= 1 and forMs >= 1");
+            }
+            if (pool.healthCheck() != null && (pool.healthCheck().path() == null || !pool.healthCheck().path().startsWith("/")
+                    || pool.healthCheck().intervalMs() < 100)) {
+                throw new IllegalArgumentException("pools." + name + ".healthCheck needs a path starting with / and intervalMs >= 100");
             }
             if (!Pool.POLICIES.contains(pool.policyOrDefault())) {
                 throw new IllegalArgumentException("pools." + name + ".policy must be one of " + Pool.POLICIES);

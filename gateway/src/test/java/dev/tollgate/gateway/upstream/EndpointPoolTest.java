@@ -94,6 +94,30 @@ class EndpointPoolTest {
     }
 
     @Test
+    void consecutiveFailuresEjectAnEndpointForAWhileAndASuccessResetsTheCount() throws Exception {
+        EndpointPool pool = new EndpointPool(UpstreamConfig.parse(
+                "pools: {p: {ejection: {afterFailures: 2, forMs: 300}, endpoints: [{url: 'http://a'}, {url: 'http://b'}]}}\n"
+                        + "models: {m: {pool: p}}\n"));
+        EndpointPool.Slot a = pool.slots("p").getFirst();
+        EndpointPool.Lease lease = pool.acquire("m", Set.of(pool.slots("p").get(1)), null).orElseThrow();
+        lease.failed();
+        lease.succeeded();
+        lease.failed();
+        assertThat(a.healthy()).as("a success in between resets the count").isTrue();
+        lease.failed();
+        lease.release();
+        assertThat(a.healthy()).isFalse();
+
+        for (int i = 0; i < 20; i++) {
+            EndpointPool.Lease next = pool.acquire("m").orElseThrow();
+            assertThat(next.slot()).isNotSameAs(a);
+            next.release();
+        }
+        Thread.sleep(350);
+        assertThat(a.healthy()).as("back after the ejection time: the next request is its trial").isTrue();
+    }
+
+    @Test
     void anUnknownPolicyIsRefusedNamingTheKey() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool("random", "{url: 'http://a'}"))
                 .hasMessageContaining("pools.p.policy");

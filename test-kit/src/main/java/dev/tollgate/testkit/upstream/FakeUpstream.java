@@ -150,8 +150,13 @@ public final class FakeUpstream implements AutoCloseable {
         return running.values().stream().mapToInt(AtomicInteger::get).sum();
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         try {
             server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             if (ownsVertx) {
