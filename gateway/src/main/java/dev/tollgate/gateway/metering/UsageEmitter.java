@@ -50,7 +50,9 @@ public final class UsageEmitter implements AutoCloseable {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 5,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000,
+                // The producer itself keeps retrying a batch for up to 10 minutes: an outage shorter than
+                // that is bridged without the spool re-sending (which would duplicate what got through).
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 600_000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
                 ProducerConfig.CLIENT_ID_CONFIG, "gateway-" + instanceId),
                 new StringSerializer(), new ByteArraySerializer());
@@ -60,15 +62,32 @@ public final class UsageEmitter implements AutoCloseable {
         this.spool = Spool.open(spoolDirectory, spoolOptions, this::sendBatch);
     }
 
-    /** Sends a spooled batch in order and waits for every acknowledgement (the spool's drainer thread). */
-    private void sendBatch(List<Spool.Record> batch) throws Exception {
+    /**
+     * Sends a spooled batch in order (the spool's drainer thread) and returns how many records from
+     * its start Kafka acknowledged. If a send cannot even be queued (Kafka unreachable for longer than
+     * {@code max.block.ms}), the records already queued are still waited for, so that the spool never
+     * sends again what did get through.
+     */
+    private int sendBatch(List<Spool.Record> batch) throws InterruptedException {
         var sends = new ArrayList<Future<RecordMetadata>>(batch.size());
         for (Spool.Record record : batch) {
-            sends.add(producer.send(new ProducerRecord<>(Topics.USAGE.name(), record.key(), record.value())));
+            try {
+                sends.add(producer.send(new ProducerRecord<>(Topics.USAGE.name(), record.key(), record.value())));
+            } catch (RuntimeException e) {
+                LOG.warn("usage.v1 unavailable after {} of {} records: {}", sends.size(), batch.size(), e.toString());
+                break;
+            }
         }
+        int delivered = 0;
         for (Future<RecordMetadata> send : sends) {
-            send.get(60, TimeUnit.SECONDS);
+            try {
+                send.get(610, TimeUnit.SECONDS);
+                delivered++;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                break; // later records of the batch may have landed, but order forbids counting them
+            }
         }
+        return delivered;
     }
 
     /** Spools one event; returns its id. Never blocks. */

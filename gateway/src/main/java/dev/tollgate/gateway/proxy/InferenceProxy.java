@@ -43,7 +43,11 @@ import java.util.UUID;
  *
  * <p>Failures count against the endpoint (passive ejection, see {@code EndpointPool}).
  *
- * <p>Not built yet (gateway issue): a queue per endpoint, and quotas.
+ * <p>When every endpoint is at its {@code maxConcurrency}, a request waits in its pool's bounded
+ * queue (the sum of the endpoints' {@code maxQueued}) for at most the first-byte timeout; a full
+ * queue or a wait that runs out answers 503 with {@code Retry-After}.
+ *
+ * <p>Not built yet: quotas (their own issue).
  */
 public final class InferenceProxy {
     /** Coalescing of {@code tokens.streamed}: at most every this many ms... */
@@ -119,15 +123,48 @@ public final class InferenceProxy {
                 ? Optional.ofNullable(ctx.request().getHeader(pool.affinityHeaderOrDefault())).orElseGet(() -> PromptEstimate.prefix(body, 256))
                 : null;
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
-        if (lease.isEmpty()) {
-            ctx.response().putHeader("retry-after", "1");
-            ErrorResponses.send(ctx, new GatewayError(503, "server_error", "upstream_capacity",
-                    "Every endpoint serving this model is at capacity; retry shortly.", null));
+        if (lease.isPresent()) {
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body);
             return;
         }
-        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey);
+        // Every endpoint is at capacity: wait in the pool's bounded queue, at most the first-byte timeout.
+        io.vertx.core.Context context = vertx.getOrCreateContext();
+        long waitMs = pool.timeouts() == null || pool.timeouts().firstByteMs() == null
+                ? UpstreamConfig.Timeouts.DEFAULT.firstByteMs() : pool.timeouts().firstByteMs();
+        JsonObject request = body;
+        Optional<EndpointPool.Waiter> waiter = endpoints.enqueue(model, affinityKey, granted -> context.runOnContext(v -> {
+            if (ctx.response().closed()) {
+                granted.release();
+                return;
+            }
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request);
+        }));
+        if (waiter.isEmpty()) {
+            capacityExhausted(ctx);
+            return;
+        }
+        long timer = vertx.setTimer(waitMs, id -> {
+            if (endpoints.cancel(waiter.get())) {
+                capacityExhausted(ctx);
+            }
+        });
+        ctx.response().closeHandler(v -> {
+            vertx.cancelTimer(timer);
+            endpoints.cancel(waiter.get());
+        });
+    }
+
+    private void start(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
+                       EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body) {
+        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey);
         call.accepted(body);
         call.send(path, body);
+    }
+
+    private static void capacityExhausted(RoutingContext ctx) {
+        ctx.response().putHeader("retry-after", "1");
+        ErrorResponses.send(ctx, new GatewayError(503, "server_error", "upstream_capacity",
+                "Every endpoint serving this model is at capacity and its queue is full; retry shortly.", null));
     }
 
     /** One proxied request from acceptance to its terminal usage event. */

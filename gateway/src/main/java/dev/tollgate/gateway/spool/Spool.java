@@ -25,7 +25,8 @@ import java.util.zip.CRC32C;
  * serving. Callers never touch the disk: {@link #offer} puts the record on a bounded queue; one
  * writer thread appends batches and fsyncs at most every {@code fsyncIntervalMs}; one drainer thread
  * sends what is on disk to the {@link Sink} in order and moves a persisted checkpoint past what the
- * sink acknowledged, retrying with back-off while the sink fails. A crash loses at most the records
+ * sink acknowledged (a partly delivered batch advances past its delivered prefix only), retrying
+ * with back-off while the sink fails. A crash loses at most the records
  * not yet fsynced (at most {@code fsyncIntervalMs} of events); a torn record at the end of the file
  * is detected by its CRC and cut off on restart. A record may be sent twice after a crash between
  * the sink's acknowledgement and the checkpoint: consumers deduplicate by event id.
@@ -41,8 +42,11 @@ public final class Spool implements AutoCloseable {
 
     /** Where spooled records go (Kafka in production). */
     public interface Sink {
-        /** Delivers every record, in order, or throws; a retry re-sends the whole batch. */
-        void send(List<Record> batch) throws Exception;
+        /**
+         * Delivers the records in order and returns how many, from the start of the batch, are
+         * known delivered (all of them normally); the rest are sent again later. Throwing means none.
+         */
+        int send(List<Record> batch) throws Exception;
     }
 
     /** One spooled record: a Kafka key and value. */
@@ -232,13 +236,20 @@ public final class Spool implements AutoCloseable {
                     continue;
                 }
                 List<Record> batch = new ArrayList<>();
-                long end = read(from, to, batch);
-                sink.send(batch);
-                synchronized (positions) {
-                    deliveredBytes.set(end);
-                    writeCheckpoint(end);
+                List<Long> ends = new ArrayList<>();
+                read(from, to, batch, ends);
+                int sent = Math.min(sink.send(batch), batch.size());
+                if (sent > 0) {
+                    long end = ends.get(sent - 1);
+                    synchronized (positions) {
+                        deliveredBytes.set(end);
+                        writeCheckpoint(end);
+                    }
+                    delivered.addAndGet(sent);
                 }
-                delivered.addAndGet(batch.size());
+                if (sent < batch.size()) {
+                    throw new IllegalStateException("the sink took " + sent + " of " + batch.size() + " records");
+                }
                 backoffMs = 100;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -255,8 +266,8 @@ public final class Spool implements AutoCloseable {
         }
     }
 
-    /** Reads up to a batch of whole records in [from, to); returns the position after the last one. */
-    private long read(long from, long to, List<Record> out) throws IOException {
+    /** Reads up to a batch of whole records in [from, to), with the file position after each. */
+    private void read(long from, long to, List<Record> out, List<Long> ends) throws IOException {
         long position = from;
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
         while (position < to && out.size() < MAX_BATCH_RECORDS) {
@@ -275,8 +286,8 @@ public final class Spool implements AutoCloseable {
             payload.get(value);
             out.add(new Record(new String(key, StandardCharsets.UTF_8), value));
             position += HEADER_BYTES + length;
+            ends.add(position);
         }
-        return position;
     }
 
     /** The end of the last whole, intact record at or after {@code from}; a torn tail is cut off. */

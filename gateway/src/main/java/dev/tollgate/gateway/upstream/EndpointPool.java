@@ -122,10 +122,11 @@ public final class EndpointPool {
     }
 
     /** A claimed slot; {@link #release()} exactly once when the request ends. */
-    public record Lease(Slot slot, UpstreamConfig.Pool pool, AtomicInteger released) {
+    public record Lease(Slot slot, UpstreamConfig.Pool pool, AtomicInteger released, EndpointPool owner) {
         public void release() {
             if (released.compareAndSet(0, 1)) {
                 slot.outstanding.decrementAndGet();
+                owner.handOver(slot.pool);
             }
         }
 
@@ -190,10 +191,96 @@ public final class EndpointPool {
                 return Optional.empty();
             }
             if (chosen.claim()) {
-                return Optional.of(new Lease(chosen, pool, new AtomicInteger()));
+                return Optional.of(new Lease(chosen, pool, new AtomicInteger(), this));
             }
         }
         return Optional.empty();
+    }
+
+    /** A request waiting for capacity: it gets a lease, or nothing when it gave up first. */
+    public static final class Waiter {
+        private final String model;
+        private final String affinityKey;
+        private final java.util.function.Consumer<Lease> onLease;
+        private boolean done;
+
+        Waiter(String model, String affinityKey, java.util.function.Consumer<Lease> onLease) {
+            this.model = model;
+            this.affinityKey = affinityKey;
+            this.onLease = onLease;
+        }
+    }
+
+    private final Map<String, java.util.ArrayDeque<Waiter>> queues = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Queues a request for {@code model} until an endpoint of its pool has capacity. Returns the
+     * waiter (to {@link #cancel}), or empty when the pool's queue (the sum of its endpoints'
+     * {@code maxQueued}) is full. {@code onLease} runs on the thread that frees the capacity.
+     */
+    public Optional<Waiter> enqueue(String model, String affinityKey, java.util.function.Consumer<Lease> onLease) {
+        String pool = config.models().get(model).pool();
+        int capacity = pools.get(pool).stream().mapToInt(s -> s.endpoint.maxQueuedOrDefault()).sum();
+        var queue = queues.computeIfAbsent(pool, p -> new java.util.ArrayDeque<>());
+        var waiter = new Waiter(model, affinityKey, onLease);
+        synchronized (queue) {
+            if (queue.size() >= capacity) {
+                return Optional.empty();
+            }
+            queue.add(waiter);
+        }
+        handOver(pool); // capacity may have freed between the failed acquire and now
+        return Optional.of(waiter);
+    }
+
+    /** Gives up waiting; false if the waiter already got (or is getting) a lease. */
+    public boolean cancel(Waiter waiter) {
+        String pool = config.models().get(waiter.model).pool();
+        var queue = queues.get(pool);
+        synchronized (queue) {
+            if (waiter.done) {
+                return false;
+            }
+            waiter.done = true;
+            queue.remove(waiter);
+            return true;
+        }
+    }
+
+    /** Requests waiting for {@code pool}. */
+    public int queued(String pool) {
+        var queue = queues.get(pool);
+        if (queue == null) {
+            return 0;
+        }
+        synchronized (queue) {
+            return queue.size();
+        }
+    }
+
+    private void handOver(String pool) {
+        var queue = queues.get(pool);
+        if (queue == null) {
+            return;
+        }
+        while (true) {
+            Waiter waiter;
+            Lease lease;
+            synchronized (queue) {
+                waiter = queue.peek();
+                if (waiter == null) {
+                    return;
+                }
+                Optional<Lease> claimed = acquire(waiter.model, Set.of(), waiter.affinityKey);
+                if (claimed.isEmpty()) {
+                    return;
+                }
+                queue.poll();
+                waiter.done = true;
+                lease = claimed.get();
+            }
+            waiter.onLease.accept(lease);
+        }
     }
 
     private static Slot leastOutstanding(List<Slot> slots, Set<Slot> exclude) {

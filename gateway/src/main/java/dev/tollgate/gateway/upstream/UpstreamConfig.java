@@ -24,7 +24,7 @@ import java.util.TreeMap;
  *     healthCheck: {path: /health, intervalMs: 5000}  # optional active checks
  *     timeouts: {connectMs: 2000, firstByteMs: 30000, idleMs: 60000}
  *     endpoints:
- *       - {url: http://127.0.0.1:8000, weight: 1, maxConcurrency: 256}
+ *       - {url: http://127.0.0.1:8000, weight: 1, maxConcurrency: 256, maxQueued: 64}
  * models:
  *   fake-chat: {pool: local}
  *   chat-large: {pool: local, upstreamModel: meta-llama/Llama-3.1-70B-Instruct}
@@ -59,7 +59,12 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
         }
     }
 
-    public record Endpoint(String url, Integer weight, Integer maxConcurrency) {
+    /** @param maxQueued requests that may wait for this endpoint's capacity (pooled per pool; default 64) */
+    public record Endpoint(String url, Integer weight, Integer maxConcurrency, Integer maxQueued) {
+        public int maxQueuedOrDefault() {
+            return maxQueued == null ? 64 : maxQueued;
+        }
+
         public int weightOrDefault() {
             return weight == null ? 1 : weight;
         }
@@ -136,8 +141,8 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
                 if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
                     throw new IllegalArgumentException(key + ".url must be an http(s) URL, was " + endpoint.url());
                 }
-                if (endpoint.weightOrDefault() < 1 || endpoint.maxConcurrencyOrDefault() < 1) {
-                    throw new IllegalArgumentException(key + ": weight and maxConcurrency must be >= 1");
+                if (endpoint.weightOrDefault() < 1 || endpoint.maxConcurrencyOrDefault() < 1 || endpoint.maxQueuedOrDefault() < 0) {
+                    throw new IllegalArgumentException(key + ": weight and maxConcurrency must be >= 1, maxQueued >= 0");
                 }
             }
             if (pool.ejection() != null && (pool.ejection().afterFailures() < 1 || pool.ejection().forMs() < 1)) {

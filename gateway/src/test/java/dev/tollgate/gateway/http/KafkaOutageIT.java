@@ -47,7 +47,7 @@ import static org.awaitility.Awaitility.await;
  * stops and restarts (the shared one serves other tests).
  */
 class KafkaOutageIT {
-    private static final Duration OUTAGE = Duration.ofSeconds(8);
+    private static final Duration OUTAGE = Duration.ofSeconds(30);
 
     private static int freePort() throws Exception {
         try (var socket = new ServerSocket(0)) {
@@ -103,7 +103,7 @@ class KafkaOutageIT {
 
             int requests = served + servedDuringOutage;
             assertThat(served).isEqualTo(10);
-            assertThat(servedDuringOutage).as("every request during the outage was served").isGreaterThan(20);
+            assertThat(servedDuringOutage).as("every request during the outage was served").isGreaterThan(100);
             await().atMost(Duration.ofSeconds(60)).until(() -> usage.pendingBytes() == 0);
             List<CloudEvent<dev.tollgate.schemas.event.EventData>> events = TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream()
                     .map(r -> EventCodec.decode(r.value())).filter(e -> e.tenantid().equals("outage")).toList();

@@ -118,6 +118,26 @@ class EndpointPoolTest {
     }
 
     @Test
+    void aFullPoolQueuesUpToItsBoundAndHandsFreedCapacityToTheOldestWaiter() {
+        EndpointPool pool = pool("least-outstanding", "{url: 'http://a', maxConcurrency: 1, maxQueued: 2}");
+        EndpointPool.Lease running = pool.acquire("m").orElseThrow();
+        var granted = new ArrayList<String>();
+
+        var first = pool.enqueue("m", null, lease -> granted.add("first"));
+        var second = pool.enqueue("m", null, lease -> granted.add("second"));
+        var third = pool.enqueue("m", null, lease -> granted.add("third"));
+
+        assertThat(first).isPresent();
+        assertThat(second).isPresent();
+        assertThat(third).as("the queue holds maxQueued").isEmpty();
+        assertThat(pool.cancel(second.orElseThrow())).isTrue();
+        running.release();
+        assertThat(granted).containsExactly("first");
+        assertThat(pool.cancel(first.orElseThrow())).as("already served").isFalse();
+        assertThat(pool.queued("p")).isZero();
+    }
+
+    @Test
     void anUnknownPolicyIsRefusedNamingTheKey() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool("random", "{url: 'http://a'}"))
                 .hasMessageContaining("pools.p.policy");
