@@ -272,6 +272,11 @@ class GatewayProxyIT {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"fake-chat\",\"max_tokens\":1000000000,\"messages\":[]}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(hugeMaxTokens.statusCode()).isEqualTo(400);
+        // Headers beyond 16 KiB are refused by the HTTP codec itself, before any routing (so not in the OpenAI shape).
+        HttpResponse<String> headerFlood = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                HttpRequest.newBuilder(URI.create(base + "/v1/models")).header("authorization", "Bearer " + key.token())
+                        .header("x-flood", "a".repeat(20 * 1024)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(headerFlood.statusCode()).isEqualTo(431);
         assertThat(hugeMaxTokens.body()).contains("\"param\":\"max_tokens\"");
     }
 }
