@@ -3,25 +3,19 @@ package dev.tollgate.gateway.http;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.support.TestGateway;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.KeyState;
-import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
-import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.kafka.KafkaExtension;
 import dev.tollgate.testkit.upstream.CassetteUpstream;
 import dev.tollgate.testkit.upstream.Cassettes;
 import io.vertx.core.Vertx;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +32,6 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -62,16 +55,9 @@ class CassetteReplayIT {
     void keys(EmbeddedKafka kafka) throws Exception {
         bootstrap = kafka.bootstrapServers();
         Instant now = Instant.now();
-        for (StateRecord record : List.<StateRecord>of(
-                new TenantState(tenant, "C", TenantState.Status.ACTIVE, null, "UTC", "USD", Limits.NONE, null, null, 1, now),
-                new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(key.hash(), null)),
-                        List.of(), List.of(), null, null, 1, now))) {
-            try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                    new StringSerializer(), new ByteArraySerializer())) {
-                String topic = record instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
-                producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
-            }
-        }
+        TestGateway.publish(bootstrap, new TenantState(tenant, "C", TenantState.Status.ACTIVE, null, "UTC", "USD", Limits.NONE, null, null, 1, now));
+        TestGateway.publish(bootstrap, new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(key.hash(), null)), List.of(), List.of(), null, null, 1, now));
         state = StateDirectory.start(bootstrap);
         await().atMost(Duration.ofSeconds(30)).until(state::ready);
     }

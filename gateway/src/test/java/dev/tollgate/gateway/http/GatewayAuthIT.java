@@ -7,6 +7,7 @@ import com.openai.errors.UnauthorizedException;
 import com.openai.models.models.Model;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.support.TestGateway;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.json.EventCodec;
@@ -19,11 +20,6 @@ import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.kafka.KafkaExtension;
 import io.vertx.core.Vertx;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -35,7 +31,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -73,10 +68,7 @@ class GatewayAuthIT {
     }
 
     private static void publish(EmbeddedKafka kafka, String topic, StateRecord record) throws Exception {
-        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
-                new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
-        }
+        TestGateway.publish(kafka.bootstrapServers(), record);
     }
 
     private String start(EmbeddedKafka kafka) throws Exception {

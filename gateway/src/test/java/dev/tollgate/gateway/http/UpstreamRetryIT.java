@@ -1,16 +1,9 @@
 package dev.tollgate.gateway.http;
 
-import dev.tollgate.gateway.metering.UsageEmitter;
-import dev.tollgate.gateway.spool.Spool;
-import dev.tollgate.gateway.state.StateDirectory;
-import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.support.TestGateway;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
-import dev.tollgate.schemas.ledger.Limits;
-import dev.tollgate.schemas.state.KeyState;
-import dev.tollgate.schemas.state.StateRecord;
-import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.schemas.usage.RequestFinished;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
@@ -19,12 +12,6 @@ import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
 import dev.tollgate.testkit.upstream.FakeUpstream;
 import dev.tollgate.testkit.upstream.RecordedRequest;
-import io.vertx.core.Vertx;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -33,13 +20,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -51,18 +34,7 @@ class UpstreamRetryIT {
     @Test
     void aFiveHundredARefusedConnectionAndASilentEndpointAreEachRetriedElsewhere(EmbeddedKafka kafka) throws Exception {
         String tenant = "retry-" + UUID.randomUUID().toString().substring(0, 8);
-        ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
-        Instant now = Instant.now();
-        for (StateRecord record : List.<StateRecord>of(
-                new TenantState(tenant, "R", TenantState.Status.ACTIVE, null, "UTC", "USD", Limits.NONE, null, null, 1, now),
-                new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(key.hash(), null)),
-                        List.of(), List.of(), null, null, 1, now))) {
-            try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()),
-                    new StringSerializer(), new ByteArraySerializer())) {
-                String topic = record instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
-                producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
-            }
-        }
+        ApiKeys.NewKey key = TestGateway.publishTenantWithKey(kafka.bootstrapServers(), tenant);
         int deadPort;
         try (var socket = new ServerSocket(0)) {
             deadPort = socket.getLocalPort();
@@ -70,19 +42,14 @@ class UpstreamRetryIT {
         var failing = FakeUpstream.start(0, List.of("m"), new FakeBehaviour(0, 0, 16, 500, -1, 0, false, Integer.MAX_VALUE));
         var silent = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(10_000));
         var healthy = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT);
-        Vertx vertx = Vertx.vertx();
-        StateDirectory state = StateDirectory.start(kafka.bootstrapServers());
-        var usage = new UsageEmitter(kafka.bootstrapServers(), "retry-it", Files.createTempDirectory("spool"), Spool.Options.DEFAULT, false);
-        try {
-            var config = UpstreamConfig.parse("""
-                    pools:
-                      a: {endpoints: [{url: "%s"}, {url: "http://127.0.0.1:%d"}, {url: "%s"}]}
-                      b: {timeouts: {firstByteMs: 300}, endpoints: [{url: "%s"}, {url: "%s"}]}
-                    models: {m: {pool: a}, slow: {pool: b, upstreamModel: m}}
-                    """.formatted(failing.baseUrl(), deadPort, healthy.baseUrl(), silent.baseUrl(), healthy.baseUrl()));
-            int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
-                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
-            await().atMost(Duration.ofSeconds(30)).until(state::ready);
+        var config = UpstreamConfig.parse("""
+                pools:
+                  a: {endpoints: [{url: "%s"}, {url: "http://127.0.0.1:%d"}, {url: "%s"}]}
+                  b: {timeouts: {firstByteMs: 300}, endpoints: [{url: "%s"}, {url: "%s"}]}
+                models: {m: {pool: a}, slow: {pool: b, upstreamModel: m}}
+                """.formatted(failing.baseUrl(), deadPort, healthy.baseUrl(), silent.baseUrl(), healthy.baseUrl()));
+        try (var gateway = TestGateway.start(kafka.bootstrapServers(), config)) {
+            int port = URI.create(gateway.baseUrl()).getPort();
             var http = HttpClient.newHttpClient();
 
             HttpResponse<String> viaRetries = http.send(chat(port, key, "m"), HttpResponse.BodyHandlers.ofString());
@@ -101,9 +68,6 @@ class UpstreamRetryIT {
                 assertThat(done.error()).isNull();
             });
         } finally {
-            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            state.close();
-            usage.close();
             failing.close();
             silent.close();
             healthy.close();

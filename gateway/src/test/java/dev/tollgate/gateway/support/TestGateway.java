@@ -1,0 +1,99 @@
+package dev.tollgate.gateway.support;
+
+import dev.tollgate.gateway.http.GatewayServer;
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.spool.Spool;
+import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import io.vertx.core.Vertx;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A whole gateway for integration tests: state directory, usage emitter with its spool, HTTP server
+ * on a free port, ready (caught up with the state topics) when {@link #start} returns.
+ */
+public final class TestGateway implements AutoCloseable {
+    private final Vertx vertx;
+    private final StateDirectory state;
+    private final UsageEmitter usage;
+    private final int port;
+
+    private TestGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, int port) {
+        this.vertx = vertx;
+        this.state = state;
+        this.usage = usage;
+        this.port = port;
+    }
+
+    /** Starts a gateway on {@code config} against the cluster at {@code bootstrap}, with a temporary spool. */
+    public static TestGateway start(String bootstrap, UpstreamConfig config) throws Exception {
+        return start(bootstrap, config, Spool.Options.DEFAULT);
+    }
+
+    public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        StateDirectory state = StateDirectory.start(bootstrap);
+        var usage = new UsageEmitter(bootstrap, "test-gateway", Files.createTempDirectory("spool"), spool, false);
+        int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!state.ready() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return new TestGateway(vertx, state, usage, port);
+    }
+
+    /** {@code http://127.0.0.1:port}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    public UsageEmitter usage() {
+        return usage;
+    }
+
+    /** Publishes an active tenant and an active key of it, as the ledger would; returns the key. */
+    public static ApiKeys.NewKey publishTenantWithKey(String bootstrap, String tenant) throws Exception {
+        ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        publish(bootstrap, new TenantState(tenant, tenant, TenantState.Status.ACTIVE, null, "UTC", "USD", Limits.NONE, null, null, 1, now));
+        publish(bootstrap, new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(key.hash(), null)),
+                List.of(), List.of(), null, null, 1, now));
+        return key;
+    }
+
+    /** Publishes a state record to its topic, as the ledger would. */
+    public static void publish(String bootstrap, StateRecord record) throws Exception {
+        String topic = record instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        state.close();
+        usage.close();
+    }
+}
