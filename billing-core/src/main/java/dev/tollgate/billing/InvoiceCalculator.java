@@ -1,0 +1,118 @@
+package dev.tollgate.billing;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Turns the billable usage of one tenant and billing period into priced invoice lines: the same
+ * function for the projector and the audit replay. Lines are keyed by (model, token kind, price list
+ * in force at the event's time), so a price change within the period splits a model's line; tokens
+ * are summed exactly and each line is rounded once (ADR 0003). A repeated event id is counted once.
+ * Usage of a model that no price list in force prices is reported, never silently billed at zero.
+ */
+public final class InvoiceCalculator {
+    private final PriceSchedule prices;
+    private final Map<LineKey, Accumulator> lines = new TreeMap<>();
+    private final TreeSet<String> seen = new TreeSet<>();
+    private final List<BillableUsage> unpriced = new ArrayList<>();
+
+    private record LineKey(String model, TokenKind kind, String priceListId) implements Comparable<LineKey> {
+        private static final Comparator<LineKey> ORDER = Comparator.comparing(LineKey::model)
+                .thenComparing(LineKey::kind).thenComparing(LineKey::priceListId);
+
+        @Override
+        public int compareTo(LineKey other) {
+            return ORDER.compare(this, other);
+        }
+    }
+
+    private static final class Accumulator {
+        final long unitPrice;
+        long quantity;
+        long events;
+        Instant first;
+        Instant last;
+        final TreeSet<String> eventIds = new TreeSet<>();
+
+        Accumulator(long unitPrice) {
+            this.unitPrice = unitPrice;
+        }
+    }
+
+    public InvoiceCalculator(PriceSchedule prices) {
+        this.prices = prices;
+    }
+
+    /** Adds one event's usage; false if its id was already counted. */
+    public boolean add(BillableUsage usage) {
+        if (!seen.add(usage.eventId())) {
+            return false;
+        }
+        Optional<PriceSchedule.PriceList> list = prices.inForceAt(usage.time());
+        PriceSchedule.ModelRates rates = list.map(l -> l.rates().get(usage.model())).orElse(null);
+        if (rates == null) {
+            unpriced.add(usage);
+            return true;
+        }
+        for (TokenKind kind : TokenKind.values()) {
+            long tokens = kind.tokensOf(usage);
+            if (tokens == 0) {
+                continue;
+            }
+            Accumulator line = lines.computeIfAbsent(new LineKey(usage.model(), kind, list.get().priceListId()),
+                    key -> new Accumulator(kind.microsPerMillion(rates)));
+            line.quantity = Math.addExact(line.quantity, tokens);
+            line.events++;
+            line.first = line.first == null || usage.time().isBefore(line.first) ? usage.time() : line.first;
+            line.last = line.last == null || usage.time().isAfter(line.last) ? usage.time() : line.last;
+            line.eventIds.add(usage.eventId());
+        }
+        return true;
+    }
+
+    /** The priced lines, in a stable order (model, kind, price list). */
+    public List<InvoiceLine> lines() {
+        var result = new ArrayList<InvoiceLine>();
+        lines.forEach((key, line) -> result.add(new InvoiceLine(key.model(), key.kind(), key.priceListId(), line.quantity,
+                line.unitPrice, Money.lineAmountMicros(line.quantity, line.unitPrice), line.events, line.first, line.last,
+                digest(line.eventIds))));
+        return result;
+    }
+
+    /** The invoice total: the sum of the rounded lines. */
+    public long totalMicros() {
+        return lines().stream().mapToLong(InvoiceLine::amountMicros).reduce(0, Math::addExact);
+    }
+
+    /** Usage that no price list in force priced (an operator error to surface, not to bill at zero). */
+    public List<BillableUsage> unpriced() {
+        return List.copyOf(unpriced);
+    }
+
+    /**
+     * SHA-256 over the sorted event ids, each followed by a newline, in hex: what an auditor
+     * recomputes to prove which events a line covers.
+     */
+    public static String digest(Iterable<String> sortedEventIds) {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            for (String id : sortedEventIds) {
+                sha256.update(id.getBytes(StandardCharsets.UTF_8));
+                sha256.update((byte) '\n');
+            }
+            return HexFormat.of().formatHex(sha256.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
