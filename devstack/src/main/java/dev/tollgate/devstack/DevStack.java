@@ -3,6 +3,7 @@ package dev.tollgate.devstack;
 import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
+import dev.tollgate.testkit.postgres.PostgresDatabase;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
 import dev.tollgate.testkit.upstream.FakeUpstream;
 
@@ -25,7 +26,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code <data-dir>/dev-credentials.json}. Data survives restarts. Stops everything on Ctrl-C.
  *
  * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --gateway-port 8080 --data-dir .tollgate
- * --ledger-database tollgate_dev_ledger
+ * --ledger-database tollgate_dev_ledger --pg-host 127.0.0.1 --pg-port 5432 --embedded-postgres auto|never
  * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
  */
 public final class DevStack implements AutoCloseable {
@@ -60,9 +61,16 @@ public final class DevStack implements AutoCloseable {
             stack.upstream = FakeUpstream.start(intOption(options, "upstream-port", 8000), FAKE_MODELS, behaviour);
             stack.running.push(stack.upstream);
             DevSecrets secrets = DevSecrets.loadOrCreate(dataDir);
+            PostgresDatabase.Server env = PostgresDatabase.Server.fromEnvironment();
+            var postgres = new PostgresDatabase.Server(options.getOrDefault("pg-host", env.host()),
+                    intOption(options, "pg-port", env.port()), env.user(), env.password());
+            String embedded = options.getOrDefault("embedded-postgres", "auto");
+            if (!embedded.equals("auto") && !embedded.equals("never")) {
+                throw new IllegalArgumentException("--embedded-postgres must be auto or never, was '" + embedded + "'");
+            }
             stack.ledger = LocalLedger.start(intOption(options, "ledger-port", 8081),
                     options.getOrDefault("ledger-database", LocalLedger.DEFAULT_DATABASE), stack.kafka.bootstrapServers(),
-                    stack.kafka.freshlyFormatted(), secrets);
+                    stack.kafka.freshlyFormatted(), secrets, postgres, dataDir, embedded.equals("auto"));
             stack.running.push(stack.ledger);
             stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
             Path credentials = dataDir.resolve("dev-credentials.json");
@@ -92,6 +100,11 @@ public final class DevStack implements AutoCloseable {
     /** The fake upstream's base URL (append {@code /v1}). */
     public String upstreamUrl() {
         return upstream.baseUrl();
+    }
+
+    /** True if the ledger runs on the embedded PostgreSQL fallback. */
+    public boolean embeddedPostgres() {
+        return ledger.embeddedPostgres();
     }
 
     /** The admin API's base URL. */

@@ -2,6 +2,7 @@ package dev.tollgate.devstack;
 
 import dev.tollgate.ledger.LedgerApplication;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -13,6 +14,8 @@ import java.util.Map;
 /**
  * The ledger service, run inside the dev stack's JVM against the local PostgreSQL (database
  * {@code tollgate_dev_ledger} unless told otherwise, created on first start) and the in-JVM Kafka.
+ * When no PostgreSQL server is reachable it starts an embedded PostgreSQL 17 (from Maven Central)
+ * keeping its data under the dev stack's data directory.
  */
 final class LocalLedger implements AutoCloseable {
     /** The database the dev stack keeps the ledger in, unless {@code --ledger-database} names another. */
@@ -22,21 +25,63 @@ final class LocalLedger implements AutoCloseable {
 
     private final ConfigurableApplicationContext context;
     private final int port;
+    private final EmbeddedPostgres embedded;
 
-    private LocalLedger(ConfigurableApplicationContext context) {
+    private LocalLedger(ConfigurableApplicationContext context, EmbeddedPostgres embedded) {
         this.context = context;
         this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port", "0"));
+        this.embedded = embedded;
+    }
+
+    /** Where the ledger's PostgreSQL is: a reachable server, else (if allowed) an embedded one in {@code dataDir}. */
+    private record Database(PostgresDatabase.Server server, EmbeddedPostgres embedded) {}
+
+    private static Database database(PostgresDatabase.Server configured, java.nio.file.Path dataDir, boolean embeddedAllowed) {
+        if (reachable(configured)) {
+            return new Database(configured, null);
+        }
+        if (!embeddedAllowed) {
+            throw new IllegalStateException("PostgreSQL is not reachable at " + configured.jdbcUrl("postgres")
+                    + " as user " + configured.user() + ". Start it (on Debian: pg_ctlcluster <version> main start), point "
+                    + "TOLLGATE_PG_HOST/TOLLGATE_PG_PORT/TOLLGATE_PG_USER/TOLLGATE_PG_PASSWORD at one, or allow "
+                    + "--embedded-postgres auto.");
+        }
+        java.nio.file.Path directory = dataDir.resolve("postgres");
+        System.out.println("PostgreSQL is not reachable at " + configured.jdbcUrl("postgres")
+                + "; starting an embedded PostgreSQL 17 with its data in " + directory);
+        try {
+            java.nio.file.Files.createDirectories(directory);
+            EmbeddedPostgres embedded = EmbeddedPostgres.builder()
+                    .setDataDirectory(directory.resolve("data"))
+                    .setCleanDataDirectory(false)
+                    .setOverrideWorkingDirectory(directory.resolve("binaries").toFile())
+                    .start();
+            return new Database(new PostgresDatabase.Server("127.0.0.1", embedded.getPort(), "postgres", ""), embedded);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("PostgreSQL is not reachable at " + configured.jdbcUrl("postgres")
+                    + " and the embedded PostgreSQL could not start: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean reachable(PostgresDatabase.Server server) {
+        try (Connection ignored = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password())) {
+            return true;
+        } catch (SQLException e) {
+            return false;
+        }
     }
 
     /**
      * Starts the ledger on {@code port} (0 for a free one). When Kafka's storage is new but the
      * database is not, the publisher's token is reset so the topics are rebuilt from the event store.
      */
-    static LocalLedger start(int port, String database, String kafkaBootstrap, boolean kafkaIsEmpty, DevSecrets secrets) {
+    static LocalLedger start(int port, String database, String kafkaBootstrap, boolean kafkaIsEmpty, DevSecrets secrets,
+                             PostgresDatabase.Server configured, java.nio.file.Path dataDir, boolean embeddedAllowed) {
         if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
             throw new IllegalArgumentException("--ledger-database must be a lower-case PostgreSQL identifier, was '" + database + "'");
         }
-        PostgresDatabase.Server server = PostgresDatabase.Server.fromEnvironment();
+        Database db = database(configured, dataDir, embeddedAllowed);
+        PostgresDatabase.Server server = db.server();
         ensureDatabase(server, database);
         if (kafkaIsEmpty) {
             resetPublisherToken(server, database);
@@ -55,17 +100,38 @@ final class LocalLedger implements AutoCloseable {
                 Map.entry("spring.main.banner-mode", "off"));
         // As command-line arguments: they take precedence over the ledger's application.yml.
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-        ConfigurableApplicationContext context = new SpringApplicationBuilder(LedgerApplication.class).run(args);
-        return new LocalLedger(context);
+        try {
+            ConfigurableApplicationContext context = new SpringApplicationBuilder(LedgerApplication.class).run(args);
+            return new LocalLedger(context, db.embedded());
+        } catch (RuntimeException e) {
+            closeQuietly(db.embedded());
+            throw e;
+        }
     }
 
     String url() {
         return "http://127.0.0.1:" + port;
     }
 
+    /** True if the ledger runs on the embedded PostgreSQL fallback. */
+    boolean embeddedPostgres() {
+        return embedded != null;
+    }
+
     @Override
     public void close() {
         context.close();
+        closeQuietly(embedded);
+    }
+
+    private static void closeQuietly(EmbeddedPostgres embedded) {
+        if (embedded != null) {
+            try {
+                embedded.close();
+            } catch (java.io.IOException e) {
+                System.err.println("stopping the embedded PostgreSQL: " + e);
+            }
+        }
     }
 
     private static void ensureDatabase(PostgresDatabase.Server server, String database) {
@@ -78,9 +144,7 @@ final class LocalLedger implements AutoCloseable {
                 }
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("PostgreSQL is not reachable at " + server.jdbcUrl("postgres")
-                    + " as user " + server.user() + ". Start it (on Debian: pg_ctlcluster <version> main start) "
-                    + "or point TOLLGATE_PG_HOST/TOLLGATE_PG_PORT/TOLLGATE_PG_USER/TOLLGATE_PG_PASSWORD at one.", e);
+            throw new IllegalStateException("cannot create database " + database + " on " + server.jdbcUrl("postgres"), e);
         }
     }
 

@@ -95,6 +95,26 @@ class DevStackIT {
     }
 
     @Test
+    void withoutAReachablePostgresTheStackRunsOnAnEmbeddedOne(@TempDir Path dataDir) throws Exception {
+        int closedPort;
+        try (var socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        Map<String, String> options = Map.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
+                "ledger-port", "0", "gateway-port", "0", "pg-port", Integer.toString(closedPort));
+
+        try (DevStack stack = DevStack.start(options)) {
+            assertThat(stack.embeddedPostgres()).isTrue();
+            assertThat(get(stack.adminUrl() + "/admin/v1/tenants/demo", stack.adminToken()).statusCode()).isIn(200, 404);
+            assertThat(stack.apiKey()).startsWith("tg_");
+            assertThat(Files.isDirectory(dataDir.resolve("postgres").resolve("data"))).isTrue();
+        }
+        assertThatThrownBy(() -> DevStack.start(Map.of("data-dir", dataDir.resolve("never").toString(), "kafka-port", "0",
+                "upstream-port", "0", "ledger-port", "0", "gateway-port", "0", "pg-port", Integer.toString(closedPort),
+                "embedded-postgres", "never"))).hasMessageContaining("not reachable");
+    }
+
+    @Test
     void aBadOptionFailsFastNamingIt() {
         assertThatThrownBy(() -> DevStack.start(Map.of("kafka-port", "ninety")))
                 .hasMessageContaining("--kafka-port");
