@@ -29,7 +29,7 @@ import java.util.List;
 
 /**
  * Seeds the local platform through the ledger's own admin API, idempotently: a "dev" plan, this
- * month's price list for the fake models (an explicit backfill from the 1st), the tenant "demo"
+ * month's price list for the served models (an explicit backfill from the 1st), the tenant "demo"
  * and an API key, which is kept in the credentials file and reused while it stays active.
  */
 final class DemoSeed {
@@ -61,16 +61,18 @@ final class DemoSeed {
     }
 
     /** Seeds what is missing; returns the tenant's API key (reused from {@code previousKey} if still active). */
-    ApiKey seed(ApiKey previousKey) {
+    ApiKey seed(ApiKey previousKey, List<String> models) {
         expect(call("PUT", "/admin/v1/plans/" + PLAN, """
                 {"name":"Developer","defaultLimits":{"requestsPerMinute":600,"tokensPerMinute":200000,
                  "tokensPerDay":5000000,"spendPerPeriodMicros":50000000,"spendLimitMode":"SOFT","maxConcurrentRequests":32}}"""), 200);
         YearMonth month = YearMonth.now(ZoneOffset.UTC);
+        // Dev prices per million tokens: 0.15 input, 0.075 cached input, 0.60 output (USD).
+        String prices = models.stream().map(model -> "{\"model\":\"" + model + "\",\"inputMicrosPerMillionTokens\":150000,"
+                + "\"cachedInputMicrosPerMillionTokens\":75000,\"outputMicrosPerMillionTokens\":600000}")
+                .collect(java.util.stream.Collectors.joining(","));
         expect(call("POST", "/admin/v1/price-lists", """
-                {"priceListId":"pl-dev-%s","planId":"dev","currency":"USD","effectiveFrom":"%s","backfill":true,"prices":[
-                 {"model":"fake-chat","inputMicrosPerMillionTokens":150000,"cachedInputMicrosPerMillionTokens":75000,"outputMicrosPerMillionTokens":600000},
-                 {"model":"fake-embed","inputMicrosPerMillionTokens":20000,"cachedInputMicrosPerMillionTokens":20000,"outputMicrosPerMillionTokens":0}]}"""
-                .formatted(month, month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC))), 201, 409);
+                {"priceListId":"pl-dev-%s","planId":"dev","currency":"USD","effectiveFrom":"%s","backfill":true,"prices":[%s]}"""
+                .formatted(month, month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC), prices)), 201, 409);
         expect(call("POST", "/admin/v1/tenants", """
                 {"tenantId":"demo","name":"Demo tenant","billingTimeZone":"UTC","currency":"USD","planId":"dev"}"""), 201, 409);
         if (previousKey != null && active(previousKey.keyId())) {

@@ -2,6 +2,7 @@ package dev.tollgate.devstack;
 
 import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
@@ -27,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --gateway-port 8080 --data-dir .tollgate
  * --ledger-database tollgate_dev_ledger --pg-host 127.0.0.1 --pg-port 5432 --embedded-postgres auto|never
+ * --upstreams FILE} (real GPU servers instead of the fake upstream; same format as the gateway's).
  * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
  */
 public final class DevStack implements AutoCloseable {
@@ -41,6 +43,7 @@ public final class DevStack implements AutoCloseable {
     private LocalGateway gateway;
     private String adminToken;
     private DemoSeed.ApiKey apiKey;
+    private List<String> models;
 
     private DevStack(Path dataDir) {
         this.dataDir = dataDir;
@@ -58,8 +61,16 @@ public final class DevStack implements AutoCloseable {
                     .withTimeToFirstTokenMs(intOption(options, "ttft-ms", 100))
                     .withInterTokenDelayMs(intOption(options, "inter-token-ms", 20))
                     .withCompletionTokens(intOption(options, "completion-tokens", 64));
-            stack.upstream = FakeUpstream.start(intOption(options, "upstream-port", 8000), FAKE_MODELS, behaviour);
-            stack.running.push(stack.upstream);
+            String upstreamFile = options.get("upstreams");
+            UpstreamConfig upstreams;
+            if (upstreamFile == null) {
+                stack.upstream = FakeUpstream.start(intOption(options, "upstream-port", 8000), FAKE_MODELS, behaviour);
+                stack.running.push(stack.upstream);
+                upstreams = LocalGateway.fakeUpstreams(stack.upstream.baseUrl(), FAKE_MODELS);
+            } else {
+                upstreams = UpstreamConfig.load(Path.of(upstreamFile)); // real GPU servers; no fake upstream
+            }
+            stack.models = upstreams.modelNames();
             DevSecrets secrets = DevSecrets.loadOrCreate(dataDir);
             PostgresDatabase.Server env = PostgresDatabase.Server.fromEnvironment();
             var postgres = new PostgresDatabase.Server(options.getOrDefault("pg-host", env.host()),
@@ -74,9 +85,9 @@ public final class DevStack implements AutoCloseable {
             stack.running.push(stack.ledger);
             stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
             Path credentials = dataDir.resolve("dev-credentials.json");
-            stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials));
+            stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials), stack.models);
             stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), stack.kafka.bootstrapServers(),
-                    stack.upstream.baseUrl(), FAKE_MODELS, dataDir.resolve("gateway-spool"));
+                    upstreams, dataDir.resolve("gateway-spool"));
             stack.running.push(stack.gateway);
             DemoSeed.writeCredentials(credentials, stack.credentials());
             return stack;
@@ -97,9 +108,9 @@ public final class DevStack implements AutoCloseable {
         return kafka.bootstrapServers();
     }
 
-    /** The fake upstream's base URL (append {@code /v1}). */
+    /** The fake upstream's base URL (append {@code /v1}); null when real upstreams are configured. */
     public String upstreamUrl() {
-        return upstream.baseUrl();
+        return upstream == null ? null : upstream.baseUrl();
     }
 
     /** True if the ledger runs on the embedded PostgreSQL fallback. */
@@ -140,7 +151,7 @@ public final class DevStack implements AutoCloseable {
         node.put("tenantId", DemoSeed.TENANT);
         node.put("keyId", apiKey.keyId());
         node.put("apiKey", apiKey.token());
-        node.put("upstreamUrl", upstream.baseUrl() + "/v1");
+        node.put("upstreamUrl", upstream == null ? null : upstream.baseUrl() + "/v1");
         node.put("kafkaBootstrapServers", kafka.bootstrapServers());
         node.putArray("notRunningYet").add("billingUrl");
         return node;
@@ -153,7 +164,7 @@ public final class DevStack implements AutoCloseable {
                 Tollgate dev stack is up (Ctrl-C stops it)
                   Kafka (KRaft, in-JVM)   %s   started in %d ms, data in %s
                   topics                  %s
-                  fake GPU upstream       %s/v1   models: %s
+                  GPU upstream            %s   models: %s
                   gateway                 %s/v1   (OpenAI-compatible; the demo key below works)
                   ledger admin API        %s/admin/v1   (OpenAPI: %s/admin/v1/openapi.json)
                   demo tenant             demo, plan "dev", API key %s
@@ -170,7 +181,8 @@ public final class DevStack implements AutoCloseable {
                 """,
                 kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
                 String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),
-                upstream.baseUrl(), String.join(", ", FAKE_MODELS), gateway.url(), ledger.url(), ledger.url(), apiKey.keyId(),
+                upstream == null ? "(not started: real upstreams from --upstreams)" : upstream.baseUrl(),
+                String.join(", ", models), gateway.url(), ledger.url(), ledger.url(), apiKey.keyId(),
                 dataDir.resolve("dev-credentials.json"), gateway.url(), dataDir.resolve("dev-credentials.json"),
                 ledger.url(), dataDir.resolve("dev-credentials.json"));
     }

@@ -27,11 +27,15 @@ final class LocalGateway implements AutoCloseable {
         this.port = port;
     }
 
-    static LocalGateway start(int port, String kafkaBootstrap, String upstreamUrl, List<String> models, java.nio.file.Path spoolDir)
-            throws Exception {
+    /** The upstream configuration routing {@code models} to the fake upstream at {@code upstreamUrl}. */
+    static UpstreamConfig fakeUpstreams(String upstreamUrl, List<String> models) {
         String modelRoutes = models.stream().map(m -> m + ": {pool: fake}").collect(Collectors.joining(", "));
-        UpstreamConfig config = UpstreamConfig.parse("pools: {fake: {endpoints: [{url: \"" + upstreamUrl + "\"}]}}\n"
+        return UpstreamConfig.parse("pools: {fake: {endpoints: [{url: \"" + upstreamUrl + "\"}]}}\n"
                 + "models: {" + modelRoutes + "}\n");
+    }
+
+    static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, java.nio.file.Path spoolDir)
+            throws Exception {
         StateDirectory state = StateDirectory.start(kafkaBootstrap);
         UsageEmitter usage = new UsageEmitter(kafkaBootstrap, "dev-gateway", spoolDir, Spool.Options.DEFAULT, false);
         Vertx vertx = Vertx.vertx();

@@ -115,6 +115,32 @@ class DevStackIT {
     }
 
     @Test
+    void realUpstreamsFromAFileReplaceTheFakeOne(@TempDir Path dataDir) throws Exception {
+        try (var gpu = dev.tollgate.testkit.upstream.FakeUpstream.start(0, java.util.List.of("llama-real"),
+                dev.tollgate.testkit.upstream.FakeBehaviour.DEFAULT)) {
+            Path file = dataDir.resolve("upstreams.yaml");
+            Files.writeString(file, "pools: {gpu: {endpoints: [{url: \"" + gpu.baseUrl() + "\"}]}}\nmodels: {llama-real: {pool: gpu}}\n");
+            Map<String, String> options = Map.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
+                    "gateway-port", "0", "ledger-database", DATABASE + "_real", "upstreams", file.toString());
+            try (DevStack stack = DevStack.start(options)) {
+                assertThat(stack.upstreamUrl()).as("no fake upstream").isNull();
+                HttpResponse<String> completion = HTTP.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/chat/completions"))
+                        .header("authorization", "Bearer " + stack.apiKey()).header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"llama-real\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(completion.statusCode()).as(completion.body()).isEqualTo(200);
+                assertThat(gpu.requests()).hasSize(1);
+            }
+        } finally {
+            var server = PostgresDatabase.Server.fromEnvironment();
+            try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
+                 var statement = connection.createStatement()) {
+                statement.execute("DROP DATABASE IF EXISTS " + DATABASE + "_real WITH (FORCE)");
+            }
+        }
+    }
+
+    @Test
     void aBadOptionFailsFastNamingIt() {
         assertThatThrownBy(() -> DevStack.start(Map.of("kafka-port", "ninety")))
                 .hasMessageContaining("--kafka-port");
