@@ -1,0 +1,151 @@
+package dev.tollgate.projector.quota;
+
+import dev.tollgate.billing.BillableUsage;
+import dev.tollgate.billing.Money;
+import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.TokenKind;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.QuotaState;
+import dev.tollgate.schemas.state.TenantState;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Counts each tenant's and each key's usage per day and per billing period (tokens, and spend at the
+ * price in force at each event's time) and publishes {@link QuotaState} records: at most one per
+ * window every {@code emitIntervalMs} (the latest), with the status against the tenant's and key's
+ * limits. Spend is accumulated exactly (a decimal of micro-units) and reported rounded down, so a
+ * quota never claims more than was spent; invoices round once per line (ADR 0003).
+ *
+ * <p>Where tenants, keys and price schedules come from is the caller's (functions): the projector
+ * topology will back them with the ledger's state topics; that wiring is not built yet. The usage
+ * per window lives in a key-value store ({@code tokens spend version} per window), so a restart
+ * continues counting; a state computed but not yet emitted when a task stops is emitted again with
+ * the next event of its window.
+ */
+public final class QuotaProcessor implements Processor<String, BillableUsage, String, QuotaState> {
+    private final String storeName;
+    private final Duration emitInterval;
+    private final Function<String, TenantState> tenants;
+    private final Function<String, KeyState> keys;
+    private final Function<String, PriceSchedule> pricesOfPlan;
+    /** Computed states not emitted yet, by state key: only the latest per window is sent. */
+    private final Map<String, QuotaState> pending = new LinkedHashMap<>();
+    private KeyValueStore<String, String> usage;
+    private ProcessorContext<String, QuotaState> context;
+
+    /**
+     * @param tenants      tenant state by id (billing zone, plan, limits)
+     * @param keys         key state by id (per-key limits)
+     * @param pricesOfPlan the price schedule of a plan
+     */
+    public QuotaProcessor(String storeName, Duration emitInterval, Function<String, TenantState> tenants,
+                          Function<String, KeyState> keys, Function<String, PriceSchedule> pricesOfPlan) {
+        this.storeName = storeName;
+        this.emitInterval = emitInterval;
+        this.tenants = tenants;
+        this.keys = keys;
+        this.pricesOfPlan = pricesOfPlan;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, QuotaState> context) {
+        this.context = context;
+        this.usage = context.getStateStore(storeName);
+        context.schedule(emitInterval, PunctuationType.WALL_CLOCK_TIME, now -> flush());
+    }
+
+    @Override
+    public void process(Record<String, BillableUsage> record) {
+        BillableUsage event = record.value();
+        TenantState tenant = tenants.apply(event.tenantId());
+        ZoneId zone = tenant == null ? ZoneId.of("UTC") : ZoneId.of(tenant.billingTimeZone());
+        long tokens = event.uncachedPrompt() + event.cachedPrompt() + event.completion();
+        BigDecimal spend = spendOf(event, tenant);
+        KeyState key = event.keyId() == null ? null : keys.apply(event.keyId());
+        for (QuotaState.Window window : QuotaState.Window.values()) {
+            Instant[] bounds = QuotaWindows.bounds(window, event.time(), zone);
+            add(event.tenantId(), null, window, bounds, tokens, spend, tenant == null ? null : tenant.limits(), event.time());
+            if (event.keyId() != null) {
+                add(event.tenantId(), event.keyId(), window, bounds, tokens, spend, key == null ? null : key.limits(), event.time());
+            }
+        }
+    }
+
+    private BigDecimal spendOf(BillableUsage event, TenantState tenant) {
+        if (tenant == null || tenant.planId() == null) {
+            return BigDecimal.ZERO;
+        }
+        PriceSchedule schedule = pricesOfPlan.apply(tenant.planId());
+        PriceSchedule.ModelRates rates = schedule == null ? null : schedule.ratesAt(event.model(), event.time()).orElse(null);
+        if (rates == null) {
+            return BigDecimal.ZERO;
+        }
+        BigDecimal total = BigDecimal.ZERO;
+        for (TokenKind kind : TokenKind.values()) {
+            long count = switch (kind) {
+                case INPUT -> event.uncachedPrompt();
+                case CACHED_INPUT -> event.cachedPrompt();
+                case OUTPUT -> event.completion();
+            };
+            total = total.add(Money.exactAmountMicros(count, kind.microsPerMillion(rates)));
+        }
+        return total;
+    }
+
+    private void add(String tenantId, String keyId, QuotaState.Window window, Instant[] bounds, long tokens, BigDecimal spend,
+                     Limits limits, Instant eventTime) {
+        String storeKey = QuotaState.stateKey(tenantId, keyId, window) + "@" + bounds[0];
+        String previous = usage.get(storeKey);
+        long usedTokens = tokens;
+        BigDecimal usedSpend = spend;
+        long version = 1;
+        if (previous != null) {
+            String[] parts = previous.split(" ");
+            usedTokens += Long.parseLong(parts[0]);
+            usedSpend = usedSpend.add(new BigDecimal(parts[1]));
+            version = Long.parseLong(parts[2]) + 1;
+        }
+        usage.put(storeKey, usedTokens + " " + usedSpend.toPlainString() + " " + version);
+        Long tokenLimit = limits == null || window != QuotaState.Window.DAY ? null : limits.tokensPerDay();
+        Long spendLimit = limits == null || window != QuotaState.Window.BILLING_PERIOD ? null : limits.spendPerPeriodMicros();
+        long spendMicros = usedSpend.longValue(); // rounded down
+        QuotaState.Status status = status(usedTokens, tokenLimit, spendMicros, spendLimit,
+                limits == null ? null : limits.spendLimitMode());
+        pending.put(QuotaState.stateKey(tenantId, keyId, window), new QuotaState(tenantId, keyId, window, bounds[0], bounds[1],
+                usedTokens, spendMicros, tokenLimit, spendLimit, status, eventTime, version));
+    }
+
+    static QuotaState.Status status(long tokens, Long tokenLimit, long spend, Long spendLimit, Limits.SpendLimitMode mode) {
+        if (tokenLimit != null && tokens >= tokenLimit) {
+            return QuotaState.Status.EXHAUSTED;
+        }
+        if (spendLimit != null && spend >= spendLimit) {
+            return mode == Limits.SpendLimitMode.SOFT ? QuotaState.Status.SOFT_LIMIT : QuotaState.Status.EXHAUSTED;
+        }
+        return QuotaState.Status.OK;
+    }
+
+    private void flush() {
+        long now = context.currentSystemTimeMs();
+        pending.values().forEach(state -> context.forward(new Record<>(state.stateKey(), state, now)));
+        pending.clear();
+    }
+
+    @Override
+    public void close() {
+        pending.clear();
+    }
+}
