@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Function;
 
 /**
  * Counts each tenant's and each key's usage per day and per billing period (tokens, and spend at the
@@ -29,8 +28,8 @@ import java.util.function.Function;
  * limits. Spend is accumulated exactly (a decimal of micro-units) and reported rounded down, so a
  * quota never claims more than was spent; invoices round once per line (ADR 0003).
  *
- * <p>Where tenants, keys and price schedules come from is the caller's (functions): the projector
- * topology will back them with the ledger's state topics; that wiring is not built yet. The usage
+ * <p>Tenants, keys and price schedules come from {@link QuotaLookups} (the projector backs them with
+ * global stores of the ledger's state topics). The usage
  * per window lives in a key-value store ({@code tokens spend version} per window), so a restart
  * continues counting; a state computed but not yet emitted when a task stops is emitted again with
  * the next event of its window.
@@ -38,43 +37,34 @@ import java.util.function.Function;
 public final class QuotaProcessor implements Processor<String, BillableUsage, String, QuotaState> {
     private final String storeName;
     private final Duration emitInterval;
-    private final Function<String, TenantState> tenants;
-    private final Function<String, KeyState> keys;
-    private final Function<String, PriceSchedule> pricesOfPlan;
+    private final QuotaLookups lookups;
     /** Computed states not emitted yet, by state key: only the latest per window is sent. */
     private final Map<String, QuotaState> pending = new LinkedHashMap<>();
     private KeyValueStore<String, String> usage;
     private ProcessorContext<String, QuotaState> context;
 
-    /**
-     * @param tenants      tenant state by id (billing zone, plan, limits)
-     * @param keys         key state by id (per-key limits)
-     * @param pricesOfPlan the price schedule of a plan
-     */
-    public QuotaProcessor(String storeName, Duration emitInterval, Function<String, TenantState> tenants,
-                          Function<String, KeyState> keys, Function<String, PriceSchedule> pricesOfPlan) {
+    public QuotaProcessor(String storeName, Duration emitInterval, QuotaLookups lookups) {
         this.storeName = storeName;
         this.emitInterval = emitInterval;
-        this.tenants = tenants;
-        this.keys = keys;
-        this.pricesOfPlan = pricesOfPlan;
+        this.lookups = lookups;
     }
 
     @Override
     public void init(ProcessorContext<String, QuotaState> context) {
         this.context = context;
         this.usage = context.getStateStore(storeName);
+        lookups.init(context);
         context.schedule(emitInterval, PunctuationType.WALL_CLOCK_TIME, now -> flush());
     }
 
     @Override
     public void process(Record<String, BillableUsage> record) {
         BillableUsage event = record.value();
-        TenantState tenant = tenants.apply(event.tenantId());
+        TenantState tenant = lookups.tenant(event.tenantId());
         ZoneId zone = tenant == null ? ZoneId.of("UTC") : ZoneId.of(tenant.billingTimeZone());
         long tokens = event.uncachedPrompt() + event.cachedPrompt() + event.completion();
         BigDecimal spend = spendOf(event, tenant);
-        KeyState key = event.keyId() == null ? null : keys.apply(event.keyId());
+        KeyState key = event.keyId() == null ? null : lookups.key(event.keyId());
         for (QuotaState.Window window : QuotaState.Window.values()) {
             Instant[] bounds = QuotaWindows.bounds(window, event.time(), zone);
             add(event.tenantId(), null, window, bounds, tokens, spend, tenant == null ? null : tenant.limits(), event.time());
@@ -88,7 +78,7 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
         if (tenant == null || tenant.planId() == null) {
             return BigDecimal.ZERO;
         }
-        PriceSchedule schedule = pricesOfPlan.apply(tenant.planId());
+        PriceSchedule schedule = lookups.prices(tenant.planId());
         PriceSchedule.ModelRates rates = schedule == null ? null : schedule.ratesAt(event.model(), event.time()).orElse(null);
         if (rates == null) {
             return BigDecimal.ZERO;

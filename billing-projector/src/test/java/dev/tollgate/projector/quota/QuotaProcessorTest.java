@@ -48,8 +48,23 @@ class QuotaProcessorTest {
         var topology = new Topology();
         topology.addSource("usage", new StringDeserializer(),
                 (topic, bytes) -> readUsage(bytes), "usage");
-        topology.addProcessor("quota", () -> new QuotaProcessor("quota-usage", Duration.ofMillis(100), tenants::get, keys::get,
-                prices::get), "usage");
+        QuotaLookups lookups = new QuotaLookups() {
+            @Override
+            public TenantState tenant(String tenantId) {
+                return tenants.get(tenantId);
+            }
+
+            @Override
+            public KeyState key(String keyId) {
+                return keys.get(keyId);
+            }
+
+            @Override
+            public PriceSchedule prices(String planId) {
+                return prices.get(planId);
+            }
+        };
+        topology.addProcessor("quota", () -> new QuotaProcessor("quota-usage", Duration.ofMillis(100), lookups), "usage");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("quota-usage"), Serdes.String(), Serdes.String()),
                 "quota");
         org.apache.kafka.common.serialization.Serializer<QuotaState> stateSerializer = (topic, state) -> EventCodec.encodeState(state);

@@ -48,7 +48,7 @@ import java.util.stream.Collectors;
  * Follows the event store with a tracking processor and, for each event, in one database
  * transaction with the processor's token: updates the read model, publishes the event as a
  * CloudEvent to {@code ledger.events.v1}, and publishes the new state of every tenant and key it
- * touched to the compacted state topics. The sends complete before the token moves, so a crash can
+ * touched (and every price list) to the compacted state topics. The sends complete before the token moves, so a crash can
  * only cause a re-send of the same event id (consumers deduplicate by id), never a gap. A token
  * reset replays everything and rebuilds both the read model and the state topics.
  */
@@ -70,7 +70,8 @@ public class LedgerPublisher {
     }
 
     @EventHandler
-    public void on(Object payload, EventMessage<?> message, TrackingToken token) {
+    public void on(Object payload, EventMessage<?> message, TrackingToken token)
+            throws com.fasterxml.jackson.core.JsonProcessingException {
         EventType type = LEDGER_TYPES.get(payload.getClass());
         if (type == null) {
             return; // not a ledger domain event
@@ -86,6 +87,10 @@ public class LedgerPublisher {
         CloudEvent<EventData> event = CloudEvent.withId(message.getIdentifier(), type,
                 "/ledger/" + properties.instanceId(), at, subject(data), traceparent == null ? null : traceparent.toString(), data);
         sends.add(producer.send(new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event))));
+        if (data instanceof PriceListPublished priceList) {
+            sends.add(producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), priceList.priceListId(),
+                    EventCodec.mapper().writeValueAsBytes(priceList))));
+        }
         for (StateRecord state : states) {
             String topic = state instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
             sends.add(producer.send(new ProducerRecord<>(topic, state.stateKey(), EventCodec.encodeState(state))));

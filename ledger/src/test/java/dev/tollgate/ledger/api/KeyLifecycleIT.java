@@ -214,6 +214,9 @@ class KeyLifecycleIT extends LedgerTestSupport {
         assertThat(byTenantAdmin.statusCode()).isEqualTo(403);
         assertThat(backfill.statusCode()).as(backfill.body()).isEqualTo(201);
         assertThat(json(backfill).path("backfill").asBoolean()).isTrue();
+        String published = json(backfill).path("priceListId").asText();
+        assertThat(TopicReader.awaitRecord(kafka(), Topics.PRICELISTS_STATE.name(), r -> r.key().equals(published), Duration.ofSeconds(30)))
+                .as("the projector prices from pricelists.state.v1").anyMatch(r -> r.key().equals(published));
         assertThat(sameStart.statusCode()).isEqualTo(409);
         String id = json(backfill).path("priceListId").asText();
         HttpResponse<String> sameId = call("POST", "/admin/v1/price-lists", admin, "{\"priceListId\":\"" + id + "\",\"planId\":\"" + plan

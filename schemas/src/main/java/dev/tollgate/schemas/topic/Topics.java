@@ -37,6 +37,13 @@ public final class Topics {
     public static final TopicSpec TENANTS_STATE = new TopicSpec("tenants.state.v1", 6, COMPACT, null,
             "tenant id", "TenantState records read by the gateway and the projector");
 
+    /**
+     * Every published price list, keyed by its id (compacted; lists are never edited, so nothing is
+     * ever replaced): what the projector prices with, without replaying the ledger's event log.
+     */
+    public static final TopicSpec PRICELISTS_STATE = new TopicSpec("pricelists.state.v1", 3, COMPACT, null,
+            "price list id", "PriceListPublished records (the ledger.pricelist.published data) for pricing");
+
     /** Latest usage against day and period limits (compacted). */
     public static final TopicSpec QUOTA_STATE = new TopicSpec("quota.state.v1", 12, COMPACT, null,
             "tenant/key/window", "QuotaState records from the projector, read by every gateway");
@@ -47,7 +54,7 @@ public final class Topics {
 
     /** All topics, in a stable order. */
     public static List<TopicSpec> all() {
-        return List.of(USAGE, USAGE_LATE, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, QUOTA_STATE, DEAD_LETTER);
+        return List.of(USAGE, USAGE_LATE, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, DEAD_LETTER);
     }
 
     /** The catalog entry named {@code name}, if any. */

@@ -1,0 +1,82 @@
+package dev.tollgate.projector.stream;
+
+import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.projector.quota.QuotaLookups;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.TenantState;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * {@link QuotaLookups} over the global stores of {@code tenants.state.v1}, {@code keys.state.v1} and
+ * {@code pricelists.state.v1} (raw JSON values, as the topics hold them). Price schedules are rebuilt
+ * from the store at most every {@link #PRICE_REFRESH_MS} (there are few lists, and they only grow).
+ */
+public final class StoreLookups implements QuotaLookups {
+    static final long PRICE_REFRESH_MS = 5_000;
+
+    private KeyValueStore<String, byte[]> tenants;
+    private KeyValueStore<String, byte[]> keys;
+    private KeyValueStore<String, byte[]> priceLists;
+    private Map<String, PriceSchedule> schedules = Map.of();
+    private long schedulesBuiltAt = Long.MIN_VALUE / 2;
+
+    @Override
+    public void init(ProcessorContext<?, ?> context) {
+        tenants = context.getStateStore(ProjectorTopology.TENANTS_STORE);
+        keys = context.getStateStore(ProjectorTopology.KEYS_STORE);
+        priceLists = context.getStateStore(ProjectorTopology.PRICELISTS_STORE);
+    }
+
+    @Override
+    public TenantState tenant(String tenantId) {
+        byte[] json = tenants.get(tenantId);
+        return json == null ? null : EventCodec.decodeState(json, TenantState.class);
+    }
+
+    @Override
+    public KeyState key(String keyId) {
+        byte[] json = keys.get(keyId);
+        return json == null ? null : EventCodec.decodeState(json, KeyState.class);
+    }
+
+    @Override
+    public PriceSchedule prices(String planId) {
+        long now = System.currentTimeMillis();
+        if (now - schedulesBuiltAt >= PRICE_REFRESH_MS) {
+            schedules = build();
+            schedulesBuiltAt = now;
+        }
+        return schedules.get(planId);
+    }
+
+    private Map<String, PriceSchedule> build() {
+        var byPlan = new HashMap<String, PriceSchedule>();
+        try (KeyValueIterator<String, byte[]> all = priceLists.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, byte[]> entry = all.next();
+                PriceListPublished list = EventCodec.mapper().readValue(entry.value, PriceListPublished.class);
+                var rates = new HashMap<String, PriceSchedule.ModelRates>();
+                for (ModelPrice price : list.prices()) {
+                    rates.put(price.model(), new PriceSchedule.ModelRates(price.inputMicrosPerMillionTokens(),
+                            price.cachedInputMicrosPerMillionTokens(), price.outputMicrosPerMillionTokens()));
+                }
+                byPlan.computeIfAbsent(list.planId(), p -> new PriceSchedule())
+                        .add(new PriceSchedule.PriceList(list.priceListId(), list.effectiveFrom(), rates));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("unreadable price list in the store", e);
+        }
+        return byPlan;
+    }
+}
