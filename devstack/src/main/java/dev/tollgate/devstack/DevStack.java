@@ -22,7 +22,8 @@ import java.util.concurrent.CountDownLatch;
 /**
  * Runs Tollgate locally on one machine: an in-JVM Kafka broker (KRaft) with every catalog topic,
  * the fake OpenAI-compatible GPU upstream, the ledger (admin API) on the local PostgreSQL, seeded
- * with a demo tenant, plan, price list and API key, and the gateway in front of the fake upstream;
+ * with a demo tenant, plan, price list and API key, the gateway in front of the fake upstream, and
+ * the billing projector (quota state);
  * writes the credentials to
  * {@code <data-dir>/dev-credentials.json}. Data survives restarts. Stops everything on Ctrl-C.
  *
@@ -86,6 +87,8 @@ public final class DevStack implements AutoCloseable {
             stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
             Path credentials = dataDir.resolve("dev-credentials.json");
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials), stack.models);
+            stack.running.push(dev.tollgate.projector.ProjectorApplication.start(stack.kafka.bootstrapServers(),
+                    "tollgate-dev-projector", dataDir.resolve("projector-state")));
             stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), stack.kafka.bootstrapServers(),
                     upstreams, dataDir.resolve("gateway-spool"));
             stack.running.push(stack.gateway);
@@ -176,8 +179,10 @@ public final class DevStack implements AutoCloseable {
                   try the admin API:
                     curl -s %s/admin/v1/tenants/demo/keys -H "authorization: Bearer $(jq -r .adminToken %s)"
 
-                Not part of the stack yet (open issues): the billing projector (usage windows, quota state,
-                invoices) and the gateway's quotas.
+                  billing projector       quota state on quota.state.v1 (Kafka Streams, exactly-once)
+
+                Not part of the stack yet (open issues): invoices and the billing API, and the gateway's
+                quota enforcement.
                 """,
                 kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
                 String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),

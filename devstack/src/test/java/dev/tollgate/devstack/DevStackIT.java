@@ -85,6 +85,12 @@ class DevStackIT {
             var usage = TopicReader.awaitRecord(stack.kafkaBootstrapServers(), Topics.USAGE.name(),
                     r -> EventCodec.decode(r.value()).type().endsWith("usage.request.completed.v1"), Duration.ofSeconds(30));
             assertThat(usage).extracting(r -> r.key()).contains("demo");
+            var quota = TopicReader.awaitRecord(stack.kafkaBootstrapServers(), Topics.QUOTA_STATE.name(),
+                    r -> r.key().equals("demo/*/BILLING_PERIOD"), Duration.ofSeconds(60));
+            var period = EventCodec.decodeState(quota.stream().filter(r -> r.key().equals("demo/*/BILLING_PERIOD"))
+                    .reduce((a, b) -> b).orElseThrow().value(), dev.tollgate.schemas.state.QuotaState.class);
+            assertThat(period.usedTokens()).as("the projector counted the completion").isPositive();
+            assertThat(period.usedSpendMicros()).as("priced with the seeded price list").isPositive();
         }
 
         try (DevStack again = DevStack.start(options)) {
