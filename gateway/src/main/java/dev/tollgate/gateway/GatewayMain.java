@@ -2,6 +2,7 @@ package dev.tollgate.gateway;
 
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.UpstreamWatcher;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the gateway. Configuration from the environment: {@code TOLLGATE_GATEWAY_PORT} (8080),
+ * {@code TOLLGATE_GATEWAY_REPLICAS} (1: each replica enforces its share of the rate limits),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
  * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
  * (false). A bad value fails start-up naming the variable.
@@ -31,7 +33,8 @@ public final class GatewayMain {
         var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"),
                 Path.of(env("TOLLGATE_SPOOL_DIR", "spool")), Spool.Options.DEFAULT,
                 Boolean.parseBoolean(env("TOLLGATE_SPOOL_FAIL_CLOSED", "false")));
-        new GatewayServer(vertx, state, upstreams, usage).listen("0.0.0.0", port)
+        var limits = new RateLimits(Integer.parseInt(env("TOLLGATE_GATEWAY_REPLICAS", "1")), System::nanoTime);
+        new GatewayServer(vertx, state, upstreams, usage, limits).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.get().config().modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

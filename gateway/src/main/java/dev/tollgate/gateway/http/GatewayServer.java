@@ -5,6 +5,7 @@ import dev.tollgate.gateway.auth.Authenticator;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.proxy.InferenceProxy;
+import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.HealthChecker;
@@ -48,12 +49,17 @@ public final class GatewayServer {
 
     /** @param endpoints the current endpoints; an {@code UpstreamWatcher} replaces them when the file changes */
     public GatewayServer(Vertx vertx, StateDirectory state, Supplier<EndpointPool> endpoints, UsageEmitter usage) {
+        this(vertx, state, endpoints, usage, new RateLimits(1, System::nanoTime));
+    }
+
+    /** @param limits per-tenant and per-key rate and concurrency limits (with this gateway's share of the fleet) */
+    public GatewayServer(Vertx vertx, StateDirectory state, Supplier<EndpointPool> endpoints, UsageEmitter usage, RateLimits limits) {
         this.vertx = vertx;
         this.state = state;
         this.authenticator = new Authenticator(state);
         this.upstreams = () -> endpoints.get().config();
         var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1024));
-        this.proxy = new InferenceProxy(vertx, client, endpoints, usage);
+        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits);
         HealthChecker.start(vertx, client, endpoints, 200);
     }
 

@@ -12,7 +12,10 @@ import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.RequestAccepted;
+import dev.tollgate.gateway.quota.RateLimits;
+import dev.tollgate.schemas.usage.RejectReason;
 import dev.tollgate.schemas.usage.RequestError;
+import dev.tollgate.schemas.usage.RequestRejected;
 import dev.tollgate.schemas.usage.RequestFinished;
 import dev.tollgate.schemas.usage.TokenUsage;
 import dev.tollgate.schemas.usage.TokensStreamed;
@@ -47,7 +50,10 @@ import java.util.UUID;
  * queue (the sum of the endpoints' {@code maxQueued}) for at most the first-byte timeout; a full
  * queue or a wait that runs out answers 503 with {@code Retry-After}.
  *
- * <p>Not built yet: quotas (their own issue).
+ * <p>Before routing, the request must pass the per-tenant and per-key requests-per-minute,
+ * tokens-per-minute and concurrency limits ({@link RateLimits}); a refusal is a 429 with
+ * {@code Retry-After} and {@code x-ratelimit-*} headers and a never-charged {@code request.rejected}
+ * event. Daily and period limits from quota.state.v1 are the quota issue's.
  */
 public final class InferenceProxy {
     /** Coalescing of {@code tokens.streamed}: at most every this many ms... */
@@ -67,13 +73,19 @@ public final class InferenceProxy {
     private final UsageEmitter usage;
     private final long maxTokensCeiling = DEFAULT_MAX_TOKENS_CEILING;
 
-    /** @param pools the current endpoints (replaced when the upstream file is reloaded) */
+    private final RateLimits limits;
+
+    /**
+     * @param pools  the current endpoints (replaced when the upstream file is reloaded)
+     * @param limits requests, tokens per minute and concurrency per tenant and key
+     */
     public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
-                          UsageEmitter usage) {
+                          UsageEmitter usage, RateLimits limits) {
         this.vertx = vertx;
         this.client = client;
         this.pools = pools;
         this.usage = usage;
+        this.limits = limits;
     }
 
     public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
@@ -112,7 +124,16 @@ public final class InferenceProxy {
         if (route.upstreamModel() != null) {
             body.put("model", route.upstreamModel());
         }
+        long reserve = PromptEstimate.tokens(body) + (maxTokens instanceof Number n ? Math.max(0, n.longValue()) : 0);
+        Object decision = limits.admit(principal, reserve);
+        if (decision instanceof RateLimits.Refusal refusal) {
+            refuse(ctx, principal, api, model, refusal);
+            return;
+        }
+        RateLimits.Admission admission = (RateLimits.Admission) decision;
+        rateLimitHeaders(ctx, admission.headers());
         if (!usage.accepting()) {
+            admission.settle(0);
             ctx.response().putHeader("retry-after", "5");
             ErrorResponses.send(ctx, new GatewayError(503, "server_error", "metering_unavailable",
                     "Usage cannot be recorded right now; retry shortly.", null));
@@ -124,7 +145,7 @@ public final class InferenceProxy {
                 : null;
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
         if (lease.isPresent()) {
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, admission);
             return;
         }
         // Every endpoint is at capacity: wait in the pool's bounded queue, at most the first-byte timeout.
@@ -135,30 +156,63 @@ public final class InferenceProxy {
         Optional<EndpointPool.Waiter> waiter = endpoints.enqueue(model, affinityKey, granted -> context.runOnContext(v -> {
             if (ctx.response().closed()) {
                 granted.release();
+                admission.settle(0);
                 return;
             }
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, admission);
         }));
         if (waiter.isEmpty()) {
+            admission.settle(0);
             capacityExhausted(ctx);
             return;
         }
         long timer = vertx.setTimer(waitMs, id -> {
             if (endpoints.cancel(waiter.get())) {
+                admission.settle(0);
                 capacityExhausted(ctx);
             }
         });
         ctx.response().closeHandler(v -> {
             vertx.cancelTimer(timer);
-            endpoints.cancel(waiter.get());
+            if (endpoints.cancel(waiter.get())) {
+                admission.settle(0);
+            }
         });
     }
 
     private void start(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
-                       EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body) {
-        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey);
+                       EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body,
+                       RateLimits.Admission admission) {
+        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, admission);
         call.accepted(body);
         call.send(path, body);
+    }
+
+    /** 429 in the OpenAI shape with Retry-After and x-ratelimit-* headers, and a never-charged rejection event. */
+    private void refuse(RoutingContext ctx, Principal principal, Endpoint api, String model, RateLimits.Refusal refusal) {
+        rateLimitHeaders(ctx, refusal.headers());
+        ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
+        GatewayError error = new GatewayError(429, "requests", "rate_limit_exceeded", refusal.message(), null);
+        String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, null, new RequestRejected(requestId, principal.tenantId(),
+                principal.keyId(), model, api, RejectReason.QUOTA, new RequestError(429, error.type(), error.code(), error.message()),
+                refusal.quotaKind()));
+        ErrorResponses.send(ctx, error);
+    }
+
+    /** The x-ratelimit-* headers as the OpenAI API sends them (reset as a duration, e.g. {@code 30s}). */
+    private static void rateLimitHeaders(RoutingContext ctx, RateLimits.Headers h) {
+        var response = ctx.response();
+        if (h.limitRequests() != null) {
+            response.putHeader("x-ratelimit-limit-requests", h.limitRequests().toString())
+                    .putHeader("x-ratelimit-remaining-requests", h.remainingRequests().toString())
+                    .putHeader("x-ratelimit-reset-requests", h.resetRequestsSeconds() + "s");
+        }
+        if (h.limitTokens() != null) {
+            response.putHeader("x-ratelimit-limit-tokens", h.limitTokens().toString())
+                    .putHeader("x-ratelimit-remaining-tokens", h.remainingTokens().toString())
+                    .putHeader("x-ratelimit-reset-tokens", h.resetTokensSeconds() + "s");
+        }
     }
 
     private static void capacityExhausted(RoutingContext ctx) {
@@ -194,11 +248,13 @@ public final class InferenceProxy {
         private HttpClientRequest upstreamRequest;
 
         private final String affinityKey;
+        private final RateLimits.Admission admission;
 
         Call(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
-             EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey) {
+             EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, RateLimits.Admission admission) {
             this.endpoints = endpoints;
             this.affinityKey = affinityKey;
+            this.admission = admission;
             this.ctx = ctx;
             this.principal = principal;
             this.api = api;
@@ -445,6 +501,7 @@ public final class InferenceProxy {
             long completion = Math.max(upstreamUsage == null ? counted : upstreamUsage.completionTokens(), emittedTokens);
             long prompt = upstreamUsage == null ? promptEstimate : upstreamUsage.promptTokens();
             long cached = upstreamUsage == null ? 0 : Math.min(upstreamUsage.cachedPromptTokens(), prompt);
+            admission.settle(prompt + completion);
             usage.emit(type, requestId, null, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
                     lease.slot().name(), new TokenUsage(prompt, completion, cached), emittedTokens, elapsedMs(), firstTokenMs,
                     upstreamUsage, error, cancelReason));

@@ -1,0 +1,68 @@
+package dev.tollgate.gateway.quota;
+
+/**
+ * A token bucket refilled continuously at {@code capacity} per minute, starting full. Not
+ * thread-safe on its own: {@link RateLimits} synchronizes on it.
+ */
+final class TokenBucket {
+    private static final long NANOS_PER_MINUTE = 60_000_000_000L;
+
+    private final long capacity;
+    private double available;
+    private long refilledAt;
+
+    TokenBucket(long capacity, long nowNanos) {
+        this.capacity = capacity;
+        this.available = capacity;
+        this.refilledAt = nowNanos;
+    }
+
+    long capacity() {
+        return capacity;
+    }
+
+    private void refill(long nowNanos) {
+        long elapsed = nowNanos - refilledAt;
+        if (elapsed > 0) {
+            available = Math.min(capacity, available + (double) capacity * elapsed / NANOS_PER_MINUTE);
+            refilledAt = nowNanos;
+        }
+    }
+
+    /** Takes {@code amount} if available. */
+    boolean tryTake(long amount, long nowNanos) {
+        refill(nowNanos);
+        if (available >= amount) {
+            available -= amount;
+            return true;
+        }
+        return false;
+    }
+
+    /** Gives back what a request reserved but did not use (never above capacity). */
+    void giveBack(long amount, long nowNanos) {
+        refill(nowNanos);
+        available = Math.min(capacity, available + amount);
+    }
+
+    /** Takes more than was reserved (a request used more than estimated); may go below zero. */
+    void takeMore(long amount, long nowNanos) {
+        refill(nowNanos);
+        available -= amount;
+    }
+
+    long remaining(long nowNanos) {
+        refill(nowNanos);
+        return Math.max(0, (long) Math.floor(available));
+    }
+
+    /** Seconds until {@code amount} is available (0 if it is). */
+    long secondsUntil(long amount, long nowNanos) {
+        refill(nowNanos);
+        if (available >= amount || capacity == 0) {
+            return 0;
+        }
+        double missing = Math.min(amount, capacity) - available;
+        return Math.max(1, (long) Math.ceil(missing * 60.0 / capacity));
+    }
+}
