@@ -124,7 +124,8 @@ public final class InferenceProxy {
         if (route.upstreamModel() != null) {
             body.put("model", route.upstreamModel());
         }
-        long reserve = PromptEstimate.tokens(body) + (maxTokens instanceof Number n ? Math.max(0, n.longValue()) : 0);
+        long promptEstimate = PromptEstimate.tokens(body);
+        long reserve = promptEstimate + (maxTokens instanceof Number n ? Math.max(0, n.longValue()) : 0);
         Object decision = limits.admit(principal, reserve);
         if (decision instanceof RateLimits.Refusal refusal) {
             refuse(ctx, principal, api, model, refusal);
@@ -145,7 +146,7 @@ public final class InferenceProxy {
                 : null;
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
         if (lease.isPresent()) {
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, admission);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, admission, promptEstimate);
             return;
         }
         // Every endpoint is at capacity: wait in the pool's bounded queue, at most the first-byte timeout.
@@ -159,7 +160,7 @@ public final class InferenceProxy {
                 admission.settle(0);
                 return;
             }
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, admission);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, admission, promptEstimate);
         }));
         if (waiter.isEmpty()) {
             admission.settle(0);
@@ -182,9 +183,9 @@ public final class InferenceProxy {
 
     private void start(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
                        EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body,
-                       RateLimits.Admission admission) {
+                       RateLimits.Admission admission, long promptEstimate) {
         var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, admission);
-        call.accepted(body);
+        call.accepted(body, promptEstimate);
         call.send(path, body);
     }
 
@@ -264,8 +265,8 @@ public final class InferenceProxy {
             this.lease = lease;
         }
 
-        void accepted(JsonObject body) {
-            promptEstimate = PromptEstimate.tokens(body);
+        void accepted(JsonObject body, long promptEstimate) {
+            this.promptEstimate = promptEstimate;
             Long maxTokens = body.getValue("max_completion_tokens") instanceof Number n ? n.longValue()
                     : body.getValue("max_tokens") instanceof Number m ? m.longValue() : 0L;
             usage.emit(EventType.USAGE_REQUEST_ACCEPTED, requestId, null, new RequestAccepted(requestId, principal.tenantId(),
@@ -304,11 +305,6 @@ public final class InferenceProxy {
             if (traceparent != null) {
                 options.putHeader("traceparent", traceparent);
             }
-            ctx.request().headers().forEach(header -> {
-                if (header.getKey().regionMatches(true, 0, "x-fake-", 0, 7)) {
-                    options.putHeader(header.getKey(), header.getValue()); // fake-upstream controls, harmless elsewhere
-                }
-            });
             int attempt = attempts;
             firstByteTimer = vertx.setTimer(orDefault(timeouts.firstByteMs(), 30_000L), id -> {
                 if (attempt == attempts && !finished && !ctx.response().headWritten()) {

@@ -222,9 +222,10 @@ class GatewayProxyIT {
     void aClientThatHangsUpMidStreamCancelsTheUpstreamAndIsBilledForWhatItReceived() throws Exception {
         String body = "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"long\"}]}";
         int received = 0;
+        upstream.setBehaviour(FakeBehaviour.DEFAULT.withCompletionTokens(1000).withInterTokenDelayMs(20));
         try (var socket = new Socket("127.0.0.1", URI.create(base).getPort())) {
             socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    + "Authorization: Bearer " + key.token() + "\r\nx-fake-completion-tokens: 1000\r\nx-fake-inter-token-ms: 20\r\n"
+                    + "Authorization: Bearer " + key.token() + "\r\n"
                     + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
             var reader = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
             for (String line = reader.readLine(); line != null && received < 5; line = reader.readLine()) {
@@ -232,6 +233,8 @@ class GatewayProxyIT {
                     received++;
                 }
             }
+        } finally {
+            upstream.setBehaviour(FakeBehaviour.DEFAULT);
         }
         Instant hungUp = Instant.now();
 
