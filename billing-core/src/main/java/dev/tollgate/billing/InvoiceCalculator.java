@@ -26,8 +26,9 @@ public final class InvoiceCalculator {
     private final TreeSet<String> seen = new TreeSet<>();
     private final List<BillableUsage> unpriced = new ArrayList<>();
 
-    private record LineKey(String model, TokenKind kind, String priceListId) implements Comparable<LineKey> {
-        private static final Comparator<LineKey> ORDER = Comparator.comparing(LineKey::model)
+    /** {@code adjusts} is "" for the period's own usage, else the closed period a late event belonged to. */
+    private record LineKey(String adjusts, String model, TokenKind kind, String priceListId) implements Comparable<LineKey> {
+        private static final Comparator<LineKey> ORDER = Comparator.comparing(LineKey::adjusts).thenComparing(LineKey::model)
                 .thenComparing(LineKey::kind).thenComparing(LineKey::priceListId);
 
         @Override
@@ -55,6 +56,15 @@ public final class InvoiceCalculator {
 
     /** Adds one event's usage; false if its id was already counted. */
     public boolean add(BillableUsage usage) {
+        return add(usage, null);
+    }
+
+    /**
+     * Adds one late event's usage as an adjustment: it is priced at its own time, like any event,
+     * but lands on separate lines marked with {@code adjustsPeriod}, the closed period it belonged
+     * to. A null {@code adjustsPeriod} is the period's own usage.
+     */
+    public boolean add(BillableUsage usage, String adjustsPeriod) {
         if (!seen.add(usage.eventId())) {
             return false;
         }
@@ -69,7 +79,8 @@ public final class InvoiceCalculator {
             if (tokens == 0) {
                 continue;
             }
-            Accumulator line = lines.computeIfAbsent(new LineKey(usage.model(), kind, list.get().priceListId()),
+            Accumulator line = lines.computeIfAbsent(new LineKey(adjustsPeriod == null ? "" : adjustsPeriod, usage.model(), kind,
+                            list.get().priceListId()),
                     key -> new Accumulator(kind.microsPerMillion(rates)));
             line.quantity = Math.addExact(line.quantity, tokens);
             line.events++;
@@ -80,12 +91,17 @@ public final class InvoiceCalculator {
         return true;
     }
 
-    /** The priced lines, in a stable order (model, kind, price list). */
+    /** The sorted event ids behind each line, in {@link #lines()} order: what an invoice stores for auditors. */
+    public List<List<String>> lineEventIds() {
+        return lines.values().stream().map(line -> List.copyOf(line.eventIds)).toList();
+    }
+
+    /** The priced lines, in a stable order (own usage first, then adjustments; model, kind, price list). */
     public List<InvoiceLine> lines() {
         var result = new ArrayList<InvoiceLine>();
         lines.forEach((key, line) -> result.add(new InvoiceLine(key.model(), key.kind(), key.priceListId(), line.quantity,
                 line.unitPrice, Money.lineAmountMicros(line.quantity, line.unitPrice), line.events, line.first, line.last,
-                digest(line.eventIds))));
+                digest(line.eventIds), key.adjusts().isEmpty() ? null : key.adjusts())));
         return result;
     }
 

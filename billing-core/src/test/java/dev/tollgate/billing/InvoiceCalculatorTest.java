@@ -101,4 +101,19 @@ class InvoiceCalculatorTest {
         assertThat(calculator.lines()).isEmpty();
         assertThat(calculator.unpriced()).extracting(BillableUsage::eventId).containsExactly("x", "y");
     }
+
+    @Test
+    void lateEventsBecomeSeparateAdjustmentLinesPricedAtTheirOwnTime() {
+        var calculator = new InvoiceCalculator(new PriceSchedule().add(EARLY).add(LATE));
+        calculator.add(usage("own", "2026-12-01T10:00:00Z", 1_000_000, 0, 0));
+        calculator.add(usage("late", "2026-11-10T10:00:00Z", 1_000_000, 0, 0), "2026-11");
+        calculator.add(usage("late", "2026-11-10T10:00:00Z", 1_000_000, 0, 0), "2026-11");
+
+        List<InvoiceLine> lines = calculator.lines();
+        assertThat(lines).extracting(InvoiceLine::adjustsPeriod, InvoiceLine::priceListId, InvoiceLine::amountMicros)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(null, "pl-2", 100_000L),
+                        org.assertj.core.groups.Tuple.tuple("2026-11", "pl-1", 150_000L));
+        assertThat(calculator.lineEventIds()).containsExactly(List.of("own"), List.of("late"));
+        assertThat(lines.get(1).eventDigest()).isEqualTo(InvoiceCalculator.digest(List.of("late")));
+    }
 }
