@@ -5,6 +5,7 @@ import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.usage.RequestFinished;
 import dev.tollgate.schemas.usage.TokensStreamed;
 
+import java.math.BigDecimal;
 import java.util.Optional;
 
 /**
@@ -26,5 +27,14 @@ public final class UsageBilling {
                     finished.completionTokensRemainder()));
             default -> Optional.empty();
         };
+    }
+
+    /** The exact, unrounded amount of one event at {@code rates}, in micro-units (quotas and live usage; invoices round per line). */
+    public static BigDecimal exactAmountMicros(BillableUsage usage, PriceSchedule.ModelRates rates) {
+        BigDecimal total = BigDecimal.ZERO;
+        for (TokenKind kind : TokenKind.values()) {
+            total = total.add(Money.exactAmountMicros(kind.tokensOf(usage), kind.microsPerMillion(rates)));
+        }
+        return total;
     }
 }

@@ -1,5 +1,6 @@
 package dev.tollgate.projector;
 
+import dev.tollgate.projector.stream.ProjectorSettings;
 import dev.tollgate.projector.stream.ProjectorTopology;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -16,11 +17,6 @@ import java.util.concurrent.CountDownLatch;
  * {@code TOLLGATE_PROJECTOR_APP_ID} (tollgate-billing-projector).
  */
 public final class ProjectorApplication implements AutoCloseable {
-    /** Event ids are remembered this long: well past the gateway spool's longest retry. */
-    public static final Duration DEDUP_HORIZON = Duration.ofDays(7);
-    /** At most one quota state per window per this interval. */
-    public static final Duration QUOTA_EMIT_INTERVAL = Duration.ofMillis(500);
-
     private final KafkaStreams streams;
 
     private ProjectorApplication(KafkaStreams streams) {
@@ -36,7 +32,7 @@ public final class ProjectorApplication implements AutoCloseable {
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        var streams = new KafkaStreams(ProjectorTopology.build(DEDUP_HORIZON, QUOTA_EMIT_INTERVAL), props);
+        var streams = new KafkaStreams(ProjectorTopology.build(ProjectorSettings.defaults()), props);
         streams.start();
         return new ProjectorApplication(streams);
     }

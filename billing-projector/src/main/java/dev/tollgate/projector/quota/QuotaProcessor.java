@@ -1,9 +1,8 @@
 package dev.tollgate.projector.quota;
 
 import dev.tollgate.billing.BillableUsage;
-import dev.tollgate.billing.Money;
 import dev.tollgate.billing.PriceSchedule;
-import dev.tollgate.billing.TokenKind;
+import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
@@ -83,16 +82,7 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
         if (rates == null) {
             return BigDecimal.ZERO;
         }
-        BigDecimal total = BigDecimal.ZERO;
-        for (TokenKind kind : TokenKind.values()) {
-            long count = switch (kind) {
-                case INPUT -> event.uncachedPrompt();
-                case CACHED_INPUT -> event.cachedPrompt();
-                case OUTPUT -> event.completion();
-            };
-            total = total.add(Money.exactAmountMicros(count, kind.microsPerMillion(rates)));
-        }
-        return total;
+        return UsageBilling.exactAmountMicros(event, rates);
     }
 
     private void add(String tenantId, String keyId, QuotaState.Window window, Instant[] bounds, long tokens, BigDecimal spend,

@@ -1,10 +1,8 @@
 package dev.tollgate.projector.stream;
 
-import dev.tollgate.billing.BillableUsage;
-import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.projector.invoice.BillingRecord;
 import dev.tollgate.projector.quota.QuotaProcessor;
 import dev.tollgate.schemas.event.CloudEvent;
-import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.topic.Topics;
@@ -21,28 +19,32 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 import java.time.Duration;
-import java.util.Optional;
 
 /**
  * The projector's topology, built by one pure function: usage.v1 -> parse (malformed to
- * deadletter.v1) -> deduplicate by event id -> what each event bills -> quota usage per tenant and
- * key per day and billing period -> quota.state.v1. The ledger's tenants, keys and price lists are
- * global stores read from their compacted topics.
+ * deadletter.v1) -> deduplicate by event id -> billing decision ({@link BillingProcessor}: price,
+ * invoice period, late events to usage.late.v1, live usage per minute and day, period-closed
+ * markers -> usage.billed.v1) -> quota usage per tenant and key per day and billing period ->
+ * quota.state.v1. The ledger's tenants, keys and price lists are global stores read from their
+ * compacted topics.
  */
 public final class ProjectorTopology {
     public static final String TENANTS_STORE = "tenants";
     public static final String KEYS_STORE = "keys";
     public static final String PRICELISTS_STORE = "pricelists";
+    /** Live usage per tenant|day|key|model (interactive queries). */
+    public static final String DAY_STORE = "usage-day";
+    /** Live usage per tenant|key|model and minute (interactive queries). */
+    public static final String MINUTE_STORE = "usage-minute";
     static final String SEEN_STORE = "seen-event-ids";
     static final String QUOTA_STORE = "quota-usage";
+    static final String CLOCK_STORE = "billing-clock";
+    static final String OPEN_PERIODS_STORE = "open-periods";
 
     private ProjectorTopology() {}
 
-    /**
-     * @param dedupHorizon  how long an event id is remembered (must exceed the producers' retry horizon)
-     * @param emitInterval  at most one quota state per window per interval
-     */
-    public static Topology build(Duration dedupHorizon, Duration emitInterval) {
+    /** The topology with the given settings; the same function serves the application and the tests. */
+    public static Topology build(ProjectorSettings settings) {
         var topology = new Topology();
         globalStore(topology, TENANTS_STORE, Topics.TENANTS_STATE.name());
         globalStore(topology, KEYS_STORE, Topics.KEYS_STATE.name());
@@ -52,14 +54,29 @@ public final class ProjectorTopology {
         topology.addProcessor("parse", () -> new ParseOrDeadLetter("dedup", "dead-letters"), "usage");
         topology.addSink("dead-letters", Topics.DEAD_LETTER.name(), new StringSerializer(),
                 (topic, value) -> (byte[]) value, "parse");
-        topology.addProcessor("dedup", () -> new DeduplicateByEventId(SEEN_STORE, dedupHorizon), "parse");
-        topology.addStateStore(DeduplicateByEventId.storeBuilder(SEEN_STORE, dedupHorizon), "dedup");
-        topology.addProcessor("billable", Billable::new, "dedup");
-        topology.addProcessor("quota", () -> new QuotaProcessor(QUOTA_STORE, emitInterval, new StoreLookups()), "billable");
+        topology.addProcessor("dedup", () -> new DeduplicateByEventId(SEEN_STORE, settings.dedupHorizon()), "parse");
+        topology.addStateStore(DeduplicateByEventId.storeBuilder(SEEN_STORE, settings.dedupHorizon()), "dedup");
+
+        topology.addProcessor("billing", () -> new BillingProcessor(settings, new StoreLookups()), "dedup");
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE), Serdes.String(), Serdes.Long()),
+                "billing");
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_PERIODS_STORE), Serdes.String(),
+                Serdes.String()), "billing");
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DAY_STORE), Serdes.String(), Serdes.String()),
+                "billing");
+        topology.addStateStore(Stores.windowStoreBuilder(Stores.persistentWindowStore(MINUTE_STORE, settings.minuteRetention(),
+                Duration.ofMinutes(1), false), Serdes.String(), Serdes.String()), "billing");
+        Serializer<Object> billedSerializer = (topic, value) -> BillingRecord.encode((BillingRecord) value);
+        topology.addSink(BillingProcessor.TO_BILLED, Topics.USAGE_BILLED.name(), new StringSerializer(), billedSerializer, "billing");
+        Serializer<Object> eventSerializer = (topic, value) -> EventCodec.encode((CloudEvent<?>) value);
+        topology.addSink(BillingProcessor.TO_LATE, Topics.USAGE_LATE.name(), new StringSerializer(), eventSerializer, "billing");
+
+        topology.addProcessor(BillingProcessor.TO_QUOTA, () -> new QuotaProcessor(QUOTA_STORE, settings.emitInterval(), new StoreLookups()),
+                "billing");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QUOTA_STORE), Serdes.String(),
-                Serdes.String()), "quota");
+                Serdes.String()), BillingProcessor.TO_QUOTA);
         Serializer<QuotaState> quotaSerializer = (topic, state) -> EventCodec.encodeState(state);
-        topology.addSink("quota-state", Topics.QUOTA_STATE.name(), new StringSerializer(), quotaSerializer, "quota");
+        topology.addSink("quota-state", Topics.QUOTA_STATE.name(), new StringSerializer(), quotaSerializer, BillingProcessor.TO_QUOTA);
         return topology;
     }
 
@@ -91,23 +108,6 @@ public final class ProjectorTopology {
             } else {
                 store.put(record.key(), record.value());
             }
-        }
-    }
-
-    /** Maps each event to what it bills (nothing for accepted and rejected). */
-    private static final class Billable implements Processor<String, Object, String, BillableUsage> {
-        private ProcessorContext<String, BillableUsage> context;
-
-        @Override
-        public void init(ProcessorContext<String, BillableUsage> context) {
-            this.context = context;
-        }
-
-        @Override
-        @SuppressWarnings("unchecked")
-        public void process(Record<String, Object> record) {
-            Optional<BillableUsage> usage = UsageBilling.of((CloudEvent<EventData>) record.value());
-            usage.ifPresent(u -> context.forward(record.withValue(u)));
         }
     }
 }

@@ -20,16 +20,15 @@ import java.util.Map;
 /**
  * {@link QuotaLookups} over the global stores of {@code tenants.state.v1}, {@code keys.state.v1} and
  * {@code pricelists.state.v1} (raw JSON values, as the topics hold them). Price schedules are rebuilt
- * from the store at most every {@link #PRICE_REFRESH_MS} (there are few lists, and they only grow).
+ * from the store whenever the number of lists in it changes: lists are never edited, only added, so
+ * a new count is a new list, and the very next event is priced with it.
  */
 public final class StoreLookups implements QuotaLookups {
-    static final long PRICE_REFRESH_MS = 5_000;
-
     private KeyValueStore<String, byte[]> tenants;
     private KeyValueStore<String, byte[]> keys;
     private KeyValueStore<String, byte[]> priceLists;
     private Map<String, PriceSchedule> schedules = Map.of();
-    private long schedulesBuiltAt = Long.MIN_VALUE / 2;
+    private long schedulesBuiltFrom = -1;
 
     @Override
     public void init(ProcessorContext<?, ?> context) {
@@ -52,10 +51,10 @@ public final class StoreLookups implements QuotaLookups {
 
     @Override
     public PriceSchedule prices(String planId) {
-        long now = System.currentTimeMillis();
-        if (now - schedulesBuiltAt >= PRICE_REFRESH_MS) {
+        long count = priceLists.approximateNumEntries(); // exact for the in-memory store
+        if (count != schedulesBuiltFrom) {
             schedules = build();
-            schedulesBuiltAt = now;
+            schedulesBuiltFrom = count;
         }
         return schedules.get(planId);
     }

@@ -25,6 +25,16 @@ public final class Topics {
     public static final TopicSpec USAGE_LATE = new TopicSpec("usage.late.v1", 3, DELETE, null,
             "tenant id", "usage events later than the window grace, re-billed as adjustments");
 
+    /**
+     * The projector's billing decisions, keyed by tenant, in the order it made them: each deduplicated
+     * usage event with the invoice period it lands on (an adjustment period for late events) and the
+     * price list it was priced with, and a marker when a tenant's period closes. Written with
+     * exactly-once by the projector; read (read_committed) by the invoice writer into PostgreSQL.
+     * Same partition count as usage.v1. Kept forever next to usage.v1 (ADR 0008).
+     */
+    public static final TopicSpec USAGE_BILLED = new TopicSpec("usage.billed.v1", 12, DELETE, null,
+            "tenant id", "billed usage and period-closed records of the billing projector (internal JSON)");
+
     /** The ledger's domain events, kept forever for audit replay. */
     public static final TopicSpec LEDGER_EVENTS = new TopicSpec("ledger.events.v1", 6, DELETE, null,
             "tenant id, or _platform for plans and price lists", "ledger.* CloudEvents");
@@ -54,7 +64,7 @@ public final class Topics {
 
     /** All topics, in a stable order. */
     public static List<TopicSpec> all() {
-        return List.of(USAGE, USAGE_LATE, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, DEAD_LETTER);
+        return List.of(USAGE, USAGE_LATE, USAGE_BILLED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, DEAD_LETTER);
     }
 
     /** The catalog entry named {@code name}, if any. */

@@ -1,0 +1,77 @@
+package dev.tollgate.projector.invoice;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.tollgate.billing.BillableUsage;
+import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.schemas.json.EventCodec;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+
+/**
+ * What the projector writes to {@code usage.billed.v1}, in the order it decided it (per tenant):
+ * a {@link Billed} usage event, or a {@link PeriodClosed} marker after which no event bills on that
+ * tenant's period any more. The invoice writer turns these into PostgreSQL rows; because both kinds
+ * share the tenant key, every billed event of a period precedes its close marker.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({@JsonSubTypes.Type(value = BillingRecord.Billed.class, name = "billed"),
+        @JsonSubTypes.Type(value = BillingRecord.PeriodClosed.class, name = "period-closed")})
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public sealed interface BillingRecord {
+    String tenantId();
+
+    /**
+     * One deduplicated usage event and the invoice it lands on.
+     *
+     * @param period        the invoice period, {@code YYYY-MM} in the tenant's billing zone
+     * @param adjustsPeriod null, or the closed period a late event belonged to (ADR 0008)
+     * @param price         the price list in force at the event's time for the tenant's plan; null if none priced it
+     */
+    record Billed(String eventId, String tenantId, String keyId, String model, Instant time, long uncachedPrompt,
+                  long cachedPrompt, long completion, String period, String adjustsPeriod, AppliedPrice price) implements BillingRecord {
+
+        public static Billed of(BillableUsage usage, String period, String adjustsPeriod, AppliedPrice price) {
+            return new Billed(usage.eventId(), usage.tenantId(), usage.keyId(), usage.model(), usage.time(), usage.uncachedPrompt(),
+                    usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, price);
+        }
+
+        public BillableUsage usage() {
+            return new BillableUsage(eventId, tenantId, keyId, model, time, uncachedPrompt, cachedPrompt, completion);
+        }
+    }
+
+    /** No more usage bills on {@code period} of this tenant: its invoice can be finalized. */
+    record PeriodClosed(String tenantId, String period, String zone, Instant closedAtStreamTime) implements BillingRecord {}
+
+    /** The rates one event was priced with, and the list they come from. */
+    record AppliedPrice(String priceListId, Instant effectiveFrom, long inputMicros, long cachedInputMicros, long outputMicros) {
+        public static AppliedPrice of(PriceSchedule.PriceList list, PriceSchedule.ModelRates rates) {
+            return new AppliedPrice(list.priceListId(), list.effectiveFrom(), rates.inputMicros(), rates.cachedInputMicros(),
+                    rates.outputMicros());
+        }
+
+        public PriceSchedule.ModelRates rates() {
+            return new PriceSchedule.ModelRates(inputMicros, cachedInputMicros, outputMicros);
+        }
+    }
+
+    static byte[] encode(BillingRecord record) {
+        try {
+            return EventCodec.mapper().writeValueAsBytes(record);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static BillingRecord decode(byte[] json) {
+        try {
+            return EventCodec.mapper().readValue(json, BillingRecord.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("unreadable usage.billed.v1 record", e);
+        }
+    }
+}
