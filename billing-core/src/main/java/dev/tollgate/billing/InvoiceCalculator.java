@@ -50,8 +50,14 @@ public final class InvoiceCalculator {
         }
     }
 
+    /** A calculator that prices each event with the list of {@code prices} in force at its time (the audit replay). */
     public InvoiceCalculator(PriceSchedule prices) {
         this.prices = prices;
+    }
+
+    /** A calculator for events priced already ({@link #addPriced}; the invoice writer). */
+    public InvoiceCalculator() {
+        this.prices = null;
     }
 
     /** Adds one event's usage; false if its id was already counted. */
@@ -65,11 +71,22 @@ public final class InvoiceCalculator {
      * to. A null {@code adjustsPeriod} is the period's own usage.
      */
     public boolean add(BillableUsage usage, String adjustsPeriod) {
-        if (!seen.add(usage.eventId())) {
-            return false;
+        if (prices == null) {
+            throw new IllegalStateException("this calculator has no price schedule: use addPriced");
         }
         Optional<PriceSchedule.PriceList> list = prices.inForceAt(usage.time());
         PriceSchedule.ModelRates rates = list.map(l -> l.rates().get(usage.model())).orElse(null);
+        return addPriced(usage, adjustsPeriod, rates == null ? null : list.get().priceListId(), rates);
+    }
+
+    /**
+     * Adds one event already priced (by the projector, at the event's time) with {@code rates} of
+     * price list {@code priceListId}; null rates mean no list priced it (reported, not billed).
+     */
+    public boolean addPriced(BillableUsage usage, String adjustsPeriod, String priceListId, PriceSchedule.ModelRates rates) {
+        if (!seen.add(usage.eventId())) {
+            return false;
+        }
         if (rates == null) {
             unpriced.add(usage);
             return true;
@@ -80,8 +97,11 @@ public final class InvoiceCalculator {
                 continue;
             }
             Accumulator line = lines.computeIfAbsent(new LineKey(adjustsPeriod == null ? "" : adjustsPeriod, usage.model(), kind,
-                            list.get().priceListId()),
-                    key -> new Accumulator(kind.microsPerMillion(rates)));
+                            priceListId), key -> new Accumulator(kind.microsPerMillion(rates)));
+            if (line.unitPrice != kind.microsPerMillion(rates)) {
+                throw new IllegalArgumentException("price list " + priceListId + " priced " + usage.model() + " " + kind
+                        + " at two different rates (event " + usage.eventId() + ")");
+            }
             line.quantity = Math.addExact(line.quantity, tokens);
             line.events++;
             line.first = line.first == null || usage.time().isBefore(line.first) ? usage.time() : line.first;

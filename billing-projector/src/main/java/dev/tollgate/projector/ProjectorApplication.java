@@ -8,13 +8,11 @@ import org.apache.kafka.streams.StreamsConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
-import java.util.concurrent.CountDownLatch;
 
 /**
- * Runs the billing projector: the Kafka Streams application of {@link ProjectorTopology} with
- * exactly-once v2. Configuration from the environment: {@code TOLLGATE_KAFKA_BOOTSTRAP}
- * (127.0.0.1:9092), {@code TOLLGATE_PROJECTOR_STATE_DIR} (./projector-state),
- * {@code TOLLGATE_PROJECTOR_APP_ID} (tollgate-billing-projector).
+ * The billing projector's Kafka Streams application: the topology of {@link ProjectorTopology}
+ * with exactly-once v2. The billing service ({@link BillingServiceApplication}) runs it next to the
+ * invoice writer and the billing API; tests run it alone.
  */
 public final class ProjectorApplication implements AutoCloseable {
     private final KafkaStreams streams;
@@ -23,16 +21,31 @@ public final class ProjectorApplication implements AutoCloseable {
         this.streams = streams;
     }
 
-    /** Starts the projector; {@link #close()} stops it. */
+    /** Starts the projector with the default settings and no interactive-query endpoint. */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir) {
+        return start(bootstrapServers, applicationId, stateDir, ProjectorSettings.defaults(), null, 0);
+    }
+
+    /**
+     * Starts the projector; {@link #close()} stops it.
+     *
+     * @param applicationServer {@code host:port} of this instance's billing API, for interactive
+     *                          queries routed between instances; null when there is none
+     */
+    public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
+                                             String applicationServer, int standbyReplicas) {
         var props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
+        props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-        var streams = new KafkaStreams(ProjectorTopology.build(ProjectorSettings.defaults()), props);
+        if (applicationServer != null) {
+            props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
+        }
+        var streams = new KafkaStreams(ProjectorTopology.build(settings), props);
         streams.start();
         return new ProjectorApplication(streams);
     }
@@ -42,15 +55,28 @@ public final class ProjectorApplication implements AutoCloseable {
         return streams.state() == KafkaStreams.State.RUNNING;
     }
 
+    /** The running streams instance (interactive queries, metadata). */
+    public KafkaStreams streams() {
+        return streams;
+    }
+
     @Override
     public void close() {
         streams.close(Duration.ofSeconds(30));
     }
 
+    /**
+     * Runs the projector alone, without the invoice writer and the API (tests that kill it, and
+     * deployments that scale it apart). Environment: {@code TOLLGATE_KAFKA_BOOTSTRAP},
+     * {@code TOLLGATE_PROJECTOR_APP_ID}, {@code TOLLGATE_PROJECTOR_STATE_DIR},
+     * {@code TOLLGATE_PROJECTOR_GRACE} (ISO-8601 duration).
+     */
     public static void main(String[] args) throws InterruptedException {
+        ProjectorSettings settings = ProjectorSettings.defaults().withGrace(java.time.Duration.parse(env("TOLLGATE_PROJECTOR_GRACE",
+                ProjectorSettings.DEFAULT_GRACE.toString())));
         var app = start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("TOLLGATE_PROJECTOR_APP_ID", "tollgate-billing-projector"),
-                Path.of(env("TOLLGATE_PROJECTOR_STATE_DIR", "projector-state")));
-        var stopped = new CountDownLatch(1);
+                Path.of(env("TOLLGATE_PROJECTOR_STATE_DIR", "projector-state")), settings, null, 0);
+        var stopped = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
             stopped.countDown();

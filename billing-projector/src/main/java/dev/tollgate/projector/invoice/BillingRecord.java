@@ -29,14 +29,16 @@ public sealed interface BillingRecord {
      *
      * @param period        the invoice period, {@code YYYY-MM} in the tenant's billing zone
      * @param adjustsPeriod null, or the closed period a late event belonged to (ADR 0008)
+     * @param currency      the tenant's currency (ISO 4217), null if the tenant is unknown
      * @param price         the price list in force at the event's time for the tenant's plan; null if none priced it
      */
     record Billed(String eventId, String tenantId, String keyId, String model, Instant time, long uncachedPrompt,
-                  long cachedPrompt, long completion, String period, String adjustsPeriod, AppliedPrice price) implements BillingRecord {
+                  long cachedPrompt, long completion, String period, String adjustsPeriod, String currency,
+                  AppliedPrice price) implements BillingRecord {
 
-        public static Billed of(BillableUsage usage, String period, String adjustsPeriod, AppliedPrice price) {
+        public static Billed of(BillableUsage usage, String period, String adjustsPeriod, String currency, AppliedPrice price) {
             return new Billed(usage.eventId(), usage.tenantId(), usage.keyId(), usage.model(), usage.time(), usage.uncachedPrompt(),
-                    usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, price);
+                    usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, currency, price);
         }
 
         public BillableUsage usage() {

@@ -100,7 +100,8 @@ public final class BillingProcessor implements Processor<String, Object, String,
         BillingRecord.AppliedPrice price = rates == null ? null : BillingRecord.AppliedPrice.of(list.get(), rates);
 
         String adjusts = assignment.late() ? assignment.adjustsPeriod().id() : null;
-        context.forward(new Record<>(usage.tenantId(), (Object) BillingRecord.Billed.of(usage, assignment.period().id(), adjusts, price),
+        context.forward(new Record<>(usage.tenantId(), (Object) BillingRecord.Billed.of(usage, assignment.period().id(), adjusts,
+                tenant == null ? null : tenant.currency(), price),
                 record.timestamp()), TO_BILLED);
         if (assignment.late()) {
             var headers = new RecordHeaders(record.headers().toArray());

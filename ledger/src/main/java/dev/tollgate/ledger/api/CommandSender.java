@@ -1,6 +1,6 @@
 package dev.tollgate.ledger.api;
 
-import dev.tollgate.ledger.security.Caller;
+import dev.tollgate.service.security.Caller;
 import org.axonframework.commandhandling.GenericCommandMessage;
 import org.axonframework.commandhandling.gateway.CommandGateway;
 import org.axonframework.messaging.MetaData;

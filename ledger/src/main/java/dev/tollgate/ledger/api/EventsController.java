@@ -3,7 +3,7 @@ package dev.tollgate.ledger.api;
 import dev.tollgate.ledger.domain.LedgerException;
 import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.ledger.security.AccessPolicy.Action;
-import dev.tollgate.ledger.security.Caller;
+import dev.tollgate.service.security.Caller;
 import dev.tollgate.schemas.event.EventType;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;

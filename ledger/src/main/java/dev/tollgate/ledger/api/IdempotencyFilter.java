@@ -1,5 +1,7 @@
 package dev.tollgate.ledger.api;
 
+import dev.tollgate.service.Problems;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

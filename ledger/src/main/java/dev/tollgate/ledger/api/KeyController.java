@@ -5,7 +5,7 @@ import dev.tollgate.ledger.domain.UniqueClaims;
 import dev.tollgate.ledger.publish.ReadModel;
 import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.ledger.security.AccessPolicy.Action;
-import dev.tollgate.ledger.security.Caller;
+import dev.tollgate.service.security.Caller;
 import dev.tollgate.ledger.tenant.Tenant;
 import dev.tollgate.ledger.tenant.TenantCommands;
 import dev.tollgate.schemas.key.ApiKeys;

@@ -3,7 +3,7 @@ package dev.tollgate.ledger.api;
 import dev.tollgate.ledger.pricing.PricingCommands;
 import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.ledger.security.AccessPolicy.Action;
-import dev.tollgate.ledger.security.Caller;
+import dev.tollgate.service.security.Caller;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import org.springframework.http.ResponseEntity;

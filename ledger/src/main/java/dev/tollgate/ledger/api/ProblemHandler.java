@@ -1,5 +1,7 @@
 package dev.tollgate.ledger.api;
 
+import dev.tollgate.service.Problems;
+
 import dev.tollgate.ledger.domain.LedgerException;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.eventsourcing.eventstore.EventStoreException;

@@ -1,5 +1,7 @@
 package dev.tollgate.ledger.config;
 
+import dev.tollgate.service.security.JwtSettings;
+import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -18,7 +20,7 @@ import java.time.Duration;
  */
 @Validated
 @ConfigurationProperties(prefix = "tollgate")
-public record LedgerProperties(@NotBlank String instanceId, Kafka kafka, Jwt jwt, Duration keyExpirySweep,
+public record LedgerProperties(@NotBlank String instanceId, Kafka kafka, @Valid JwtSettings jwt, Duration keyExpirySweep,
                                @NotBlank @Size(min = 32) String webhookMasterKey) {
 
     /**
@@ -26,12 +28,4 @@ public record LedgerProperties(@NotBlank String instanceId, Kafka kafka, Jwt jwt
      * @param sendTimeout      how long one publish may take before the processor retries it
      */
     public record Kafka(@NotBlank String bootstrapServers, Duration sendTimeout) {}
-
-    /**
-     * Exactly one of {@code hs256Secret} (development) and {@code jwksUri} (production) is set.
-     *
-     * @param issuer   the required {@code iss}
-     * @param audience the required entry of {@code aud}
-     */
-    public record Jwt(String hs256Secret, String jwksUri, @NotBlank String issuer, @NotBlank String audience) {}
 }

@@ -1,15 +1,18 @@
 package dev.tollgate.ledger.security;
 
+import dev.tollgate.service.security.Caller;
+import dev.tollgate.service.security.Role;
+
 import dev.tollgate.ledger.domain.LedgerException;
 
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 
-import static dev.tollgate.ledger.security.Role.AUDITOR;
-import static dev.tollgate.ledger.security.Role.BILLING;
-import static dev.tollgate.ledger.security.Role.PLATFORM_ADMIN;
-import static dev.tollgate.ledger.security.Role.TENANT_ADMIN;
+import static dev.tollgate.service.security.Role.AUDITOR;
+import static dev.tollgate.service.security.Role.BILLING;
+import static dev.tollgate.service.security.Role.PLATFORM_ADMIN;
+import static dev.tollgate.service.security.Role.TENANT_ADMIN;
 
 /**
  * Who may do what, in one table. Roles other than tenant-admin act on every tenant; a tenant-admin

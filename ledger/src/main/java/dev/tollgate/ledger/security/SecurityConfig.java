@@ -1,78 +1,26 @@
 package dev.tollgate.ledger.security;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tollgate.ledger.api.Problems;
 import dev.tollgate.ledger.config.LedgerProperties;
+import dev.tollgate.service.security.BearerSecurity;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.HttpStatus;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
-import org.springframework.security.config.http.SessionCreationPolicy;
-import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
-import org.springframework.security.oauth2.core.OAuth2Error;
-import org.springframework.security.oauth2.core.OAuth2TokenValidator;
-import org.springframework.security.oauth2.core.OAuth2TokenValidatorResult;
-import org.springframework.security.oauth2.jose.jws.MacAlgorithm;
-import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.security.oauth2.jwt.JwtDecoder;
-import org.springframework.security.oauth2.jwt.JwtValidators;
-import org.springframework.security.oauth2.jwt.NimbusJwtDecoder;
 import org.springframework.security.web.SecurityFilterChain;
 
-import javax.crypto.spec.SecretKeySpec;
-import java.nio.charset.StandardCharsets;
-
-/**
- * The admin API accepts only JWT bearer tokens: HS256 with a shared secret in development, keys
- * from a JWKS URI in production; issuer and audience are always checked. Authentication and
- * authorization failures answer in RFC 9457 problem details like every other error.
- */
+/** The admin API: JWT bearer tokens only (see {@link BearerSecurity}); health and the OpenAPI document are public. */
 @Configuration
 public class SecurityConfig {
 
     @Bean
     public SecurityFilterChain adminApi(HttpSecurity http, ObjectMapper mapper) throws Exception {
-        http.csrf(csrf -> csrf.disable())
-                .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-                .authorizeHttpRequests(auth -> auth
-                        .requestMatchers("/actuator/health/**", "/actuator/health", "/actuator/info",
-                                "/admin/v1/openapi.json", "/admin/v1/openapi.json/**").permitAll()
-                        .anyRequest().authenticated())
-                .oauth2ResourceServer(oauth -> oauth.jwt(jwt -> { })
-                        .authenticationEntryPoint((request, response, e) ->
-                                Problems.write(response, mapper, HttpStatus.UNAUTHORIZED, "unauthenticated",
-                                        "a valid bearer token is required")))
-                .exceptionHandling(ex -> ex.accessDeniedHandler((request, response, e) ->
-                        Problems.write(response, mapper, HttpStatus.FORBIDDEN, "forbidden", "access denied")));
-        return http.build();
+        return BearerSecurity.chain(http, mapper, "/actuator/health/**", "/actuator/health", "/actuator/info",
+                "/admin/v1/openapi.json", "/admin/v1/openapi.json/**");
     }
 
     @Bean
     public JwtDecoder jwtDecoder(LedgerProperties properties) {
-        LedgerProperties.Jwt jwt = properties.jwt();
-        boolean hasSecret = jwt.hs256Secret() != null && !jwt.hs256Secret().isBlank();
-        boolean hasJwks = jwt.jwksUri() != null && !jwt.jwksUri().isBlank();
-        if (hasSecret == hasJwks) {
-            throw new IllegalStateException("set exactly one of tollgate.jwt.hs256-secret (development) and tollgate.jwt.jwks-uri (production)");
-        }
-        NimbusJwtDecoder decoder;
-        if (hasSecret) {
-            byte[] secret = jwt.hs256Secret().getBytes(StandardCharsets.UTF_8);
-            if (secret.length < 32) {
-                throw new IllegalStateException("tollgate.jwt.hs256-secret must be at least 32 bytes");
-            }
-            decoder = NimbusJwtDecoder.withSecretKey(new SecretKeySpec(secret, "HmacSHA256")).macAlgorithm(MacAlgorithm.HS256).build();
-        } else {
-            decoder = NimbusJwtDecoder.withJwkSetUri(jwt.jwksUri()).build();
-        }
-        decoder.setJwtValidator(new DelegatingOAuth2TokenValidator<>(
-                JwtValidators.createDefaultWithIssuer(jwt.issuer()), audience(jwt.audience())));
-        return decoder;
-    }
-
-    private static OAuth2TokenValidator<Jwt> audience(String audience) {
-        return token -> token.getAudience() != null && token.getAudience().contains(audience)
-                ? OAuth2TokenValidatorResult.success()
-                : OAuth2TokenValidatorResult.failure(new OAuth2Error("invalid_token", "the token is not for " + audience, null));
+        return BearerSecurity.decoder(properties.jwt());
     }
 }

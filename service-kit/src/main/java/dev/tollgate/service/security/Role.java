@@ -1,9 +1,9 @@
-package dev.tollgate.ledger.security;
+package dev.tollgate.service.security;
 
 import java.util.Arrays;
 import java.util.Optional;
 
-/** The admin API's roles, as they appear in the JWT {@code roles} claim. */
+/** The roles of the admin and billing APIs, as they appear in the JWT {@code roles} claim. */
 public enum Role {
     PLATFORM_ADMIN("platform-admin"),
     /** Bound to one tenant by the {@code tenant} claim. */
@@ -21,7 +21,7 @@ public enum Role {
         return claimValue;
     }
 
-    static Optional<Role> fromClaim(String value) {
+    public static Optional<Role> fromClaim(String value) {
         return Arrays.stream(values()).filter(r -> r.claimValue.equals(value)).findFirst();
     }
 }

@@ -1,4 +1,4 @@
-package dev.tollgate.ledger.api;
+package dev.tollgate.service;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.servlet.http.HttpServletResponse;
@@ -8,7 +8,7 @@ import org.springframework.http.ProblemDetail;
 import java.io.IOException;
 import java.net.URI;
 
-/** RFC 9457 problem details of the admin API: one type URI per machine-readable {@code code}. */
+/** RFC 9457 problem details of the admin and billing APIs: one type URI per machine-readable {@code code}. */
 public final class Problems {
     private Problems() {}
 

@@ -1,4 +1,4 @@
-package dev.tollgate.ledger.security;
+package dev.tollgate.service.security;
 
 import org.springframework.security.oauth2.jwt.Jwt;
 
@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The authenticated caller of the admin API.
+ * The authenticated caller of the admin or billing API.
  *
  * @param tenant the tenant a tenant-admin is bound to (claim {@code tenant}); null otherwise
  */

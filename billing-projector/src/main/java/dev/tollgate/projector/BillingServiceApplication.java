@@ -1,0 +1,26 @@
+package dev.tollgate.projector;
+
+import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.scheduling.annotation.EnableScheduling;
+
+/**
+ * The billing service: the projector (Kafka Streams), the invoice writer (usage.billed.v1 into
+ * PostgreSQL), the billing API (default port 8082) and Stripe sync, in one deployable (ADR 0008).
+ * Its configuration file is {@code billing.yml}.
+ */
+@SpringBootApplication
+@ConfigurationPropertiesScan
+@EnableScheduling
+public class BillingServiceApplication {
+
+    /** A builder with this service's configuration name, for main and for embedding (dev stack, tests). */
+    public static SpringApplicationBuilder builder() {
+        return new SpringApplicationBuilder(BillingServiceApplication.class).properties("spring.config.name=billing");
+    }
+
+    public static void main(String[] args) {
+        builder().run(args);
+    }
+}

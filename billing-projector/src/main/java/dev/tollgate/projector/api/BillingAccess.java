@@ -1,0 +1,46 @@
+package dev.tollgate.projector.api;
+
+import dev.tollgate.service.security.Caller;
+import dev.tollgate.service.security.Role;
+
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.tollgate.service.security.Role.AUDITOR;
+import static dev.tollgate.service.security.Role.BILLING;
+import static dev.tollgate.service.security.Role.PLATFORM_ADMIN;
+import static dev.tollgate.service.security.Role.TENANT_ADMIN;
+
+/**
+ * Who may do what on the billing API, in one table, with the admin API's rules: a tenant-admin acts
+ * only on its own tenant and gets 404 for anything of another (it must not learn that it exists);
+ * a role that may never do an action gets 403.
+ */
+public final class BillingAccess {
+    public enum Action { READ_USAGE, READ_INVOICES, SYNC_STRIPE }
+
+    private static final Map<Action, Set<Role>> ALLOWED = Map.of(
+            Action.READ_USAGE, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN),
+            Action.READ_INVOICES, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN),
+            Action.SYNC_STRIPE, EnumSet.of(PLATFORM_ADMIN, BILLING));
+
+    private BillingAccess() {}
+
+    /** Allows or throws {@link BillingException.Forbidden} (403) or {@link BillingException.NotFound} (404). */
+    public static void check(Caller caller, Action action, String tenantId) {
+        Set<Role> allowed = ALLOWED.get(action);
+        for (Role role : caller.roles()) {
+            if (role != TENANT_ADMIN && allowed.contains(role)) {
+                return;
+            }
+        }
+        if (caller.has(TENANT_ADMIN) && allowed.contains(TENANT_ADMIN)) {
+            if (tenantId != null && tenantId.equals(caller.tenant())) {
+                return;
+            }
+            throw new BillingException.NotFound("not_found", "no such resource");
+        }
+        throw new BillingException.Forbidden("forbidden", "your role may not " + action.name().toLowerCase().replace('_', ' '));
+    }
+}

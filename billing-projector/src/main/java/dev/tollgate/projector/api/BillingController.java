@@ -1,0 +1,129 @@
+package dev.tollgate.projector.api;
+
+import dev.tollgate.projector.invoice.InvoiceStore;
+import dev.tollgate.projector.invoice.InvoiceView;
+import dev.tollgate.projector.stripe.StripeSync;
+import dev.tollgate.projector.usage.UsageQueries;
+import dev.tollgate.projector.usage.UsageReport;
+import dev.tollgate.service.security.Caller;
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.security.core.annotation.AuthenticationPrincipal;
+import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Locale;
+
+/** The billing API of ARCHITECTURE.md: live usage, invoices, Stripe sync. */
+@RestController
+@RequestMapping("/billing/v1")
+public class BillingController {
+    /** The longest range one usage query may cover, per granularity (bounded work per request). */
+    static final long MAX_MINUTES = 48 * 60;
+    static final long MAX_DAYS = 400;
+
+    private final InvoiceStore invoices;
+    private final UsageQueries usage;
+    private final StripeSync stripe;
+
+    public BillingController(InvoiceStore invoices, UsageQueries usage, StripeSync stripe) {
+        this.invoices = invoices;
+        this.usage = usage;
+        this.stripe = stripe;
+    }
+
+    /**
+     * Live usage per window, key and model. {@code from}/{@code to} are instants or dates (in the
+     * tenant's billing zone), {@code to} exclusive; by default the current billing month so far.
+     */
+    @GetMapping("/tenants/{tenantId}/usage")
+    public ResponseEntity<?> usage(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId,
+                                   @RequestParam(required = false) String from, @RequestParam(required = false) String to,
+                                   @RequestParam(defaultValue = "day") String granularity,
+                                   @RequestHeader(value = "Authorization", required = false) String authorization,
+                                   @RequestHeader(value = UsageQueries.FORWARDED_HEADER, required = false) String forwarded,
+                                   HttpServletRequest request) {
+        BillingAccess.check(Caller.of(jwt), BillingAccess.Action.READ_USAGE, tenantId);
+        UsageQueries.Granularity g = granularity(granularity);
+        String owner = usage.remoteOwner(tenantId);
+        if (owner != null) {
+            if (forwarded != null) {
+                throw new BillingException.Unavailable("usage_unavailable", "ownership of this tenant's usage is moving; retry");
+            }
+            String query = request.getQueryString();
+            UsageQueries.Forwarded answer = usage.forward(owner, request.getRequestURI() + (query == null ? "" : "?" + query), authorization);
+            return ResponseEntity.status(answer.status()).contentType(MediaType.parseMediaType(answer.contentType())).body(answer.body());
+        }
+        ZoneId zone = usage.zoneOf(tenantId);
+        Instant now = Instant.now();
+        Instant start = from == null ? YearMonth.from(now.atZone(zone)).atDay(1).atStartOfDay(zone).toInstant() : instant(from, zone, "from");
+        Instant end = to == null ? now.plusSeconds(60).truncatedTo(ChronoUnit.MINUTES) : instant(to, zone, "to");
+        if (!end.isAfter(start)) {
+            throw new BillingException.Invalid("invalid_range", "'to' must be after 'from'");
+        }
+        long span = g == UsageQueries.Granularity.MINUTE ? Duration.between(start, end).toMinutes() : Duration.between(start, end).toDays();
+        if (span > (g == UsageQueries.Granularity.MINUTE ? MAX_MINUTES : MAX_DAYS)) {
+            throw new BillingException.Invalid("range_too_large", "at most " + MAX_MINUTES + " minutes per minute query and "
+                    + MAX_DAYS + " days per day or month query");
+        }
+        UsageReport report = usage.local(tenantId, g, start, end);
+        return ResponseEntity.ok(report);
+    }
+
+    @GetMapping("/tenants/{tenantId}/invoices")
+    public List<InvoiceView> invoices(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId) {
+        BillingAccess.check(Caller.of(jwt), BillingAccess.Action.READ_INVOICES, tenantId);
+        return invoices.invoices(tenantId);
+    }
+
+    @GetMapping("/invoices/{invoiceId}")
+    public InvoiceView invoice(@AuthenticationPrincipal Jwt jwt, @PathVariable String invoiceId) {
+        Caller caller = Caller.of(jwt);
+        String tenantId = invoices.tenantOf(invoiceId).orElse(null);
+        BillingAccess.check(caller, BillingAccess.Action.READ_INVOICES, tenantId);
+        return invoices.invoice(invoiceId).orElseThrow(() -> new BillingException.NotFound("not_found", "no such resource"));
+    }
+
+    @PostMapping("/invoices/{invoiceId}:sync-stripe")
+    public InvoiceView syncStripe(@AuthenticationPrincipal Jwt jwt, @PathVariable String invoiceId) {
+        Caller caller = Caller.of(jwt);
+        String tenantId = invoices.tenantOf(invoiceId).orElse(null);
+        BillingAccess.check(caller, BillingAccess.Action.SYNC_STRIPE, tenantId);
+        if (tenantId == null) {
+            throw new BillingException.NotFound("not_found", "no such resource");
+        }
+        stripe.sync(invoiceId);
+        return invoices.invoice(invoiceId).orElseThrow();
+    }
+
+    private static UsageQueries.Granularity granularity(String value) {
+        try {
+            return UsageQueries.Granularity.valueOf(value.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new BillingException.Invalid("invalid_granularity", "granularity must be minute, day or month");
+        }
+    }
+
+    private static Instant instant(String value, ZoneId zone, String name) {
+        try {
+            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(zone).toInstant() : Instant.parse(value);
+        } catch (DateTimeException e) {
+            throw new BillingException.Invalid("invalid_" + name, "'" + name + "' must be an ISO-8601 instant or date");
+        }
+    }
+}

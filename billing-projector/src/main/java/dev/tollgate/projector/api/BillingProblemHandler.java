@@ -1,0 +1,39 @@
+package dev.tollgate.projector.api;
+
+import dev.tollgate.service.Problems;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+
+/** The one place where billing API failures become RFC 9457 problem details. */
+@RestControllerAdvice
+public class BillingProblemHandler extends ResponseEntityExceptionHandler {
+
+    @ExceptionHandler(BillingException.class)
+    ResponseEntity<ProblemDetail> billing(BillingException e) {
+        HttpStatus status = switch (e) {
+            case BillingException.Invalid invalid -> HttpStatus.BAD_REQUEST;
+            case BillingException.Forbidden forbidden -> HttpStatus.FORBIDDEN;
+            case BillingException.NotFound notFound -> HttpStatus.NOT_FOUND;
+            case BillingException.Conflict conflict -> HttpStatus.CONFLICT;
+            case BillingException.Upstream upstream -> HttpStatus.BAD_GATEWAY;
+            case BillingException.Unavailable unavailable -> HttpStatus.SERVICE_UNAVAILABLE;
+            default -> HttpStatus.INTERNAL_SERVER_ERROR;
+        };
+        var response = ResponseEntity.status(status);
+        if (status == HttpStatus.SERVICE_UNAVAILABLE) {
+            response.header("Retry-After", "1");
+        }
+        return response.body(Problems.of(status, e.code(), e.getMessage()));
+    }
+
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    ResponseEntity<ProblemDetail> badParameter(MethodArgumentTypeMismatchException e) {
+        return ResponseEntity.badRequest().body(Problems.of(HttpStatus.BAD_REQUEST, "invalid_request",
+                "parameter '" + e.getName() + "' is not valid"));
+    }
+}

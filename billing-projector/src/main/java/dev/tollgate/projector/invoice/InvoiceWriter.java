@@ -1,0 +1,133 @@
+package dev.tollgate.projector.invoice;
+
+import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.schemas.topic.Topics;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads usage.billed.v1 (read_committed: only what the projector's transactions committed) and
+ * applies each polled batch to PostgreSQL in one transaction, then commits the offsets. A crash
+ * between the two re-reads the batch, and the keyed inserts make that a no-op: effectively once.
+ * A failure (PostgreSQL down) rewinds to the batch's start and retries with backoff, so nothing is
+ * skipped.
+ */
+@Component
+public class InvoiceWriter implements SmartLifecycle {
+    private static final Logger LOG = LoggerFactory.getLogger(InvoiceWriter.class);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    private final BillingProperties properties;
+    private final InvoiceStore store;
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private volatile Thread thread;
+    private volatile boolean running;
+
+    public InvoiceWriter(BillingProperties properties, InvoiceStore store) {
+        this.properties = properties;
+        this.store = store;
+    }
+
+    @Override
+    public void start() {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers());
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, properties.invoiceWriter().groupId());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "invoice-writer-" + properties.instanceId());
+        consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+        running = true;
+        thread = Thread.ofPlatform().name("invoice-writer").start(this::run);
+    }
+
+    private void run() {
+        consumer.subscribe(List.of(Topics.USAGE_BILLED.name()));
+        Duration backoff = Duration.ofMillis(200);
+        try {
+            while (running) {
+                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                var batch = new ArrayList<InvoiceStore.Positioned>(records.count());
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    batch.add(new InvoiceStore.Positioned(BillingRecord.decode(record.value()), record.partition(), record.offset()));
+                }
+                try {
+                    store.apply(batch);
+                    var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
+                    for (TopicPartition partition : records.partitions()) {
+                        List<ConsumerRecord<String, byte[]>> of = records.records(partition);
+                        offsets.put(partition, new OffsetAndMetadata(of.getLast().offset() + 1));
+                    }
+                    consumer.commitSync(offsets);
+                    backoff = Duration.ofMillis(200);
+                } catch (RuntimeException e) {
+                    if (!running) {
+                        break;
+                    }
+                    LOG.error("could not write {} billing records to PostgreSQL; retrying in {} ms", batch.size(), backoff.toMillis(), e);
+                    for (TopicPartition partition : records.partitions()) {
+                        consumer.seek(partition, records.records(partition).getFirst().offset());
+                    }
+                    sleep(backoff);
+                    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+                }
+            }
+        } catch (WakeupException e) {
+            // stopping
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        KafkaConsumer<String, byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
+        Thread t = thread;
+        if (t != null) {
+            try {
+                t.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}

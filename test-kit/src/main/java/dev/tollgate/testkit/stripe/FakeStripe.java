@@ -1,0 +1,297 @@
+package dev.tollgate.testkit.stripe;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A local stand-in for the part of the Stripe API that billing uses, strict about what stripe-java
+ * really sends: form-encoded parameters, a secret-key bearer, and {@code Idempotency-Key} semantics
+ * (a repeated key with the same parameters replays the first answer without creating anything; with
+ * other parameters it is refused with an {@code idempotency_error}). It keeps customers, invoices
+ * and invoice items, finalizes invoices (total = the sum of their items), and records every request
+ * for assertions. {@link #failNext} injects failures that happen before a request executes (nothing
+ * created, no idempotent result saved), as a Stripe load balancer's 500/503 does.
+ */
+public final class FakeStripe implements AutoCloseable {
+    /** One request as the fake received it. */
+    public record Request(String method, String path, Map<String, String> form, String idempotencyKey, String authorization,
+                          String stripeVersion, int status) {}
+
+    private static final Pattern INVOICE = Pattern.compile("/v1/invoices/([A-Za-z0-9_]+)");
+    private static final Pattern FINALIZE = Pattern.compile("/v1/invoices/([A-Za-z0-9_]+)/finalize");
+
+    private final Vertx vertx;
+    private final HttpServer server;
+    private final List<Request> requests = new CopyOnWriteArrayList<>();
+    private final Map<String, JsonObject> customers = new ConcurrentHashMap<>();
+    private final Map<String, JsonObject> invoices = new ConcurrentHashMap<>();
+    private final Map<String, JsonObject> items = new ConcurrentHashMap<>();
+    private final Map<String, Saved> idempotent = new ConcurrentHashMap<>();
+    private final List<Failure> failures = new CopyOnWriteArrayList<>();
+    private final AtomicInteger ids = new AtomicInteger();
+
+    private record Saved(String fingerprint, int status, String body) {}
+
+    private static final class Failure {
+        final Pattern path;
+        final int status;
+        final AtomicInteger remaining;
+
+        Failure(Pattern path, int status, int times) {
+            this.path = path;
+            this.status = status;
+            this.remaining = new AtomicInteger(times);
+        }
+    }
+
+    private FakeStripe(Vertx vertx, HttpServer server) {
+        this.vertx = vertx;
+        this.server = server;
+    }
+
+    /** Starts on a free loopback port. */
+    public static FakeStripe start() {
+        Vertx vertx = Vertx.vertx();
+        var holder = new FakeStripe[1];
+        try {
+            HttpServer server = vertx.createHttpServer()
+                    .requestHandler(request -> request.body().onSuccess(body -> holder[0].handle(request, body)))
+                    .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            holder[0] = new FakeStripe(vertx, server);
+            return holder[0];
+        } catch (Exception e) {
+            vertx.close();
+            throw new IllegalStateException("cannot start the fake Stripe", e);
+        }
+    }
+
+    /** The API base to give stripe-java ({@code StripeClient.builder().setApiBase(...)}). */
+    public String apiBase() {
+        return "http://127.0.0.1:" + server.actualPort();
+    }
+
+    /** The next {@code times} requests whose path matches {@code pathRegex} fail with {@code status}, unexecuted. */
+    public void failNext(String pathRegex, int status, int times) {
+        failures.add(new Failure(Pattern.compile(pathRegex), status, times));
+    }
+
+    public List<Request> requests() {
+        return List.copyOf(requests);
+    }
+
+    /** Requests that reached the API and were answered 2xx, replays included. */
+    public List<Request> successfulRequests(String method, String pathRegex) {
+        return requests.stream().filter(r -> r.method().equals(method) && r.path().matches(pathRegex) && r.status() / 100 == 2).toList();
+    }
+
+    public Map<String, JsonObject> customers() {
+        return Map.copyOf(customers);
+    }
+
+    public Map<String, JsonObject> invoices() {
+        return Map.copyOf(invoices);
+    }
+
+    public Map<String, JsonObject> invoiceItems() {
+        return Map.copyOf(items);
+    }
+
+    /** Sets an invoice's total as if someone edited it in Stripe's dashboard (an audit tamper case). */
+    public void overrideTotal(String invoiceId, long total) {
+        invoices.get(invoiceId).put("total", total).put("amount_due", total);
+    }
+
+    /** The {@code Stripe-Signature} header Stripe would send for {@code payload} signed with {@code secret} at {@code epochSeconds}. */
+    public static String signature(String payload, String secret, long epochSeconds) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            String signed = HexFormat.of().formatHex(mac.doFinal((epochSeconds + "." + payload).getBytes(StandardCharsets.UTF_8)));
+            return "t=" + epochSeconds + ",v1=" + signed;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void handle(HttpServerRequest request, Buffer body) {
+        String method = request.method().name();
+        String path = request.path();
+        Map<String, String> form = parseForm(body.toString(StandardCharsets.UTF_8));
+        String key = request.getHeader("Idempotency-Key");
+        String auth = request.getHeader("Authorization");
+        int[] status = new int[1];
+        String answer;
+        if (auth == null || !auth.startsWith("Bearer sk_")) {
+            status[0] = 401;
+            answer = error("invalid_request_error", null, "Invalid API Key provided");
+        } else {
+            Failure failure = failures.stream().filter(f -> f.remaining.get() > 0 && f.path.matcher(path).matches()).findFirst().orElse(null);
+            if (failure != null && failure.remaining.getAndDecrement() > 0) {
+                status[0] = failure.status;
+                answer = error("api_error", null, "injected failure");
+            } else if (key != null && method.equals("POST")) {
+                String fingerprint = method + " " + path + " " + new java.util.TreeMap<>(form);
+                Saved saved = idempotent.get(key);
+                if (saved != null && !saved.fingerprint().equals(fingerprint)) {
+                    status[0] = 400;
+                    answer = error("idempotency_error", null,
+                            "Keys for idempotent requests can only be used with the same parameters they were first used with.");
+                } else if (saved != null) {
+                    status[0] = saved.status();
+                    answer = saved.body();
+                    request.response().putHeader("Idempotent-Replayed", "true");
+                } else {
+                    synchronized (this) {
+                        answer = execute(method, path, form, status);
+                    }
+                    idempotent.put(key, new Saved(fingerprint, status[0], answer));
+                }
+            } else {
+                synchronized (this) {
+                    answer = execute(method, path, form, status);
+                }
+            }
+        }
+        requests.add(new Request(method, path, form, key, auth, request.getHeader("Stripe-Version"), status[0]));
+        request.response().setStatusCode(status[0]).putHeader("Content-Type", "application/json")
+                .putHeader("Request-Id", "req_" + ids.incrementAndGet()).end(answer);
+    }
+
+    private String execute(String method, String path, Map<String, String> form, int[] status) {
+        status[0] = 200;
+        Matcher finalize = FINALIZE.matcher(path);
+        Matcher invoice = INVOICE.matcher(path);
+        if (method.equals("POST") && path.equals("/v1/customers")) {
+            var customer = new JsonObject().put("id", "cus_" + ids.incrementAndGet()).put("object", "customer")
+                    .put("name", form.get("name")).put("metadata", metadata(form));
+            customers.put(customer.getString("id"), customer);
+            return customer.encode();
+        }
+        if (method.equals("POST") && path.equals("/v1/invoices")) {
+            if (!customers.containsKey(form.get("customer"))) {
+                status[0] = 400;
+                return error("invalid_request_error", "resource_missing", "No such customer: '" + form.get("customer") + "'");
+            }
+            var created = new JsonObject().put("id", "in_" + ids.incrementAndGet()).put("object", "invoice").put("status", "draft")
+                    .put("customer", form.get("customer")).put("currency", form.get("currency")).put("total", 0L).put("amount_due", 0L)
+                    .put("metadata", metadata(form));
+            invoices.put(created.getString("id"), created);
+            return created.encode();
+        }
+        if (method.equals("POST") && path.equals("/v1/invoiceitems")) {
+            JsonObject target = invoices.get(form.get("invoice"));
+            if (!customers.containsKey(form.get("customer")) || target == null || form.get("amount") == null || form.get("currency") == null) {
+                status[0] = 400;
+                return error("invalid_request_error", "parameter_missing", "customer, invoice, amount and currency are required");
+            }
+            if (!"draft".equals(target.getString("status"))) {
+                status[0] = 400;
+                return error("invalid_request_error", "invoice_not_editable", "You can only add items to a draft invoice.");
+            }
+            var item = new JsonObject().put("id", "ii_" + ids.incrementAndGet()).put("object", "invoiceitem")
+                    .put("amount", Long.parseLong(form.get("amount"))).put("currency", form.get("currency"))
+                    .put("customer", form.get("customer")).put("invoice", form.get("invoice")).put("description", form.get("description"))
+                    .put("metadata", metadata(form));
+            items.put(item.getString("id"), item);
+            return item.encode();
+        }
+        if (method.equals("POST") && finalize.matches()) {
+            JsonObject target = invoices.get(finalize.group(1));
+            if (target == null) {
+                status[0] = 404;
+                return error("invalid_request_error", "resource_missing", "No such invoice");
+            }
+            if (!"draft".equals(target.getString("status"))) {
+                status[0] = 400;
+                return error("invalid_request_error", "invoice_unexpected_state", "This invoice is already finalized.");
+            }
+            long total = items.values().stream().filter(i -> target.getString("id").equals(i.getString("invoice")))
+                    .mapToLong(i -> i.getLong("amount")).sum();
+            target.put("status", "open").put("total", total).put("amount_due", total);
+            return target.encode();
+        }
+        if (method.equals("GET") && invoice.matches()) {
+            JsonObject target = invoices.get(invoice.group(1));
+            if (target == null) {
+                status[0] = 404;
+                return error("invalid_request_error", "resource_missing", "No such invoice");
+            }
+            return target.encode();
+        }
+        status[0] = 404;
+        return error("invalid_request_error", null, "Unrecognized request URL (" + method + ": " + path + ")");
+    }
+
+    private static JsonObject metadata(Map<String, String> form) {
+        var metadata = new JsonObject();
+        form.forEach((name, value) -> {
+            if (name.startsWith("metadata[") && name.endsWith("]")) {
+                metadata.put(name.substring("metadata[".length(), name.length() - 1), value);
+            }
+        });
+        return metadata;
+    }
+
+    private static Map<String, String> parseForm(String body) {
+        var form = new LinkedHashMap<String, String>();
+        if (body.isEmpty()) {
+            return form;
+        }
+        for (String pair : body.split("&")) {
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            form.put(name, value);
+        }
+        return form;
+    }
+
+    private static String error(String type, String code, String message) {
+        var error = new JsonObject().put("type", type).put("message", message);
+        if (code != null) {
+            error.put("code", code);
+        }
+        return new JsonObject().put("error", error).encode();
+    }
+
+    /** Names of the POST paths received, in order (for quick assertions). */
+    public List<String> postedPaths() {
+        var paths = new ArrayList<String>();
+        requests.forEach(r -> {
+            if (r.method().equals("POST")) {
+                paths.add(r.path());
+            }
+        });
+        return paths;
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot stop the fake Stripe", e);
+        }
+    }
+}
