@@ -23,7 +23,7 @@ public final class ProjectorApplication implements AutoCloseable {
 
     /** Starts the projector with the default settings and no interactive-query endpoint. */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir) {
-        return start(bootstrapServers, applicationId, stateDir, ProjectorSettings.defaults(), null, 0);
+        return start(bootstrapServers, applicationId, stateDir, ProjectorSettings.defaults(), null, 0, java.util.Map.of());
     }
 
     /**
@@ -31,9 +31,10 @@ public final class ProjectorApplication implements AutoCloseable {
      *
      * @param applicationServer {@code host:port} of this instance's billing API, for interactive
      *                          queries routed between instances; null when there is none
+     * @param overrides         further Kafka Streams configuration, applied last
      */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
-                                             String applicationServer, int standbyReplicas) {
+                                             String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides) {
         var props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -45,6 +46,7 @@ public final class ProjectorApplication implements AutoCloseable {
         if (applicationServer != null) {
             props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
         }
+        props.putAll(overrides);
         var streams = new KafkaStreams(ProjectorTopology.build(settings), props);
         streams.start();
         return new ProjectorApplication(streams);
@@ -69,19 +71,26 @@ public final class ProjectorApplication implements AutoCloseable {
      * Runs the projector alone, without the invoice writer and the API (tests that kill it, and
      * deployments that scale it apart). Environment: {@code TOLLGATE_KAFKA_BOOTSTRAP},
      * {@code TOLLGATE_PROJECTOR_APP_ID}, {@code TOLLGATE_PROJECTOR_STATE_DIR},
-     * {@code TOLLGATE_PROJECTOR_GRACE} (ISO-8601 duration).
+     * {@code TOLLGATE_PROJECTOR_GRACE} (ISO-8601 duration), {@code TOLLGATE_PROJECTOR_SESSION_TIMEOUT_MS}
+     * (how soon the group notices a dead instance; the consumer default otherwise).
      */
     public static void main(String[] args) throws InterruptedException {
         ProjectorSettings settings = ProjectorSettings.defaults().withGrace(java.time.Duration.parse(env("TOLLGATE_PROJECTOR_GRACE",
                 ProjectorSettings.DEFAULT_GRACE.toString())));
         var app = start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("TOLLGATE_PROJECTOR_APP_ID", "tollgate-billing-projector"),
-                Path.of(env("TOLLGATE_PROJECTOR_STATE_DIR", "projector-state")), settings, null, 0);
+                Path.of(env("TOLLGATE_PROJECTOR_STATE_DIR", "projector-state")), settings, null, 0, overrides());
         var stopped = new java.util.concurrent.CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
             stopped.countDown();
         }, "projector-stop"));
         stopped.await();
+    }
+
+    private static java.util.Map<String, Object> overrides() {
+        String sessionTimeout = System.getenv("TOLLGATE_PROJECTOR_SESSION_TIMEOUT_MS");
+        return sessionTimeout == null || sessionTimeout.isBlank() ? java.util.Map.of()
+                : java.util.Map.of(StreamsConfig.consumerPrefix("session.timeout.ms"), Integer.parseInt(sessionTimeout));
     }
 
     private static String env(String name, String fallback) {

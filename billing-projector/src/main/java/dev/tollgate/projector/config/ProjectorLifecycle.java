@@ -43,7 +43,7 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         applicationServer = p.advertisedHost() + ":" + event.getWebServer().getPort();
         var settings = new ProjectorSettings(p.dedupHorizon(), p.quotaEmitInterval(), p.grace(), p.minuteRetention());
         projector = ProjectorApplication.start(properties.kafka().bootstrapServers(), p.applicationId(), Path.of(p.stateDir()), settings,
-                applicationServer, p.standbyReplicas());
+                applicationServer, p.standbyReplicas(), java.util.Map.of());
         LOG.info("projector {} started, serving interactive queries at {}", p.applicationId(), applicationServer);
     }
 
