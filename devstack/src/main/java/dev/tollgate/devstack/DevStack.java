@@ -28,7 +28,7 @@ import java.util.concurrent.CountDownLatch;
  * {@code <data-dir>/dev-credentials.json}. Data survives restarts. Stops everything on Ctrl-C.
  *
  * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --gateway-port 8080 --data-dir .tollgate
- * --ledger-database tollgate_dev_ledger --pg-host 127.0.0.1 --pg-port 5432 --embedded-postgres auto|never
+ * --billing-port 8082 --ledger-database tollgate_dev_ledger --billing-database tollgate_dev_billing --pg-host 127.0.0.1 --pg-port 5432 --embedded-postgres auto|never
  * --upstreams FILE} (real GPU servers instead of the fake upstream; same format as the gateway's).
  * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
  */
@@ -41,6 +41,7 @@ public final class DevStack implements AutoCloseable {
     private EmbeddedKafka kafka;
     private FakeUpstream upstream;
     private LocalLedger ledger;
+    private LocalBilling billing;
     private LocalGateway gateway;
     private String adminToken;
     private DemoSeed.ApiKey apiKey;
@@ -87,8 +88,10 @@ public final class DevStack implements AutoCloseable {
             stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
             Path credentials = dataDir.resolve("dev-credentials.json");
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials), stack.models);
-            stack.running.push(dev.tollgate.projector.ProjectorApplication.start(stack.kafka.bootstrapServers(),
-                    "tollgate-dev-projector", dataDir.resolve("projector-state")));
+            stack.billing = LocalBilling.start(intOption(options, "billing-port", 8082),
+                    options.getOrDefault("billing-database", LocalBilling.DEFAULT_DATABASE), stack.ledger.server(),
+                    stack.kafka.bootstrapServers(), stack.kafka.freshlyFormatted(), secrets, dataDir);
+            stack.running.push(stack.billing);
             stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), stack.kafka.bootstrapServers(),
                     upstreams, dataDir.resolve("gateway-spool"));
             stack.running.push(stack.gateway);
@@ -126,6 +129,11 @@ public final class DevStack implements AutoCloseable {
         return ledger.url();
     }
 
+    /** The billing API's base URL. */
+    public String billingUrl() {
+        return billing.url();
+    }
+
     /** The gateway's base URL (append {@code /v1} for an OpenAI client). */
     public String gatewayUrl() {
         return gateway.url();
@@ -150,13 +158,13 @@ public final class DevStack implements AutoCloseable {
         var node = DemoSeed.newObject();
         node.put("gatewayUrl", gateway.url() + "/v1");
         node.put("adminUrl", ledger.url());
+        node.put("billingUrl", billing.url());
         node.put("adminToken", adminToken);
         node.put("tenantId", DemoSeed.TENANT);
         node.put("keyId", apiKey.keyId());
         node.put("apiKey", apiKey.token());
         node.put("upstreamUrl", upstream == null ? null : upstream.baseUrl() + "/v1");
         node.put("kafkaBootstrapServers", kafka.bootstrapServers());
-        node.putArray("notRunningYet").add("billingUrl");
         return node;
     }
 
@@ -178,18 +186,19 @@ public final class DevStack implements AutoCloseable {
                       -H 'content-type: application/json' -d '{"model":"fake-chat","messages":[{"role":"user","content":"hi"}]}'
                   try the admin API:
                     curl -s %s/admin/v1/tenants/demo/keys -H "authorization: Bearer $(jq -r .adminToken %s)"
+                  billing API             %s/billing/v1   (projector: usage windows, quota state, invoices)
+                    curl -s %s/billing/v1/tenants/demo/usage -H "authorization: Bearer $(jq -r .adminToken %s)"
+                    curl -s %s/billing/v1/tenants/demo/invoices -H "authorization: Bearer $(jq -r .adminToken %s)"
 
-                  billing projector       quota state on quota.state.v1 (Kafka Streams, exactly-once)
-
-                Not part of the stack yet (open issues): invoices and the billing API, and the gateway's
-                quota enforcement.
+                Not part of the stack yet (open issues): the gateway's daily and period limits from quota state.
                 """,
                 kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
                 String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),
                 upstream == null ? "(not started: real upstreams from --upstreams)" : upstream.baseUrl(),
                 String.join(", ", models), gateway.url(), ledger.url(), ledger.url(), apiKey.keyId(),
                 dataDir.resolve("dev-credentials.json"), gateway.url(), dataDir.resolve("dev-credentials.json"),
-                ledger.url(), dataDir.resolve("dev-credentials.json"));
+                ledger.url(), dataDir.resolve("dev-credentials.json"), billing.url(), billing.url(), dataDir.resolve("dev-credentials.json"),
+                billing.url(), dataDir.resolve("dev-credentials.json"));
     }
 
     @Override

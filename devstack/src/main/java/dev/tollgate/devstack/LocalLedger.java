@@ -27,8 +27,11 @@ final class LocalLedger implements AutoCloseable {
     private final int port;
     private final EmbeddedPostgres embedded;
 
-    private LocalLedger(ConfigurableApplicationContext context, EmbeddedPostgres embedded) {
+    private final PostgresDatabase.Server server;
+
+    private LocalLedger(ConfigurableApplicationContext context, EmbeddedPostgres embedded, PostgresDatabase.Server server) {
         this.context = context;
+        this.server = server;
         this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port", "0"));
         this.embedded = embedded;
     }
@@ -102,7 +105,7 @@ final class LocalLedger implements AutoCloseable {
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
         try {
             ConfigurableApplicationContext context = new SpringApplicationBuilder(LedgerApplication.class).run(args);
-            return new LocalLedger(context, db.embedded());
+            return new LocalLedger(context, db.embedded(), server);
         } catch (RuntimeException e) {
             closeQuietly(db.embedded());
             throw e;
@@ -111,6 +114,11 @@ final class LocalLedger implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** The PostgreSQL server the ledger uses (the local one, or the embedded fallback): billing uses it too. */
+    PostgresDatabase.Server server() {
+        return server;
     }
 
     /** True if the ledger runs on the embedded PostgreSQL fallback. */
@@ -134,7 +142,7 @@ final class LocalLedger implements AutoCloseable {
         }
     }
 
-    private static void ensureDatabase(PostgresDatabase.Server server, String database) {
+    static void ensureDatabase(PostgresDatabase.Server server, String database) {
         try (Connection admin = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
              var exists = admin.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
             exists.setString(1, database);

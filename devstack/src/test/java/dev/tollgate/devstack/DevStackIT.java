@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -36,7 +37,9 @@ class DevStackIT {
         var server = PostgresDatabase.Server.fromEnvironment();
         try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
              var statement = connection.createStatement()) {
-            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
+            for (String database : List.of(DATABASE, DATABASE + "_billing", DATABASE + "_real", DATABASE + "_real_billing")) {
+                statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            }
         }
     }
 
@@ -50,8 +53,9 @@ class DevStackIT {
 
     @Test
     void theStackRunsKafkaTheUpstreamAndTheSeededLedgerAndReusesItsDataOnRestart(@TempDir Path dataDir) throws Exception {
-        Map<String, String> options = Map.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
-                "ledger-port", "0", "gateway-port", "0", "ledger-database", DATABASE, "ttft-ms", "0", "inter-token-ms", "0");
+        Map<String, String> options = options("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
+                "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database",
+                DATABASE + "_billing", "ttft-ms", "0", "inter-token-ms", "0");
         String firstKey;
         try (DevStack stack = DevStack.start(options)) {
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafkaBootstrapServers()))) {
@@ -91,6 +95,17 @@ class DevStackIT {
                     .reduce((a, b) -> b).orElseThrow().value(), dev.tollgate.schemas.state.QuotaState.class);
             assertThat(period.usedTokens()).as("the projector counted the completion").isPositive();
             assertThat(period.usedSpendMicros()).as("priced with the seeded price list").isPositive();
+
+            // ... and shows in the billing API: live usage and the open period's draft invoice.
+            assertThat(credentials.path("billingUrl").asText()).isEqualTo(stack.billingUrl());
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                var report = EventCodec.mapper().readTree(get(stack.billingUrl() + "/billing/v1/tenants/demo/usage", stack.adminToken()).body());
+                assertThat(report.path("totals").path("outputTokens").asLong()).isPositive();
+                var invoices = EventCodec.mapper().readTree(get(stack.billingUrl() + "/billing/v1/tenants/demo/invoices",
+                        stack.adminToken()).body());
+                assertThat(invoices.get(0).path("status").asText()).isEqualTo("DRAFT");
+                assertThat(invoices.get(0).path("totalMicros").asLong()).isPositive();
+            });
         }
 
         try (DevStack again = DevStack.start(options)) {
@@ -106,8 +121,8 @@ class DevStackIT {
         try (var socket = new java.net.ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        Map<String, String> options = Map.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
-                "ledger-port", "0", "gateway-port", "0", "pg-port", Integer.toString(closedPort));
+        Map<String, String> options = options("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
+                "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort));
 
         try (DevStack stack = DevStack.start(options)) {
             assertThat(stack.embeddedPostgres()).isTrue();
@@ -115,8 +130,8 @@ class DevStackIT {
             assertThat(stack.apiKey()).startsWith("tg_");
             assertThat(Files.isDirectory(dataDir.resolve("postgres").resolve("data"))).isTrue();
         }
-        assertThatThrownBy(() -> DevStack.start(Map.of("data-dir", dataDir.resolve("never").toString(), "kafka-port", "0",
-                "upstream-port", "0", "ledger-port", "0", "gateway-port", "0", "pg-port", Integer.toString(closedPort),
+        assertThatThrownBy(() -> DevStack.start(options("data-dir", dataDir.resolve("never").toString(), "kafka-port", "0",
+                "upstream-port", "0", "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort),
                 "embedded-postgres", "never"))).hasMessageContaining("not reachable");
     }
 
@@ -126,8 +141,9 @@ class DevStackIT {
                 dev.tollgate.testkit.upstream.FakeBehaviour.DEFAULT)) {
             Path file = dataDir.resolve("upstreams.yaml");
             Files.writeString(file, "pools: {gpu: {endpoints: [{url: \"" + gpu.baseUrl() + "\"}]}}\nmodels: {llama-real: {pool: gpu}}\n");
-            Map<String, String> options = Map.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
-                    "gateway-port", "0", "ledger-database", DATABASE + "_real", "upstreams", file.toString());
+            Map<String, String> options = options("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
+                    "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE + "_real", "billing-database",
+                    DATABASE + "_real_billing", "upstreams", file.toString());
             try (DevStack stack = DevStack.start(options)) {
                 assertThat(stack.upstreamUrl()).as("no fake upstream").isNull();
                 HttpResponse<String> completion = HTTP.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/chat/completions"))
@@ -152,5 +168,13 @@ class DevStackIT {
                 .hasMessageContaining("--kafka-port");
         assertThatThrownBy(() -> DevStack.parse(new String[] {"--kafka-port"}))
                 .hasMessageContaining("usage");
+    }
+
+    private static Map<String, String> options(String... pairs) {
+        var options = new java.util.LinkedHashMap<String, String>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            options.put(pairs[i], pairs[i + 1]);
+        }
+        return options;
     }
 }
