@@ -22,7 +22,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Collectors;
 
 /**
  * Benchmark (not a test; bench/projector-throughput.sh): N usage events pre-loaded into usage.v1 on
@@ -73,6 +72,10 @@ public final class ProjectorThroughputBenchmark {
                     if (written == 0 && billedRows(database) >= events) {
                         written = elapsed;
                     }
+                    if ((long) (elapsed * 5) % 25 == 0) {
+                        System.out.printf("progress %.0f s: projector lag %d, rows in PostgreSQL %d%n", elapsed, lag(admin, "projector-bench"),
+                                billedRows(database));
+                    }
                     if (elapsed > 1800) {
                         throw new IllegalStateException("no result after 30 minutes");
                     }
@@ -86,19 +89,17 @@ public final class ProjectorThroughputBenchmark {
         System.exit(0);
     }
 
+    /** Events of usage.v1 the projector has not committed yet (a partition it never committed counts from 0). */
     private static long lag(Admin admin, String group) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-        var usage = committed.keySet().stream().filter(tp -> tp.topic().equals(Topics.USAGE.name()))
-                .collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest()));
-        if (usage.size() < Topics.USAGE.partitions()) {
-            return Long.MAX_VALUE;
+        var latest = new HashMap<TopicPartition, OffsetSpec>();
+        for (int p = 0; p < Topics.USAGE.partitions(); p++) {
+            latest.put(new TopicPartition(Topics.USAGE.name(), p), OffsetSpec.latest());
         }
-        var ends = admin.listOffsets(usage).all().get();
         long lag = 0;
-        var byPartition = new HashMap<TopicPartition, Long>();
-        ends.forEach((tp, info) -> byPartition.put(tp, info.offset()));
-        for (var entry : byPartition.entrySet()) {
-            lag += entry.getValue() - committed.get(entry.getKey()).offset();
+        for (var entry : admin.listOffsets(latest).all().get().entrySet()) {
+            OffsetAndMetadata done = committed.get(entry.getKey());
+            lag += entry.getValue().offset() - (done == null ? 0 : done.offset());
         }
         return lag;
     }

@@ -52,14 +52,19 @@ public final class GatewayServer {
         this(vertx, state, endpoints, usage, new RateLimits(1, System::nanoTime));
     }
 
-    /** @param limits per-tenant and per-key rate and concurrency limits (with this gateway's share of the fleet) */
+    /**
+     * @param limits per-tenant and per-key rate and concurrency limits (with this gateway's share of the
+     *               fleet); the daily and period budgets take the same share
+     */
     public GatewayServer(Vertx vertx, StateDirectory state, Supplier<EndpointPool> endpoints, UsageEmitter usage, RateLimits limits) {
         this.vertx = vertx;
         this.state = state;
         this.authenticator = new Authenticator(state);
         this.upstreams = () -> endpoints.get().config();
         var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1024));
-        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits);
+        // Daily and period budgets use the same replica count as the rate limits (ADR 0009).
+        var budgets = new dev.tollgate.gateway.quota.Budgets(state, state, limits.replicas(), java.time.Instant::now);
+        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets);
         HealthChecker.start(vertx, client, endpoints, 200);
     }
 

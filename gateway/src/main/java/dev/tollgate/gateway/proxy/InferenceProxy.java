@@ -12,6 +12,7 @@ import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.RequestAccepted;
+import dev.tollgate.gateway.quota.Budgets;
 import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.schemas.usage.RejectReason;
 import dev.tollgate.schemas.usage.RequestError;
@@ -30,6 +31,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -64,6 +66,9 @@ public final class InferenceProxy {
     /** Tries per request, each on another endpoint, while nothing has reached the client. */
     static final int MAX_ATTEMPTS = 3;
 
+    /** Names the budgets over a soft limit on an answer that was still served. */
+    public static final String SOFT_LIMIT_HEADER = "x-tollgate-quota-soft-limit";
+
     /** Largest {@code max_tokens} a request may ask for. */
     static final long DEFAULT_MAX_TOKENS_CEILING = 131_072;
 
@@ -74,18 +79,39 @@ public final class InferenceProxy {
     private final long maxTokensCeiling = DEFAULT_MAX_TOKENS_CEILING;
 
     private final RateLimits limits;
+    private final Budgets budgets;
+
+    /** What an admitted request holds: its rate-limit admission and its budget hold (null without budgets). */
+    private record Holds(RateLimits.Admission admission, Budgets.Hold budget) {
+        /** Gives everything back: the request never reached an upstream. */
+        void release() {
+            admission.settle(0);
+            if (budget != null) {
+                budget.settle(0, 0, 0, Instant.now());
+            }
+        }
+
+        void settle(long uncachedPrompt, long cachedPrompt, long completion) {
+            admission.settle(uncachedPrompt + cachedPrompt + completion);
+            if (budget != null) {
+                budget.settle(uncachedPrompt, cachedPrompt, completion, Instant.now());
+            }
+        }
+    }
 
     /**
-     * @param pools  the current endpoints (replaced when the upstream file is reloaded)
-     * @param limits requests, tokens per minute and concurrency per tenant and key
+     * @param pools   the current endpoints (replaced when the upstream file is reloaded)
+     * @param limits  requests, tokens per minute and concurrency per tenant and key
+     * @param budgets daily and period budgets from the projector's quota state; null for none
      */
     public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
-                          UsageEmitter usage, RateLimits limits) {
+                          UsageEmitter usage, RateLimits limits, Budgets budgets) {
         this.vertx = vertx;
         this.client = client;
         this.pools = pools;
         this.usage = usage;
         this.limits = limits;
+        this.budgets = budgets;
     }
 
     public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
@@ -133,8 +159,22 @@ public final class InferenceProxy {
         }
         RateLimits.Admission admission = (RateLimits.Admission) decision;
         rateLimitHeaders(ctx, admission.headers());
+        Budgets.Hold budget = null;
+        if (budgets != null) {
+            Object verdict = budgets.admit(principal, model, promptEstimate, maxTokens instanceof Number n ? Math.max(0, n.longValue()) : 0);
+            if (verdict instanceof Budgets.Refusal refusal) {
+                admission.settle(0);
+                refuseBudget(ctx, principal, api, model, refusal);
+                return;
+            }
+            budget = (Budgets.Hold) verdict;
+            if (!budget.softLimited().isEmpty()) {
+                ctx.response().putHeader(SOFT_LIMIT_HEADER, String.join(",", budget.softLimited()));
+            }
+        }
+        Holds holds = new Holds(admission, budget);
         if (!usage.accepting()) {
-            admission.settle(0);
+            holds.release();
             ctx.response().putHeader("retry-after", "5");
             ErrorResponses.send(ctx, new GatewayError(503, "server_error", "metering_unavailable",
                     "Usage cannot be recorded right now; retry shortly.", null));
@@ -146,7 +186,7 @@ public final class InferenceProxy {
                 : null;
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
         if (lease.isPresent()) {
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, admission, promptEstimate);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, holds, promptEstimate);
             return;
         }
         // Every endpoint is at capacity: wait in the pool's bounded queue, at most the first-byte timeout.
@@ -157,34 +197,34 @@ public final class InferenceProxy {
         Optional<EndpointPool.Waiter> waiter = endpoints.enqueue(model, affinityKey, granted -> context.runOnContext(v -> {
             if (ctx.response().closed()) {
                 granted.release();
-                admission.settle(0);
+                holds.release();
                 return;
             }
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, admission, promptEstimate);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, holds, promptEstimate);
         }));
         if (waiter.isEmpty()) {
-            admission.settle(0);
+            holds.release();
             capacityExhausted(ctx);
             return;
         }
         long timer = vertx.setTimer(waitMs, id -> {
             if (endpoints.cancel(waiter.get())) {
-                admission.settle(0);
+                holds.release();
                 capacityExhausted(ctx);
             }
         });
         ctx.response().closeHandler(v -> {
             vertx.cancelTimer(timer);
             if (endpoints.cancel(waiter.get())) {
-                admission.settle(0);
+                holds.release();
             }
         });
     }
 
     private void start(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
                        EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body,
-                       RateLimits.Admission admission, long promptEstimate) {
-        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, admission);
+                       Holds holds, long promptEstimate) {
+        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, holds);
         call.accepted(body, promptEstimate);
         call.send(path, body);
     }
@@ -198,6 +238,17 @@ public final class InferenceProxy {
         usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, null, new RequestRejected(requestId, principal.tenantId(),
                 principal.keyId(), model, api, RejectReason.QUOTA, new RequestError(429, error.type(), error.code(), error.message()),
                 refusal.quotaKind()));
+        ErrorResponses.send(ctx, error);
+    }
+
+    /** 429 {@code insufficient_quota} (as the OpenAI API answers an exhausted budget) and a never-charged rejection event. */
+    private void refuseBudget(RoutingContext ctx, Principal principal, Endpoint api, String model, Budgets.Refusal refusal) {
+        ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
+        GatewayError error = new GatewayError(429, "insufficient_quota", "insufficient_quota", refusal.message(), null);
+        String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, null, new RequestRejected(requestId, principal.tenantId(),
+                principal.keyId(), model, api, RejectReason.QUOTA, new RequestError(429, error.type(), error.code(), error.message()),
+                refusal.subject()));
         ErrorResponses.send(ctx, error);
     }
 
@@ -249,13 +300,13 @@ public final class InferenceProxy {
         private HttpClientRequest upstreamRequest;
 
         private final String affinityKey;
-        private final RateLimits.Admission admission;
+        private final Holds holds;
 
         Call(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
-             EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, RateLimits.Admission admission) {
+             EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, Holds holds) {
             this.endpoints = endpoints;
             this.affinityKey = affinityKey;
-            this.admission = admission;
+            this.holds = holds;
             this.ctx = ctx;
             this.principal = principal;
             this.api = api;
@@ -452,9 +503,29 @@ public final class InferenceProxy {
             if (!(isUsageOnlyChunk && !clientWantsUsage)) {
                 response.write("data: " + data + "\n\n");
             }
+            long newTokens = meter.contentChunks() - before;
+            if (newTokens > 0 && holds.budget() != null && holds.budget().onTokens(newTokens)) {
+                quotaExhausted(response);
+                return;
+            }
             long pending = meter.contentChunks() - emittedTokens;
             if (pending >= COALESCE_TOKENS || (pending > 0 && System.nanoTime() - lastEmitNanos >= COALESCE_INTERVAL_MS * 1_000_000)) {
                 emitStreamed(pending);
+            }
+        }
+
+        /**
+         * A hard budget ran out mid-stream: the tokens delivered so far are billed (a cancelled
+         * request), the client gets a final OpenAI-shaped error event, the upstream request is reset.
+         */
+        private void quotaExhausted(HttpServerResponse response) {
+            finish(EventType.USAGE_REQUEST_CANCELLED, null, null, "quota_exhausted");
+            if (!response.ended()) {
+                response.end("data: {\"error\":{\"message\":\"You exceeded your current quota; the answer was cut here.\","
+                        + "\"type\":\"insufficient_quota\",\"param\":null,\"code\":\"insufficient_quota\"}}\n\n");
+            }
+            if (upstreamRequest != null) {
+                upstreamRequest.reset();
             }
         }
 
@@ -497,7 +568,7 @@ public final class InferenceProxy {
             long completion = Math.max(upstreamUsage == null ? counted : upstreamUsage.completionTokens(), emittedTokens);
             long prompt = upstreamUsage == null ? promptEstimate : upstreamUsage.promptTokens();
             long cached = upstreamUsage == null ? 0 : Math.min(upstreamUsage.cachedPromptTokens(), prompt);
-            admission.settle(prompt + completion);
+            holds.settle(prompt - cached, cached, completion);
             usage.emit(type, requestId, null, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
                     lease.slot().name(), new TokenUsage(prompt, completion, cached), emittedTokens, elapsedMs(), firstTokenMs,
                     upstreamUsage, error, cancelReason));

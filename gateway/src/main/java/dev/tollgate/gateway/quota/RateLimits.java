@@ -93,6 +93,11 @@ public final class RateLimits {
         this.clock = nanoClock;
     }
 
+    /** How many gateways share each limit (this one enforces {@code 1/replicas}). */
+    public int replicas() {
+        return replicas;
+    }
+
     /** Admits the request (taking from every applicable bucket) or returns why not; never partially. */
     public Object admit(Principal principal, long reservedTokens) {
         long now = clock.getAsLong();

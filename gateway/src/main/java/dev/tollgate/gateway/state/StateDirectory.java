@@ -1,8 +1,12 @@
 package dev.tollgate.gateway.state;
 
+import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
@@ -27,17 +31,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The ledger's key and tenant state, read from the compacted topics into memory by one background
- * thread (never an event loop), so that authenticating a request touches no network. Every replica
- * reads every partition from the beginning without a consumer group. {@link #ready()} turns true
- * once it has read up to the end offsets it saw at start-up; a newer version of a record replaces
- * an older one, an older one is ignored, a tombstone deletes.
+ * The ledger's key and tenant state, the price lists, and the projector's quota state, read from
+ * the compacted topics into memory by one background thread (never an event loop), so that
+ * authenticating a request and checking its budgets touch no network. Every replica reads every
+ * partition from the beginning without a consumer group. {@link #ready()} turns true once it has
+ * read up to the end offsets it saw at start-up; a newer version of a record replaces an older one,
+ * an older one is ignored, a tombstone deletes. Quota states are ordered by window, then version.
  */
-public final class StateDirectory implements KeyLookup, AutoCloseable {
+public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StateDirectory.class);
 
     private final Map<String, KeyState> keys = new ConcurrentHashMap<>();
     private final Map<String, TenantState> tenants = new ConcurrentHashMap<>();
+    private final Map<String, QuotaState> quotas = new ConcurrentHashMap<>();
+    private final Map<String, PriceListPublished> priceLists = new ConcurrentHashMap<>();
+    /** Price schedules by plan, rebuilt by the reader thread when a list arrives. */
+    private volatile Map<String, PriceSchedule> schedules = Map.of();
     private final AtomicLong malformed = new AtomicLong();
     private final Consumer<String, byte[]> consumer;
     private final Thread thread;
@@ -78,6 +87,16 @@ public final class StateDirectory implements KeyLookup, AutoCloseable {
         return Optional.ofNullable(tenants.get(tenantId));
     }
 
+    @Override
+    public Optional<QuotaState> quota(String stateKey) {
+        return Optional.ofNullable(quotas.get(stateKey));
+    }
+
+    @Override
+    public Optional<PriceSchedule> prices(String planId) {
+        return Optional.ofNullable(schedules.get(planId));
+    }
+
     /** Records that could not be parsed (skipped, counted). */
     public long malformedRecords() {
         return malformed.get();
@@ -86,7 +105,8 @@ public final class StateDirectory implements KeyLookup, AutoCloseable {
     private void run() {
         try {
             List<TopicPartition> partitions = new ArrayList<>();
-            for (String topic : List.of(Topics.KEYS_STATE.name(), Topics.TENANTS_STATE.name())) {
+            for (String topic : List.of(Topics.KEYS_STATE.name(), Topics.TENANTS_STATE.name(), Topics.QUOTA_STATE.name(),
+                    Topics.PRICELISTS_STATE.name())) {
                 for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMinutes(5))) {
                     partitions.add(new TopicPartition(topic, info.partition()));
                 }
@@ -116,23 +136,59 @@ public final class StateDirectory implements KeyLookup, AutoCloseable {
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {
-        boolean isKey = record.topic().equals(Topics.KEYS_STATE.name());
-        if (record.value() == null) {
-            (isKey ? keys : tenants).remove(record.key());
-            return;
-        }
+        String topic = record.topic();
         try {
-            if (isKey) {
-                KeyState state = EventCodec.decodeState(record.value(), KeyState.class);
-                keys.merge(state.keyId(), state, StateDirectory::newer);
-            } else {
-                TenantState state = EventCodec.decodeState(record.value(), TenantState.class);
-                tenants.merge(state.tenantId(), state, StateDirectory::newer);
+            if (topic.equals(Topics.KEYS_STATE.name())) {
+                if (record.value() == null) {
+                    keys.remove(record.key());
+                } else {
+                    KeyState state = EventCodec.decodeState(record.value(), KeyState.class);
+                    keys.merge(state.keyId(), state, StateDirectory::newer);
+                }
+            } else if (topic.equals(Topics.TENANTS_STATE.name())) {
+                if (record.value() == null) {
+                    tenants.remove(record.key());
+                } else {
+                    TenantState state = EventCodec.decodeState(record.value(), TenantState.class);
+                    tenants.merge(state.tenantId(), state, StateDirectory::newer);
+                }
+            } else if (topic.equals(Topics.QUOTA_STATE.name())) {
+                if (record.value() == null) {
+                    quotas.remove(record.key());
+                } else {
+                    QuotaState state = EventCodec.decodeState(record.value(), QuotaState.class);
+                    quotas.merge(state.stateKey(), state, StateDirectory::newerWindow);
+                }
+            } else if (topic.equals(Topics.PRICELISTS_STATE.name()) && record.value() != null) {
+                PriceListPublished list = EventCodec.mapper().readValue(record.value(), PriceListPublished.class);
+                if (priceLists.put(list.priceListId(), list) == null) {
+                    schedules = buildSchedules();
+                }
             }
-        } catch (EventFormatException e) {
+        } catch (EventFormatException | java.io.IOException | IllegalArgumentException e) {
             malformed.incrementAndGet();
             LOG.warn("skipping malformed record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
         }
+    }
+
+    private Map<String, PriceSchedule> buildSchedules() {
+        var byPlan = new java.util.HashMap<String, PriceSchedule>();
+        for (PriceListPublished list : priceLists.values()) {
+            var rates = new java.util.HashMap<String, PriceSchedule.ModelRates>();
+            for (ModelPrice price : list.prices()) {
+                rates.put(price.model(), new PriceSchedule.ModelRates(price.inputMicrosPerMillionTokens(),
+                        price.cachedInputMicrosPerMillionTokens(), price.outputMicrosPerMillionTokens()));
+            }
+            byPlan.computeIfAbsent(list.planId(), plan -> new PriceSchedule())
+                    .add(new PriceSchedule.PriceList(list.priceListId(), list.effectiveFrom(), rates));
+        }
+        return Map.copyOf(byPlan);
+    }
+
+    /** A later window wins; within a window, the higher version. */
+    private static QuotaState newerWindow(QuotaState current, QuotaState candidate) {
+        int byWindow = candidate.windowStart().compareTo(current.windowStart());
+        return byWindow > 0 || byWindow == 0 && candidate.version() >= current.version() ? candidate : current;
     }
 
     private static <S extends StateRecord> S newer(S current, S candidate) {

@@ -1,0 +1,268 @@
+package dev.tollgate.gateway.quota;
+
+import dev.tollgate.billing.BillingPeriod;
+import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.gateway.auth.Principal;
+import dev.tollgate.gateway.state.KeyLookup;
+import dev.tollgate.gateway.state.QuotaLookup;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.state.QuotaState;
+import dev.tollgate.schemas.state.TenantState;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * Daily token and per-period spend budgets, per tenant and per key (ADR 0009). The projector's
+ * {@code quota.state.v1} says what the whole fleet used up to its {@code asOf}; this replica adds
+ * its own usage that the state may not reflect yet (everything it settled after {@code asOf} minus
+ * a margin, plus what its requests in flight have reserved or streamed) and may spend at most
+ * {@code 1/replicas} of what the state says is left. A request is admitted only if its reservation
+ * (prompt estimate + max_tokens) fits that share; a stream is cut as soon as its tokens make the
+ * share run out. A soft spend limit never refuses: it flags the answer.
+ */
+public final class Budgets {
+    /** Own usage this much older than the state's {@code asOf} is taken as reflected in it. */
+    public static final Duration REFLECTION_MARGIN = Duration.ofSeconds(5);
+
+    private final QuotaLookup quotas;
+    private final KeyLookup directory;
+    private final int replicas;
+    private final Supplier<Instant> clock;
+    private final Map<String, Local> local = new ConcurrentHashMap<>();
+
+    /** What this replica used of one budget and has not seen in the state yet. */
+    private static final class Local {
+        /** [event time millis, amount] of settled requests, oldest first. */
+        final ArrayDeque<long[]> settled = new ArrayDeque<>();
+        /** Reserved (or, when more, streamed) amount of the requests in flight. */
+        long inFlightHeld;
+        /** Streamed so far by the requests in flight. */
+        long inFlightUsed;
+
+        long settledAfter(long fromMillis) {
+            long sum = 0;
+            for (long[] entry : settled) {
+                if (entry[0] > fromMillis) {
+                    sum += entry[1];
+                }
+            }
+            return sum;
+        }
+
+        void prune(long beforeMillis) {
+            while (!settled.isEmpty() && settled.peekFirst()[0] <= beforeMillis) {
+                settled.pollFirst();
+            }
+        }
+    }
+
+    /** One budget that applies to a request: a day's tokens or a period's spend, of the tenant or the key. */
+    private record Budget(String stateKey, boolean spend, long limit, boolean soft, Instant windowStart) {}
+
+    /** Why a request is refused. */
+    public record Refusal(String subject, String message, long retryAfterSeconds) {}
+
+    /** An admitted request's hold on its budgets. */
+    public final class Hold {
+        private final List<Budget> budgets;
+        private final long promptEstimate;
+        private final PriceSchedule.ModelRates rates;
+        private final List<String> softLimited;
+        /** Per budget: what this request holds (its reservation, or its usage once that is more) and uses so far. */
+        private final long[] held;
+        private final long[] used;
+        private long streamed;
+        private boolean settled;
+
+        private Hold(List<Budget> budgets, long[] held, long promptEstimate, PriceSchedule.ModelRates rates, List<String> softLimited) {
+            this.budgets = budgets;
+            this.held = held;
+            this.used = new long[held.length];
+            this.promptEstimate = promptEstimate;
+            this.rates = rates;
+            this.softLimited = softLimited;
+        }
+
+        /** The budgets over a soft limit ("tenant-spend", "key-spend"), for the response header. */
+        public List<String> softLimited() {
+            return softLimited;
+        }
+
+        /**
+         * Counts {@code completionTokens} more streamed tokens (the prompt estimate counts from the
+         * start); true if a hard budget is now used up and the stream must end.
+         */
+        public boolean onTokens(long completionTokens) {
+            Instant now = clock.get();
+            streamed += completionTokens;
+            boolean exhausted = false;
+            for (int i = 0; i < budgets.size(); i++) {
+                Budget b = budgets.get(i);
+                long nowUsed = b.spend() ? costUpperBound(promptEstimate, streamed, rates) : promptEstimate + streamed;
+                Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
+                synchronized (l) {
+                    l.inFlightUsed += nowUsed - used[i];
+                    used[i] = nowUsed;
+                    if (used[i] > held[i]) {
+                        l.inFlightHeld += used[i] - held[i];
+                        held[i] = used[i];
+                    }
+                    if (!b.soft() && l.inFlightUsed + settled(l, b, now) >= allowance(b, now)) {
+                        exhausted = true;
+                    }
+                }
+            }
+            return exhausted;
+        }
+
+        /** Ends the hold with the request's final usage, stamped with its terminal event's time. */
+        public void settle(long uncachedPrompt, long cachedPrompt, long completion, Instant eventTime) {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            for (int i = 0; i < budgets.size(); i++) {
+                Budget b = budgets.get(i);
+                long amount = b.spend() ? exactCost(uncachedPrompt, cachedPrompt, completion, rates)
+                        : uncachedPrompt + cachedPrompt + completion;
+                Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
+                synchronized (l) {
+                    l.inFlightHeld -= held[i];
+                    l.inFlightUsed -= used[i];
+                    l.settled.addLast(new long[]{eventTime.toEpochMilli(), amount});
+                }
+            }
+        }
+    }
+
+    public Budgets(QuotaLookup quotas, KeyLookup directory, int replicas, Supplier<Instant> clock) {
+        if (replicas < 1) {
+            throw new IllegalArgumentException("replicas must be >= 1");
+        }
+        this.quotas = quotas;
+        this.directory = directory;
+        this.replicas = replicas;
+        this.clock = clock;
+    }
+
+    /**
+     * Admits a request that reserves {@code promptEstimate + maxTokens} tokens of {@code model}, or
+     * refuses it; returns a {@link Hold} or a {@link Refusal}.
+     */
+    public Object admit(Principal principal, String model, long promptEstimate, long maxTokens) {
+        Instant now = clock.get();
+        TenantState tenant = directory.tenant(principal.tenantId()).orElse(null);
+        ZoneId zone = ZoneId.of(tenant == null ? "UTC" : tenant.billingTimeZone());
+        PriceSchedule.ModelRates rates = tenant == null || tenant.planId() == null ? null
+                : quotas.prices(tenant.planId()).flatMap(s -> s.ratesAt(model, now)).orElse(null);
+        var budgets = new ArrayList<Budget>(4);
+        addBudgets(budgets, principal.tenantId(), null, principal.tenantLimits(), zone, now, rates);
+        addBudgets(budgets, principal.tenantId(), principal.keyId(), principal.keyLimits(), zone, now, rates);
+        var softLimited = new ArrayList<String>();
+        long[] held = new long[budgets.size()];
+        // Check every budget first, then hold them all: never a partial hold.
+        for (int pass = 0; pass < 2; pass++) {
+            for (int i = 0; i < budgets.size(); i++) {
+                Budget b = budgets.get(i);
+                long reserve = b.spend() ? costUpperBound(promptEstimate, maxTokens, rates) : promptEstimate + maxTokens;
+                Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
+                synchronized (l) {
+                    if (pass == 0) {
+                        QuotaState state = current(b, now);
+                        boolean over = state != null && state.status() == QuotaState.Status.EXHAUSTED
+                                || settled(l, b, now) + l.inFlightHeld + reserve > allowance(b, now);
+                        if (over && !b.soft()) {
+                            String subject = (b.stateKey().contains("/*/") ? "tenant" : "key") + (b.spend() ? " spend" : " daily tokens");
+                            long retry = Math.max(1, Duration.between(now, windowEnd(b, zone)).toSeconds());
+                            return new Refusal(subject, "You exceeded your current quota (" + subject + " limit). "
+                                    + "Ask your administrator to raise it, or wait for the next " + (b.spend() ? "billing period." : "day."), retry);
+                        }
+                        if (over || state != null && state.status() == QuotaState.Status.SOFT_LIMIT) {
+                            softLimited.add((b.stateKey().contains("/*/") ? "tenant" : "key") + (b.spend() ? "-spend" : "-tokens"));
+                        }
+                    } else {
+                        held[i] = reserve;
+                        l.inFlightHeld += reserve;
+                    }
+                }
+            }
+        }
+        return new Hold(List.copyOf(budgets), held, promptEstimate, rates, List.copyOf(softLimited));
+    }
+
+    private void addBudgets(List<Budget> budgets, String tenantId, String keyId, Limits limits, ZoneId zone, Instant now,
+                            PriceSchedule.ModelRates rates) {
+        if (limits == null) {
+            return;
+        }
+        if (limits.tokensPerDay() != null) {
+            budgets.add(new Budget(QuotaState.stateKey(tenantId, keyId, QuotaState.Window.DAY), false, limits.tokensPerDay(), false,
+                    LocalDate.ofInstant(now, zone).atStartOfDay(zone).toInstant()));
+        }
+        if (limits.spendPerPeriodMicros() != null && rates != null) {
+            budgets.add(new Budget(QuotaState.stateKey(tenantId, keyId, QuotaState.Window.BILLING_PERIOD), true,
+                    limits.spendPerPeriodMicros(), limits.spendLimitMode() == Limits.SpendLimitMode.SOFT,
+                    BillingPeriod.containing(now, zone).start()));
+        }
+    }
+
+    /** The state of the budget's current window, or null if the projector has none yet. */
+    private QuotaState current(Budget b, Instant now) {
+        QuotaState state = quotas.quota(b.stateKey()).orElse(null);
+        return state == null || !state.windowStart().equals(b.windowStart()) ? null : state;
+    }
+
+    /** This replica's share of what the state says is left. */
+    private long allowance(Budget b, Instant now) {
+        QuotaState state = current(b, now);
+        long used = state == null ? 0 : b.spend() ? state.usedSpendMicros() : state.usedTokens();
+        return Math.max(0, b.limit() - used) / replicas;
+    }
+
+    /** Own settled usage of this window that the state may not reflect yet; prunes what it surely does. */
+    private long settled(Local l, Budget b, Instant now) {
+        QuotaState state = current(b, now);
+        long windowStart = b.windowStart().toEpochMilli();
+        long reflectedUpTo = state == null || state.asOf() == null ? windowStart - 1
+                : Math.max(windowStart - 1, state.asOf().toEpochMilli() - REFLECTION_MARGIN.toMillis());
+        l.prune(reflectedUpTo);
+        return l.settledAfter(reflectedUpTo);
+    }
+
+    private static Instant windowEnd(Budget b, ZoneId zone) {
+        return b.spend() ? BillingPeriod.containing(b.windowStart(), zone).end()
+                : LocalDate.ofInstant(b.windowStart(), zone).plusDays(1).atStartOfDay(zone).toInstant();
+    }
+
+    /** Micro-units, rounded up: prompt at the input price (the cached part is unknown before the answer), completion at the output price. */
+    static long costUpperBound(long promptTokens, long completionTokens, PriceSchedule.ModelRates rates) {
+        if (rates == null) {
+            return 0;
+        }
+        BigInteger micros = BigInteger.valueOf(promptTokens).multiply(BigInteger.valueOf(rates.inputMicros()))
+                .add(BigInteger.valueOf(completionTokens).multiply(BigInteger.valueOf(rates.outputMicros())));
+        BigInteger[] qr = micros.divideAndRemainder(BigInteger.valueOf(1_000_000));
+        return qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
+    }
+
+    static long exactCost(long uncached, long cached, long completion, PriceSchedule.ModelRates rates) {
+        if (rates == null) {
+            return 0;
+        }
+        BigInteger micros = BigInteger.valueOf(uncached).multiply(BigInteger.valueOf(rates.inputMicros()))
+                .add(BigInteger.valueOf(cached).multiply(BigInteger.valueOf(rates.cachedInputMicros())))
+                .add(BigInteger.valueOf(completion).multiply(BigInteger.valueOf(rates.outputMicros())));
+        BigInteger[] qr = micros.divideAndRemainder(BigInteger.valueOf(1_000_000));
+        return qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
+    }
+}

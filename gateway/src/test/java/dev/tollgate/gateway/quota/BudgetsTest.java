@@ -1,0 +1,129 @@
+package dev.tollgate.gateway.quota;
+
+import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.gateway.auth.Principal;
+import dev.tollgate.gateway.state.KeyLookup;
+import dev.tollgate.gateway.state.QuotaLookup;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.QuotaState;
+import dev.tollgate.schemas.state.TenantState;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BudgetsTest {
+    private static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
+    private static final Instant DAY = Instant.parse("2026-11-27T00:00:00Z");
+    private final Map<String, QuotaState> states = new HashMap<>();
+    private final AtomicReference<Instant> clock = new AtomicReference<>(NOW);
+    private final QuotaLookup quotas = new QuotaLookup() {
+        @Override
+        public Optional<QuotaState> quota(String stateKey) {
+            return Optional.ofNullable(states.get(stateKey));
+        }
+
+        @Override
+        public Optional<PriceSchedule> prices(String planId) {
+            return Optional.of(new PriceSchedule().add(new PriceSchedule.PriceList("pl", Instant.parse("2026-01-01T00:00:00Z"),
+                    Map.of("m", new PriceSchedule.ModelRates(1_000_000, 500_000, 2_000_000)))));
+        }
+    };
+    private Limits tenantLimits = new Limits(null, null, 1_000L, null, null, null);
+
+    private Budgets budgets(int replicas) {
+        KeyLookup directory = new KeyLookup() {
+            @Override
+            public Optional<KeyState> key(String keyId) {
+                return Optional.empty();
+            }
+
+            @Override
+            public Optional<TenantState> tenant(String tenantId) {
+                return Optional.of(new TenantState(tenantId, tenantId, TenantState.Status.ACTIVE, "pro", "UTC", "USD", tenantLimits, null,
+                        null, 1, NOW));
+            }
+        };
+        return new Budgets(quotas, directory, replicas, clock::get);
+    }
+
+    private Object admit(Budgets budgets, long prompt, long maxTokens) {
+        return budgets.admit(new Principal("acme", "k1", List.of(), null, tenantLimits), "m", prompt, maxTokens);
+    }
+
+    private void state(long usedTokens, Instant asOf, QuotaState.Status status) {
+        states.put("acme/*/DAY", new QuotaState("acme", null, QuotaState.Window.DAY, DAY, DAY.plusSeconds(86_400), usedTokens, 0, 1_000L,
+                null, status, asOf, 7));
+    }
+
+    @Test
+    void reservationsAreHeldUntilSettledAndTheRealUsageCounts() {
+        Budgets budgets = budgets(1);
+        var first = (Budgets.Hold) admit(budgets, 100, 500);
+        assertThat(admit(budgets, 100, 500)).isInstanceOf(Budgets.Refusal.class); // 600 held + 600 > 1,000
+        first.settle(100, 0, 200, NOW);                                              // 300 used, nothing held
+        assertThat(admit(budgets, 100, 600)).isInstanceOf(Budgets.Hold.class);      // 300 + 700 = 1,000
+        assertThat(admit(budgets, 1, 0)).isInstanceOf(Budgets.Refusal.class);
+    }
+
+    @Test
+    void eachOfNReplicasMaySpendOneNthOfWhatTheStateSaysIsLeft() {
+        state(400, NOW, QuotaState.Status.OK);
+        Budgets budgets = budgets(3);
+        assertThat(admit(budgets, 0, 201)).isInstanceOf(Budgets.Refusal.class); // 600 left / 3 = 200
+        assertThat(admit(budgets, 0, 200)).isInstanceOf(Budgets.Hold.class);
+    }
+
+    @Test
+    void ownUsageCountsUntilTheStateReflectsItWithAMargin() {
+        Budgets budgets = budgets(1);
+        var hold = (Budgets.Hold) admit(budgets, 0, 500);
+        hold.settle(0, 0, 500, NOW.minusSeconds(60));
+        state(0, NOW.minusSeconds(120), QuotaState.Status.OK);           // the state predates that usage
+        assertThat(admit(budgets, 0, 501)).isInstanceOf(Budgets.Refusal.class);
+        state(500, NOW.minusSeconds(30), QuotaState.Status.OK);          // now it includes it (and 30 s > the margin)
+        assertThat(admit(budgets, 0, 500)).isInstanceOf(Budgets.Hold.class);
+    }
+
+    @Test
+    void aStreamIsCutWhenItsTokensUseUpTheShare() {
+        state(900, NOW, QuotaState.Status.OK);
+        Budgets budgets = budgets(1);
+        var hold = (Budgets.Hold) admit(budgets, 20, 0);   // 100 left; the prompt estimate counts from the start
+        assertThat(hold.onTokens(79)).isFalse();            // 99 used
+        assertThat(hold.onTokens(1)).isTrue();              // 100: the budget is used up
+    }
+
+    @Test
+    void anExhaustedStateRefusesAndYesterdaysStateIsIgnored() {
+        state(1_000, NOW, QuotaState.Status.EXHAUSTED);
+        assertThat(admit(budgets(1), 0, 1)).isInstanceOf(Budgets.Refusal.class);
+        clock.set(NOW.plusSeconds(86_400));                 // tomorrow: the state's window is over
+        assertThat(admit(budgets(1), 0, 1_000)).isInstanceOf(Budgets.Hold.class);
+    }
+
+    @Test
+    void aSoftSpendLimitServesButFlagsAndAHardOneRefuses() {
+        tenantLimits = new Limits(null, null, null, 1_000L, Limits.SpendLimitMode.SOFT, null);
+        Object soft = admit(budgets(1), 1_000, 1_000);      // 1,000 x 1 + 1,000 x 2 micros = 3,000 > 1,000
+        assertThat(soft).isInstanceOf(Budgets.Hold.class);
+        assertThat(((Budgets.Hold) soft).softLimited()).containsExactly("tenant-spend");
+        tenantLimits = new Limits(null, null, null, 1_000L, Limits.SpendLimitMode.HARD, null);
+        assertThat(admit(budgets(1), 1_000, 1_000)).isInstanceOf(Budgets.Refusal.class);
+        assertThat(admit(budgets(1), 200, 300)).isInstanceOf(Budgets.Hold.class); // 200 + 600 = 800 micros
+    }
+
+    @Test
+    void costsRoundUpForHoldsAndTheSettledAmountIsExact() {
+        var rates = new PriceSchedule.ModelRates(1_000_000, 500_000, 2_000_000);
+        assertThat(Budgets.costUpperBound(1, 0, new PriceSchedule.ModelRates(300_000, 0, 0))).isEqualTo(1);
+        assertThat(Budgets.exactCost(100, 100, 100, rates)).isEqualTo(350);
+    }
+}
