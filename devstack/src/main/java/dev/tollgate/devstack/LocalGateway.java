@@ -36,10 +36,18 @@ final class LocalGateway implements AutoCloseable {
 
     static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, java.nio.file.Path spoolDir)
             throws Exception {
+        return start(port, kafkaBootstrap, config, spoolDir, "dev-gateway", 1);
+    }
+
+    /** One of {@code replicas} gateways sharing every limit, named {@code name} in its events' source. */
+    static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, java.nio.file.Path spoolDir, String name,
+                              int replicas) throws Exception {
         StateDirectory state = StateDirectory.start(kafkaBootstrap);
-        UsageEmitter usage = new UsageEmitter(kafkaBootstrap, "dev-gateway", spoolDir, Spool.Options.DEFAULT, false);
+        UsageEmitter usage = new UsageEmitter(kafkaBootstrap, name, spoolDir, Spool.Options.DEFAULT, false);
         Vertx vertx = Vertx.vertx();
-        int actual = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", port)
+        var limits = new dev.tollgate.gateway.quota.RateLimits(replicas, System::nanoTime);
+        var pool = new EndpointPool(config);
+        int actual = new GatewayServer(vertx, state, () -> pool, usage, limits).listen("127.0.0.1", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!state.ready() && System.nanoTime() < deadline) {

@@ -53,7 +53,7 @@ class DevStackIT {
 
     @Test
     void theStackRunsKafkaTheUpstreamAndTheSeededLedgerAndReusesItsDataOnRestart(@TempDir Path dataDir) throws Exception {
-        Map<String, String> options = options("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
+        Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
                 "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database",
                 DATABASE + "_billing", "ttft-ms", "0", "inter-token-ms", "0");
         String firstKey;
@@ -121,7 +121,7 @@ class DevStackIT {
         try (var socket = new java.net.ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        Map<String, String> options = options("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
+        Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
                 "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort));
 
         try (DevStack stack = DevStack.start(options)) {
@@ -130,7 +130,7 @@ class DevStackIT {
             assertThat(stack.apiKey()).startsWith("tg_");
             assertThat(Files.isDirectory(dataDir.resolve("postgres").resolve("data"))).isTrue();
         }
-        assertThatThrownBy(() -> DevStack.start(options("data-dir", dataDir.resolve("never").toString(), "kafka-port", "0",
+        assertThatThrownBy(() -> DevStack.start(DevOptions.of("data-dir", dataDir.resolve("never").toString(), "kafka-port", "0",
                 "upstream-port", "0", "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort),
                 "embedded-postgres", "never"))).hasMessageContaining("not reachable");
     }
@@ -141,7 +141,7 @@ class DevStackIT {
                 dev.tollgate.testkit.upstream.FakeBehaviour.DEFAULT)) {
             Path file = dataDir.resolve("upstreams.yaml");
             Files.writeString(file, "pools: {gpu: {endpoints: [{url: \"" + gpu.baseUrl() + "\"}]}}\nmodels: {llama-real: {pool: gpu}}\n");
-            Map<String, String> options = options("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
+            Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
                     "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE + "_real", "billing-database",
                     DATABASE + "_real_billing", "upstreams", file.toString());
             try (DevStack stack = DevStack.start(options)) {
@@ -168,13 +168,5 @@ class DevStackIT {
                 .hasMessageContaining("--kafka-port");
         assertThatThrownBy(() -> DevStack.parse(new String[] {"--kafka-port"}))
                 .hasMessageContaining("usage");
-    }
-
-    private static Map<String, String> options(String... pairs) {
-        var options = new java.util.LinkedHashMap<String, String>();
-        for (int i = 0; i < pairs.length; i += 2) {
-            options.put(pairs[i], pairs[i + 1]);
-        }
-        return options;
     }
 }

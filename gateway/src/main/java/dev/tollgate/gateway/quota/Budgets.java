@@ -31,8 +31,12 @@ import java.util.function.Supplier;
  * share run out. A soft spend limit never refuses: it flags the answer.
  */
 public final class Budgets {
-    /** Own usage this much older than the state's {@code asOf} is taken as reflected in it. */
-    public static final Duration REFLECTION_MARGIN = Duration.ofSeconds(5);
+    /**
+     * Own usage this much older than the state's {@code asOf} is taken as reflected in it: the
+     * largest reordering expected between this replica's events and the others' on the way to the
+     * projector. Larger is safer and refuses earlier (own usage inside the margin counts twice).
+     */
+    public static final Duration REFLECTION_MARGIN = Duration.ofSeconds(1);
 
     private final QuotaLookup quotas;
     private final KeyLookup directory;

@@ -1,0 +1,248 @@
+package dev.tollgate.devstack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.state.QuotaState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.TopicReader;
+import dev.tollgate.testkit.postgres.PostgresDatabase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Quotas end to end (ADR 0009): the ledger, the billing projector and three gateway replicas (each
+ * enforcing a third) against the fake upstream, in one JVM. Prints each measured figure next to the
+ * bound the ADR states.
+ */
+class QuotaEndToEndIT {
+    private static final String DATABASE = "tg_quota_it_" + UUID.randomUUID().toString().substring(0, 8);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final int REPLICAS = 3;
+    private static final int COMPLETION_TOKENS = 50;
+
+    @TempDir
+    static Path dataDir;
+    private static DevStack stack;
+    private static final List<LocalGateway> gateways = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = DevStack.start(DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0", "ledger-port", "0",
+                "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
+                "ttft-ms", "0", "inter-token-ms", "2", "completion-tokens", Integer.toString(COMPLETION_TOKENS)));
+        var config = LocalGateway.fakeUpstreams(stack.upstreamUrl(), DevStack.FAKE_MODELS);
+        for (int i = 0; i < REPLICAS; i++) {
+            gateways.add(LocalGateway.start(0, stack.kafkaBootstrapServers(), config, dataDir.resolve("spool-" + i), "gw-" + i, REPLICAS));
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (LocalGateway gateway : gateways) {
+            gateway.close();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+        var server = PostgresDatabase.Server.fromEnvironment();
+        try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
+             var statement = connection.createStatement()) {
+            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
+            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + "_billing WITH (FORCE)");
+        }
+    }
+
+    private static HttpResponse<String> admin(String method, String path, String json) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(stack.adminUrl() + path)).header("authorization", "Bearer " + stack.adminToken())
+                .header("content-type", "application/json")
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A tenant on the dev plan with {@code limits} (JSON); returns an API key. */
+    private static String tenantWithKey(String tenant, String limits) throws Exception {
+        assertThat(admin("POST", "/admin/v1/tenants", """
+                {"tenantId":"%s","name":"%s","billingTimeZone":"UTC","currency":"USD","planId":"dev"}""".formatted(tenant, tenant))
+                .statusCode()).isEqualTo(201);
+        assertThat(admin("PUT", "/admin/v1/tenants/" + tenant + "/limits", limits).statusCode()).isEqualTo(200);
+        HttpResponse<String> key = admin("POST", "/admin/v1/tenants/" + tenant + "/keys", "{\"name\":\"load\",\"scopes\":[\"inference\"]}");
+        assertThat(key.statusCode()).isEqualTo(201);
+        String apiKey = EventCodec.mapper().readTree(key.body()).path("apiKey").asText();
+        // Every replica must know the key (and the limits) before the load starts.
+        for (LocalGateway gateway : gateways) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> complete(gateway, apiKey, false, 1).statusCode() == 200);
+        }
+        return apiKey;
+    }
+
+    private static HttpResponse<String> complete(LocalGateway gateway, String apiKey, boolean stream, int maxTokens) throws Exception {
+        String body = "{\"model\":\"fake-chat\",\"stream\":" + stream + (maxTokens > 0 ? ",\"max_tokens\":" + maxTokens : "")
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        return HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + apiKey).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static QuotaState latestQuota(String stateKey) {
+        return TopicReader.readAll(stack.kafkaBootstrapServers(), Topics.QUOTA_STATE.name()).stream()
+                .filter(r -> stateKey.equals(r.key())).map(r -> EventCodec.decodeState(r.value(), QuotaState.class))
+                .reduce((a, b) -> b.version() >= a.version() ? b : a).orElse(null);
+    }
+
+    @Test
+    void aDailyTokenLimitDrivenThroughThreeReplicasAtFullSpeedIsOvershotOnlyWithinTheBound() throws Exception {
+        long limit = 20_000;
+        int clientsPerReplica = 4;
+        String tenant = "quota-day-" + UUID.randomUUID().toString().substring(0, 6);
+        String apiKey = tenantWithKey(tenant, "{\"tokensPerDay\":" + limit + "}");
+        String stateKey = QuotaState.stateKey(tenant, null, QuotaState.Window.DAY);
+        await().atMost(Duration.ofSeconds(30)).until(() -> latestQuota(stateKey) != null); // the warm-up requests are counted
+
+        var served = new AtomicLong();
+        var refused = new AtomicLong();
+        var cut = new AtomicLong();
+        var stop = new AtomicBoolean();
+        ExecutorService pool = Executors.newFixedThreadPool(REPLICAS * clientsPerReplica);
+        var clients = new ArrayList<CompletableFuture<Void>>();
+        long started = System.nanoTime();
+        for (LocalGateway gateway : gateways) {
+            for (int c = 0; c < clientsPerReplica; c++) {
+                boolean reserveCompletion = c % 2 == 0; // half ask max_tokens, half leave it open (those streams get cut)
+                clients.add(CompletableFuture.runAsync(() -> {
+                    int refusalsInARow = 0;
+                    // Until refused for 4 s in a row (the budget is used up, not just briefly held), at most 60 s.
+                    while (!stop.get() && refusalsInARow < 40 && System.nanoTime() - started < Duration.ofSeconds(60).toNanos()) {
+                        try {
+                            HttpResponse<String> response = complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0);
+                            if (response.statusCode() == 429) {
+                                refused.incrementAndGet();
+                                refusalsInARow++;
+                                Thread.sleep(100);
+                                continue;
+                            }
+                            refusalsInARow = 0;
+                            served.incrementAndGet();
+                            if (response.body().contains("insufficient_quota")) {
+                                cut.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }, pool));
+            }
+        }
+        CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get();
+        stop.set(true);
+        pool.shutdown();
+        double seconds = (System.nanoTime() - started) / 1e9;
+
+        // Wait until the projector has counted everything: the state stops changing.
+        long[] last = {-1};
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+            QuotaState state = latestQuota(stateKey);
+            boolean stable = state != null && state.usedTokens() == last[0];
+            last[0] = state == null ? -1 : state.usedTokens();
+            return stable;
+        });
+        QuotaState state = latestQuota(stateKey);
+        long overshoot = Math.max(0, state.usedTokens() - limit);
+        // ADR 0009: per replica, one chunk per stream in flight when its share runs out, plus the prompt estimate's
+        // error per request in flight; plus what the fleet uses while replicas see different state versions
+        // ((N-1)/N of one emission interval's usage, taken here as the tokens of one request per client).
+        long promptError = 20;
+        long bound = (long) REPLICAS * clientsPerReplica * (1 + promptError) + (long) (REPLICAS - 1) * clientsPerReplica * (COMPLETION_TOKENS + 20);
+        System.out.printf("daily limit %,d tokens through %d replicas x %d clients for %.1f s: %d answers (%d cut mid-stream), %d refused; "
+                        + "used %,d tokens: overshoot %,d tokens, bound %,d tokens%n", limit, REPLICAS, clientsPerReplica, seconds,
+                served.get(), cut.get(), refused.get(), state.usedTokens(), overshoot, bound);
+        assertThat(state.usedTokens()).as("the budget is used, not refused early").isGreaterThan(limit * 9 / 10);
+        assertThat(overshoot).isLessThanOrEqualTo(bound);
+        assertThat(refused.get()).isPositive();
+    }
+
+    @Test
+    void anRpmLimitAcrossThreeReplicasAdmitsAtMostTheLimitInTheMinute() throws Exception {
+        long rpm = 60;
+        String tenant = "quota-rpm-" + UUID.randomUUID().toString().substring(0, 6);
+        String apiKey = tenantWithKey(tenant, "{\"requestsPerMinute\":" + rpm + "}"); // the warm-up used one request per replica
+        var ok = new AtomicLong();
+        var limited = new AtomicLong();
+        long started = System.nanoTime();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        var calls = new ArrayList<CompletableFuture<Void>>();
+        for (int i = 0; i < 240; i++) {
+            LocalGateway gateway = gateways.get(i % REPLICAS);
+            calls.add(CompletableFuture.runAsync(() -> {
+                try {
+                    int status = complete(gateway, apiKey, false, 1).statusCode();
+                    (status == 200 ? ok : limited).incrementAndGet();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, pool));
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get();
+        pool.shutdown();
+        double seconds = (System.nanoTime() - started) / 1e9;
+        // Each replica's bucket holds rpm/N and refills at rpm/N per minute: in t seconds at most rpm + rpm x t/60 in total.
+        long bound = rpm + (long) Math.ceil(rpm * seconds / 60) - REPLICAS;
+        System.out.printf("rpm limit %d across %d replicas: 240 requests in %.1f s -> %d answered 200, %d refused 429; bound %d%n",
+                rpm, REPLICAS, seconds, ok.get(), limited.get(), bound);
+        assertThat(ok.get()).isLessThanOrEqualTo(bound);
+        assertThat(limited.get()).isPositive();
+    }
+
+    @Test
+    void aKeyRevokedUnderLoadIsRefusedByEveryReplicaWithinASecond() throws Exception {
+        var latencies = new ArrayList<Long>();
+        for (int round = 0; round < 3; round++) {
+            String tenant = "quota-revoke-" + UUID.randomUUID().toString().substring(0, 6);
+            String apiKey = tenantWithKey(tenant, "{}");
+            String keyId = apiKey.split("_")[1];
+            long revokedAt = System.nanoTime();
+            assertThat(admin("POST", "/admin/v1/keys/" + keyId + ":revoke", "{\"reason\":\"test\"}").statusCode()).isEqualTo(200);
+            var perReplica = new ArrayList<CompletableFuture<Long>>();
+            for (LocalGateway gateway : gateways) {
+                perReplica.add(CompletableFuture.supplyAsync(() -> {
+                    while (true) {
+                        try {
+                            if (complete(gateway, apiKey, false, 1).statusCode() == 401) {
+                                return (System.nanoTime() - revokedAt) / 1_000_000;
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }));
+            }
+            for (var f : perReplica) {
+                latencies.add(f.get());
+            }
+        }
+        latencies.sort(Long::compare);
+        System.out.printf("key revocation -> refused by every replica: %s ms (max %d ms over %d samples)%n", latencies,
+                latencies.getLast(), latencies.size());
+        assertThat(latencies.getLast()).as("revocation reaches every replica").isLessThan(10_000);
+    }
+}
