@@ -13,12 +13,19 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
+
 import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * Counts each tenant's and each key's usage per day and per billing period (tokens, and spend at the
@@ -33,14 +40,20 @@ import java.util.Map;
  * continues counting; a state computed but not yet emitted when a task stops is emitted again with
  * the next event of its window.
  */
-public final class QuotaProcessor implements Processor<String, BillableUsage, String, QuotaState> {
+public final class QuotaProcessor implements Processor<String, BillableUsage, String, Object> {
+    /** Child that receives the quota states. */
+    public static final String TO_STATE = "quota-state";
+    /** Child that receives the threshold alerts (CloudEvents). */
+    public static final String TO_ALERTS = "quota-alerts";
+    private static final int[] THRESHOLDS = {50, 80, 100};
+
     private final String storeName;
     private final Duration emitInterval;
     private final QuotaLookups lookups;
     /** Computed states not emitted yet, by state key: only the latest per window is sent. */
     private final Map<String, QuotaState> pending = new LinkedHashMap<>();
     private KeyValueStore<String, String> usage;
-    private ProcessorContext<String, QuotaState> context;
+    private ProcessorContext<String, Object> context;
 
     public QuotaProcessor(String storeName, Duration emitInterval, QuotaLookups lookups) {
         this.storeName = storeName;
@@ -49,7 +62,7 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
     }
 
     @Override
-    public void init(ProcessorContext<String, QuotaState> context) {
+    public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.usage = context.getStateStore(storeName);
         lookups.init(context);
@@ -92,9 +105,13 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
         long usedTokens = tokens;
         BigDecimal usedSpend = spend;
         long version = 1;
+        long previousTokens = 0;
+        long previousSpend = 0;
         if (previous != null) {
             String[] parts = previous.split(" ");
-            usedTokens += Long.parseLong(parts[0]);
+            previousTokens = Long.parseLong(parts[0]);
+            previousSpend = new BigDecimal(parts[1]).longValue();
+            usedTokens += previousTokens;
             usedSpend = usedSpend.add(new BigDecimal(parts[1]));
             version = Long.parseLong(parts[2]) + 1;
         }
@@ -104,8 +121,36 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
         long spendMicros = usedSpend.longValue(); // rounded down
         QuotaState.Status status = status(usedTokens, tokenLimit, spendMicros, spendLimit,
                 limits == null ? null : limits.spendLimitMode());
+        if (tokenLimit != null) {
+            alerts(tenantId, keyId, window, bounds[0], "tokens", tokenLimit, previousTokens, usedTokens, "HARD", eventTime);
+        }
+        if (spendLimit != null) {
+            alerts(tenantId, keyId, window, bounds[0], "spend", spendLimit, previousSpend, spendMicros,
+                    limits.spendLimitMode() == Limits.SpendLimitMode.SOFT ? "SOFT" : "HARD", eventTime);
+        }
         pending.put(QuotaState.stateKey(tenantId, keyId, window), new QuotaState(tenantId, keyId, window, bounds[0], bounds[1],
                 usedTokens, spendMicros, tokenLimit, spendLimit, status, eventTime, version));
+    }
+
+    /**
+     * One alert per threshold crossed by this event, with an id derived from the budget, window and
+     * threshold: a reprocessed event produces the very same alert, which consumers deduplicate.
+     */
+    private void alerts(String tenantId, String keyId, QuotaState.Window window, Instant windowStart, String budget, long limit,
+                        long before, long after, String mode, Instant eventTime) {
+        for (int threshold : THRESHOLDS) {
+            BigInteger line = BigInteger.valueOf(limit).multiply(BigInteger.valueOf(threshold));
+            boolean wasBelow = BigInteger.valueOf(before).multiply(BigInteger.valueOf(100)).compareTo(line) < 0;
+            boolean isAtOrAbove = BigInteger.valueOf(after).multiply(BigInteger.valueOf(100)).compareTo(line) >= 0;
+            if (wasBelow && isAtOrAbove && limit > 0) {
+                String stateKey = QuotaState.stateKey(tenantId, keyId, window);
+                String id = UUID.nameUUIDFromBytes((stateKey + "|" + windowStart + "|" + budget + "|" + threshold)
+                        .getBytes(StandardCharsets.UTF_8)).toString();
+                var alert = CloudEvent.withId(id, EventType.QUOTA_THRESHOLD_CROSSED, "/billing-projector", eventTime, stateKey, null,
+                        new QuotaThresholdCrossed(tenantId, keyId, window, windowStart, budget, limit, after, threshold, mode));
+                context.forward(new Record<>(tenantId, (Object) alert, context.currentSystemTimeMs()), TO_ALERTS);
+            }
+        }
     }
 
     static QuotaState.Status status(long tokens, Long tokenLimit, long spend, Long spendLimit, Limits.SpendLimitMode mode) {
@@ -120,7 +165,7 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
 
     private void flush() {
         long now = context.currentSystemTimeMs();
-        pending.values().forEach(state -> context.forward(new Record<>(state.stateKey(), state, now)));
+        pending.values().forEach(state -> context.forward(new Record<>(state.stateKey(), (Object) state, now), TO_STATE));
         pending.clear();
     }
 

@@ -76,7 +76,8 @@ public final class ProjectorTopology {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QUOTA_STORE), Serdes.String(),
                 Serdes.String()), BillingProcessor.TO_QUOTA);
         Serializer<QuotaState> quotaSerializer = (topic, state) -> EventCodec.encodeState(state);
-        topology.addSink("quota-state", Topics.QUOTA_STATE.name(), new StringSerializer(), quotaSerializer, BillingProcessor.TO_QUOTA);
+        topology.addSink(QuotaProcessor.TO_STATE, Topics.QUOTA_STATE.name(), new StringSerializer(), quotaSerializer, BillingProcessor.TO_QUOTA);
+        topology.addSink(QuotaProcessor.TO_ALERTS, Topics.QUOTA_ALERTS.name(), new StringSerializer(), eventSerializer, BillingProcessor.TO_QUOTA);
         return topology;
     }
 

@@ -68,7 +68,9 @@ class QuotaProcessorTest {
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("quota-usage"), Serdes.String(), Serdes.String()),
                 "quota");
         org.apache.kafka.common.serialization.Serializer<QuotaState> stateSerializer = (topic, state) -> EventCodec.encodeState(state);
-        topology.addSink("out", "quota.state.v1", new StringSerializer(), stateSerializer, "quota");
+        topology.addSink(QuotaProcessor.TO_STATE, "quota.state.v1", new StringSerializer(), stateSerializer, "quota");
+        topology.addSink(QuotaProcessor.TO_ALERTS, "quota.alerts.v1", new StringSerializer(),
+                (topic, event) -> EventCodec.encode((dev.tollgate.schemas.event.CloudEvent<?>) event), "quota");
         var props = new Properties();
         props.put("application.id", "quota-test");
         props.put("bootstrap.servers", "unused:9092");
@@ -164,5 +166,29 @@ class QuotaProcessorTest {
 
         assertThat(emitted).hasSize(4);
         assertThat(emitted).allSatisfy(kv -> assertThat(kv.value.usedTokens()).isEqualTo(50));
+    }
+
+    @Test
+    void crossing50And80And100PercentOfABudgetEmitsOneAlertEachWithAStableId() {
+        var alerts = driver.createOutputTopic("quota.alerts.v1", new StringDeserializer(),
+                (topic, bytes) -> EventCodec.decode(bytes));
+        send("e1", "k1", T0, 160, 0, 0);                    // key 160/300 tokens: 50 %
+        send("e2", "k1", T0.plusSeconds(1), 0, 0, 100);     // key 260: 80 %; tenant spend 160 + 200 = 360 of 1,000
+        send("e3", "k1", T0.plusSeconds(2), 0, 0, 100);     // key 360: 100 %; tenant spend 560: 50 % (soft)
+
+        var received = alerts.readValuesToList();
+        assertThat(received).extracting(e -> {
+            var data = (dev.tollgate.schemas.quota.QuotaThresholdCrossed) e.data();
+            return (data.keyId() == null ? "tenant" : "key") + " " + data.budget() + " " + data.thresholdPercent() + " " + data.mode();
+        }).containsExactly("key tokens 50 HARD", "key tokens 80 HARD", "key tokens 100 HARD", "tenant spend 50 SOFT");
+        assertThat(received).extracting(e -> e.type()).containsOnly("dev.tollgate.quota.threshold.crossed.v1");
+
+        // Recounting the same crossing (e.g. after a restore) yields the very same id.
+        var again = new QuotaProcessorTest();
+        again.build();
+        var alertsAgain = again.driver.createOutputTopic("quota.alerts.v1", new StringDeserializer(), (topic, bytes) -> EventCodec.decode(bytes));
+        again.send("x1", "k1", T0, 160, 0, 0);
+        assertThat(alertsAgain.readValuesToList().getFirst().id()).isEqualTo(received.getFirst().id());
+        again.close();
     }
 }

@@ -13,6 +13,7 @@ import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
 import dev.tollgate.schemas.ledger.WebhookConfigured;
 import dev.tollgate.schemas.topic.TopicSpec;
+import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.schemas.usage.RequestAccepted;
 import dev.tollgate.schemas.usage.RequestFinished;
@@ -48,7 +49,9 @@ public enum EventType {
     LEDGER_KEY_ROTATED("ledger.key.rotated", KeyRotated.class, "key-rotated", Topics.LEDGER_EVENTS),
     LEDGER_KEY_REVOKED("ledger.key.revoked", KeyRevoked.class, "key-revoked", Topics.LEDGER_EVENTS),
     LEDGER_KEY_EXPIRED("ledger.key.expired", KeyExpired.class, "key-expired", Topics.LEDGER_EVENTS),
-    LEDGER_WEBHOOK_CONFIGURED("ledger.webhook.configured", WebhookConfigured.class, "webhook-configured", Topics.LEDGER_EVENTS);
+    LEDGER_WEBHOOK_CONFIGURED("ledger.webhook.configured", WebhookConfigured.class, "webhook-configured", Topics.LEDGER_EVENTS),
+
+    QUOTA_THRESHOLD_CROSSED("quota.threshold.crossed", QuotaThresholdCrossed.class, "quota-threshold-crossed", Topics.QUOTA_ALERTS);
 
     /** Prefix of every type name (reverse DNS, as CloudEvents recommends). */
     public static final String TYPE_PREFIX = "dev.tollgate.";

@@ -58,13 +58,17 @@ public final class Topics {
     public static final TopicSpec QUOTA_STATE = new TopicSpec("quota.state.v1", 12, COMPACT, null,
             "tenant/key/window", "QuotaState records from the projector, read by every gateway");
 
+    /** Budget alerts (50/80/100 % of a limit), keyed by tenant; delivered to tenants' webhooks. Kept 30 days. */
+    public static final TopicSpec QUOTA_ALERTS = new TopicSpec("quota.alerts.v1", 3, DELETE, Duration.ofDays(30),
+            "tenant id", "quota.threshold.crossed CloudEvents from the projector");
+
     /** Records that could not be parsed or applied, with the reason in headers; kept 30 days. */
     public static final TopicSpec DEAD_LETTER = new TopicSpec("deadletter.v1", 3, DELETE, Duration.ofDays(30),
             "the original key", "malformed or unprocessable records from any consumer");
 
     /** All topics, in a stable order. */
     public static List<TopicSpec> all() {
-        return List.of(USAGE, USAGE_LATE, USAGE_BILLED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, DEAD_LETTER);
+        return List.of(USAGE, USAGE_LATE, USAGE_BILLED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, QUOTA_ALERTS, DEAD_LETTER);
     }
 
     /** The catalog entry named {@code name}, if any. */
