@@ -23,7 +23,21 @@ import java.time.Duration;
 @Validated
 @ConfigurationProperties(prefix = "tollgate")
 public record BillingProperties(@NotBlank String instanceId, @Valid Kafka kafka, @Valid Projector projector,
-                                @Valid InvoiceWriter invoiceWriter, @Valid JwtSettings jwt, @Valid Stripe stripe) {
+                                @Valid InvoiceWriter invoiceWriter, @Valid JwtSettings jwt, @Valid Stripe stripe, @Valid Webhooks webhooks) {
+
+    /**
+     * Budget alerts to tenants' webhooks.
+     *
+     * @param masterKey           the ledger's webhook master key (derives each tenant's signing secret); empty: not sent
+     * @param allowPrivateTargets allow loopback, private and link-local targets (SSRF protection off)
+     * @param maxAttempts         deliveries tried this often, with exponential backoff, before FAILED
+     * @param initialBackoff      the first retry's delay (doubling, at most 10 minutes)
+     */
+    public record Webhooks(String masterKey, boolean allowPrivateTargets, @Min(1) int maxAttempts, @NotNull Duration initialBackoff) {
+        public boolean enabled() {
+            return masterKey != null && masterKey.length() >= 32;
+        }
+    }
 
     public record Kafka(@NotBlank String bootstrapServers) {}
 

@@ -33,6 +33,9 @@ public class TenantController {
     private final CommandSender commands;
     private final ReadModel readModel;
     private final LedgerProperties properties;
+    /** Operators of private deployments may allow webhooks to internal addresses (SSRF protection otherwise). */
+    @org.springframework.beans.factory.annotation.Value("${tollgate.webhooks.allow-private-targets:false}")
+    private boolean allowPrivateWebhooks;
 
     public TenantController(CommandSender commands, ReadModel readModel, LedgerProperties properties) {
         this.commands = commands;
@@ -119,6 +122,10 @@ public class TenantController {
     public WebhookResponse webhook(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId, @RequestBody WebhookRequest request) {
         Caller caller = Caller.of(jwt);
         AccessPolicy.check(caller, Action.CONFIGURE_WEBHOOK, tenantId);
+        String refused = request.url() == null ? null : dev.tollgate.service.WebhookTargets.refusal(request.url(), allowPrivateWebhooks, false);
+        if (refused != null) {
+            throw new dev.tollgate.ledger.domain.LedgerException.Invalid("invalid_webhook_url", "webhook url refused: " + refused);
+        }
         int version = commands.send(caller, new TenantCommands.ConfigureWebhook(tenantId, request.url()));
         String secret = WebhookSecrets.derive(properties.webhookMasterKey().getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 tenantId, version);

@@ -1,0 +1,226 @@
+package dev.tollgate.projector.alert;
+
+import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.projector.config.ProjectorLifecycle;
+import dev.tollgate.projector.stream.ProjectorTopology;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.key.WebhookSecrets;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.service.WebhookTargets;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Delivers budget alerts ({@code quota.alerts.v1}) to the webhook a tenant-admin registered
+ * (ADR 0009). A consumer writes each alert to the delivery log ({@code webhook_deliveries}, keyed by
+ * the alert's id, so a re-read alert is never sent twice) with the tenant's URL and secret version
+ * at that moment; a scheduler claims due rows ({@code for update skip locked}, so several instances
+ * share the work), POSTs the CloudEvent and records the outcome, retrying with exponential backoff.
+ * Each request is signed: {@code X-Tollgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of
+ * "t.body">} with the tenant's derived secret ({@code WebhookSecrets}); receivers reject old
+ * timestamps (replay). Targets resolving to internal addresses are refused (SSRF) unless allowed.
+ */
+@Component
+public class AlertWebhooks implements SmartLifecycle {
+    private static final Logger LOG = LoggerFactory.getLogger(AlertWebhooks.class);
+    public static final String SIGNATURE_HEADER = "X-Tollgate-Signature";
+    private static final Duration MAX_BACKOFF = Duration.ofMinutes(10);
+
+    private final BillingProperties properties;
+    private final ProjectorLifecycle projector;
+    private final JdbcTemplate jdbc;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private volatile Thread thread;
+    private volatile boolean running;
+
+    public AlertWebhooks(BillingProperties properties, ProjectorLifecycle projector, JdbcTemplate jdbc) {
+        this.properties = properties;
+        this.projector = projector;
+        this.jdbc = jdbc;
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        if (!properties.webhooks().enabled() || !properties.projector().enabled()) {
+            LOG.warn("budget alert webhooks are off on this instance (they need tollgate.webhooks.master-key and the projector)");
+            return;
+        }
+        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, properties.projector().applicationId() + "-alert-webhooks",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer());
+        thread = Thread.ofPlatform().name("alert-webhooks").start(this::consume);
+    }
+
+    private void consume() {
+        consumer.subscribe(List.of(Topics.QUOTA_ALERTS.name()));
+        try {
+            while (running) {
+                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                ReadOnlyKeyValueStore<String, byte[]> tenants = tenants();
+                if (tenants == null) { // the projector is restoring: read these again shortly
+                    records.partitions().forEach(p -> consumer.seek(p, records.records(p).getFirst().offset()));
+                    Thread.sleep(500);
+                    continue;
+                }
+                var rows = new ArrayList<Object[]>();
+                for (ConsumerRecord<String, byte[]> record : records) {
+                    var alert = EventCodec.decode(record.value());
+                    byte[] json = tenants.get(alert.tenantid());
+                    TenantState tenant = json == null ? null : EventCodec.decodeState(json, TenantState.class);
+                    String url = tenant == null ? null : tenant.webhookUrl();
+                    rows.add(new Object[]{alert.id(), alert.tenantid(), url, tenant == null ? null : tenant.webhookSecretVersion(),
+                            new String(record.value(), StandardCharsets.UTF_8), url == null ? "SKIPPED" : "PENDING",
+                            url == null ? "no webhook configured" : null});
+                }
+                jdbc.batchUpdate("insert into webhook_deliveries (alert_id, tenant_id, url, secret_version, payload, status, last_error) "
+                        + "values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do nothing", rows);
+                consumer.commitSync();
+            }
+        } catch (WakeupException e) {
+            // stopping
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.error("alert webhook consumer stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private ReadOnlyKeyValueStore<String, byte[]> tenants() {
+        KafkaStreams streams = projector.streams();
+        if (streams == null || streams.state() != KafkaStreams.State.RUNNING) {
+            return null;
+        }
+        return streams.store(StoreQueryParameters.fromNameAndType(ProjectorTopology.TENANTS_STORE, QueryableStoreTypes.keyValueStore()));
+    }
+
+    /** A claimed delivery. */
+    private record Due(String alertId, String tenantId, String url, int secretVersion, String payload, int attempts) {}
+
+    /** Claims due deliveries and sends them. */
+    @Scheduled(fixedDelay = 250)
+    public void deliverDue() {
+        if (!running || !properties.webhooks().enabled()) {
+            return;
+        }
+        List<Due> due = jdbc.query("""
+                update webhook_deliveries set next_attempt_at = now() + interval '2 minutes', attempts = attempts + 1
+                where alert_id in (select alert_id from webhook_deliveries where status = 'PENDING' and next_attempt_at <= now()
+                                   order by next_attempt_at limit 20 for update skip locked)
+                returning alert_id, tenant_id, url, secret_version, payload, attempts""",
+                (rs, n) -> new Due(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getString(5), rs.getInt(6)));
+        due.forEach(this::deliver);
+    }
+
+    private void deliver(Due due) {
+        String refused = WebhookTargets.refusal(due.url(), properties.webhooks().allowPrivateTargets());
+        if (refused != null) {
+            jdbc.update("update webhook_deliveries set status = 'FAILED', last_error = ? where alert_id = ?", "refused: " + refused,
+                    due.alertId());
+            LOG.warn("alert {} for tenant {} not sent: {}", due.alertId(), due.tenantId(), refused);
+            return;
+        }
+        Integer status = null;
+        String error;
+        try {
+            long timestamp = Instant.now().getEpochSecond();
+            String secret = WebhookSecrets.derive(properties.webhooks().masterKey().getBytes(StandardCharsets.UTF_8), due.tenantId(),
+                    due.secretVersion());
+            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(due.url())).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/cloudevents+json")
+                    .header("X-Tollgate-Event-Id", due.alertId())
+                    .header(SIGNATURE_HEADER, "t=" + timestamp + ",v1=" + sign(secret, timestamp, due.payload()))
+                    .POST(HttpRequest.BodyPublishers.ofString(due.payload())).build(), HttpResponse.BodyHandlers.discarding());
+            status = response.statusCode();
+            if (status / 100 == 2) {
+                jdbc.update("update webhook_deliveries set status = 'DELIVERED', last_status = ?, last_error = null, delivered_at = now() "
+                        + "where alert_id = ?", status, due.alertId());
+                return;
+            }
+            error = "answered " + status;
+        } catch (java.io.IOException e) {
+            error = e.getClass().getSimpleName();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        boolean giveUp = due.attempts() >= properties.webhooks().maxAttempts();
+        Duration backoff = properties.webhooks().initialBackoff().multipliedBy(1L << Math.min(20, due.attempts() - 1));
+        backoff = backoff.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff;
+        jdbc.update("update webhook_deliveries set status = ?, last_status = ?, last_error = ?, "
+                        + "next_attempt_at = now() + (? * interval '1 millisecond') where alert_id = ?",
+                giveUp ? "FAILED" : "PENDING", status, error, backoff.toMillis(), due.alertId());
+    }
+
+    /** Hex HMAC-SHA256 of {@code "<timestamp>.<body>"} with the tenant's secret. */
+    public static String sign(String secret, long timestamp, String body) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+            return HexFormat.of().formatHex(mac.doFinal((timestamp + "." + body).getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        KafkaConsumer<String, byte[]> current = consumer;
+        if (current != null) {
+            current.wakeup();
+        }
+        Thread t = thread;
+        if (t != null) {
+            try {
+                t.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+}
