@@ -35,6 +35,14 @@ public final class ProjectorApplication implements AutoCloseable {
      */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
                                              String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides) {
+        return start(bootstrapServers, applicationId, stateDir, settings, applicationServer, standbyReplicas, overrides,
+                dev.tollgate.projector.stream.ProjectorMetrics.NONE);
+    }
+
+    /** As above, reporting to {@code metrics}. */
+    public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
+                                             String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides,
+                                             dev.tollgate.projector.stream.ProjectorMetrics metrics) {
         var props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -47,7 +55,7 @@ public final class ProjectorApplication implements AutoCloseable {
             props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
         }
         props.putAll(overrides);
-        var streams = new KafkaStreams(ProjectorTopology.build(settings), props);
+        var streams = new KafkaStreams(ProjectorTopology.build(settings, metrics), props);
         streams.start();
         return new ProjectorApplication(streams);
     }

@@ -298,4 +298,17 @@ class BillingApiIT {
             });
         }
     }
+
+    @Test
+    @Order(7)
+    void prometheusMetricsAreServedWithoutTenantLabels() {
+        HttpResponse<String> metrics = billing.call("GET", "/metrics", null);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("tollgate_projector_quota_state_lag_seconds", "tollgate_invoice_writer_records_total",
+                "tollgate_stripe_sync_total{outcome=\"synced\"}", "tollgate_projector_quota_states_total", "kafka_stream_");
+        for (String tenant : TENANTS) {
+            assertThat(metrics.body()).doesNotContain("\"" + tenant + "\"");
+        }
+        assertThat(billing.call("GET", "/health/readiness", null).statusCode()).isEqualTo(200);
+    }
 }

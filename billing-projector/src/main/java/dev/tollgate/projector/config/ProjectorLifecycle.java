@@ -2,6 +2,11 @@ package dev.tollgate.projector.config;
 
 import dev.tollgate.projector.ProjectorApplication;
 import dev.tollgate.projector.stream.ProjectorSettings;
+import dev.tollgate.projector.stream.ProjectorMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +18,8 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.stereotype.Component;
 
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Starts the projector once the web server listens, so that the {@code application.server} it
@@ -26,9 +33,36 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
     private volatile ProjectorApplication projector;
     private volatile String applicationServer;
 
-    public ProjectorLifecycle(BillingProperties properties) {
+    private final MeterRegistry registry;
+    private final AtomicLong lastQuotaAsOf = new AtomicLong(-1);
+    private final Counter lateEvents;
+    private final Counter quotaStates;
+
+    public ProjectorLifecycle(BillingProperties properties, MeterRegistry registry) {
         this.properties = properties;
+        this.registry = registry;
+        Gauge.builder("tollgate.projector.quota.state.lag", lastQuotaAsOf,
+                        v -> v.get() < 0 ? Double.NaN : Math.max(0, System.currentTimeMillis() - v.get()) / 1000.0)
+                .description("Wall clock minus the event time of the newest usage reflected in the last quota states emitted")
+                .baseUnit("seconds").register(registry);
+        lateEvents = Counter.builder("tollgate.projector.late.events").description("Usage events later than the grace, billed as adjustments")
+                .register(registry);
+        quotaStates = Counter.builder("tollgate.projector.quota.states").description("Quota states emitted to quota.state.v1")
+                .register(registry);
     }
+
+    private final ProjectorMetrics metrics = new ProjectorMetrics() {
+        @Override
+        public void quotaStatesEmitted(int count, Instant asOf) {
+            quotaStates.increment(count);
+            lastQuotaAsOf.accumulateAndGet(asOf.toEpochMilli(), Math::max);
+        }
+
+        @Override
+        public void lateEvent() {
+            lateEvents.increment();
+        }
+    };
 
     @Override
     public synchronized void onApplicationEvent(WebServerInitializedEvent event) {
@@ -43,7 +77,9 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         applicationServer = p.advertisedHost() + ":" + event.getWebServer().getPort();
         var settings = new ProjectorSettings(p.dedupHorizon(), p.quotaEmitInterval(), p.grace(), p.minuteRetention());
         projector = ProjectorApplication.start(properties.kafka().bootstrapServers(), p.applicationId(), Path.of(p.stateDir()), settings,
-                applicationServer, p.standbyReplicas(), java.util.Map.of());
+                applicationServer, p.standbyReplicas(), java.util.Map.of(), metrics);
+        // Kafka Streams' own metrics (consumer lag, commit latency, process rates) under kafka.stream.*.
+        new KafkaStreamsMetrics(projector.streams()).bindTo(registry);
         LOG.info("projector {} started, serving interactive queries at {}", p.applicationId(), applicationServer);
     }
 

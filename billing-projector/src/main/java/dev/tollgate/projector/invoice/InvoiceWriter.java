@@ -40,9 +40,16 @@ public class InvoiceWriter implements SmartLifecycle {
     private volatile Thread thread;
     private volatile boolean running;
 
-    public InvoiceWriter(BillingProperties properties, InvoiceStore store) {
+    private final io.micrometer.core.instrument.Counter written;
+    private final io.micrometer.core.instrument.Counter failures;
+
+    public InvoiceWriter(BillingProperties properties, InvoiceStore store, io.micrometer.core.instrument.MeterRegistry registry) {
         this.properties = properties;
         this.store = store;
+        this.written = io.micrometer.core.instrument.Counter.builder("tollgate.invoice.writer.records")
+                .description("usage.billed.v1 records applied to PostgreSQL").register(registry);
+        this.failures = io.micrometer.core.instrument.Counter.builder("tollgate.invoice.writer.failures")
+                .description("batches that failed and were retried").register(registry);
     }
 
     @Override
@@ -81,11 +88,13 @@ public class InvoiceWriter implements SmartLifecycle {
                         offsets.put(partition, new OffsetAndMetadata(of.getLast().offset() + 1));
                     }
                     consumer.commitSync(offsets);
+                    written.increment(batch.size());
                     backoff = Duration.ofMillis(200);
                 } catch (RuntimeException e) {
                     if (!running) {
                         break;
                     }
+                    failures.increment();
                     LOG.error("could not write {} billing records to PostgreSQL; retrying in {} ms", batch.size(), backoff.toMillis(), e);
                     for (TopicPartition partition : records.partitions()) {
                         consumer.seek(partition, records.records(partition).getFirst().offset());

@@ -55,10 +55,17 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
     private KeyValueStore<String, String> usage;
     private ProcessorContext<String, Object> context;
 
+    private final dev.tollgate.projector.stream.ProjectorMetrics metrics;
+
     public QuotaProcessor(String storeName, Duration emitInterval, QuotaLookups lookups) {
+        this(storeName, emitInterval, lookups, dev.tollgate.projector.stream.ProjectorMetrics.NONE);
+    }
+
+    public QuotaProcessor(String storeName, Duration emitInterval, QuotaLookups lookups, dev.tollgate.projector.stream.ProjectorMetrics metrics) {
         this.storeName = storeName;
         this.emitInterval = emitInterval;
         this.lookups = lookups;
+        this.metrics = metrics;
     }
 
     @Override
@@ -165,7 +172,15 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
 
     private void flush() {
         long now = context.currentSystemTimeMs();
-        pending.values().forEach(state -> context.forward(new Record<>(state.stateKey(), (Object) state, now), TO_STATE));
+        if (pending.isEmpty()) {
+            return;
+        }
+        Instant newest = null;
+        for (QuotaState state : pending.values()) {
+            context.forward(new Record<>(state.stateKey(), (Object) state, now), TO_STATE);
+            newest = newest == null || state.asOf().isAfter(newest) ? state.asOf() : newest;
+        }
+        metrics.quotaStatesEmitted(pending.size(), newest);
         pending.clear();
     }
 

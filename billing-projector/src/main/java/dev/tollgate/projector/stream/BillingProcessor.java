@@ -63,9 +63,12 @@ public final class BillingProcessor implements Processor<String, Object, String,
     /** The earliest close time among the open periods (a cache of the store). */
     private long nextCloseAt = Long.MAX_VALUE;
 
-    public BillingProcessor(ProjectorSettings settings, QuotaLookups lookups) {
+    private final ProjectorMetrics metrics;
+
+    public BillingProcessor(ProjectorSettings settings, QuotaLookups lookups, ProjectorMetrics metrics) {
         this.settings = settings;
         this.lookups = lookups;
+        this.metrics = metrics;
     }
 
     @Override
@@ -104,6 +107,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
                 tenant == null ? null : tenant.currency(), price),
                 record.timestamp()), TO_BILLED);
         if (assignment.late()) {
+            metrics.lateEvent();
             var headers = new RecordHeaders(record.headers().toArray());
             headers.add(LATE_PERIOD_HEADER, adjusts.getBytes(StandardCharsets.UTF_8));
             headers.add(ADJUSTED_IN_HEADER, assignment.period().id().getBytes(StandardCharsets.UTF_8));

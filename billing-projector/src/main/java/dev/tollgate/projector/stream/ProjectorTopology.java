@@ -45,6 +45,11 @@ public final class ProjectorTopology {
 
     /** The topology with the given settings; the same function serves the application and the tests. */
     public static Topology build(ProjectorSettings settings) {
+        return build(settings, ProjectorMetrics.NONE);
+    }
+
+    /** As {@link #build(ProjectorSettings)}, reporting to {@code metrics}. */
+    public static Topology build(ProjectorSettings settings, ProjectorMetrics metrics) {
         var topology = new Topology();
         globalStore(topology, TENANTS_STORE, Topics.TENANTS_STATE.name());
         globalStore(topology, KEYS_STORE, Topics.KEYS_STATE.name());
@@ -57,7 +62,7 @@ public final class ProjectorTopology {
         topology.addProcessor("dedup", () -> new DeduplicateByEventId(SEEN_STORE, settings.dedupHorizon()), "parse");
         topology.addStateStore(DeduplicateByEventId.storeBuilder(SEEN_STORE, settings.dedupHorizon()), "dedup");
 
-        topology.addProcessor("billing", () -> new BillingProcessor(settings, new StoreLookups()), "dedup");
+        topology.addProcessor("billing", () -> new BillingProcessor(settings, new StoreLookups(), metrics), "dedup");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE), Serdes.String(), Serdes.Long()),
                 "billing");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_PERIODS_STORE), Serdes.String(),
@@ -71,7 +76,7 @@ public final class ProjectorTopology {
         Serializer<Object> eventSerializer = (topic, value) -> EventCodec.encode((CloudEvent<?>) value);
         topology.addSink(BillingProcessor.TO_LATE, Topics.USAGE_LATE.name(), new StringSerializer(), eventSerializer, "billing");
 
-        topology.addProcessor(BillingProcessor.TO_QUOTA, () -> new QuotaProcessor(QUOTA_STORE, settings.emitInterval(), new StoreLookups()),
+        topology.addProcessor(BillingProcessor.TO_QUOTA, () -> new QuotaProcessor(QUOTA_STORE, settings.emitInterval(), new StoreLookups(), metrics),
                 "billing");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QUOTA_STORE), Serdes.String(),
                 Serdes.String()), BillingProcessor.TO_QUOTA);

@@ -37,8 +37,11 @@ public class StripeSync {
     private final BillingProperties.Stripe config;
     private final StripeClient client;
 
-    public StripeSync(InvoiceStore store, BillingProperties properties) {
+    private final io.micrometer.core.instrument.MeterRegistry registry;
+
+    public StripeSync(InvoiceStore store, BillingProperties properties, io.micrometer.core.instrument.MeterRegistry registry) {
         this.store = store;
+        this.registry = registry;
         this.config = properties.stripe();
         this.client = config.enabled()
                 ? StripeClient.builder().setApiKey(config.apiKey()).setApiBase(config.apiBase()).setMaxNetworkRetries(config.maxNetworkRetries())
@@ -89,11 +92,13 @@ public class StripeSync {
             }
             Invoice finalized = finalizeInvoice(invoiceId, stripeInvoiceId);
             store.syncSucceeded(invoiceId, finalized.getTotal());
+            registry.counter("tollgate.stripe.sync", "outcome", "synced").increment();
             LOG.info("invoice {} synced to Stripe as {} (total {} minor units)", invoiceId, stripeInvoiceId, finalized.getTotal());
         } catch (StripeException e) {
             String error = "Stripe answered " + e.getStatusCode() + (e.getCode() == null ? "" : " " + e.getCode()) + ": "
                     + (e.getStripeError() == null ? e.getClass().getSimpleName() : e.getStripeError().getMessage());
             store.syncFailed(invoiceId, error);
+            registry.counter("tollgate.stripe.sync", "outcome", "failed").increment();
             LOG.warn("Stripe sync of invoice {} failed: {}", invoiceId, error);
             throw new BillingException.Upstream("stripe_sync_failed", error);
         } catch (RuntimeException e) {
