@@ -3,12 +3,7 @@ package dev.tollgate.devstack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.tollgate.schemas.json.EventCodec;
 
 import java.io.IOException;
@@ -17,7 +12,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,13 +45,7 @@ final class DemoSeed {
         var claims = new JWTClaimsSet.Builder().subject("dev-admin").issuer(LocalLedger.ISSUER).audience(LocalLedger.AUDIENCE)
                 .issueTime(new Date()).expirationTime(Date.from(Instant.now().plus(Duration.ofDays(30))))
                 .claim("roles", List.of("platform-admin")).build();
-        try {
-            var jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
-            jwt.sign(new MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
-            return jwt.serialize();
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.tollgate.testkit.auth.TestTokens.sign(claims, secret);
     }
 
     /** Seeds what is missing; returns the tenant's API key (reused from {@code previousKey} if still active). */

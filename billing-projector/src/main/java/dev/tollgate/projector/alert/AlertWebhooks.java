@@ -205,18 +205,7 @@ public class AlertWebhooks implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        KafkaConsumer<String, byte[]> current = consumer;
-        if (current != null) {
-            current.wakeup();
-        }
-        Thread t = thread;
-        if (t != null) {
-            try {
-                t.join(Duration.ofSeconds(10));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        dev.tollgate.projector.config.ConsumerThreads.stop(consumer, thread);
     }
 
     @Override

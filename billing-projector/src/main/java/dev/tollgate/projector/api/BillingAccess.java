@@ -2,6 +2,7 @@ package dev.tollgate.projector.api;
 
 import dev.tollgate.service.security.Caller;
 import dev.tollgate.service.security.Role;
+import dev.tollgate.service.security.RoleRules;
 
 import java.util.EnumSet;
 import java.util.Map;
@@ -29,18 +30,10 @@ public final class BillingAccess {
 
     /** Allows or throws {@link BillingException.Forbidden} (403) or {@link BillingException.NotFound} (404). */
     public static void check(Caller caller, Action action, String tenantId) {
-        Set<Role> allowed = ALLOWED.get(action);
-        for (Role role : caller.roles()) {
-            if (role != TENANT_ADMIN && allowed.contains(role)) {
-                return;
-            }
+        switch (RoleRules.decide(caller, ALLOWED.get(action), tenantId)) {
+            case ALLOW -> { }
+            case NOT_FOUND -> throw new BillingException.NotFound("not_found", "no such resource");
+            case FORBIDDEN -> throw new BillingException.Forbidden("forbidden", "your role may not " + action.name().toLowerCase().replace('_', ' '));
         }
-        if (caller.has(TENANT_ADMIN) && allowed.contains(TENANT_ADMIN)) {
-            if (tenantId != null && tenantId.equals(caller.tenant())) {
-                return;
-            }
-            throw new BillingException.NotFound("not_found", "no such resource");
-        }
-        throw new BillingException.Forbidden("forbidden", "your role may not " + action.name().toLowerCase().replace('_', ' '));
     }
 }

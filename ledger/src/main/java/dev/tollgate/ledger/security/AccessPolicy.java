@@ -48,19 +48,11 @@ public final class AccessPolicy {
 
     /** Allows or throws: {@link LedgerException.Forbidden} (403) or {@link LedgerException.NotFound} (404). */
     public static void check(Caller caller, Action action, String tenantId) {
-        Set<Role> allowed = ALLOWED.get(action);
-        for (Role role : caller.roles()) {
-            if (allowed.contains(role) && role != TENANT_ADMIN) {
-                return;
-            }
+        switch (dev.tollgate.service.security.RoleRules.decide(caller, ALLOWED.get(action), tenantId)) {
+            case ALLOW -> { }
+            case NOT_FOUND -> throw new LedgerException.NotFound("not_found", "no such resource");
+            case FORBIDDEN -> throw new LedgerException.Forbidden("forbidden", "your role may not " + action.name().toLowerCase().replace('_', ' '));
         }
-        if (caller.has(TENANT_ADMIN) && allowed.contains(TENANT_ADMIN)) {
-            if (tenantId != null && tenantId.equals(caller.tenant())) {
-                return;
-            }
-            throw new LedgerException.NotFound("not_found", "no such resource");
-        }
-        throw new LedgerException.Forbidden("forbidden", "your role may not " + action.name().toLowerCase().replace('_', ' '));
     }
 
     /** For actions without a tenant (plans, price lists, tenant creation and listing). */

@@ -1,11 +1,6 @@
 package dev.tollgate.ledger.support;
 
-import com.nimbusds.jose.JOSEException;
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.tollgate.testkit.kafka.SharedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -89,13 +84,7 @@ public abstract class LedgerTestSupport {
     }
 
     public static String sign(JWTClaimsSet claims, String secret) {
-        try {
-            var jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
-            jwt.sign(new MACSigner(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            return jwt.serialize();
-        } catch (JOSEException e) {
-            throw new IllegalStateException(e);
-        }
+        return dev.tollgate.testkit.auth.TestTokens.sign(claims, secret);
     }
 
     protected static String platformAdmin() {
