@@ -1,5 +1,6 @@
 package dev.tollgate.projector.invoice;
 
+import dev.tollgate.billing.InvoiceIds;
 import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.InvoiceLine;
 import dev.tollgate.billing.Money;

@@ -1,4 +1,4 @@
-package dev.tollgate.projector.invoice;
+package dev.tollgate.billing;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

@@ -1,0 +1,193 @@
+package dev.tollgate.audit;
+
+import com.stripe.StripeClient;
+import com.stripe.exception.StripeException;
+import dev.tollgate.billing.BillableUsage;
+import dev.tollgate.billing.InvoiceIds;
+import dev.tollgate.billing.InvoiceLine;
+import dev.tollgate.billing.Money;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * Compares what the replay recomputed with what is stored in PostgreSQL and, when it can reach it,
+ * with Stripe; every difference becomes a diagnostic that names the tenant, the invoice line and the
+ * event ids concerned.
+ */
+public final class Audit {
+    /** The audit of one tenant's invoice for the period. */
+    public record TenantReport(String tenantId, String invoiceId, String period, String status, long events, long inputTokens,
+                               long cachedInputTokens, long outputTokens, long recomputedMicros, Long storedMicros,
+                               Long expectedStripeMinorUnits, Long stripeMinorUnits, List<Map<String, Object>> lines, List<String> problems) {
+        public boolean ok() {
+            return problems.isEmpty();
+        }
+    }
+
+    private final StoredInvoices stored;
+    private final StripeClient stripe;
+    private final int minorUnitDigits;
+
+    /** @param stored null to recompute only; @param stripe null to skip the Stripe comparison */
+    public Audit(StoredInvoices stored, StripeClient stripe, int minorUnitDigits) {
+        this.stored = stored;
+        this.stripe = stripe;
+        this.minorUnitDigits = minorUnitDigits;
+    }
+
+    public List<TenantReport> compare(Replay replay, String tenantFilter) throws SQLException {
+        String period = replay.period().toString();
+        var tenantIds = new TreeSet<>(replay.tenants().keySet());
+        if (stored != null) {
+            for (String tenant : stored.tenants(period)) {
+                if (tenantFilter == null || tenantFilter.equals(tenant)) {
+                    tenantIds.add(tenant);
+                }
+            }
+        }
+        var reports = new ArrayList<TenantReport>();
+        for (String tenantId : tenantIds) {
+            reports.add(compare(replay, tenantId, period));
+        }
+        return reports;
+    }
+
+    private TenantReport compare(Replay replay, String tenantId, String period) throws SQLException {
+        Replay.TenantReplay recomputed = replay.tenants().get(tenantId);
+        if (recomputed == null) {
+            recomputed = new Replay.TenantReplay(tenantId);
+        }
+        String invoiceId = InvoiceIds.of(tenantId, period);
+        var problems = new ArrayList<String>();
+        List<InvoiceLine> lines = recomputed.calculator.lines();
+        List<List<String>> ids = recomputed.calculator.lineEventIds();
+        long total = recomputed.calculator.totalMicros();
+        if (!recomputed.calculator.unpriced().isEmpty()) {
+            problems.add("tenant " + tenantId + ": " + recomputed.calculator.unpriced().size() + " events no price list priced, e.g. "
+                    + recomputed.calculator.unpriced().getFirst().eventId());
+        }
+        var lineReports = new ArrayList<Map<String, Object>>();
+        for (int i = 0; i < lines.size(); i++) {
+            InvoiceLine line = lines.get(i);
+            var report = new LinkedHashMap<String, Object>();
+            report.put("model", line.model());
+            report.put("tokenKind", line.kind().name());
+            report.put("priceListId", line.priceListId());
+            if (line.adjustsPeriod() != null) {
+                report.put("adjustsPeriod", line.adjustsPeriod());
+            }
+            report.put("quantity", line.quantity());
+            report.put("amountMicros", line.amountMicros());
+            report.put("eventCount", line.eventCount());
+            report.put("eventDigest", line.eventDigest());
+            report.put("firstEventId", ids.get(i).getFirst());
+            report.put("lastEventId", ids.get(i).getLast());
+            lineReports.add(report);
+        }
+        String status = "NOT_STORED";
+        Long storedMicros = null;
+        Long expectedStripe = null;
+        Long stripeTotal = null;
+        if (stored != null) {
+            Optional<StoredInvoices.Invoice> invoice = stored.invoice(invoiceId);
+            Map<String, StoredInvoices.Billed> billed = stored.billed(tenantId, period);
+            compareEvents(tenantId, invoiceId, recomputed.usage(), billed, problems);
+            if (invoice.isPresent()) {
+                status = invoice.get().status();
+                storedMicros = invoice.get().totalMicros();
+                List<StoredInvoices.Line> storedLines = stored.lines(invoiceId);
+                compareLines(tenantId, invoiceId, lines, ids, storedLines, problems);
+                long storedLineSum = storedLines.stream().mapToLong(StoredInvoices.Line::amountMicros).sum();
+                if (storedLineSum != storedMicros) {
+                    problems.add("tenant " + tenantId + " invoice " + invoiceId + ": its stored lines sum to " + Money.format(storedLineSum)
+                            + " but its stored total is " + Money.format(storedMicros));
+                }
+                if (storedMicros != total) {
+                    problems.add("tenant " + tenantId + " invoice " + invoiceId + ": stored total " + Money.format(storedMicros)
+                            + ", recomputed " + Money.format(total));
+                }
+                expectedStripe = lines.stream().mapToLong(l -> Money.toMinorUnits(l.amountMicros(), minorUnitDigits)).sum();
+                if (invoice.get().stripeInvoiceId() != null) {
+                    stripeTotal = stripeTotal(invoice.get(), problems);
+                    if (stripeTotal != null && !stripeTotal.equals(expectedStripe)) {
+                        problems.add("tenant " + tenantId + " invoice " + invoiceId + ": Stripe invoice " + invoice.get().stripeInvoiceId()
+                                + " totals " + stripeTotal + " minor units, the recomputed lines " + expectedStripe);
+                    }
+                }
+            } else {
+                status = billed.isEmpty() ? "NOT_STORED" : "OPEN";
+            }
+        }
+        return new TenantReport(tenantId, invoiceId, period, status, recomputed.usage().size(), recomputed.uncached, recomputed.cached,
+                recomputed.completion, total, storedMicros, expectedStripe, stripeTotal, lineReports, problems);
+    }
+
+    private static void compareEvents(String tenantId, String invoiceId, Map<String, BillableUsage> log, Map<String, StoredInvoices.Billed> billed,
+                                      List<String> problems) {
+        for (BillableUsage event : log.values()) {
+            StoredInvoices.Billed row = billed.get(event.eventId());
+            if (row == null) {
+                problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + event.eventId() + " (" + event.model()
+                        + ") is in the log but was not billed");
+            } else if (row.uncached() != event.uncachedPrompt() || row.cached() != event.cachedPrompt() || row.completion() != event.completion()) {
+                problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + event.eventId() + " differs from what was billed "
+                        + "(billed input/cached/output " + row.uncached() + "/" + row.cached() + "/" + row.completion() + ", the log says "
+                        + event.uncachedPrompt() + "/" + event.cachedPrompt() + "/" + event.completion() + "): altered after billing");
+            }
+        }
+        for (StoredInvoices.Billed row : billed.values()) {
+            if (!log.containsKey(row.eventId())) {
+                problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + row.eventId() + " (" + row.model()
+                        + ") was billed but is missing from the log");
+            }
+        }
+    }
+
+    private static void compareLines(String tenantId, String invoiceId, List<InvoiceLine> lines, List<List<String>> ids,
+                                     List<StoredInvoices.Line> storedLines, List<String> problems) {
+        var byKey = new LinkedHashMap<String, StoredInvoices.Line>();
+        storedLines.forEach(l -> byKey.put(l.key(), l));
+        for (int i = 0; i < lines.size(); i++) {
+            InvoiceLine line = lines.get(i);
+            String key = (line.adjustsPeriod() == null ? "" : line.adjustsPeriod()) + "|" + line.model() + "|" + line.kind() + "|"
+                    + line.priceListId();
+            StoredInvoices.Line s = byKey.remove(key);
+            String name = line.model() + " " + line.kind() + " " + line.priceListId() + (line.adjustsPeriod() == null ? ""
+                    : " adjusting " + line.adjustsPeriod());
+            if (s == null) {
+                problems.add("tenant " + tenantId + " invoice " + invoiceId + ": line " + name + " (" + line.eventCount()
+                        + " events, first " + ids.get(i).getFirst() + ") is missing from the stored invoice");
+                continue;
+            }
+            if (s.quantity() != line.quantity() || s.amountMicros() != line.amountMicros() || s.eventCount() != line.eventCount()
+                    || !s.digest().equals(line.eventDigest()) || s.unitPrice() != line.unitPriceMicrosPerMillion()) {
+                problems.add("tenant " + tenantId + " invoice " + invoiceId + " line " + s.lineNo() + " (" + name + "): stored quantity "
+                        + s.quantity() + ", unit price " + s.unitPrice() + ", amount " + Money.format(s.amountMicros()) + ", " + s.eventCount()
+                        + " events, digest " + s.digest().substring(0, 12) + "...; recomputed " + line.quantity() + ", "
+                        + line.unitPriceMicrosPerMillion() + ", " + Money.format(line.amountMicros()) + ", " + line.eventCount()
+                        + " events, digest " + line.eventDigest().substring(0, 12) + "...");
+            }
+        }
+        byKey.values().forEach(s -> problems.add("tenant " + tenantId + " invoice " + invoiceId + " line " + s.lineNo() + " (" + s.model()
+                + " " + s.kind() + " " + s.priceListId() + ") is stored but no event in the log bills it"));
+    }
+
+    private Long stripeTotal(StoredInvoices.Invoice invoice, List<String> problems) {
+        if (stripe == null) {
+            return null;
+        }
+        try {
+            return stripe.v1().invoices().retrieve(invoice.stripeInvoiceId()).getTotal();
+        } catch (StripeException e) {
+            problems.add("tenant " + invoice.tenantId() + " invoice " + invoice.invoiceId() + ": Stripe invoice "
+                    + invoice.stripeInvoiceId() + " could not be read (" + e.getStatusCode() + ")");
+            return null;
+        }
+    }
+}

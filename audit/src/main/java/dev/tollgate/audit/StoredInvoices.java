@@ -1,0 +1,115 @@
+package dev.tollgate.audit;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** The billing service's tables, read (never written) over JDBC. */
+public final class StoredInvoices implements AutoCloseable {
+    /** A stored invoice header. */
+    public record Invoice(String invoiceId, String tenantId, String period, String status, String currency, long totalMicros,
+                          String stripeInvoiceId, Long stripeTotalMinor) {}
+
+    /** A stored line. */
+    public record Line(int lineNo, String model, String kind, String priceListId, long quantity, long unitPrice, long amountMicros,
+                       long eventCount, String digest, String adjustsPeriod) {
+        public String key() {
+            return (adjustsPeriod == null ? "" : adjustsPeriod) + "|" + model + "|" + kind + "|" + priceListId;
+        }
+    }
+
+    /** What was billed for one event: its tokens, and the invoice line keys it fed. */
+    public record Billed(String eventId, long uncached, long cached, long completion, String model, String priceListId, String adjustsPeriod) {}
+
+    private final Connection connection;
+
+    public StoredInvoices(String jdbcUrl, String user, String password) throws SQLException {
+        this.connection = DriverManager.getConnection(jdbcUrl, user, password);
+        this.connection.setReadOnly(true);
+    }
+
+    public Optional<Invoice> invoice(String invoiceId) throws SQLException {
+        try (PreparedStatement q = connection.prepareStatement("select * from invoices where invoice_id = ?")) {
+            q.setString(1, invoiceId);
+            try (ResultSet rs = q.executeQuery()) {
+                if (!rs.next()) {
+                    return Optional.empty();
+                }
+                long stripeTotal = rs.getLong("stripe_total_minor");
+                return Optional.of(new Invoice(rs.getString("invoice_id"), rs.getString("tenant_id"), rs.getString("period"),
+                        rs.getString("status"), rs.getString("currency"), rs.getLong("total_micros"), rs.getString("stripe_invoice_id"),
+                        rs.wasNull() ? null : stripeTotal));
+            }
+        }
+    }
+
+    /** Tenant and period of an invoice (finalized or not), from its id. */
+    public Optional<String[]> period(String invoiceId) throws SQLException {
+        try (PreparedStatement q = connection.prepareStatement("select tenant_id, period from billing_periods where invoice_id = ?")) {
+            q.setString(1, invoiceId);
+            try (ResultSet rs = q.executeQuery()) {
+                return rs.next() ? Optional.of(new String[]{rs.getString(1), rs.getString(2)}) : Optional.empty();
+            }
+        }
+    }
+
+    public List<Line> lines(String invoiceId) throws SQLException {
+        var lines = new ArrayList<Line>();
+        try (PreparedStatement q = connection.prepareStatement("select * from invoice_lines where invoice_id = ? order by line_no")) {
+            q.setString(1, invoiceId);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    lines.add(new Line(rs.getInt("line_no"), rs.getString("model"), rs.getString("token_kind"), rs.getString("price_list_id"),
+                            rs.getLong("quantity"), rs.getLong("unit_price_micros_per_million"), rs.getLong("amount_micros"),
+                            rs.getLong("event_count"), rs.getString("event_digest"), rs.getString("adjusts_period")));
+                }
+            }
+        }
+        return lines;
+    }
+
+    /** Every event billed on a tenant's period, by id. */
+    public Map<String, Billed> billed(String tenantId, String period) throws SQLException {
+        var billed = new HashMap<String, Billed>();
+        try (PreparedStatement q = connection.prepareStatement(
+                "select * from billed_usage where tenant_id = ? and invoice_period = ?")) {
+            q.setString(1, tenantId);
+            q.setString(2, period);
+            q.setFetchSize(10_000);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    billed.put(rs.getString("event_id"), new Billed(rs.getString("event_id"), rs.getLong("uncached_prompt"),
+                            rs.getLong("cached_prompt"), rs.getLong("completion"), rs.getString("model"), rs.getString("price_list_id"),
+                            rs.getString("adjusts_period")));
+                }
+            }
+        }
+        return billed;
+    }
+
+    /** Tenants with billed usage on a period. */
+    public List<String> tenants(String period) throws SQLException {
+        var tenants = new ArrayList<String>();
+        try (PreparedStatement q = connection.prepareStatement("select tenant_id from billing_periods where period = ? order by tenant_id")) {
+            q.setString(1, period);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    tenants.add(rs.getString(1));
+                }
+            }
+        }
+        return tenants;
+    }
+
+    @Override
+    public void close() throws SQLException {
+        connection.close();
+    }
+}
