@@ -1,0 +1,80 @@
+package dev.tollgate.audit;
+
+import dev.tollgate.billing.InvoiceLine;
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.usage.TokensStreamed;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The replay's own decisions, with no cluster: periods by stream time, late events, duplicates, prices over time. */
+class ReplayTest {
+    private static final Instant AUG = Instant.parse("2026-08-01T00:00:00Z");
+
+    private static LedgerHistory ledger() {
+        var ledger = new LedgerHistory();
+        ledger.apply(event("t", EventType.LEDGER_TENANT_CREATED, AUG, new TenantCreated("acme", "Acme", "UTC", "USD")));
+        ledger.apply(event("p", EventType.LEDGER_PLAN_ASSIGNED, AUG, new PlanAssigned("acme", "pro", AUG)));
+        ledger.apply(event("l1", EventType.LEDGER_PRICELIST_PUBLISHED, AUG, new PriceListPublished("pl-1", "pro", "USD", AUG, false,
+                List.of(new ModelPrice("m", 1_000_000, 500_000, 2_000_000)))));
+        ledger.apply(event("l2", EventType.LEDGER_PRICELIST_PUBLISHED, AUG, new PriceListPublished("pl-2", "pro", "USD",
+                Instant.parse("2026-09-15T00:00:00Z"), false, List.of(new ModelPrice("m", 1_000_000, 500_000, 4_000_000)))));
+        return ledger;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static CloudEvent<EventData> event(String id, EventType type, Instant time, EventData data) {
+        return (CloudEvent<EventData>) (CloudEvent<?>) CloudEvent.withId(id, type, "/test", time, null, null, data);
+    }
+
+    private static SourceRecord streamed(String id, String time, long tokens, long offset) {
+        var event = CloudEvent.withId(id, EventType.USAGE_TOKENS_STREAMED, "/gw", Instant.parse(time), null, null,
+                new TokensStreamed("r", "acme", "k", "m", 1, tokens));
+        return new SourceRecord("usage.v1", 0, offset, "acme", EventCodec.encode(event));
+    }
+
+    @Test
+    void lateEventsLandOnTheNextPeriodAsAdjustmentsAndPricesFollowTheEventTime() {
+        var september = new Replay(YearMonth.of(2026, 9), null, Duration.ofHours(1), ledger());
+        var october = new Replay(YearMonth.of(2026, 10), null, Duration.ofHours(1), ledger());
+        List<SourceRecord> log = List.of(streamed("a", "2026-09-10T00:00:00Z", 100, 0), streamed("b", "2026-09-20T00:00:00Z", 100, 1),
+                streamed("c", "2026-10-01T02:00:00Z", 10, 2), streamed("late", "2026-09-25T00:00:00Z", 7, 3),
+                streamed("a", "2026-09-10T00:00:00Z", 100, 4));
+        log.forEach(september::usage);
+        log.forEach(october::usage);
+
+        List<InvoiceLine> sep = september.tenants().get("acme").calculator().lines();
+        assertThat(sep).extracting(InvoiceLine::priceListId, InvoiceLine::quantity).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("pl-1", 100L), org.assertj.core.groups.Tuple.tuple("pl-2", 100L));
+        List<InvoiceLine> oct = october.tenants().get("acme").calculator().lines();
+        assertThat(oct).extracting(InvoiceLine::adjustsPeriod, InvoiceLine::quantity).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(null, 10L), org.assertj.core.groups.Tuple.tuple("2026-09", 7L));
+        assertThat(september.duplicates()).isEqualTo(1);
+        assertThat(september.problems()).isEmpty();
+    }
+
+    @Test
+    void aReusedIdWithOtherContentAndMalformedRecordsAreReported() {
+        var replay = new Replay(YearMonth.of(2026, 9), null, Duration.ofHours(1), ledger());
+        replay.usage(streamed("a", "2026-09-10T00:00:00Z", 100, 0));
+        replay.usage(streamed("a", "2026-09-10T00:00:00Z", 999, 1));
+        replay.usage(new SourceRecord("usage.v1", 0, 2, "acme", "{not json".getBytes(StandardCharsets.UTF_8)));
+
+        assertThat(replay.problems()).singleElement().asString().contains("event id a", "partition 0 offset 0", "offset 1");
+        assertThat(replay.malformed()).isEqualTo(1);
+        assertThat(replay.tenants().get("acme").calculator().totalMicros()).isEqualTo(200); // the first one, 100 x 2 micros
+    }
+}
