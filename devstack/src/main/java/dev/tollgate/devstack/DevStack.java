@@ -190,7 +190,10 @@ public final class DevStack implements AutoCloseable {
                     curl -s %s/billing/v1/tenants/demo/usage -H "authorization: Bearer $(jq -r .adminToken %s)"
                     curl -s %s/billing/v1/tenants/demo/invoices -H "authorization: Bearer $(jq -r .adminToken %s)"
 
-                Not part of the stack yet (open issues): the gateway's daily and period limits from quota state.
+                  quotas: the dev plan allows 600 requests and 200,000 tokens a minute, 5,000,000 tokens a day and 50 USD
+                  a month (soft); the gateway enforces them with the projector's quota state (ADR 0009).
+                  audit: ./tollgate-audit replay --period <YYYY-MM> --bootstrap-servers %s \
+                    --database-url jdbc:postgresql://127.0.0.1:5432/tollgate_dev_billing
                 """,
                 kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
                 String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),
@@ -198,7 +201,7 @@ public final class DevStack implements AutoCloseable {
                 String.join(", ", models), gateway.url(), ledger.url(), ledger.url(), apiKey.keyId(),
                 dataDir.resolve("dev-credentials.json"), gateway.url(), dataDir.resolve("dev-credentials.json"),
                 ledger.url(), dataDir.resolve("dev-credentials.json"), billing.url(), billing.url(), dataDir.resolve("dev-credentials.json"),
-                billing.url(), dataDir.resolve("dev-credentials.json"));
+                billing.url(), dataDir.resolve("dev-credentials.json"), kafka.bootstrapServers());
     }
 
     @Override

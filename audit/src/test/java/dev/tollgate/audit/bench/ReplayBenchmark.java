@@ -40,8 +40,15 @@ public final class ReplayBenchmark {
         int tenants = 100;
         try (var kafka = EmbeddedKafka.startEphemeral(); var producer = new KafkaProducer<>(Map.<String, Object>of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 20,
-                ProducerConfig.BATCH_SIZE_CONFIG, 1 << 20, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new StringSerializer(),
+                ProducerConfig.BATCH_SIZE_CONFIG, 1 << 20, ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1), new StringSerializer(),
                 new ByteArraySerializer())) {
+            // Wait until every partition has a leader: the broker just started.
+            for (String topic : List.of(Topics.LEDGER_EVENTS.name(), Topics.USAGE.name())) {
+                while (producer.partitionsFor(topic).stream().anyMatch(p -> p.leader() == null)) {
+                    Thread.sleep(100);
+                }
+            }
             Instant aug = Instant.parse("2026-08-01T00:00:00Z");
             var list = new PriceListPublished("pl", "pro", "USD", aug, false, List.of(new ModelPrice("m", 1_000_000, 500_000, 2_000_000)));
             producer.send(new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), "_platform",
