@@ -40,7 +40,10 @@ import java.util.UUID;
  * continues counting; a state computed but not yet emitted when a task stops is emitted again with
  * the next event of its window.
  */
-public final class QuotaProcessor implements Processor<String, BillableUsage, String, Object> {
+public final class QuotaProcessor implements Processor<String, Object, String, Object> {
+    /** A usage event with the CloudEvents source that produced it (a gateway replica). */
+    public record Sourced(BillableUsage usage, String source) {}
+
     /** Child that receives the quota states. */
     public static final String TO_STATE = "quota-state";
     /** Child that receives the threshold alerts (CloudEvents). */
@@ -77,8 +80,9 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
     }
 
     @Override
-    public void process(Record<String, BillableUsage> record) {
-        BillableUsage event = record.value();
+    public void process(Record<String, Object> record) {
+        BillableUsage event = record.value() instanceof Sourced sourced ? sourced.usage() : (BillableUsage) record.value();
+        String source = record.value() instanceof Sourced sourced ? sourced.source() : null;
         TenantState tenant = lookups.tenant(event.tenantId());
         ZoneId zone = tenant == null ? ZoneId.of("UTC") : ZoneId.of(tenant.billingTimeZone());
         long tokens = event.uncachedPrompt() + event.cachedPrompt() + event.completion();
@@ -86,9 +90,9 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
         KeyState key = event.keyId() == null ? null : lookups.key(event.keyId());
         for (QuotaState.Window window : QuotaState.Window.values()) {
             Instant[] bounds = QuotaWindows.bounds(window, event.time(), zone);
-            add(event.tenantId(), null, window, bounds, tokens, spend, tenant == null ? null : tenant.limits(), event.time());
+            add(event.tenantId(), null, window, bounds, tokens, spend, tenant == null ? null : tenant.limits(), event.time(), source);
             if (event.keyId() != null) {
-                add(event.tenantId(), event.keyId(), window, bounds, tokens, spend, key == null ? null : key.limits(), event.time());
+                add(event.tenantId(), event.keyId(), window, bounds, tokens, spend, key == null ? null : key.limits(), event.time(), source);
             }
         }
     }
@@ -106,23 +110,30 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
     }
 
     private void add(String tenantId, String keyId, QuotaState.Window window, Instant[] bounds, long tokens, BigDecimal spend,
-                     Limits limits, Instant eventTime) {
+                     Limits limits, Instant eventTime, String source) {
         String storeKey = QuotaState.stateKey(tenantId, keyId, window) + "@" + bounds[0];
         String previous = usage.get(storeKey);
         long usedTokens = tokens;
         BigDecimal usedSpend = spend;
         long version = 1;
+        var sources = new java.util.TreeMap<String, Instant>();
         long previousTokens = 0;
         long previousSpend = 0;
         if (previous != null) {
-            String[] parts = previous.split(" ");
+            String[] parts = previous.split(" ", 4);
             previousTokens = Long.parseLong(parts[0]);
             previousSpend = new BigDecimal(parts[1]).longValue();
             usedTokens += previousTokens;
             usedSpend = usedSpend.add(new BigDecimal(parts[1]));
             version = Long.parseLong(parts[2]) + 1;
+            if (parts.length > 3) {
+                sources.putAll(decodeSources(parts[3]));
+            }
         }
-        usage.put(storeKey, usedTokens + " " + usedSpend.toPlainString() + " " + version);
+        if (source != null) {
+            sources.merge(source, eventTime, (a, b) -> a.isAfter(b) ? a : b);
+        }
+        usage.put(storeKey, usedTokens + " " + usedSpend.toPlainString() + " " + version + " " + encodeSources(sources));
         Long tokenLimit = limits == null || window != QuotaState.Window.DAY ? null : limits.tokensPerDay();
         Long spendLimit = limits == null || window != QuotaState.Window.BILLING_PERIOD ? null : limits.spendPerPeriodMicros();
         long spendMicros = usedSpend.longValue(); // rounded down
@@ -136,7 +147,7 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
                     limits.spendLimitMode() == Limits.SpendLimitMode.SOFT ? "SOFT" : "HARD", eventTime);
         }
         pending.put(QuotaState.stateKey(tenantId, keyId, window), new QuotaState(tenantId, keyId, window, bounds[0], bounds[1],
-                usedTokens, spendMicros, tokenLimit, spendLimit, status, eventTime, version));
+                usedTokens, spendMicros, tokenLimit, spendLimit, status, eventTime, version, sources.isEmpty() ? null : sources));
     }
 
     /**
@@ -158,6 +169,24 @@ public final class QuotaProcessor implements Processor<String, BillableUsage, St
                 context.forward(new Record<>(tenantId, (Object) alert, context.currentSystemTimeMs()), TO_ALERTS);
             }
         }
+    }
+
+    /** {@code source=epochMillis} pairs joined by tabs (sources are URIs: never a tab or an equals sign at the end). */
+    private static String encodeSources(Map<String, Instant> sources) {
+        var joined = new StringBuilder();
+        sources.forEach((source, time) -> joined.append(joined.isEmpty() ? "" : "\t").append(source).append('=').append(time.toEpochMilli()));
+        return joined.toString();
+    }
+
+    private static Map<String, Instant> decodeSources(String encoded) {
+        var sources = new java.util.TreeMap<String, Instant>();
+        if (!encoded.isEmpty()) {
+            for (String pair : encoded.split("\t")) {
+                int eq = pair.lastIndexOf('=');
+                sources.put(pair.substring(0, eq), Instant.ofEpochMilli(Long.parseLong(pair.substring(eq + 1))));
+            }
+        }
+        return sources;
     }
 
     static QuotaState.Status status(long tokens, Long tokenLimit, long spend, Long spendLimit, Limits.SpendLimitMode mode) {

@@ -7,6 +7,7 @@ import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.projector.invoice.BillingRecord;
 import dev.tollgate.projector.quota.QuotaLookups;
+import dev.tollgate.projector.quota.QuotaProcessor;
 import dev.tollgate.projector.usage.UsageBucket;
 import dev.tollgate.projector.usage.UsageKeys;
 import dev.tollgate.schemas.event.CloudEvent;
@@ -91,7 +92,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
             return;
         }
         BillableUsage usage = billable.get();
-        context.forward(record.withValue(usage), TO_QUOTA);
+        context.forward(record.withValue(new QuotaProcessor.Sourced(usage, event.source())), TO_QUOTA);
 
         TenantState tenant = lookups.tenant(usage.tenantId());
         ZoneId zone = ZoneId.of(tenant == null ? "UTC" : tenant.billingTimeZone());

@@ -165,6 +165,19 @@ class BillingTopologyTest {
                 .isEqualTo(9);
     }
 
+    @Test
+    void quotaStatesCarryEachGatewaysWatermark() {
+        var quota = driver.createOutputTopic(Topics.QUOTA_STATE.name(), new StringDeserializer(),
+                (topic, bytes) -> EventCodec.decodeState(bytes, dev.tollgate.schemas.state.QuotaState.class));
+        send(streamed("e1", "acme", "k1", "m", Instant.parse("2026-11-03T10:00:05Z"), 64));
+        send(streamed("e2", "acme", "k1", "m", Instant.parse("2026-11-03T10:00:01Z"), 1)); // older: the watermark stays
+        driver.advanceWallClockTime(Duration.ofSeconds(1));
+
+        var day = quota.readKeyValuesToMap().get("acme/*/DAY");
+        assertThat(day.usedTokens()).isEqualTo(65);
+        assertThat(day.sources()).containsEntry("/gateway/test", Instant.parse("2026-11-03T10:00:05Z"));
+    }
+
     static String describe(BillingRecord record) {
         return switch (record) {
             case BillingRecord.Billed b -> "billed " + b.eventId() + " " + b.period() + (b.adjustsPeriod() == null ? "" : " adjusts " + b.adjustsPeriod());

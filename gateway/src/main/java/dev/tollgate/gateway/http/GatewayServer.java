@@ -63,7 +63,7 @@ public final class GatewayServer {
         this.upstreams = () -> endpoints.get().config();
         var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1024));
         // Daily and period budgets use the same replica count as the rate limits (ADR 0009).
-        var budgets = new dev.tollgate.gateway.quota.Budgets(state, state, limits.replicas(), java.time.Instant::now);
+        var budgets = new dev.tollgate.gateway.quota.Budgets(state, state, usage.source(), limits.replicas(), java.time.Instant::now);
         this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets);
         HealthChecker.start(vertx, client, endpoints, 200);
     }

@@ -91,6 +91,11 @@ public final class UsageEmitter implements AutoCloseable {
     }
 
     /** Spools one event; returns its id. Never blocks. */
+    /** The CloudEvents {@code source} of this gateway's events ({@code /gateway/<instance id>}). */
+    public String source() {
+        return source;
+    }
+
     public String emit(EventType type, String subject, String traceparent, EventData data) {
         CloudEvent<EventData> event = CloudEvent.of(type, source, Instant.now(), subject, traceparent, data);
         if (!spool.offer(new Spool.Record(data.tenantId(), EventCodec.encode(event)))) {

@@ -23,23 +23,23 @@ import java.util.function.Supplier;
 
 /**
  * Daily token and per-period spend budgets, per tenant and per key (ADR 0009). The projector's
- * {@code quota.state.v1} says what the whole fleet used up to its {@code asOf}; this replica adds
- * its own usage that the state may not reflect yet (everything it settled after {@code asOf} minus
- * a margin, plus what its requests in flight have reserved or streamed) and may spend at most
+ * {@code quota.state.v1} says what the whole fleet used, and up to which event time of each gateway
+ * replica; this replica adds its own usage that the state does not reflect yet (what it settled
+ * after its own watermark, plus what its requests in flight have reserved or streamed) and may spend at most
  * {@code 1/replicas} of what the state says is left. A request is admitted only if its reservation
  * (prompt estimate + max_tokens) fits that share; a stream is cut as soon as its tokens make the
  * share run out. A soft spend limit never refuses: it flags the answer.
  */
 public final class Budgets {
     /**
-     * Own usage this much older than the state's {@code asOf} is taken as reflected in it: the
-     * largest reordering expected between this replica's events and the others' on the way to the
-     * projector. Larger is safer and refuses earlier (own usage inside the margin counts twice).
+     * With a projector that does not report per-source watermarks: own usage this much older than
+     * the state's {@code asOf} is taken as reflected in it (larger is safer and refuses earlier).
      */
     public static final Duration REFLECTION_MARGIN = Duration.ofSeconds(1);
 
     private final QuotaLookup quotas;
     private final KeyLookup directory;
+    private final String source;
     private final int replicas;
     private final Supplier<Instant> clock;
     private final Map<String, Local> local = new ConcurrentHashMap<>();
@@ -149,12 +149,17 @@ public final class Budgets {
         }
     }
 
-    public Budgets(QuotaLookup quotas, KeyLookup directory, int replicas, Supplier<Instant> clock) {
+    /**
+     * @param source this replica's CloudEvents source (its usage events'): the state's watermark for it
+     *               says up to when this replica's own usage is counted
+     */
+    public Budgets(QuotaLookup quotas, KeyLookup directory, String source, int replicas, Supplier<Instant> clock) {
         if (replicas < 1) {
             throw new IllegalArgumentException("replicas must be >= 1");
         }
         this.quotas = quotas;
         this.directory = directory;
+        this.source = source;
         this.replicas = replicas;
         this.clock = clock;
     }
@@ -185,6 +190,11 @@ public final class Budgets {
                         QuotaState state = current(b, now);
                         boolean over = state != null && state.status() == QuotaState.Status.EXHAUSTED
                                 || settled(l, b, now) + l.inFlightHeld + reserve > allowance(b, now);
+                        if (over && !b.soft() && org.slf4j.LoggerFactory.getLogger(Budgets.class).isDebugEnabled()) {
+                            org.slf4j.LoggerFactory.getLogger(Budgets.class).debug("refusing {}: state used {} asOf {}, own settled {}, held {}, reserve {}, share {}",
+                                    b.stateKey(), state == null ? null : state.usedTokens(), state == null ? null : state.asOf(),
+                                    settled(l, b, now), l.inFlightHeld, reserve, allowance(b, now));
+                        }
                         if (over && !b.soft()) {
                             String subject = (b.stateKey().contains("/*/") ? "tenant" : "key") + (b.spend() ? " spend" : " daily tokens");
                             long retry = Math.max(1, Duration.between(now, windowEnd(b, zone)).toSeconds());
@@ -237,8 +247,16 @@ public final class Budgets {
     private long settled(Local l, Budget b, Instant now) {
         QuotaState state = current(b, now);
         long windowStart = b.windowStart().toEpochMilli();
-        long reflectedUpTo = state == null || state.asOf() == null ? windowStart - 1
-                : Math.max(windowStart - 1, state.asOf().toEpochMilli() - REFLECTION_MARGIN.toMillis());
+        long reflectedUpTo;
+        if (state == null) {
+            reflectedUpTo = windowStart - 1;
+        } else if (state.sources() != null) {
+            // Exact: this replica's events reach the projector in order, so all of them up to its watermark are counted.
+            Instant mine = state.sources().get(source);
+            reflectedUpTo = mine == null ? windowStart - 1 : Math.max(windowStart - 1, mine.toEpochMilli());
+        } else {
+            reflectedUpTo = Math.max(windowStart - 1, state.asOf().toEpochMilli() - REFLECTION_MARGIN.toMillis());
+        }
         l.prune(reflectedUpTo);
         return l.settledAfter(reflectedUpTo);
     }

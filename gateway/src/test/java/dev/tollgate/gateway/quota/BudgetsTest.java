@@ -51,7 +51,7 @@ class BudgetsTest {
                         null, 1, NOW));
             }
         };
-        return new Budgets(quotas, directory, replicas, clock::get);
+        return new Budgets(quotas, directory, "/gateway/gw-1", replicas, clock::get);
     }
 
     private Object admit(Budgets budgets, long prompt, long maxTokens) {
@@ -125,5 +125,20 @@ class BudgetsTest {
         var rates = new PriceSchedule.ModelRates(1_000_000, 500_000, 2_000_000);
         assertThat(Budgets.costUpperBound(1, 0, new PriceSchedule.ModelRates(300_000, 0, 0))).isEqualTo(1);
         assertThat(Budgets.exactCost(100, 100, 100, rates)).isEqualTo(350);
+    }
+
+    @Test
+    void withPerSourceWatermarksOwnUsageCountsExactlyUntilTheProjectorHasSeenIt() {
+        Budgets budgets = budgets(1);
+        var hold = (Budgets.Hold) admit(budgets, 0, 500);
+        hold.settle(0, 0, 500, NOW.minusMillis(10));
+        // The state's asOf is later (another replica's event) but this replica's own watermark is older: still counted.
+        states.put("acme/*/DAY", new QuotaState("acme", null, QuotaState.Window.DAY, DAY, DAY.plusSeconds(86_400), 0, 0, 1_000L, null,
+                QuotaState.Status.OK, NOW, 3, Map.of("/gateway/gw-1", NOW.minusSeconds(1), "/gateway/gw-2", NOW)));
+        assertThat(admit(budgets, 0, 501)).isInstanceOf(Budgets.Refusal.class);
+        // Once its own watermark passes that usage it is the state's, not counted twice, with no margin to wait for.
+        states.put("acme/*/DAY", new QuotaState("acme", null, QuotaState.Window.DAY, DAY, DAY.plusSeconds(86_400), 500, 0, 1_000L, null,
+                QuotaState.Status.OK, NOW, 4, Map.of("/gateway/gw-1", NOW.minusMillis(10))));
+        assertThat(admit(budgets, 0, 500)).isInstanceOf(Budgets.Hold.class);
     }
 }

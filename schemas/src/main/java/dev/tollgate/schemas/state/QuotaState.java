@@ -18,6 +18,8 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  *
  * @param keyId            null for the tenant as a whole
  * @param asOf             the event time up to which usage is reflected
+ * @param sources          per event source (a gateway replica), the newest of its event times reflected here; a
+ *                         replica takes its own usage up to that time as counted (ADR 0009). Null from older projectors.
  * @param tokenLimit       null when no token limit of this window applies
  * @param spendLimitMicros null when no spend limit of this window applies
  */
@@ -35,7 +37,15 @@ public record QuotaState(
         Long spendLimitMicros,
         Status status,
         Instant asOf,
-        @JsonProperty(required = true) long version) implements StateRecord {
+        @JsonProperty(required = true) long version,
+        java.util.Map<String, Instant> sources) implements StateRecord {
+
+    /** A state without per-source watermarks. */
+    public QuotaState(String tenantId, String keyId, Window window, Instant windowStart, Instant windowEnd, long usedTokens,
+                      long usedSpendMicros, Long tokenLimit, Long spendLimitMicros, Status status, Instant asOf, long version) {
+        this(tenantId, keyId, window, windowStart, windowEnd, usedTokens, usedSpendMicros, tokenLimit, spendLimitMicros, status, asOf,
+                version, null);
+    }
 
     /** The quota windows the projector maintains. */
     public enum Window { DAY, BILLING_PERIOD }
@@ -57,6 +67,7 @@ public record QuotaState(
         nonNegativeOrNull(spendLimitMicros, "spendLimitMicros");
         required(status, "status");
         required(asOf, "asOf");
+        sources = sources == null ? null : java.util.Map.copyOf(sources);
     }
 
     /** The compaction key for a tenant or key and a window kind: the latest window replaces the last. */
