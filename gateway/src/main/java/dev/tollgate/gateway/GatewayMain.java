@@ -21,6 +21,10 @@ import java.util.concurrent.TimeUnit;
 public final class GatewayMain {
     private GatewayMain() {}
 
+    /** Every environment variable the gateway reads (the deployment manifests are checked against this list). */
+    public static final java.util.List<String> ENVIRONMENT = java.util.List.of("TOLLGATE_GATEWAY_PORT", "TOLLGATE_UPSTREAMS",
+            "TOLLGATE_KAFKA_BOOTSTRAP", "HOSTNAME", "TOLLGATE_SPOOL_DIR", "TOLLGATE_SPOOL_FAIL_CLOSED", "TOLLGATE_GATEWAY_REPLICAS");
+
     public static void main(String[] args) throws Exception {
         int port = Integer.parseInt(env("TOLLGATE_GATEWAY_PORT", "8080"));
         String upstreamFile = System.getenv("TOLLGATE_UPSTREAMS");

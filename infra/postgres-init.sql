@@ -1,0 +1,2 @@
+CREATE DATABASE tollgate_ledger;
+CREATE DATABASE tollgate_billing;
