@@ -159,6 +159,10 @@ class ManifestsTest {
         assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("StatefulSet");
         assertThat(Integer.parseInt(env.get("TOLLGATE_GATEWAY_REPLICAS"))).as("each replica's share assumes the HPA's maximum (ADR 0009)")
                 .isEqualTo(hpa.getSpec().getMaxReplicas());
+        var monitor = (GenericKubernetesResource) base().get("ServiceMonitor/gateway");
+        @SuppressWarnings("unchecked")
+        var endpoints = (List<Map<String, Object>>) ((Map<String, Object>) monitor.getAdditionalProperties().get("spec")).get("endpoints");
+        assertThat(endpoints.getFirst()).containsEntry("path", "/metrics"); // GatewayServer's route
     }
 
     @Test

@@ -42,6 +42,7 @@ public final class GatewayServer {
     private final Authenticator authenticator;
     private final Supplier<UpstreamConfig> upstreams;
     private final InferenceProxy proxy;
+    private final dev.tollgate.gateway.metrics.GatewayMetrics metrics;
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
         this(vertx, state, () -> endpoints, usage);
@@ -64,7 +65,8 @@ public final class GatewayServer {
         var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1024));
         // Daily and period budgets use the same replica count as the rate limits (ADR 0009).
         var budgets = new dev.tollgate.gateway.quota.Budgets(state, state, usage.source(), limits.replicas(), java.time.Instant::now);
-        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets);
+        this.metrics = new dev.tollgate.gateway.metrics.GatewayMetrics(endpoints, usage);
+        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, metrics);
         HealthChecker.start(vertx, client, endpoints, 200);
     }
 
@@ -78,6 +80,9 @@ public final class GatewayServer {
         Router router = Router.router(vertx);
         router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
         router.get("/readyz").handler(this::readiness);
+        // Prometheus text format; no tenant or key labels (GatewayMetrics).
+        router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(metrics.scrape()));
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:model").handler(this::model);

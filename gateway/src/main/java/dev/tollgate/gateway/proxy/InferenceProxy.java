@@ -12,6 +12,7 @@ import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.RequestAccepted;
+import dev.tollgate.gateway.metrics.GatewayMetrics;
 import dev.tollgate.gateway.quota.Budgets;
 import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.schemas.usage.RejectReason;
@@ -80,6 +81,7 @@ public final class InferenceProxy {
 
     private final RateLimits limits;
     private final Budgets budgets;
+    private final GatewayMetrics metrics;
 
     /** What an admitted request holds: its rate-limit admission and its budget hold (null without budgets). */
     private record Holds(RateLimits.Admission admission, Budgets.Hold budget) {
@@ -103,9 +105,11 @@ public final class InferenceProxy {
      * @param pools   the current endpoints (replaced when the upstream file is reloaded)
      * @param limits  requests, tokens per minute and concurrency per tenant and key
      * @param budgets daily and period budgets from the projector's quota state; null for none
+     * @param metrics what /metrics exports
      */
     public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
-                          UsageEmitter usage, RateLimits limits, Budgets budgets) {
+                          UsageEmitter usage, RateLimits limits, Budgets budgets, GatewayMetrics metrics) {
+        this.metrics = metrics;
         this.vertx = vertx;
         this.client = client;
         this.pools = pools;
@@ -231,6 +235,7 @@ public final class InferenceProxy {
 
     /** 429 in the OpenAI shape with Retry-After and x-ratelimit-* headers, and a never-charged rejection event. */
     private void refuse(RoutingContext ctx, Principal principal, Endpoint api, String model, RateLimits.Refusal refusal) {
+        metrics.refusal(refusal.quotaKind());
         rateLimitHeaders(ctx, refusal.headers());
         ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
         GatewayError error = new GatewayError(429, "requests", "rate_limit_exceeded", refusal.message(), null);
@@ -243,6 +248,7 @@ public final class InferenceProxy {
 
     /** 429 {@code insufficient_quota} (as the OpenAI API answers an exhausted budget) and a never-charged rejection event. */
     private void refuseBudget(RoutingContext ctx, Principal principal, Endpoint api, String model, Budgets.Refusal refusal) {
+        metrics.refusal("budget");
         ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
         GatewayError error = new GatewayError(429, "insufficient_quota", "insufficient_quota", refusal.message(), null);
         String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
@@ -296,6 +302,7 @@ public final class InferenceProxy {
         private long emittedTokens;
         private long sequence;
         private long lastEmitNanos = System.nanoTime();
+        private long lastChunkNanos;
         private boolean finished;
         private HttpClientRequest upstreamRequest;
 
@@ -497,8 +504,14 @@ public final class InferenceProxy {
             boolean usageOnlyBefore = meter.sawUsageOnlyChunk();
             meter.onData(data);
             boolean isUsageOnlyChunk = !usageOnlyBefore && meter.sawUsageOnlyChunk();
-            if (meter.contentChunks() > before && firstTokenMs == null) {
-                firstTokenMs = elapsedMs();
+            if (meter.contentChunks() > before) {
+                long now = System.nanoTime();
+                if (firstTokenMs == null) {
+                    firstTokenMs = elapsedMs();
+                } else {
+                    metrics.timePerOutputToken(model, now - lastChunkNanos);
+                }
+                lastChunkNanos = now;
             }
             if (!(isUsageOnlyChunk && !clientWantsUsage)) {
                 response.write("data: " + data + "\n\n");
@@ -569,6 +582,17 @@ public final class InferenceProxy {
             long prompt = upstreamUsage == null ? promptEstimate : upstreamUsage.promptTokens();
             long cached = upstreamUsage == null ? 0 : Math.min(upstreamUsage.cachedPromptTokens(), prompt);
             holds.settle(prompt - cached, cached, completion);
+            int status = switch (type) {
+                case USAGE_REQUEST_FAILED -> error == null ? 502 : error.httpStatus();
+                case USAGE_REQUEST_CANCELLED -> 499;
+                default -> ctx.response().getStatusCode();
+            };
+            metrics.request(model, operation(api), status, System.nanoTime() - startNanos);
+            metrics.tokens(model, "input", prompt);
+            metrics.tokens(model, "output", completion);
+            if (firstTokenMs != null) {
+                metrics.timeToFirstToken(model, firstTokenMs);
+            }
             usage.emit(type, requestId, null, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
                     lease.slot().name(), new TokenUsage(prompt, completion, cached), emittedTokens, elapsedMs(), firstTokenMs,
                     upstreamUsage, error, cancelReason));
@@ -577,6 +601,15 @@ public final class InferenceProxy {
         private long elapsedMs() {
             return (System.nanoTime() - startNanos) / 1_000_000;
         }
+    }
+
+    /** The OpenTelemetry GenAI operation name of an endpoint. */
+    static String operation(Endpoint api) {
+        return switch (api) {
+            case CHAT_COMPLETIONS -> "chat";
+            case COMPLETIONS -> "text_completion";
+            case EMBEDDINGS -> "embeddings";
+        };
     }
 
     private static long orDefault(Long value, long fallback) {

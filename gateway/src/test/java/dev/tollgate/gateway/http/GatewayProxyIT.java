@@ -252,6 +252,22 @@ class GatewayProxyIT {
     }
 
     @Test
+    void metricsFollowTheGenAiConventionsWithoutTenantLabels() throws Exception {
+        try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(
+                ChatCompletionCreateParams.builder().model("fake-chat").addUserMessage("Count me.").build())) {
+            stream.stream().forEach(chunk -> { });
+        }
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).contains(
+                "gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"chat\",gen_ai_request_model=\"fake-chat\",http_response_status_code=\"200\"}",
+                "gen_ai_server_time_to_first_token_seconds_bucket", "gen_ai_server_time_per_output_token_seconds_count",
+                "gen_ai_client_token_usage_tokens_sum{gen_ai_request_model=\"fake-chat\",gen_ai_token_type=\"output\"}",
+                "tollgate_gateway_upstream_healthy{endpoint=", "tollgate_gateway_spool_pending_bytes");
+        assertThat(metrics).doesNotContain(tenant).doesNotContain(key.keyId());
+    }
+
+    @Test
     void badRequestsGetOpenAiErrorsAndNoUsage() throws Exception {
         var http = HttpClient.newHttpClient();
         HttpResponse<String> notJson = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))

@@ -21,7 +21,7 @@ class HealthCheckerTest {
         int downPort = down.port();
         try {
             EndpointPool pool = new EndpointPool(UpstreamConfig.parse("""
-                    pools: {p: {healthCheck: {path: /health, intervalMs: 100}, endpoints: [{url: "%s"}, {url: "%s"}]}}
+                    pools: {p: {healthCheck: {path: /health, intervalMs: 500}, endpoints: [{url: "%s"}, {url: "%s"}]}}
                     models: {m: {pool: p}}
                     """.formatted(up.baseUrl(), down.baseUrl())));
             HealthChecker.start(vertx, vertx.createHttpClient(), () -> pool, 50);

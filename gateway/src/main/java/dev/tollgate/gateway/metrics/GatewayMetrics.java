@@ -1,0 +1,99 @@
+package dev.tollgate.gateway.metrics;
+
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The gateway's Prometheus metrics ({@code GET /metrics}). Names follow the OpenTelemetry GenAI
+ * semantic conventions where they exist ({@code gen_ai.server.request.duration},
+ * {@code gen_ai.server.time_to_first_token}, {@code gen_ai.server.time_per_output_token},
+ * {@code gen_ai.client.token.usage}); labels are bounded: the model (only configured models reach
+ * here), the operation, the status code, the token type, the pool and endpoint names of the
+ * upstream file. Never a tenant or key id.
+ */
+public final class GatewayMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Supplier<EndpointPool> pools;
+    private final MultiGauge outstanding;
+    private final MultiGauge healthy;
+    private final MultiGauge queued;
+
+    public GatewayMetrics(Supplier<EndpointPool> pools, UsageEmitter usage) {
+        this.pools = pools;
+        outstanding = MultiGauge.builder("tollgate.gateway.upstream.outstanding").description("requests in flight per endpoint")
+                .register(registry);
+        healthy = MultiGauge.builder("tollgate.gateway.upstream.healthy").description("1 if the endpoint is in rotation").register(registry);
+        queued = MultiGauge.builder("tollgate.gateway.upstream.queued").description("requests waiting for an endpoint of the pool")
+                .register(registry);
+        Gauge.builder("tollgate.gateway.spool.pending", usage, UsageEmitter::pendingBytes).baseUnit("bytes")
+                .description("usage events spooled and not yet acknowledged by Kafka").register(registry);
+        Gauge.builder("tollgate.gateway.usage.lost", usage, UsageEmitter::lostEvents)
+                .description("usage events refused by a full spool (fail-open mode); should stay 0").register(registry);
+    }
+
+    /** One finished request (or a refusal, with its status). */
+    public void request(String model, String operation, int status, long nanos) {
+        Timer.builder("gen_ai.server.request.duration").description("from request to last byte")
+                .tags("gen_ai.request.model", model, "gen_ai.operation.name", operation, "http.response.status_code", Integer.toString(status))
+                .publishPercentileHistogram().maximumExpectedValue(Duration.ofMinutes(5)).register(registry)
+                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    public void timeToFirstToken(String model, long millis) {
+        Timer.builder("gen_ai.server.time_to_first_token").tags("gen_ai.request.model", model).publishPercentileHistogram()
+                .maximumExpectedValue(Duration.ofMinutes(1)).register(registry).record(Duration.ofMillis(millis));
+    }
+
+    /** The time between two streamed chunks. */
+    public void timePerOutputToken(String model, long nanos) {
+        Timer.builder("gen_ai.server.time_per_output_token").tags("gen_ai.request.model", model).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry)
+                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    public void tokens(String model, String type, long count) {
+        if (count > 0) {
+            DistributionSummary.builder("gen_ai.client.token.usage").baseUnit("tokens")
+                    .tags("gen_ai.request.model", model, "gen_ai.token.type", type).register(registry).record(count);
+        }
+    }
+
+    /** A 429 of the gateway: rpm, tpm, concurrency, or a budget. */
+    public void refusal(String kind) {
+        Counter.builder("tollgate.gateway.quota.refusals").tags("kind", kind).register(registry).increment();
+    }
+
+    /** The Prometheus text exposition, with the upstream gauges read now. */
+    public String scrape() {
+        EndpointPool pool = pools.get();
+        var outstandingRows = new ArrayList<MultiGauge.Row<?>>();
+        var healthyRows = new ArrayList<MultiGauge.Row<?>>();
+        var queuedRows = new ArrayList<MultiGauge.Row<?>>();
+        for (String name : pool.config().pools().keySet()) {
+            List<EndpointPool.Slot> slots = pool.slots(name);
+            for (EndpointPool.Slot slot : slots) {
+                Tags tags = Tags.of("pool", name, "endpoint", slot.name());
+                outstandingRows.add(MultiGauge.Row.of(tags, slot.outstanding()));
+                healthyRows.add(MultiGauge.Row.of(tags, slot.healthy() ? 1 : 0));
+            }
+            queuedRows.add(MultiGauge.Row.of(Tags.of("pool", name), pool.queued(name)));
+        }
+        outstanding.register(outstandingRows, true);
+        healthy.register(healthyRows, true);
+        queued.register(queuedRows, true);
+        return registry.scrape();
+    }
+}
