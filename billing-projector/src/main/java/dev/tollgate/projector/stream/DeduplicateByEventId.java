@@ -36,7 +36,7 @@ public final class DeduplicateByEventId implements Processor<String, Object, Str
         // Retention covers lookups up to one horizon back from the newest record seen.
         return Stores.windowStoreBuilder(
                 Stores.persistentWindowStore(storeName, horizon.multipliedBy(2), horizon, false),
-                Serdes.String(), Serdes.Long());
+                Serdes.String(), Serdes.Long()).withCachingEnabled();
     }
 
     @Override

@@ -26,7 +26,8 @@ import java.time.Duration;
  * invoice period, late events to usage.late.v1, live usage per minute and day, period-closed
  * markers -> usage.billed.v1) -> quota usage per tenant and key per day and billing period ->
  * quota.state.v1. The ledger's tenants, keys and price lists are global stores read from their
- * compacted topics.
+ * compacted topics. Every store is cached: repeated writes to a hot key (a tenant's clock, day and
+ * quota buckets) reach RocksDB and the changelog once per commit instead of once per event.
  */
 public final class ProjectorTopology {
     public static final String TENANTS_STORE = "tenants";
@@ -63,14 +64,16 @@ public final class ProjectorTopology {
         topology.addStateStore(DeduplicateByEventId.storeBuilder(SEEN_STORE, settings.dedupHorizon()), "dedup");
 
         topology.addProcessor("billing", () -> new BillingProcessor(settings, new StoreLookups(), metrics), "dedup");
-        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE), Serdes.String(), Serdes.Long()),
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE), Serdes.String(), Serdes.Long())
+                        .withCachingEnabled(),
                 "billing");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_PERIODS_STORE), Serdes.String(),
-                Serdes.String()), "billing");
-        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DAY_STORE), Serdes.String(), Serdes.String()),
+                Serdes.String()).withCachingEnabled(), "billing");
+        topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DAY_STORE), Serdes.String(), Serdes.String())
+                        .withCachingEnabled(),
                 "billing");
         topology.addStateStore(Stores.windowStoreBuilder(Stores.persistentWindowStore(MINUTE_STORE, settings.minuteRetention(),
-                Duration.ofMinutes(1), false), Serdes.String(), Serdes.String()), "billing");
+                Duration.ofMinutes(1), false), Serdes.String(), Serdes.String()).withCachingEnabled(), "billing");
         Serializer<Object> billedSerializer = (topic, value) -> BillingRecord.encode((BillingRecord) value);
         topology.addSink(BillingProcessor.TO_BILLED, Topics.USAGE_BILLED.name(), new StringSerializer(), billedSerializer, "billing");
         Serializer<Object> eventSerializer = (topic, value) -> EventCodec.encode((CloudEvent<?>) value);
@@ -79,7 +82,7 @@ public final class ProjectorTopology {
         topology.addProcessor(BillingProcessor.TO_QUOTA, () -> new QuotaProcessor(QUOTA_STORE, settings.emitInterval(), new StoreLookups(), metrics),
                 "billing");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QUOTA_STORE), Serdes.String(),
-                Serdes.String()), BillingProcessor.TO_QUOTA);
+                Serdes.String()).withCachingEnabled(), BillingProcessor.TO_QUOTA);
         Serializer<QuotaState> quotaSerializer = (topic, state) -> EventCodec.encodeState(state);
         topology.addSink(QuotaProcessor.TO_STATE, Topics.QUOTA_STATE.name(), new StringSerializer(), quotaSerializer, BillingProcessor.TO_QUOTA);
         topology.addSink(QuotaProcessor.TO_ALERTS, Topics.QUOTA_ALERTS.name(), new StringSerializer(), eventSerializer, BillingProcessor.TO_QUOTA);
