@@ -57,10 +57,14 @@ public final class GatewayMetrics {
                 .maximumExpectedValue(Duration.ofMinutes(1)).register(registry).record(Duration.ofMillis(millis));
     }
 
+    /** Per model, looked up once: this one is recorded for every streamed chunk, on the event loop. */
+    private final java.util.Map<String, Timer> perToken = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The time between two streamed chunks. */
     public void timePerOutputToken(String model, long nanos) {
-        Timer.builder("gen_ai.server.time_per_output_token").tags("gen_ai.request.model", model).publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(10)).register(registry)
+        perToken.computeIfAbsent(model, m -> Timer.builder("gen_ai.server.time_per_output_token").tags("gen_ai.request.model", m)
+                        .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
+                        .maximumExpectedValue(Duration.ofSeconds(10)).register(registry))
                 .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
