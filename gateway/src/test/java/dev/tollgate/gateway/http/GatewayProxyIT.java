@@ -257,8 +257,9 @@ class GatewayProxyIT {
                 ChatCompletionCreateParams.builder().model("fake-chat").addUserMessage("Count me.").build())) {
             stream.stream().forEach(chunk -> { });
         }
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        // HTTP/1.1 as Prometheus scrapes (the JDK client's h2c upgrade attempt is not what is under test here).
+        String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                .send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains(
                 "gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"chat\",gen_ai_request_model=\"fake-chat\",http_response_status_code=\"200\"}",
                 "gen_ai_server_time_to_first_token_seconds_bucket", "gen_ai_server_time_per_output_token_seconds_count",
