@@ -72,7 +72,10 @@ public final class GatewayServer {
 
     /** Listens on {@code host:port} (0 for a free port). */
     public Future<HttpServer> listen(String host, int port) {
-        return vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024))
+        // No cleartext HTTP/2 upgrade (h2c): OpenAI clients and Prometheus speak HTTP/1.1 here, and a JDK client's
+        // upgrade attempt once got a large response it could not parse; HTTP/2 belongs behind TLS.
+        return vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
+                        .setHttp2ClearTextEnabled(false))
                 .requestHandler(router()).listen(port, host);
     }
 

@@ -266,6 +266,13 @@ class GatewayProxyIT {
                 "gen_ai_client_token_usage_tokens_sum{gen_ai_request_model=\"fake-chat\",gen_ai_token_type=\"output\"}",
                 "tollgate_gateway_upstream_healthy{endpoint=", "tollgate_gateway_spool_pending_bytes");
         assertThat(metrics).doesNotContain(tenant).doesNotContain(key.keyId());
+        // A client that tries an h2c upgrade (the JDK's default) gets plain HTTP/1.1 and a readable answer.
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> again = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(again.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+            assertThat(again.body()).contains("gen_ai_server_request_duration_seconds_count");
+        }
     }
 
     @Test
