@@ -1,7 +1,6 @@
 package dev.tollgate.audit;
 
 import dev.tollgate.billing.BillableUsage;
-import dev.tollgate.billing.BillingPeriod;
 import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.PeriodAssignment;
 import dev.tollgate.billing.PriceSchedule;
@@ -155,8 +154,4 @@ public final class Replay {
         return duplicates;
     }
 
-    /** The period as the projector names it for a tenant (its zone decides the bounds, not the name). */
-    public BillingPeriod billingPeriod(String tenantId) {
-        return new BillingPeriod(period, ledger.zone(tenantId));
-    }
 }

@@ -23,9 +23,4 @@ public record InvoiceView(String invoiceId, String tenantId, String period, Stri
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Stripe(String status, String customerId, String invoiceId, Long totalMinorUnits, int attempts, String lastError,
                          Instant syncedAt) {}
-
-    public InvoiceView withoutLines() {
-        return new InvoiceView(invoiceId, tenantId, period, status, currency, totalMicros, total, eventCount, unpricedEvents, finalizedAt,
-                stripe, null);
-    }
 }

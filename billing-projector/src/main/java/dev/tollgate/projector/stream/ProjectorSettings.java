@@ -37,7 +37,4 @@ public record ProjectorSettings(Duration dedupHorizon, Duration emitInterval, Du
         return new ProjectorSettings(dedupHorizon, emitInterval, value, minuteRetention);
     }
 
-    public ProjectorSettings withEmitInterval(Duration value) {
-        return new ProjectorSettings(dedupHorizon, value, grace, minuteRetention);
-    }
 }

@@ -11,7 +11,6 @@ import javax.crypto.spec.SecretKeySpec;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -97,11 +96,6 @@ public final class FakeStripe implements AutoCloseable {
 
     public List<Request> requests() {
         return List.copyOf(requests);
-    }
-
-    /** Requests that reached the API and were answered 2xx, replays included. */
-    public List<Request> successfulRequests(String method, String pathRegex) {
-        return requests.stream().filter(r -> r.method().equals(method) && r.path().matches(pathRegex) && r.status() / 100 == 2).toList();
     }
 
     public Map<String, JsonObject> customers() {
@@ -272,17 +266,6 @@ public final class FakeStripe implements AutoCloseable {
             error.put("code", code);
         }
         return new JsonObject().put("error", error).encode();
-    }
-
-    /** Names of the POST paths received, in order (for quick assertions). */
-    public List<String> postedPaths() {
-        var paths = new ArrayList<String>();
-        requests.forEach(r -> {
-            if (r.method().equals("POST")) {
-                paths.add(r.path());
-            }
-        });
-        return paths;
     }
 
     @Override
