@@ -133,10 +133,21 @@ class GatewayProxyIT {
                 .filter(e -> e.tenantid().equals(tenant) && requestId.equals(e.subject())).toList();
     }
 
+    /**
+     * The id of the newest request: usage events reach Kafka asynchronously, so wait until every request the
+     * upstream saw has its accepted event on the topic (one partition per tenant: the last is the newest).
+     */
     private String lastRequestId() {
-        return TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
-                .filter(e -> e.tenantid().equals(tenant) && e.eventType() == EventType.USAGE_REQUEST_ACCEPTED)
-                .reduce((a, b) -> b).orElseThrow().subject();
+        int forwarded = upstream.requests().size();
+        List<String> accepted = new java.util.ArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            accepted.clear();
+            TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
+                    .filter(e -> e.tenantid().equals(tenant) && e.eventType() == EventType.USAGE_REQUEST_ACCEPTED)
+                    .forEach(e -> accepted.add(e.subject()));
+            return accepted.size() >= forwarded;
+        });
+        return accepted.getLast();
     }
 
     private static RequestFinished terminal(List<CloudEvent<EventData>> events) {
