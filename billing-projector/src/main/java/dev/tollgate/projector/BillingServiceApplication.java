@@ -11,6 +11,7 @@ import org.springframework.scheduling.annotation.EnableScheduling;
  * Its configuration file is {@code billing.yml}.
  */
 @SpringBootApplication
+@org.springframework.context.annotation.Import(dev.tollgate.service.telemetry.ServiceTelemetry.class)
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class BillingServiceApplication {

@@ -43,6 +43,15 @@ public final class ProjectorApplication implements AutoCloseable {
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
                                              String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides,
                                              dev.tollgate.projector.stream.ProjectorMetrics metrics) {
+        return start(bootstrapServers, applicationId, stateDir, settings, applicationServer, standbyReplicas, overrides, metrics,
+                io.opentelemetry.api.OpenTelemetry.noop());
+    }
+
+    /** As above, with a span per billed event (a child of the gateway's, from the record's {@code traceparent}). */
+    public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
+                                             String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides,
+                                             dev.tollgate.projector.stream.ProjectorMetrics metrics,
+                                             io.opentelemetry.api.OpenTelemetry openTelemetry) {
         var props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -55,7 +64,7 @@ public final class ProjectorApplication implements AutoCloseable {
             props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
         }
         props.putAll(overrides);
-        var streams = new KafkaStreams(ProjectorTopology.build(settings, metrics), props);
+        var streams = new KafkaStreams(ProjectorTopology.build(settings, metrics, openTelemetry), props);
         streams.start();
         return new ProjectorApplication(streams);
     }

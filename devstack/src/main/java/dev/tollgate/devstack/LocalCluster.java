@@ -150,7 +150,7 @@ public final class LocalCluster implements AutoCloseable {
                     "TOLLGATE_SPOOL_DIR", dataDir.resolve("gateway-" + i + "-spool").toString(), "TOLLGATE_GATEWAY_REPLICAS", "2",
                     "HOSTNAME", "gateway-" + i));
         }
-        await("the ledger", () -> get("http://127.0.0.1:18081/actuator/health") == 200);
+        await("the ledger", () -> get("http://127.0.0.1:18081/health") == 200);
         for (int i = 1; i <= 2; i++) {
             int port = 18081 + i;
             await("billing-" + i, () -> get("http://127.0.0.1:" + port + "/health/readiness") == 200);

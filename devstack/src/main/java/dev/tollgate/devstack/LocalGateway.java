@@ -19,8 +19,10 @@ final class LocalGateway implements AutoCloseable {
     private final StateDirectory state;
     private final UsageEmitter usage;
     private final int port;
+    private final io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry;
 
-    private LocalGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, int port) {
+    private LocalGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, int port, io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry) {
+        this.openTelemetry = openTelemetry;
         this.vertx = vertx;
         this.state = state;
         this.usage = usage;
@@ -43,7 +45,8 @@ final class LocalGateway implements AutoCloseable {
     static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, java.nio.file.Path spoolDir, String name,
                               int replicas) throws Exception {
         StateDirectory state = StateDirectory.start(kafkaBootstrap);
-        UsageEmitter usage = new UsageEmitter(kafkaBootstrap, name, spoolDir, Spool.Options.DEFAULT, false);
+        var openTelemetry = dev.tollgate.telemetry.Telemetry.start("tollgate-gateway");
+        UsageEmitter usage = new UsageEmitter(kafkaBootstrap, name, spoolDir, Spool.Options.DEFAULT, false, openTelemetry);
         Vertx vertx = Vertx.vertx();
         var limits = new dev.tollgate.gateway.quota.RateLimits(replicas, System::nanoTime);
         var pool = new EndpointPool(config);
@@ -53,7 +56,7 @@ final class LocalGateway implements AutoCloseable {
         while (!state.ready() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        return new LocalGateway(vertx, state, usage, actual);
+        return new LocalGateway(vertx, state, usage, actual, openTelemetry);
     }
 
     String url() {
@@ -65,5 +68,6 @@ final class LocalGateway implements AutoCloseable {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         state.close();
         usage.close();
+        openTelemetry.close();
     }
 }

@@ -9,7 +9,11 @@ import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,8 +36,17 @@ class DevStackIT {
     private static final String DATABASE = "tg_devstack_it_" + UUID.randomUUID().toString().substring(0, 8);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
+    /** Every service of the stack exports its spans into the shared in-memory exporter (see MemorySpanExporterProvider). */
+    @BeforeAll
+    static void traceIntoMemory() {
+        System.setProperty("otel.traces.exporter", MemorySpanExporterProvider.NAME);
+        System.setProperty("otel.bsp.schedule.delay", "50");
+    }
+
     @AfterAll
     static void dropDatabase() throws Exception {
+        System.clearProperty("otel.traces.exporter");
+        System.clearProperty("otel.bsp.schedule.delay");
         var server = PostgresDatabase.Server.fromEnvironment();
         try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
              var statement = connection.createStatement()) {
@@ -106,6 +119,14 @@ class DevStackIT {
                 assertThat(invoices.get(0).path("status").asText()).isEqualTo("DRAFT");
                 assertThat(invoices.get(0).path("totalMicros").asLong()).isPositive();
             });
+
+            // One (streamed) request, one trace: caller -> gateway -> model server and usage.v1 -> projector -> invoice writer.
+            assertOneConnectedTrace(stack, firstKey);
+            // Every metric the Grafana dashboards and the Prometheus alert rules use is exported by the running services.
+            MonitoringContract.assertEveryMetricIsExported(Map.of(
+                    "gateway", scrape(stack.gatewayUrl() + "/metrics"),
+                    "ledger", scrape(stack.adminUrl() + "/metrics"),
+                    "billing", scrape(stack.billingUrl() + "/metrics")));
         }
 
         try (DevStack again = DevStack.start(options)) {
@@ -113,6 +134,87 @@ class DevStackIT {
             HttpResponse<String> keys = get(again.adminUrl() + "/admin/v1/tenants/demo/keys", again.adminToken());
             assertThat(EventCodec.mapper().readTree(keys.body())).hasSize(1);
         }
+    }
+
+    private static String scrape(String url) throws Exception {
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(url)).version(HttpClient.Version.HTTP_1_1).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(url).isEqualTo(200);
+        // Kept for whoever edits the dashboards: what each service really exports.
+        Path dump = Path.of("target", "scrapes", URI.create(url).getPort() + ".prom");
+        Files.createDirectories(dump.getParent());
+        Files.writeString(dump, url + "\n" + response.body());
+        return response.body();
+    }
+
+    private static void assertOneConnectedTrace(DevStack stack, String apiKey) throws Exception {
+        String traceId = java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(16));
+        String callerSpanId = "00f067aa0ba902b7";
+        HttpResponse<String> completion = HTTP.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + apiKey).header("content-type", "application/json")
+                .header("traceparent", "00-" + traceId + "-" + callerSpanId + "-01")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"fake-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"trace me\"}],\"stream\":true}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(completion.statusCode()).as(completion.body()).isEqualTo(200);
+        String requestId = completion.headers().firstValue("x-request-id").orElseThrow();
+
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> spansOf(traceId).stream()
+                .anyMatch(span -> span.getName().equals("process " + Topics.USAGE_BILLED.name())));
+        List<SpanData> trace = spansOf(traceId);
+        SpanData server = only(trace, "POST /v1/chat/completions", SpanKind.SERVER);
+        assertThat(server.getParentSpanId()).as("the caller's span is the parent").isEqualTo(callerSpanId);
+        assertThat(server.getResource().getAttribute(AttributeKey.stringKey("service.name"))).isEqualTo("tollgate-gateway");
+        assertThat(server.getAttributes().get(AttributeKey.stringKey("tollgate.request.id"))).isEqualTo(requestId);
+
+        SpanData upstream = only(trace, "chat fake-chat", SpanKind.CLIENT);
+        assertThat(upstream.getParentSpanId()).isEqualTo(server.getSpanId());
+        assertThat(upstream.getAttributes().get(AttributeKey.longKey("gen_ai.usage.output_tokens"))).isPositive();
+        // The model server was called with the upstream span as its parent (W3C traceparent).
+        var seen = EventCodec.mapper().readTree(get(stack.upstreamUrl() + "/_fake/requests", null).body());
+        assertThat(seen.get(seen.size() - 1).path("headers").path("traceparent").get(0).asText())
+                .startsWith("00-" + traceId + "-" + upstream.getSpanId() + "-");
+
+        List<SpanData> created = trace.stream().filter(span -> span.getName().equals("create " + Topics.USAGE.name())).toList();
+        assertThat(created).as("accepted and completed events").hasSizeGreaterThanOrEqualTo(2)
+                .allSatisfy(span -> assertThat(span.getParentSpanId()).isEqualTo(server.getSpanId()));
+        // Every billable event (streamed tokens and the terminal event) is billed in a span of the billing service, a child of
+        // its event's producer span, and written to its invoice in a child of that.
+        List<SpanData> processed = trace.stream().filter(span -> span.getName().equals("process " + Topics.USAGE.name())).toList();
+        assertThat(processed).isNotEmpty().allSatisfy(span -> {
+            assertThat(span.getKind()).isEqualTo(SpanKind.CONSUMER);
+            assertThat(span.getResource().getAttribute(AttributeKey.stringKey("service.name"))).isEqualTo("tollgate-billing");
+            assertThat(created).extracting(SpanData::getSpanId).contains(span.getParentSpanId());
+        });
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> spansOf(traceId).stream()
+                .filter(span -> span.getName().equals("process " + Topics.USAGE_BILLED.name())).count() == processed.size());
+        List<SpanData> written = spansOf(traceId).stream().filter(span -> span.getName().equals("process " + Topics.USAGE_BILLED.name()))
+                .toList();
+        assertThat(written).allSatisfy(span -> {
+            assertThat(processed).extracting(SpanData::getSpanId).contains(span.getParentSpanId());
+            assertThat(span.getAttributes().get(AttributeKey.stringKey("tollgate.invoice.id"))).startsWith("inv_");
+        });
+
+        // The completed event carries the same context in its record header and in its CloudEvents traceparent.
+        var records = TopicReader.awaitRecord(stack.kafkaBootstrapServers(), Topics.USAGE.name(),
+                r -> requestId.equals(EventCodec.decode(r.value()).subject()) && EventCodec.decode(r.value()).type().endsWith("completed.v1"),
+                Duration.ofSeconds(30));
+        var record = records.stream().filter(r -> requestId.equals(EventCodec.decode(r.value()).subject())
+                && EventCodec.decode(r.value()).type().endsWith("completed.v1")).findFirst().orElseThrow();
+        String header = new String(record.headers().lastHeader("traceparent").value(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(EventCodec.decode(record.value()).traceparent()).isEqualTo(header);
+        assertThat(header).startsWith("00-" + traceId + "-");
+        assertThat(created).extracting(SpanData::getSpanId).contains(header.split("-")[2]);
+        assertThat(processed).extracting(SpanData::getParentSpanId).contains(header.split("-")[2]);
+    }
+
+    private static List<SpanData> spansOf(String traceId) {
+        return MemorySpanExporterProvider.SPANS.getFinishedSpanItems().stream().filter(span -> span.getTraceId().equals(traceId)).toList();
+    }
+
+    private static SpanData only(List<SpanData> spans, String name, SpanKind kind) {
+        List<SpanData> matching = spans.stream().filter(span -> span.getName().equals(name) && span.getKind() == kind).toList();
+        assertThat(matching).as(name + " among " + spans.stream().map(SpanData::getName).toList()).hasSize(1);
+        return matching.getFirst();
     }
 
     @Test

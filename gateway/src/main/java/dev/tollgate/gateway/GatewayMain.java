@@ -6,6 +6,7 @@ import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.UpstreamWatcher;
+import dev.tollgate.telemetry.Telemetry;
 import io.vertx.core.Vertx;
 
 import java.nio.file.Path;
@@ -16,27 +17,38 @@ import java.util.concurrent.TimeUnit;
  * {@code TOLLGATE_GATEWAY_REPLICAS} (1: each replica enforces its share of the rate limits),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
  * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
- * (false). A bad value fails start-up naming the variable.
+ * (false). A bad value fails start-up naming the variable. Logging: JSON lines on stdout
+ * ({@code TOLLGATE_LOG_FORMAT}, {@code TOLLGATE_LOG_LEVEL}; {@code LOGGING_CONFIG} names a logback file
+ * that is re-read while running, for level changes). Tracing: the standard {@code OTEL_*} variables
+ * ({@code OTEL_EXPORTER_OTLP_ENDPOINT} turns export on; ADR 0012).
  */
 public final class GatewayMain {
     private GatewayMain() {}
 
     /** Every environment variable the gateway reads (the deployment manifests are checked against this list). */
     public static final java.util.List<String> ENVIRONMENT = java.util.List.of("TOLLGATE_GATEWAY_PORT", "TOLLGATE_UPSTREAMS",
-            "TOLLGATE_KAFKA_BOOTSTRAP", "HOSTNAME", "TOLLGATE_SPOOL_DIR", "TOLLGATE_SPOOL_FAIL_CLOSED", "TOLLGATE_GATEWAY_REPLICAS");
+            "TOLLGATE_KAFKA_BOOTSTRAP", "HOSTNAME", "TOLLGATE_SPOOL_DIR", "TOLLGATE_SPOOL_FAIL_CLOSED", "TOLLGATE_GATEWAY_REPLICAS",
+            "LOGGING_CONFIG", "TOLLGATE_LOG_FORMAT", "TOLLGATE_LOG_LEVEL", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME",
+            "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES");
 
     public static void main(String[] args) throws Exception {
+        String loggingConfig = System.getenv("LOGGING_CONFIG");
+        if (loggingConfig != null && !loggingConfig.isBlank()) {
+            // Before the first logger exists: logback reads it once, then rescans the file if it says scan="true".
+            System.setProperty("logback.configurationFile", loggingConfig);
+        }
         int port = Integer.parseInt(env("TOLLGATE_GATEWAY_PORT", "8080"));
         String upstreamFile = System.getenv("TOLLGATE_UPSTREAMS");
         if (upstreamFile == null || upstreamFile.isBlank()) {
             throw new IllegalArgumentException("TOLLGATE_UPSTREAMS must name the upstream YAML file");
         }
+        var openTelemetry = Telemetry.start("tollgate-gateway");
         Vertx vertx = Vertx.vertx();
         UpstreamWatcher upstreams = UpstreamWatcher.start(vertx, Path.of(upstreamFile), 2_000);
         StateDirectory state = StateDirectory.start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"));
         var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"),
                 Path.of(env("TOLLGATE_SPOOL_DIR", "spool")), Spool.Options.DEFAULT,
-                Boolean.parseBoolean(env("TOLLGATE_SPOOL_FAIL_CLOSED", "false")));
+                Boolean.parseBoolean(env("TOLLGATE_SPOOL_FAIL_CLOSED", "false")), openTelemetry);
         var limits = new RateLimits(Integer.parseInt(env("TOLLGATE_GATEWAY_REPLICAS", "1")), System::nanoTime);
         new GatewayServer(vertx, state, upstreams, usage, limits).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -45,6 +57,7 @@ public final class GatewayMain {
             vertx.close();
             state.close();
             usage.close();
+            openTelemetry.close();
         }, "gateway-stop"));
     }
 

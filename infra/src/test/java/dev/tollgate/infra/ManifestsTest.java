@@ -133,6 +133,12 @@ class ManifestsTest {
                             assertThat(file.getParent().resolve(path)).as(file + " -> " + path).exists();
                         }
                     }
+                    for (JsonNode generator : kustomization.path("configMapGenerator")) {
+                        for (JsonNode entry : generator.path("files")) {
+                            String path = entry.asText().contains("=") ? entry.asText().split("=", 2)[1] : entry.asText();
+                            assertThat(file.getParent().resolve(path)).as(file + " -> " + path).exists();
+                        }
+                    }
                 } else if (!file.getFileName().toString().equals("upstreams.yaml")) {
                     assertThat(resources(file)).as(file.toString()).isNotEmpty();
                 }
@@ -159,6 +165,20 @@ class ManifestsTest {
         assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("StatefulSet");
         assertThat(Integer.parseInt(env.get("TOLLGATE_GATEWAY_REPLICAS"))).as("each replica's share assumes the HPA's maximum (ADR 0009)")
                 .isEqualTo(hpa.getSpec().getMaxReplicas());
+        // The runtime logging file the gateway is pointed at is mounted, and logback takes it without an error.
+        assertThat(env.get("LOGGING_CONFIG")).startsWith(c.getVolumeMounts().stream()
+                .filter(m -> m.getName().equals("logging")).findFirst().orElseThrow().getMountPath());
+        var logging = new ch.qos.logback.classic.LoggerContext();
+        var configurator = new ch.qos.logback.classic.joran.JoranConfigurator();
+        configurator.setContext(logging);
+        try {
+            configurator.doConfigure(K8S.resolve("base/gateway/logback.xml").toFile());
+        } catch (ch.qos.logback.core.joran.spi.JoranException e) {
+            throw new AssertionError(e);
+        }
+        assertThat(logging.getStatusManager().getCopyOfStatusList()).noneMatch(s -> s.getLevel() >= ch.qos.logback.core.status.Status.WARN);
+        assertThat(logging.getLogger("dev.tollgate.gateway.access").getLevel()).isEqualTo(ch.qos.logback.classic.Level.INFO);
+        logging.stop();
         var monitor = (GenericKubernetesResource) base().get("ServiceMonitor/gateway");
         @SuppressWarnings("unchecked")
         var endpoints = (List<Map<String, Object>>) ((Map<String, Object>) monitor.getAdditionalProperties().get("spec")).get("endpoints");
@@ -172,7 +192,7 @@ class ManifestsTest {
         Container lc = container(ledger.getSpec().getTemplate());
         assertThat(ledgerReads).containsAll(env(lc).keySet());
         assertThat(lc.getPorts().getFirst().getContainerPort()).isEqualTo(Integer.parseInt(env(lc).get("TOLLGATE_LEDGER_PORT")));
-        assertThat(lc.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/actuator/health/readiness");
+        assertThat(lc.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/readiness");
 
         Set<String> billingReads = new HashSet<>(placeholders("billing.yml"));
         var billing = (StatefulSet) base().get("StatefulSet/billing");

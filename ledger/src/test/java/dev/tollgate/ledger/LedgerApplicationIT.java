@@ -68,7 +68,7 @@ class LedgerApplicationIT extends LedgerTestSupport {
 
     @Test
     void healthIsPublicAndUnknownPathsAnswerWithProblemDetails() {
-        HttpResponse<String> health = call("GET", "/actuator/health", null, null);
+        HttpResponse<String> health = call("GET", "/health", null, null);
         HttpResponse<String> missing = call("GET", "/admin/v1/nothing-here", platformAdmin(), null);
         HttpResponse<String> anonymous = call("GET", "/admin/v1/tenants", null, null);
 

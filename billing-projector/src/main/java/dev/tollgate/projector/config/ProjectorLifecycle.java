@@ -38,7 +38,10 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
     private final Counter lateEvents;
     private final Counter quotaStates;
 
-    public ProjectorLifecycle(BillingProperties properties, MeterRegistry registry) {
+    private final io.opentelemetry.api.OpenTelemetry openTelemetry;
+
+    public ProjectorLifecycle(BillingProperties properties, MeterRegistry registry, io.opentelemetry.api.OpenTelemetry openTelemetry) {
+        this.openTelemetry = openTelemetry;
         this.properties = properties;
         this.registry = registry;
         Gauge.builder("tollgate.projector.quota.state.lag", lastQuotaAsOf,
@@ -77,7 +80,7 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         applicationServer = p.advertisedHost() + ":" + event.getWebServer().getPort();
         var settings = new ProjectorSettings(p.dedupHorizon(), p.quotaEmitInterval(), p.grace(), p.minuteRetention());
         projector = ProjectorApplication.start(properties.kafka().bootstrapServers(), p.applicationId(), Path.of(p.stateDir()), settings,
-                applicationServer, p.standbyReplicas(), java.util.Map.of(), metrics);
+                applicationServer, p.standbyReplicas(), java.util.Map.of(), metrics, openTelemetry);
         // Kafka Streams' own metrics (consumer lag, commit latency, process rates) under kafka.stream.*.
         new KafkaStreamsMetrics(projector.streams()).bindTo(registry);
         LOG.info("projector {} started, serving interactive queries at {}", p.applicationId(), applicationServer);

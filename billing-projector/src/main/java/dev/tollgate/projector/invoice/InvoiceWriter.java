@@ -2,6 +2,12 @@ package dev.tollgate.projector.invoice;
 
 import dev.tollgate.projector.config.BillingProperties;
 import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.telemetry.KafkaTracing;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -40,10 +46,19 @@ public class InvoiceWriter implements SmartLifecycle {
     private volatile Thread thread;
     private volatile boolean running;
 
+    private final io.micrometer.core.instrument.MeterRegistry registry;
     private final io.micrometer.core.instrument.Counter written;
     private final io.micrometer.core.instrument.Counter failures;
 
-    public InvoiceWriter(BillingProperties properties, InvoiceStore store, io.micrometer.core.instrument.MeterRegistry registry) {
+    private final OpenTelemetry openTelemetry;
+    private final Tracer tracer;
+
+    /** @param openTelemetry a span per billed event written, a child of the projector's (from the record's headers) */
+    public InvoiceWriter(BillingProperties properties, InvoiceStore store, io.micrometer.core.instrument.MeterRegistry registry,
+                         OpenTelemetry openTelemetry) {
+        this.openTelemetry = openTelemetry;
+        this.tracer = openTelemetry.getTracer("dev.tollgate.billing");
+        this.registry = registry;
         this.properties = properties;
         this.store = store;
         this.written = io.micrometer.core.instrument.Counter.builder("tollgate.invoice.writer.records")
@@ -63,6 +78,8 @@ public class InvoiceWriter implements SmartLifecycle {
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "invoice-writer-" + properties.instanceId());
         consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+        // records-lag-max and commit latency of the writer: how far invoices are behind billing.
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer).bindTo(registry);
         running = true;
         thread = Thread.ofPlatform().name("invoice-writer").start(this::run);
     }
@@ -77,8 +94,13 @@ public class InvoiceWriter implements SmartLifecycle {
                     continue;
                 }
                 var batch = new ArrayList<InvoiceStore.Positioned>(records.count());
+                var spans = new ArrayList<Span>();
                 for (ConsumerRecord<String, byte[]> record : records) {
-                    batch.add(new InvoiceStore.Positioned(BillingRecord.decode(record.value()), record.partition(), record.offset()));
+                    BillingRecord decoded = BillingRecord.decode(record.value());
+                    batch.add(new InvoiceStore.Positioned(decoded, record.partition(), record.offset()));
+                    if (decoded instanceof BillingRecord.Billed billed) {
+                        spans.add(span(record, billed));
+                    }
                 }
                 try {
                     store.apply(batch);
@@ -89,8 +111,10 @@ public class InvoiceWriter implements SmartLifecycle {
                     }
                     consumer.commitSync(offsets);
                     written.increment(batch.size());
+                    spans.forEach(Span::end);
                     backoff = Duration.ofMillis(200);
                 } catch (RuntimeException e) {
+                    spans.forEach(span -> span.setStatus(StatusCode.ERROR, "batch not written; retried").end());
                     if (!running) {
                         break;
                     }
@@ -108,6 +132,19 @@ public class InvoiceWriter implements SmartLifecycle {
         } finally {
             consumer.close(Duration.ofSeconds(5));
         }
+    }
+
+    /** The span of one billed event's way into its invoice, until the batch's transaction and offsets are committed. */
+    private Span span(ConsumerRecord<String, byte[]> record, BillingRecord.Billed billed) {
+        return tracer.spanBuilder("process " + Topics.USAGE_BILLED.name()).setSpanKind(SpanKind.CONSUMER)
+                .setParent(KafkaTracing.extract(openTelemetry, record.headers()))
+                .setAttribute("messaging.system", "kafka")
+                .setAttribute("messaging.operation.type", "process")
+                .setAttribute("messaging.destination.name", Topics.USAGE_BILLED.name())
+                .setAttribute("messaging.message.id", billed.eventId())
+                .setAttribute("tollgate.tenant.id", billed.tenantId())
+                .setAttribute("tollgate.invoice.id", dev.tollgate.billing.InvoiceIds.of(billed.tenantId(), billed.period()))
+                .startSpan();
     }
 
     private static void sleep(Duration duration) {

@@ -13,6 +13,14 @@ import dev.tollgate.projector.usage.UsageKeys;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.telemetry.KafkaTracing;
+import dev.tollgate.telemetry.Telemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -65,8 +73,17 @@ public final class BillingProcessor implements Processor<String, Object, String,
     private long nextCloseAt = Long.MAX_VALUE;
 
     private final ProjectorMetrics metrics;
+    private final OpenTelemetry openTelemetry;
+    private final Tracer tracer;
 
     public BillingProcessor(ProjectorSettings settings, QuotaLookups lookups, ProjectorMetrics metrics) {
+        this(settings, lookups, metrics, OpenTelemetry.noop());
+    }
+
+    /** @param openTelemetry a span per billed event, a child of the context its record carries (ADR 0012) */
+    public BillingProcessor(ProjectorSettings settings, QuotaLookups lookups, ProjectorMetrics metrics, OpenTelemetry openTelemetry) {
+        this.openTelemetry = openTelemetry;
+        this.tracer = openTelemetry.getTracer("dev.tollgate.projector");
         this.settings = settings;
         this.lookups = lookups;
         this.metrics = metrics;
@@ -92,6 +109,29 @@ public final class BillingProcessor implements Processor<String, Object, String,
             return;
         }
         BillableUsage usage = billable.get();
+        Span span = tracer.spanBuilder("process " + Topics.USAGE.name()).setSpanKind(SpanKind.CONSUMER).setParent(parent(record, event))
+                .setAttribute("messaging.system", "kafka")
+                .setAttribute("messaging.operation.type", "process")
+                .setAttribute("messaging.destination.name", Topics.USAGE.name())
+                .setAttribute("messaging.message.id", event.id())
+                .setAttribute("tollgate.tenant.id", usage.tenantId())
+                .setAttribute("gen_ai.request.model", usage.model())
+                .startSpan();
+        try {
+            bill(record, event, usage, span);
+        } finally {
+            span.end();
+        }
+    }
+
+    /** The context the record's headers carry, else the event's CloudEvents {@code traceparent}. */
+    private Context parent(Record<String, Object> record, CloudEvent<EventData> event) {
+        Context fromHeaders = KafkaTracing.extract(openTelemetry, record.headers());
+        return Span.fromContext(fromHeaders).getSpanContext().isValid() ? fromHeaders
+                : Telemetry.fromTraceparent(openTelemetry, event.traceparent());
+    }
+
+    private void bill(Record<String, Object> record, CloudEvent<EventData> event, BillableUsage usage, Span span) {
         context.forward(record.withValue(new QuotaProcessor.Sourced(usage, event.source())), TO_QUOTA);
 
         TenantState tenant = lookups.tenant(usage.tenantId());
@@ -104,9 +144,12 @@ public final class BillingProcessor implements Processor<String, Object, String,
         BillingRecord.AppliedPrice price = rates == null ? null : BillingRecord.AppliedPrice.of(list.get(), rates);
 
         String adjusts = assignment.late() ? assignment.adjustsPeriod().id() : null;
+        span.setAttribute("tollgate.invoice.period", assignment.period().id());
+        var billedHeaders = new RecordHeaders();
+        KafkaTracing.inject(openTelemetry, Context.root().with(span), billedHeaders);
         context.forward(new Record<>(usage.tenantId(), (Object) BillingRecord.Billed.of(usage, assignment.period().id(), adjusts,
                 tenant == null ? null : tenant.currency(), price),
-                record.timestamp()), TO_BILLED);
+                record.timestamp(), billedHeaders), TO_BILLED);
         if (assignment.late()) {
             metrics.lateEvent();
             var headers = new RecordHeaders(record.headers().toArray());

@@ -51,6 +51,11 @@ public final class ProjectorTopology {
 
     /** As {@link #build(ProjectorSettings)}, reporting to {@code metrics}. */
     public static Topology build(ProjectorSettings settings, ProjectorMetrics metrics) {
+        return build(settings, metrics, io.opentelemetry.api.OpenTelemetry.noop());
+    }
+
+    /** As above, tracing the billing of each event with {@code openTelemetry}. */
+    public static Topology build(ProjectorSettings settings, ProjectorMetrics metrics, io.opentelemetry.api.OpenTelemetry openTelemetry) {
         var topology = new Topology();
         globalStore(topology, TENANTS_STORE, Topics.TENANTS_STATE.name());
         globalStore(topology, KEYS_STORE, Topics.KEYS_STATE.name());
@@ -63,7 +68,7 @@ public final class ProjectorTopology {
         topology.addProcessor("dedup", () -> new DeduplicateByEventId(SEEN_STORE, settings.dedupHorizon()), "parse");
         topology.addStateStore(DeduplicateByEventId.storeBuilder(SEEN_STORE, settings.dedupHorizon()), "dedup");
 
-        topology.addProcessor("billing", () -> new BillingProcessor(settings, new StoreLookups(), metrics), "dedup");
+        topology.addProcessor("billing", () -> new BillingProcessor(settings, new StoreLookups(), metrics, openTelemetry), "dedup");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(CLOCK_STORE), Serdes.String(), Serdes.Long())
                         .withCachingEnabled(),
                 "billing");

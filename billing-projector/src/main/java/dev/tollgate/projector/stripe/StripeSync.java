@@ -42,6 +42,9 @@ public class StripeSync {
     public StripeSync(InvoiceStore store, BillingProperties properties, io.micrometer.core.instrument.MeterRegistry registry) {
         this.store = store;
         this.registry = registry;
+        // Both outcomes exist from the start (at 0), so that a rate or an alert on failures has a series to read.
+        registry.counter("tollgate.stripe.sync", "outcome", "synced");
+        registry.counter("tollgate.stripe.sync", "outcome", "failed");
         this.config = properties.stripe();
         this.client = config.enabled()
                 ? StripeClient.builder().setApiKey(config.apiKey()).setApiBase(config.apiBase()).setMaxNetworkRetries(config.maxNetworkRetries())

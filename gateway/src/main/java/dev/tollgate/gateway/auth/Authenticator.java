@@ -60,7 +60,8 @@ public final class Authenticator {
             return new Refused(GatewayError.tenantSuspended(), keyId, key.get().tenantId());
         }
         KeyState k = key.get();
-        return new Authenticated(new Principal(k.tenantId(), k.keyId(), k.allowedModels(), k.limits(), tenant.get().limits()));
+        return new Authenticated(new Principal(k.tenantId(), k.keyId(), k.allowedModels(), k.limits(), tenant.get().limits(),
+                tenant.get().planId()));
     }
 
     private static boolean valid(KeyState key, ApiKeys.PresentedKey presented, Instant now) {

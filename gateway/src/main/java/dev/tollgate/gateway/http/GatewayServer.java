@@ -43,6 +43,7 @@ public final class GatewayServer {
     private final Supplier<UpstreamConfig> upstreams;
     private final InferenceProxy proxy;
     private final dev.tollgate.gateway.metrics.GatewayMetrics metrics;
+    private final RequestTelemetry telemetry;
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
         this(vertx, state, () -> endpoints, usage);
@@ -58,15 +59,22 @@ public final class GatewayServer {
      *               fleet); the daily and period budgets take the same share
      */
     public GatewayServer(Vertx vertx, StateDirectory state, Supplier<EndpointPool> endpoints, UsageEmitter usage, RateLimits limits) {
+        this(vertx, state, endpoints, usage, limits, usage.openTelemetry());
+    }
+
+    /** @param openTelemetry makes the request and upstream spans (the usage emitter makes the event ones) */
+    public GatewayServer(Vertx vertx, StateDirectory state, Supplier<EndpointPool> endpoints, UsageEmitter usage, RateLimits limits,
+                         io.opentelemetry.api.OpenTelemetry openTelemetry) {
         this.vertx = vertx;
+        this.telemetry = new RequestTelemetry(openTelemetry);
         this.state = state;
         this.authenticator = new Authenticator(state);
         this.upstreams = () -> endpoints.get().config();
         var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1024));
         // Daily and period budgets use the same replica count as the rate limits (ADR 0009).
         var budgets = new dev.tollgate.gateway.quota.Budgets(state, state, usage.source(), limits.replicas(), java.time.Instant::now);
-        this.metrics = new dev.tollgate.gateway.metrics.GatewayMetrics(endpoints, usage);
-        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, metrics);
+        this.metrics = new dev.tollgate.gateway.metrics.GatewayMetrics(endpoints, usage, state);
+        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, metrics, openTelemetry);
         HealthChecker.start(vertx, client, endpoints, 200);
     }
 
@@ -86,6 +94,7 @@ public final class GatewayServer {
         // Prometheus text format; no tenant or key labels (GatewayMetrics).
         router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(metrics.scrape()));
+        router.route("/v1/*").handler(telemetry::begin);
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:model").handler(this::model);
@@ -121,7 +130,11 @@ public final class GatewayServer {
                 ctx.put(PRINCIPAL, ok.principal());
                 ctx.next();
             }
-            case Authenticator.Refused refused -> ErrorResponses.send(ctx, refused.error());
+            case Authenticator.Refused refused -> {
+                ctx.put(RequestTelemetry.REFUSED_KEY, refused.keyId());
+                ctx.put(RequestTelemetry.REFUSED_TENANT, refused.tenantId());
+                ErrorResponses.send(ctx, refused.error());
+            }
         }
     }
 

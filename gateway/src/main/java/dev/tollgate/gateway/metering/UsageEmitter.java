@@ -6,6 +6,13 @@ import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.telemetry.KafkaTracing;
+import dev.tollgate.telemetry.Telemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -41,9 +48,23 @@ public final class UsageEmitter implements AutoCloseable {
     private final boolean failClosed;
     private final AtomicLong lost = new AtomicLong();
     private final long spoolMaxBytes;
+    private final OpenTelemetry openTelemetry;
+    private final Tracer tracer;
 
     public UsageEmitter(String bootstrapServers, String instanceId, Path spoolDirectory, Spool.Options spoolOptions,
                         boolean failClosed) {
+        this(bootstrapServers, instanceId, spoolDirectory, spoolOptions, failClosed, OpenTelemetry.noop());
+    }
+
+    /**
+     * @param openTelemetry makes one producer span per event ({@code create usage.v1}, a child of the request's
+     *                      span), whose context the event carries in its CloudEvents {@code traceparent} and in the
+     *                      Kafka record's {@code traceparent} header
+     */
+    public UsageEmitter(String bootstrapServers, String instanceId, Path spoolDirectory, Spool.Options spoolOptions,
+                        boolean failClosed, OpenTelemetry openTelemetry) {
+        this.openTelemetry = openTelemetry;
+        this.tracer = openTelemetry.getTracer("dev.tollgate.gateway");
         this.producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -72,7 +93,11 @@ public final class UsageEmitter implements AutoCloseable {
         var sends = new ArrayList<Future<RecordMetadata>>(batch.size());
         for (Spool.Record record : batch) {
             try {
-                sends.add(producer.send(new ProducerRecord<>(Topics.USAGE.name(), record.key(), record.value())));
+                var kafkaRecord = new ProducerRecord<>(Topics.USAGE.name(), record.key(), record.value());
+                if (record.traceparent() != null) {
+                    kafkaRecord.headers().add(Telemetry.TRACEPARENT, KafkaTracing.headerValue(record.traceparent()));
+                }
+                sends.add(producer.send(kafkaRecord));
             } catch (RuntimeException e) {
                 LOG.warn("usage.v1 unavailable after {} of {} records: {}", sends.size(), batch.size(), e.toString());
                 break;
@@ -90,15 +115,38 @@ public final class UsageEmitter implements AutoCloseable {
         return delivered;
     }
 
-    /** Spools one event; returns its id. Never blocks. */
     /** The CloudEvents {@code source} of this gateway's events ({@code /gateway/<instance id>}). */
     public String source() {
         return source;
     }
 
-    public String emit(EventType type, String subject, String traceparent, EventData data) {
-        CloudEvent<EventData> event = CloudEvent.of(type, source, Instant.now(), subject, traceparent, data);
-        if (!spool.offer(new Spool.Record(data.tenantId(), EventCodec.encode(event)))) {
+    /** The SDK the gateway's spans come from. */
+    public OpenTelemetry openTelemetry() {
+        return openTelemetry;
+    }
+
+    /** The producer's client metrics (sends, errors, batch sizes, request latency) for {@code /metrics}. */
+    public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer).bindTo(registry);
+    }
+
+    /**
+     * Spools one event, caused by the operation {@code parent} traces; returns its id. Never blocks.
+     * The event's producer span ends at once: what follows (the spool, the send) is the spool's.
+     */
+    public String emit(EventType type, String subject, Context parent, EventData data) {
+        String id = java.util.UUID.randomUUID().toString();
+        Span span = tracer.spanBuilder("create " + Topics.USAGE.name()).setSpanKind(SpanKind.PRODUCER).setParent(parent)
+                .setAttribute("messaging.system", "kafka")
+                .setAttribute("messaging.operation.type", "create")
+                .setAttribute("messaging.destination.name", Topics.USAGE.name())
+                .setAttribute("messaging.message.id", id)
+                .setAttribute("cloudevents.event_type", type.typeName())
+                .startSpan();
+        String traceparent = Telemetry.traceparent(span.getSpanContext());
+        span.end();
+        CloudEvent<EventData> event = CloudEvent.withId(id, type, source, Instant.now(), subject, traceparent, data);
+        if (!spool.offer(new Spool.Record(data.tenantId(), EventCodec.encode(event), traceparent))) {
             lost.incrementAndGet();
             LOG.error("usage spool full: event {} ({}) of tenant {} lost", event.id(), type.typeName(), data.tenantId());
         }

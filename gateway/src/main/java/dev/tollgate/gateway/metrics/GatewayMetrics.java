@@ -32,7 +32,23 @@ public final class GatewayMetrics {
     private final MultiGauge queued;
 
     public GatewayMetrics(Supplier<EndpointPool> pools, UsageEmitter usage) {
+        this(pools, usage, null);
+    }
+
+    /** @param state the ledger-state consumer, whose lag and fetch metrics are exported too (null for none) */
+    public GatewayMetrics(Supplier<EndpointPool> pools, UsageEmitter usage, dev.tollgate.gateway.state.StateDirectory state) {
         this.pools = pools;
+        usage.bindTo(registry);
+        if (state != null) {
+            state.bindTo(registry);
+        }
+        for (String kind : java.util.List.of("rpm", "tpm", "concurrency", "budget")) {
+            refusal(kind, 0); // every kind has a series from the start, so that rates and alerts read 0, not nothing
+        }
+        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
+        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
         outstanding = MultiGauge.builder("tollgate.gateway.upstream.outstanding").description("requests in flight per endpoint")
                 .register(registry);
         healthy = MultiGauge.builder("tollgate.gateway.upstream.healthy").description("1 if the endpoint is in rotation").register(registry);
@@ -44,10 +60,11 @@ public final class GatewayMetrics {
                 .description("usage events refused by a full spool (fail-open mode); should stay 0").register(registry);
     }
 
-    /** One finished request (or a refusal, with its status). */
-    public void request(String model, String operation, int status, long nanos) {
+    /** One finished request (or a refusal, with its status); {@code tier} is the tenant's plan, never its id. */
+    public void request(String model, String operation, String tier, int status, long nanos) {
         Timer.builder("gen_ai.server.request.duration").description("from request to last byte")
-                .tags("gen_ai.request.model", model, "gen_ai.operation.name", operation, "http.response.status_code", Integer.toString(status))
+                .tags("gen_ai.request.model", model, "gen_ai.operation.name", operation, "http.response.status_code", Integer.toString(status),
+                        "tollgate.tenant.tier", tier)
                 .publishPercentileHistogram().maximumExpectedValue(Duration.ofMinutes(5)).register(registry)
                 .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
@@ -77,7 +94,12 @@ public final class GatewayMetrics {
 
     /** A 429 of the gateway: rpm, tpm, concurrency, or a budget. */
     public void refusal(String kind) {
-        Counter.builder("tollgate.gateway.quota.refusals").tags("kind", kind).register(registry).increment();
+        refusal(kind, 1);
+    }
+
+    private void refusal(String kind, int count) {
+        Counter.builder("tollgate.gateway.quota.refusals").description("requests refused with 429 by kind of limit")
+                .tags("kind", kind).register(registry).increment(count);
     }
 
     /** The Prometheus text exposition, with the upstream gauges read now. */

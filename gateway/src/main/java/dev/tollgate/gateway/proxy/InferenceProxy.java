@@ -3,6 +3,13 @@ package dev.tollgate.gateway.proxy;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.http.ErrorResponses;
+import dev.tollgate.gateway.http.RequestTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import dev.tollgate.gateway.metering.SseScanner;
 import dev.tollgate.gateway.metering.StreamMeter;
 import dev.tollgate.gateway.metering.UsageEmitter;
@@ -82,6 +89,8 @@ public final class InferenceProxy {
     private final RateLimits limits;
     private final Budgets budgets;
     private final GatewayMetrics metrics;
+    private final OpenTelemetry openTelemetry;
+    private final Tracer tracer;
 
     /** What an admitted request holds: its rate-limit admission and its budget hold (null without budgets). */
     private record Holds(RateLimits.Admission admission, Budgets.Hold budget) {
@@ -106,10 +115,14 @@ public final class InferenceProxy {
      * @param limits  requests, tokens per minute and concurrency per tenant and key
      * @param budgets daily and period budgets from the projector's quota state; null for none
      * @param metrics what /metrics exports
+     * @param openTelemetry makes the upstream call's span and carries its context to the model server
      */
     public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
-                          UsageEmitter usage, RateLimits limits, Budgets budgets, GatewayMetrics metrics) {
+                          UsageEmitter usage, RateLimits limits, Budgets budgets, GatewayMetrics metrics,
+                          OpenTelemetry openTelemetry) {
         this.metrics = metrics;
+        this.openTelemetry = openTelemetry;
+        this.tracer = openTelemetry.getTracer("dev.tollgate.gateway");
         this.vertx = vertx;
         this.client = client;
         this.pools = pools;
@@ -132,6 +145,7 @@ public final class InferenceProxy {
                     "You must provide a model parameter.", "model"));
             return;
         }
+        RequestTelemetry.model(ctx, model);
         EndpointPool endpoints = pools.get();
         UpstreamConfig.ModelRoute route = endpoints.config().models().get(model);
         if (route == null || !principal.mayUse(model)) {
@@ -239,10 +253,10 @@ public final class InferenceProxy {
         rateLimitHeaders(ctx, refusal.headers());
         ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
         GatewayError error = new GatewayError(429, "requests", "rate_limit_exceeded", refusal.message(), null);
-        String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
-        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, null, new RequestRejected(requestId, principal.tenantId(),
-                principal.keyId(), model, api, RejectReason.QUOTA, new RequestError(429, error.type(), error.code(), error.message()),
-                refusal.quotaKind()));
+        String requestId = RequestTelemetry.requestId(ctx);
+        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
+                principal.tenantId(), principal.keyId(), model, api, RejectReason.QUOTA,
+                new RequestError(429, error.type(), error.code(), error.message()), refusal.quotaKind()));
         ErrorResponses.send(ctx, error);
     }
 
@@ -251,10 +265,10 @@ public final class InferenceProxy {
         metrics.refusal("budget");
         ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
         GatewayError error = new GatewayError(429, "insufficient_quota", "insufficient_quota", refusal.message(), null);
-        String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
-        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, null, new RequestRejected(requestId, principal.tenantId(),
-                principal.keyId(), model, api, RejectReason.QUOTA, new RequestError(429, error.type(), error.code(), error.message()),
-                refusal.subject()));
+        String requestId = RequestTelemetry.requestId(ctx);
+        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
+                principal.tenantId(), principal.keyId(), model, api, RejectReason.QUOTA,
+                new RequestError(429, error.type(), error.code(), error.message()), refusal.subject()));
         ErrorResponses.send(ctx, error);
     }
 
@@ -294,7 +308,10 @@ public final class InferenceProxy {
         private long firstByteTimer = -1;
         private String path;
         private Buffer payload;
-        private final String requestId = "req_" + UUID.randomUUID().toString().replace("-", "");
+        private final String requestId;
+        /** The request's server span: the parent of the upstream span and of every usage event's span. */
+        private final Context trace;
+        private Span upstreamSpan;
         private final long startNanos = System.nanoTime();
         private final StreamMeter meter = new StreamMeter();
         private long promptEstimate;
@@ -321,13 +338,15 @@ public final class InferenceProxy {
             this.stream = stream;
             this.clientWantsUsage = clientWantsUsage;
             this.lease = lease;
+            this.requestId = RequestTelemetry.requestId(ctx);
+            this.trace = RequestTelemetry.context(ctx);
         }
 
         void accepted(JsonObject body, long promptEstimate) {
             this.promptEstimate = promptEstimate;
             Long maxTokens = body.getValue("max_completion_tokens") instanceof Number n ? n.longValue()
                     : body.getValue("max_tokens") instanceof Number m ? m.longValue() : 0L;
-            usage.emit(EventType.USAGE_REQUEST_ACCEPTED, requestId, null, new RequestAccepted(requestId, principal.tenantId(),
+            usage.emit(EventType.USAGE_REQUEST_ACCEPTED, requestId, trace, new RequestAccepted(requestId, principal.tenantId(),
                     principal.keyId(), model, api, stream, lease.slot().name(), promptEstimate, Math.max(0, maxTokens)));
             ctx.response().closeHandler(v -> {
                 if (!finished) {
@@ -359,10 +378,11 @@ public final class InferenceProxy {
             if (lease.pool().credential() != null && !lease.pool().credential().isBlank()) {
                 options.putHeader("authorization", "Bearer " + lease.pool().credential());
             }
-            String traceparent = ctx.request().getHeader("traceparent");
-            if (traceparent != null) {
-                options.putHeader("traceparent", traceparent);
-            }
+            endUpstreamSpan(-1, -1, "retried"); // a previous try of this request
+            upstreamSpan = upstreamSpan(lease.slot());
+            // The model server continues this trace (W3C traceparent): never the caller's headers verbatim.
+            openTelemetry.getPropagators().getTextMapPropagator().inject(trace.with(upstreamSpan), options,
+                    (carrier, key, value) -> carrier.putHeader(key, value));
             int attempt = attempts;
             firstByteTimer = vertx.setTimer(orDefault(timeouts.firstByteMs(), 30_000L), id -> {
                 if (attempt == attempts && !finished && !ctx.response().headWritten()) {
@@ -545,7 +565,7 @@ public final class InferenceProxy {
         private void emitStreamed(long delta) {
             emittedTokens += delta;
             lastEmitNanos = System.nanoTime();
-            usage.emit(EventType.USAGE_TOKENS_STREAMED, requestId, null, new TokensStreamed(requestId, principal.tenantId(),
+            usage.emit(EventType.USAGE_TOKENS_STREAMED, requestId, trace, new TokensStreamed(requestId, principal.tenantId(),
                     principal.keyId(), model, ++sequence, delta));
         }
 
@@ -587,15 +607,53 @@ public final class InferenceProxy {
                 case USAGE_REQUEST_CANCELLED -> 499;
                 default -> ctx.response().getStatusCode();
             };
-            metrics.request(model, operation(api), status, System.nanoTime() - startNanos);
+            metrics.request(model, operation(api), principal.tier(), status, System.nanoTime() - startNanos);
             metrics.tokens(model, "input", prompt);
             metrics.tokens(model, "output", completion);
             if (firstTokenMs != null) {
                 metrics.timeToFirstToken(model, firstTokenMs);
             }
-            usage.emit(type, requestId, null, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
+            endUpstreamSpan(prompt, completion, type == EventType.USAGE_REQUEST_FAILED
+                    ? (error == null ? "upstream_error" : error.code()) : null);
+            usage.emit(type, requestId, trace, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
                     lease.slot().name(), new TokenUsage(prompt, completion, cached), emittedTokens, elapsedMs(), firstTokenMs,
                     upstreamUsage, error, cancelReason));
+        }
+
+        /** A GenAI client span for one try on an endpoint ({@code chat my-model}). */
+        private Span upstreamSpan(EndpointPool.Slot slot) {
+            var span = tracer.spanBuilder(operation(api) + " " + model).setSpanKind(SpanKind.CLIENT).setParent(trace)
+                    .setAttribute("gen_ai.operation.name", operation(api))
+                    .setAttribute("gen_ai.request.model", model)
+                    .setAttribute("tollgate.endpoint", slot.name())
+                    .setAttribute("tollgate.attempt", attempts);
+            try {
+                java.net.URI uri = java.net.URI.create(slot.url());
+                span.setAttribute("server.address", uri.getHost());
+                if (uri.getPort() > 0) {
+                    span.setAttribute("server.port", uri.getPort());
+                }
+            } catch (IllegalArgumentException ignored) {
+                // the upstream file's validation keeps URLs well-formed; the span simply goes without
+            }
+            return span.startSpan();
+        }
+
+        /** Ends the current try's span: with the token counts when known, as an error when {@code error} names one. */
+        private void endUpstreamSpan(long inputTokens, long outputTokens, String error) {
+            Span span = upstreamSpan;
+            if (span == null) {
+                return;
+            }
+            upstreamSpan = null;
+            if (inputTokens >= 0) {
+                span.setAttribute("gen_ai.usage.input_tokens", inputTokens);
+                span.setAttribute("gen_ai.usage.output_tokens", outputTokens);
+            }
+            if (error != null) {
+                span.setStatus(StatusCode.ERROR, error);
+            }
+            span.end();
         }
 
         private long elapsedMs() {

@@ -31,7 +31,9 @@ import java.util.zip.CRC32C;
  * is detected by its CRC and cut off on restart. A record may be sent twice after a crash between
  * the sink's acknowledgement and the checkpoint: consumers deduplicate by event id.
  *
- * <p>Record format: {@code int length, int crc32c, short keyLength, key, value}.
+ * <p>Record format: {@code int length, int crc32c, payload} where the payload is either
+ * {@code short keyLength, key, value} (the first format, still read) or, when the record carries a
+ * trace context, {@code short -(keyLength + 1), key, byte traceparentLength, traceparent, value}.
  */
 public final class Spool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Spool.class);
@@ -49,8 +51,12 @@ public final class Spool implements AutoCloseable {
         int send(List<Record> batch) throws Exception;
     }
 
-    /** One spooled record: a Kafka key and value. */
-    public record Record(String key, byte[] value) {}
+    /** One spooled record: a Kafka key and value, and the W3C {@code traceparent} for its headers (or null). */
+    public record Record(String key, byte[] value, String traceparent) {
+        public Record(String key, byte[] value) {
+            this(key, value, null);
+        }
+    }
 
     /**
      * @param maxQueuedRecords records waiting for the writer; beyond it {@link #offer} refuses
@@ -209,8 +215,17 @@ public final class Spool implements AutoCloseable {
 
     private static byte[] encode(Record record) {
         byte[] key = record.key().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer payload = ByteBuffer.allocate(2 + key.length + record.value().length);
-        payload.putShort((short) key.length).put(key).put(record.value());
+        byte[] trace = record.traceparent() == null ? null : record.traceparent().getBytes(StandardCharsets.US_ASCII);
+        if (key.length >= Short.MAX_VALUE || (trace != null && trace.length > 255)) {
+            throw new IllegalArgumentException("spool key or traceparent too long");
+        }
+        ByteBuffer payload = ByteBuffer.allocate(2 + key.length + (trace == null ? 0 : 1 + trace.length) + record.value().length);
+        if (trace == null) {
+            payload.putShort((short) key.length).put(key);
+        } else {
+            payload.putShort((short) -(key.length + 1)).put(key).put((byte) trace.length).put(trace);
+        }
+        payload.put(record.value());
         var crc = new CRC32C();
         crc.update(payload.array());
         ByteBuffer out = ByteBuffer.allocate(HEADER_BYTES + payload.capacity());
@@ -280,11 +295,18 @@ public final class Spool implements AutoCloseable {
             log.read(payload, position + HEADER_BYTES);
             payload.flip();
             int keyLength = payload.getShort();
-            byte[] key = new byte[keyLength];
+            boolean traced = keyLength < 0;
+            byte[] key = new byte[traced ? -keyLength - 1 : keyLength];
             payload.get(key);
+            String traceparent = null;
+            if (traced) {
+                byte[] trace = new byte[Byte.toUnsignedInt(payload.get())];
+                payload.get(trace);
+                traceparent = new String(trace, StandardCharsets.US_ASCII);
+            }
             byte[] value = new byte[payload.remaining()];
             payload.get(value);
-            out.add(new Record(new String(key, StandardCharsets.UTF_8), value));
+            out.add(new Record(new String(key, StandardCharsets.UTF_8), value, traceparent));
             position += HEADER_BYTES + length;
             ends.add(position);
         }

@@ -72,6 +72,11 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
         return directory;
     }
 
+    /** The state consumer's client metrics (records-lag-max: how far this replica is behind the ledger). */
+    public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer).bindTo(registry);
+    }
+
     /** True once the state present at start-up has been read. */
     public boolean ready() {
         return ready;

@@ -272,10 +272,11 @@ class GatewayProxyIT {
         String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
                 .send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains(
-                "gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"chat\",gen_ai_request_model=\"fake-chat\",http_response_status_code=\"200\"}",
+                "gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"chat\",gen_ai_request_model=\"fake-chat\",http_response_status_code=\"200\",tollgate_tenant_tier=\"none\"}",
                 "gen_ai_server_time_to_first_token_seconds_bucket", "gen_ai_server_time_per_output_token_seconds_count",
                 "gen_ai_client_token_usage_tokens_sum{gen_ai_request_model=\"fake-chat\",gen_ai_token_type=\"output\"}",
-                "tollgate_gateway_upstream_healthy{endpoint=", "tollgate_gateway_spool_pending_bytes");
+                "tollgate_gateway_upstream_healthy{endpoint=", "tollgate_gateway_spool_pending_bytes",
+                "kafka_producer_record_send_total", "kafka_consumer_fetch_manager_records_lag_max");
         assertThat(metrics).doesNotContain(tenant).doesNotContain(key.keyId());
         // A client that tries an h2c upgrade (the JDK's default) gets plain HTTP/1.1 and a readable answer.
         for (int i = 0; i < 5; i++) {

@@ -78,6 +78,31 @@ class SpoolTest {
         }
     }
 
+    /** Records with and without a trace context, from before and after a restart, keep key, value and context. */
+    @Test
+    void tracedAndUntracedRecordsKeepTheirKeyValueAndTraceContext(@TempDir Path dir) {
+        String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var received = new java.util.concurrent.CopyOnWriteArrayList<Spool.Record>();
+        Spool.Sink collect = batch -> {
+            received.addAll(batch);
+            return batch.size();
+        };
+        var down = new SwitchableSink();
+        down.up.set(false);
+        try (Spool spool = Spool.open(dir, FAST, down)) {
+            spool.offer(new Spool.Record("t-é", "untraced".getBytes(StandardCharsets.UTF_8)));
+            spool.offer(new Spool.Record("t-2", "traced".getBytes(StandardCharsets.UTF_8), traceparent));
+        }
+        try (Spool spool = Spool.open(dir, FAST, collect)) {
+            spool.offer(new Spool.Record("t-3", "after restart".getBytes(StandardCharsets.UTF_8), traceparent));
+            await().atMost(Duration.ofSeconds(10)).until(() -> received.size() == 3);
+        }
+        assertThat(received).extracting(Spool.Record::key).containsExactly("t-é", "t-2", "t-3");
+        assertThat(received).extracting(r -> new String(r.value(), StandardCharsets.UTF_8))
+                .containsExactly("untraced", "traced", "after restart");
+        assertThat(received).extracting(Spool.Record::traceparent).containsExactly(null, traceparent, traceparent);
+    }
+
     @Test
     void whatWasNotDeliveredBeforeARestartIsDeliveredAfterIt(@TempDir Path dir) {
         var down = new SwitchableSink();

@@ -15,8 +15,8 @@ public class KafkaConfig {
 
     /** Idempotent, acks=all: a retried send never duplicates within the producer's session. */
     @Bean(destroyMethod = "close")
-    public Producer<String, byte[]> ledgerProducer(LedgerProperties properties) {
-        return new KafkaProducer<>(Map.of(
+    public Producer<String, byte[]> ledgerProducer(LedgerProperties properties, io.micrometer.core.instrument.MeterRegistry registry) {
+        var producer = new KafkaProducer<>(Map.<String, Object>of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -25,5 +25,8 @@ public class KafkaConfig {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(30_000, properties.kafka().sendTimeout().toMillis()),
                 ProducerConfig.CLIENT_ID_CONFIG, "ledger-" + properties.instanceId()),
                 new StringSerializer(), new ByteArraySerializer());
+        // Sends, errors and request latency of the publisher at /metrics.
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer).bindTo(registry);
+        return producer;
     }
 }

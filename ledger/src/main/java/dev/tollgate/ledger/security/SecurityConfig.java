@@ -15,7 +15,7 @@ public class SecurityConfig {
 
     @Bean
     public SecurityFilterChain adminApi(HttpSecurity http, ObjectMapper mapper) throws Exception {
-        return BearerSecurity.chain(http, mapper, "/actuator/health/**", "/actuator/health", "/actuator/info",
+        return BearerSecurity.chain(http, mapper, "/health/**", "/health", "/info", "/metrics",
                 "/admin/v1/openapi.json", "/admin/v1/openapi.json/**");
     }
 

@@ -2,7 +2,19 @@ package dev.tollgate.service.security;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.service.Problems;
+import dev.tollgate.service.telemetry.RequestTelemetryFilter;
+import dev.tollgate.telemetry.LogFields;
+import io.opentelemetry.api.trace.Span;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import org.slf4j.MDC;
 import org.springframework.http.HttpStatus;
+import org.springframework.security.authorization.AuthorizationDecision;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.oauth2.server.resource.authentication.JwtAuthenticationToken;
+import org.springframework.security.oauth2.server.resource.web.authentication.BearerTokenAuthenticationFilter;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.oauth2.core.DelegatingOAuth2TokenValidator;
@@ -28,11 +40,20 @@ import java.nio.charset.StandardCharsets;
 public final class BearerSecurity {
     private BearerSecurity() {}
 
-    /** A stateless chain: {@code publicPaths} open to all, everything else needs a valid token. */
+    /**
+     * A stateless chain: {@code publicPaths} open to all, the log-level endpoint ({@code /loggers},
+     * changes at run time) to platform admins only, everything else needs a valid token.
+     */
     public static SecurityFilterChain chain(HttpSecurity http, ObjectMapper mapper, String... publicPaths) throws Exception {
         http.csrf(csrf -> csrf.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-                .authorizeHttpRequests(auth -> auth.requestMatchers(publicPaths).permitAll().anyRequest().authenticated())
+                .authorizeHttpRequests(auth -> auth.requestMatchers(publicPaths).permitAll()
+                        .requestMatchers("/loggers", "/loggers/**", "/actuator/loggers", "/actuator/loggers/**")
+                        .access((authentication, context) -> new AuthorizationDecision(
+                                authentication.get() instanceof JwtAuthenticationToken token
+                                        && Caller.of(token.getToken()).has(Role.PLATFORM_ADMIN)))
+                        .anyRequest().authenticated())
+                .addFilterAfter(BearerSecurity::callerInLogs, BearerTokenAuthenticationFilter.class)
                 .oauth2ResourceServer(oauth -> oauth.jwt(jwt -> { })
                         .authenticationEntryPoint((request, response, e) ->
                                 Problems.write(response, mapper, HttpStatus.UNAUTHORIZED, "unauthenticated",
@@ -40,6 +61,22 @@ public final class BearerSecurity {
                 .exceptionHandling(ex -> ex.accessDeniedHandler((request, response, e) ->
                         Problems.write(response, mapper, HttpStatus.FORBIDDEN, "forbidden", "access denied")));
         return http.build();
+    }
+
+    /** Puts the verified caller's tenant and subject in the MDC and on the request's span. */
+    private static void callerInLogs(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws java.io.IOException, ServletException {
+        if (SecurityContextHolder.getContext().getAuthentication() instanceof JwtAuthenticationToken token) {
+            Caller caller = Caller.of(token.getToken());
+            if (caller.tenant() != null) {
+                MDC.put(LogFields.TENANT_ID, caller.tenant());
+                Span.current().setAttribute(RequestTelemetryFilter.TENANT_ATTRIBUTE, caller.tenant());
+            }
+            if (caller.subject() != null) {
+                MDC.put(LogFields.SUBJECT, caller.subject());
+            }
+        }
+        chain.doFilter(request, response);
     }
 
     /** The decoder for {@code settings}; refuses ambiguous or weak configuration at start-up. */
