@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -78,6 +79,35 @@ class LedgerApplicationIT extends LedgerTestSupport {
         assertThat(missing.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
         assertThat(anonymous.statusCode()).isEqualTo(401);
         assertThat(anonymous.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/problem+json"));
+    }
+
+    /** Log levels change at run time, by platform admins only; metrics are public and carry no tenant id. */
+    @Test
+    void platformAdminsChangeLogLevelsAtRunTimeOthersCannot() {
+        String logger = "/loggers/dev.tollgate.ledger";
+        String debug = "{\"configuredLevel\":\"DEBUG\"}";
+        assertThat(call("POST", logger, null, debug).statusCode()).isEqualTo(401);
+        assertThat(call("POST", logger, token("acme-admin", List.of("tenant-admin"), "acme"), debug).statusCode()).isEqualTo(403);
+        assertThat(call("POST", logger, token("auditor", List.of("auditor"), null), debug).statusCode()).isEqualTo(403);
+        assertThat(call("GET", logger, token("acme-admin", List.of("tenant-admin"), "acme"), null).statusCode()).isEqualTo(403);
+        try {
+            assertThat(call("POST", logger, platformAdmin(), debug).statusCode()).isEqualTo(204);
+            assertThat(org.slf4j.LoggerFactory.getLogger("dev.tollgate.ledger").isDebugEnabled()).isTrue();
+            assertThat(call("GET", logger, platformAdmin(), null).body()).contains("\"configuredLevel\":\"DEBUG\"");
+        } finally {
+            call("POST", logger, platformAdmin(), "{\"configuredLevel\":null}");
+        }
+        assertThat(org.slf4j.LoggerFactory.getLogger("dev.tollgate.ledger").isDebugEnabled()).isFalse();
+
+        HttpResponse<String> metrics = call("GET", "/metrics", null, null);
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).contains("commandBus_allTimer_seconds_count", "kafka_producer_record_send_total",
+                "http_server_requests_seconds_bucket");
+        // Every answer names its request for the logs; a sane caller-chosen id is kept.
+        assertThat(call("GET", "/health", null, null, java.util.Map.of("x-request-id", "abc-123")).headers().firstValue("x-request-id"))
+                .hasValue("abc-123");
+        assertThat(call("GET", "/health", null, null, java.util.Map.of("x-request-id", "bad id\u0001")).headers().firstValue("x-request-id"))
+                .hasValueSatisfying(v -> assertThat(v).startsWith("req_"));
     }
 
     @Test

@@ -33,7 +33,25 @@ public final class Authenticator {
     /**
      * @param keyId the key id the caller presented, if it could be parsed (for the rejection event)
      */
-    public record Refused(GatewayError error, String keyId, String tenantId) implements Result {}
+    public record Refused(GatewayError error, String keyId, String tenantId) implements Result {
+        /** True if the caller presented something that is not a working key (a guess, a typo, a revoked key). */
+        public boolean badCredentials() {
+            return "invalid_api_key".equals(error.code()) || "missing_api_key".equals(error.code());
+        }
+    }
+
+    /** Verified against when a key id is unknown; matches nothing anyone can present. */
+    private static final dev.tollgate.schemas.ledger.SecretHash UNKNOWN_KEY =
+            ApiKeys.hash(ApiKeys.newKeyId(), java.util.UUID.randomUUID().toString());
+
+    /** The key id a bearer header names, if it has the shape of a key (nothing is verified). */
+    public static String presentedKeyId(String authorization) {
+        if (authorization == null || authorization.length() <= BEARER.length()
+                || !authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            return null;
+        }
+        return ApiKeys.parse(authorization.substring(BEARER.length()).strip()).map(ApiKeys.PresentedKey::keyId).orElse(null);
+    }
 
     public Result authenticate(String authorization, Instant now) {
         if (authorization == null || authorization.isBlank()) {
@@ -49,7 +67,12 @@ public final class Authenticator {
         }
         String keyId = presented.get().keyId();
         Optional<KeyState> key = lookup.key(keyId);
-        if (key.isEmpty() || !valid(key.get(), presented.get(), now)) {
+        if (key.isEmpty()) {
+            // As much work as for a known key, so that timing does not tell which key ids exist.
+            ApiKeys.verify(presented.get(), UNKNOWN_KEY);
+            return new Refused(GatewayError.invalidKey(), keyId, null);
+        }
+        if (!valid(key.get(), presented.get(), now)) {
             return new Refused(GatewayError.invalidKey(), keyId, key.map(KeyState::tenantId).orElse(null));
         }
         Optional<TenantState> tenant = lookup.tenant(key.get().tenantId());

@@ -44,6 +44,7 @@ public final class GatewayServer {
     private final InferenceProxy proxy;
     private final dev.tollgate.gateway.metrics.GatewayMetrics metrics;
     private final RequestTelemetry telemetry;
+    private final dev.tollgate.gateway.auth.AuthThrottle authThrottle = dev.tollgate.gateway.auth.AuthThrottle.standard();
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
         this(vertx, state, () -> endpoints, usage);
@@ -78,13 +79,46 @@ public final class GatewayServer {
         HealthChecker.start(vertx, client, endpoints, 200);
     }
 
+    /** A new connection must have sent a whole request head within this time (slowloris), else it is closed. */
+    static final long HEADER_TIMEOUT_MS = 10_000;
+    /** A connection with nothing read or written for this long is closed (longer than any first-byte timeout). */
+    static final int IDLE_TIMEOUT_SECONDS = 120;
+
+    private final java.util.Map<io.vertx.core.http.HttpConnection, Long> awaitingHead = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** Listens on {@code host:port} (0 for a free port). */
     public Future<HttpServer> listen(String host, int port) {
         // No cleartext HTTP/2 upgrade (h2c): OpenAI clients and Prometheus speak HTTP/1.1 here, and a JDK client's
         // upgrade attempt once got a large response it could not parse; HTTP/2 belongs behind TLS.
+        Router router = router();
         return vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
-                        .setHttp2ClearTextEnabled(false))
-                .requestHandler(router()).listen(port, host);
+                        .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
+                .connectionHandler(this::expectHeadSoon)
+                .requestHandler(request -> {
+                    Long timer = awaitingHead.remove(request.connection());
+                    if (timer != null) {
+                        vertx.cancelTimer(timer);
+                    }
+                    router.handle(request);
+                })
+                .listen(port, host);
+    }
+
+    /** Closes a connection that has not sent a complete request head in time: a slow-headers attack holds nothing long. */
+    private void expectHeadSoon(io.vertx.core.http.HttpConnection connection) {
+        long timer = vertx.setTimer(HEADER_TIMEOUT_MS, id -> {
+            if (awaitingHead.remove(connection) != null) {
+                metrics.slowClientClosed();
+                connection.close();
+            }
+        });
+        awaitingHead.put(connection, timer);
+        connection.closeHandler(v -> {
+            Long pending = awaitingHead.remove(connection);
+            if (pending != null) {
+                vertx.cancelTimer(pending);
+            }
+        });
     }
 
     Router router() {
@@ -125,12 +159,27 @@ public final class GatewayServer {
             ErrorResponses.send(ctx, GatewayError.notReady());
             return;
         }
-        switch (authenticator.authenticate(ctx.request().getHeader("authorization"), Instant.now())) {
+        String authorization = ctx.request().getHeader("authorization");
+        String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+        long wait = authThrottle.retryAfterSeconds(address, Authenticator.presentedKeyId(authorization));
+        if (wait > 0) {
+            // Too many failed keys from this address or on this key id: not even verified (AuthThrottle).
+            metrics.authFailure("throttled");
+            ctx.response().putHeader("retry-after", Long.toString(wait));
+            ErrorResponses.send(ctx, new GatewayError(429, "invalid_request_error", "too_many_authentication_failures",
+                    "Too many requests with an invalid API key; retry after " + wait + " seconds.", null));
+            return;
+        }
+        switch (authenticator.authenticate(authorization, Instant.now())) {
             case Authenticator.Authenticated ok -> {
                 ctx.put(PRINCIPAL, ok.principal());
                 ctx.next();
             }
             case Authenticator.Refused refused -> {
+                metrics.authFailure(refused.error().code());
+                if (refused.badCredentials()) {
+                    authThrottle.failed(address, refused.keyId());
+                }
                 ctx.put(RequestTelemetry.REFUSED_KEY, refused.keyId());
                 ctx.put(RequestTelemetry.REFUSED_TENANT, refused.tenantId());
                 ErrorResponses.send(ctx, refused.error());

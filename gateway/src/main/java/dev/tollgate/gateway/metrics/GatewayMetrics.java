@@ -42,6 +42,9 @@ public final class GatewayMetrics {
         if (state != null) {
             state.bindTo(registry);
         }
+        for (String reason : java.util.List.of("missing_api_key", "invalid_api_key", "tenant_suspended", "throttled")) {
+            authFailure(reason, 0);
+        }
         for (String kind : java.util.List.of("rpm", "tpm", "concurrency", "budget")) {
             refusal(kind, 0); // every kind has a series from the start, so that rates and alerts read 0, not nothing
         }
@@ -90,6 +93,22 @@ public final class GatewayMetrics {
             DistributionSummary.builder("gen_ai.client.token.usage").baseUnit("tokens")
                     .tags("gen_ai.request.model", model, "gen_ai.token.type", type).register(registry).record(count);
         }
+    }
+
+    /** A refused authentication: missing or invalid key, suspended tenant, or throttled after too many failures. */
+    public void authFailure(String reason) {
+        authFailure(reason, 1);
+    }
+
+    private void authFailure(String reason, int count) {
+        Counter.builder("tollgate.gateway.auth.failures").description("requests refused at authentication, by reason")
+                .tags("reason", reason).register(registry).increment(count);
+    }
+
+    /** A connection closed for not sending its request head in time. */
+    public void slowClientClosed() {
+        Counter.builder("tollgate.gateway.connections.slow.closed").description("connections closed for a request head too slow to arrive")
+                .register(registry).increment();
     }
 
     /** A 429 of the gateway: rpm, tpm, concurrency, or a budget. */

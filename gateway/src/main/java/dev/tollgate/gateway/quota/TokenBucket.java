@@ -2,22 +2,22 @@ package dev.tollgate.gateway.quota;
 
 /**
  * A token bucket refilled continuously at {@code capacity} per minute, starting full. Not
- * thread-safe on its own: {@link RateLimits} synchronizes on it.
+ * thread-safe on its own: its users ({@link RateLimits}, the authentication throttle) synchronize on it.
  */
-final class TokenBucket {
+public final class TokenBucket {
     private static final long NANOS_PER_MINUTE = 60_000_000_000L;
 
     private final long capacity;
     private double available;
     private long refilledAt;
 
-    TokenBucket(long capacity, long nowNanos) {
+    public TokenBucket(long capacity, long nowNanos) {
         this.capacity = capacity;
         this.available = capacity;
         this.refilledAt = nowNanos;
     }
 
-    long capacity() {
+    public long capacity() {
         return capacity;
     }
 
@@ -30,7 +30,7 @@ final class TokenBucket {
     }
 
     /** Takes {@code amount} if available. */
-    boolean tryTake(long amount, long nowNanos) {
+    public boolean tryTake(long amount, long nowNanos) {
         refill(nowNanos);
         if (available >= amount) {
             available -= amount;
@@ -51,13 +51,13 @@ final class TokenBucket {
         available -= amount;
     }
 
-    long remaining(long nowNanos) {
+    public long remaining(long nowNanos) {
         refill(nowNanos);
         return Math.max(0, (long) Math.floor(available));
     }
 
     /** Seconds until {@code amount} is available (0 if it is). */
-    long secondsUntil(long amount, long nowNanos) {
+    public long secondsUntil(long amount, long nowNanos) {
         refill(nowNanos);
         if (available >= amount || capacity == 0) {
             return 0;

@@ -133,6 +133,40 @@ class GatewayAuthIT {
         assertThat(get(base + "/v1/models", null).body()).contains("missing_api_key");
     }
 
+    /** Guessing keys: 10 failures a minute per key id, 30 per client address, then 429 without verification. */
+    @Test
+    void guessingKeysIsThrottledPerKeyIdAndPerAddress(EmbeddedKafka kafka) throws Exception {
+        String tenant = "gw-" + UUID.randomUUID().toString().substring(0, 8);
+        ApiKeys.NewKey victim = ApiKeys.issue(ApiKeys.newKeyId());
+        ApiKeys.NewKey bystander = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(tenant, "T", TenantState.Status.ACTIVE, "pro", "UTC", "USD",
+                Limits.NONE, null, null, 1, now));
+        for (ApiKeys.NewKey key : List.of(victim, bystander)) {
+            publish(kafka, Topics.KEYS_STATE.name(), new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                    List.of(new KeyState.Secret(key.hash(), null)), List.of(), List.of(), null, null, 1, now));
+        }
+        String base = start(kafka);
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/v1/models", bystander.token()).statusCode() == 200);
+
+        for (int i = 0; i < 10; i++) {
+            assertThat(get(base + "/v1/models", ApiKeys.issue(victim.keyId()).token()).statusCode()).as("guess %d", i).isEqualTo(401);
+        }
+        HttpResponse<String> throttled = get(base + "/v1/models", ApiKeys.issue(victim.keyId()).token());
+        assertThat(throttled.statusCode()).isEqualTo(429);
+        assertThat(throttled.body()).contains("too_many_authentication_failures");
+        assertThat(throttled.headers().firstValue("retry-after")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
+        assertThat(get(base + "/v1/models", bystander.token()).statusCode()).as("other keys are unaffected").isEqualTo(200);
+
+        for (int i = 0; i < 25; i++) {
+            get(base + "/v1/models", ApiKeys.issue(ApiKeys.newKeyId()).token()); // a scan over random key ids
+        }
+        assertThat(get(base + "/v1/models", bystander.token()).statusCode()).as("this address is held back now").isEqualTo(429);
+        String metrics = get(base + "/metrics", null).body();
+        assertThat(metrics).containsPattern("tollgate_gateway_auth_failures_total\\{reason=\"throttled\"} [1-9]")
+                .containsPattern("tollgate_gateway_auth_failures_total\\{reason=\"invalid_api_key\"} [1-9]");
+    }
+
     @Test
     void aRevocationOnTheTopicTakesEffectWithoutARestart(EmbeddedKafka kafka) throws Exception {
         String tenant = "gw-" + UUID.randomUUID().toString().substring(0, 8);

@@ -272,7 +272,7 @@ class GatewayProxyIT {
         String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
                 .send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).contains(
-                "gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"chat\",gen_ai_request_model=\"fake-chat\",http_response_status_code=\"200\",tollgate_tenant_tier=\"none\"}",
+                "gen_ai_server_request_duration_seconds_count{gen_ai_operation_name=\"chat\",gen_ai_request_model=\"fake-chat\",http_response_status_code=\"200\",tollgate_tenant_tier=\"pro\"}",
                 "gen_ai_server_time_to_first_token_seconds_bucket", "gen_ai_server_time_per_output_token_seconds_count",
                 "gen_ai_client_token_usage_tokens_sum{gen_ai_request_model=\"fake-chat\",gen_ai_token_type=\"output\"}",
                 "tollgate_gateway_upstream_healthy{endpoint=", "tollgate_gateway_spool_pending_bytes",
@@ -285,6 +285,68 @@ class GatewayProxyIT {
             assertThat(again.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
             assertThat(again.body()).contains("gen_ai_server_request_duration_seconds_count");
         }
+    }
+
+    /**
+     * Hostile input costs bounded work and gets a 4xx; nothing a caller sends chooses where the gateway
+     * connects (SSRF): the upstream is the configured pool's, whatever the model, path or headers say.
+     */
+    @Test
+    void hostileInputIsRefusedAndNoRequestChoosesTheUpstream() throws Exception {
+        var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        java.util.function.Function<byte[], HttpResponse<String>> post = body -> {
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                        .header("authorization", "Bearer " + key.token()).header("content-type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        String nested = "{\"model\":\"fake-chat\",\"x\":" + "[".repeat(100_000) + "]".repeat(100_000) + "}";
+        HttpResponse<String> deep = post.apply(nested.getBytes(StandardCharsets.UTF_8));
+        assertThat(deep.statusCode()).isEqualTo(400);
+        assertThat(deep.body()).contains("nested deeper than 64");
+        byte[] invalidUtf8 = "{\"model\":\"fake-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"AB\"}]}"
+                .getBytes(StandardCharsets.UTF_8);
+        invalidUtf8[invalidUtf8.length - 6] = (byte) 0xC3; // a lead byte followed by '"': not UTF-8
+        invalidUtf8[invalidUtf8.length - 5] = (byte) 0x28;
+        HttpResponse<String> badText = post.apply(invalidUtf8);
+        assertThat(badText.statusCode()).isEqualTo(400);
+        assertThat(badText.body()).contains("\"type\":\"invalid_request_error\"");
+
+        int before = upstream.requests().size();
+        for (String model : List.of("http://169.254.169.254/latest/meta-data", "fake-chat@evil.example", "../admin")) {
+            HttpResponse<String> refused = post.apply(("{\"model\":\"" + model + "\",\"messages\":[]}").getBytes(StandardCharsets.UTF_8));
+            assertThat(refused.statusCode()).as(model).isEqualTo(404);
+        }
+        // Forwarding headers and an absolute request target are ignored: the request goes to the configured pool only,
+        // with none of the caller's headers.
+        try (var socket = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+            String body = "{\"model\":\"fake-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+            socket.getOutputStream().write(("POST http://evil.example/v1/chat/completions HTTP/1.1\r\nHost: evil.example\r\n"
+                    + "X-Forwarded-Host: evil.example\r\nX-Upstream: http://evil.example\r\nAuthorization: Bearer " + key.token()
+                    + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\nConnection: close\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 200");
+        }
+        assertThat(upstream.requests()).hasSize(before + 1);
+        var forwarded = upstream.requests().getLast();
+        assertThat(forwarded.path()).isEqualTo("/v1/chat/completions");
+        assertThat(forwarded.headers()).doesNotContainKeys("x-forwarded-host", "x-upstream")
+                .doesNotContainEntry("authorization", List.of("Bearer " + key.token()));
+
+        // Slow headers (slowloris): the connection is closed once the head has not arrived in time.
+        long started = System.nanoTime();
+        try (var slow = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+            slow.setSoTimeout((int) GatewayServer.HEADER_TIMEOUT_MS + 10_000);
+            slow.getOutputStream().write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.UTF_8));
+            assertThat(slow.getInputStream().read()).as("closed by the gateway").isEqualTo(-1);
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(GatewayServer.HEADER_TIMEOUT_MS + 5_000));
+        assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).containsPattern("tollgate_gateway_connections_slow_closed_total [1-9]");
     }
 
     @Test

@@ -1,0 +1,88 @@
+package dev.tollgate.gateway.auth;
+
+import dev.tollgate.gateway.quota.TokenBucket;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Slows down API-key guessing. Failed authentications are counted per client address and per
+ * presented key id, each in a bucket of {@code n} failures per minute; once a bucket is empty, that
+ * address or key id is answered 429 without even verifying what it presents, until the bucket
+ * refills. Guessing a 256-bit secret is hopeless anyway; this keeps a scanner from costing CPU and
+ * log volume, and caps guesses on any one key at {@code keyFailuresPerMinute} however many addresses
+ * try. The price (SECURITY.md): an attacker who knows a key id can keep its owner out while he
+ * keeps failing with it, and clients behind one NAT address share its bucket.
+ *
+ * <p>Memory is bounded: beyond {@value #MAX_TRACKED} tracked addresses or key ids, buckets that have
+ * refilled are forgotten first, then all of them (throttling fails open, never the service).
+ */
+public final class AuthThrottle {
+    static final int MAX_TRACKED = 100_000;
+
+    private final long addressFailuresPerMinute;
+    private final long keyFailuresPerMinute;
+    private final LongSupplier nanoClock;
+    private final Map<String, TokenBucket> byAddress = new ConcurrentHashMap<>();
+    private final Map<String, TokenBucket> byKey = new ConcurrentHashMap<>();
+
+    public AuthThrottle(long addressFailuresPerMinute, long keyFailuresPerMinute, LongSupplier nanoClock) {
+        this.addressFailuresPerMinute = addressFailuresPerMinute;
+        this.keyFailuresPerMinute = keyFailuresPerMinute;
+        this.nanoClock = nanoClock;
+    }
+
+    /** The defaults: 30 failures a minute per address, 10 per key id. */
+    public static AuthThrottle standard() {
+        return new AuthThrottle(30, 10, System::nanoTime);
+    }
+
+    /** Seconds this caller must wait before trying again (0: go ahead and verify). */
+    public long retryAfterSeconds(String address, String keyId) {
+        long now = nanoClock.getAsLong();
+        return Math.max(wait(byAddress.get(address), now), keyId == null ? 0 : wait(byKey.get(keyId), now));
+    }
+
+    /** Records one failed authentication by {@code address} (and on {@code keyId}, if the key named one). */
+    public void failed(String address, String keyId) {
+        long now = nanoClock.getAsLong();
+        take(byAddress, address, addressFailuresPerMinute, now);
+        if (keyId != null) {
+            take(byKey, keyId, keyFailuresPerMinute, now);
+        }
+    }
+
+    private static long wait(TokenBucket bucket, long now) {
+        if (bucket == null) {
+            return 0;
+        }
+        synchronized (bucket) {
+            return bucket.remaining(now) >= 1 ? 0 : bucket.secondsUntil(1, now);
+        }
+    }
+
+    private static void take(Map<String, TokenBucket> buckets, String subject, long perMinute, long now) {
+        if (subject == null) {
+            return;
+        }
+        if (buckets.size() >= MAX_TRACKED && !buckets.containsKey(subject)) {
+            buckets.values().removeIf(bucket -> {
+                synchronized (bucket) {
+                    return bucket.remaining(now) >= bucket.capacity();
+                }
+            });
+            if (buckets.size() >= MAX_TRACKED) {
+                buckets.clear();
+            }
+        }
+        TokenBucket bucket = buckets.computeIfAbsent(subject, s -> new TokenBucket(perMinute, now));
+        synchronized (bucket) {
+            bucket.tryTake(1, now);
+        }
+    }
+
+    int tracked() {
+        return byAddress.size() + byKey.size();
+    }
+}
