@@ -262,6 +262,34 @@ class GatewayProxyIT {
         assertThat(cancelled.usage().completionTokens()).isBetween((long) received, 100L);
     }
 
+    /** The model server dies mid-stream: the client gets a clean SSE error, the delivered tokens are billed once. */
+    @Test
+    void anUpstreamThatDiesMidStreamEndsTheStreamCleanlyAndBillsWhatWasDelivered() throws Exception {
+        upstream.setBehaviour(new FakeBehaviour(0, 5, 100, 0, 7, 0, false, Integer.MAX_VALUE)); // connection dropped after 7 tokens
+        List<String> lines;
+        try {
+            HttpResponse<java.util.stream.Stream<String>> response = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("authorization", "Bearer " + key.token())
+                            .header("content-type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"dies\"}]}"))
+                            .build(), HttpResponse.BodyHandlers.ofLines());
+            assertThat(response.statusCode()).isEqualTo(200);
+            lines = response.body().filter(line -> line.startsWith("data: ")).toList();
+        } finally {
+            upstream.setBehaviour(FakeBehaviour.DEFAULT);
+        }
+        long delivered = lines.stream().filter(l -> l.contains("\"content\":\"") && !l.contains("\"content\":\"\"")).count();
+        assertThat(delivered).isBetween(1L, 7L);
+        assertThat(lines.getLast()).as("the stream ends with an OpenAI-shaped error event, no [DONE]")
+                .contains("\"error\"").contains("\"code\":\"upstream_error\"");
+        assertThat(lines).noneMatch(l -> l.contains("[DONE]"));
+        List<CloudEvent<EventData>> events = eventsOf(lastRequestId());
+        assertThat(events.stream().filter(e -> e.data() instanceof RequestFinished)).as("exactly one terminal event").hasSize(1);
+        assertThat(events.getLast().type()).isEqualTo(EventType.USAGE_REQUEST_FAILED.typeName());
+        assertThat(terminal(events).usage().completionTokens()).as("billed for what the client received").isEqualTo(delivered);
+    }
+
     @Test
     void metricsFollowTheGenAiConventionsWithoutTenantLabels() throws Exception {
         try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(
