@@ -71,7 +71,7 @@ public final class GatewayServer {
         this.state = state;
         this.authenticator = new Authenticator(state);
         this.upstreams = () -> endpoints.get().config();
-        var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(1024));
+        var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16_384));
         // Daily and period budgets use the same replica count as the rate limits (ADR 0009).
         var budgets = new dev.tollgate.gateway.quota.Budgets(state, state, usage.source(), limits.replicas(), java.time.Instant::now);
         this.metrics = new dev.tollgate.gateway.metrics.GatewayMetrics(endpoints, usage, state);

@@ -1,7 +1,7 @@
 package dev.tollgate.gateway.metering;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -14,9 +14,13 @@ import java.util.function.Consumer;
  * a buffer without limit.
  */
 public final class SseScanner {
+    private static final byte[] DATA = "data".getBytes(StandardCharsets.US_ASCII);
+
     private final int maxEventBytes;
     private final Consumer<String> onData;
-    private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
+    /** The current line's bytes (no terminator); grown as needed, never shrunk. */
+    private byte[] line = new byte[256];
+    private int lineLength;
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
     private boolean lastWasCr;
@@ -37,22 +41,36 @@ public final class SseScanner {
         this.onData = onData;
     }
 
-    /** Feeds the next chunk of the stream; calls back once per completed event. */
+    /**
+     * Feeds the next chunk of the stream; calls back once per completed event. Copies each line's
+     * bytes once, a run at a time (this runs for every read of every stream, on an event loop).
+     */
     public void feed(byte[] bytes, int offset, int length) {
-        for (int i = offset; i < offset + length; i++) {
-            byte b = bytes[i];
-            if (b == '\n' && lastWasCr) {
+        int end = offset + length;
+        int i = offset;
+        while (i < end) {
+            if (lastWasCr && bytes[i] == '\n') { // the LF of a CRLF
                 lastWasCr = false;
+                i++;
                 continue;
             }
-            lastWasCr = b == '\r';
-            if (b == '\n' || b == '\r') {
-                endLine();
-            } else {
-                if (++eventBytes > maxEventBytes) {
+            lastWasCr = false;
+            int runStart = i;
+            while (i < end && bytes[i] != '\n' && bytes[i] != '\r') {
+                i++;
+            }
+            int run = i - runStart;
+            if (run > 0) {
+                eventBytes += run;
+                if (eventBytes > maxEventBytes) {
                     throw new EventTooLargeException(maxEventBytes);
                 }
-                line.write(b);
+                append(bytes, runStart, run);
+            }
+            if (i < end) {
+                lastWasCr = bytes[i] == '\r';
+                i++;
+                endLine();
             }
         }
     }
@@ -62,29 +80,39 @@ public final class SseScanner {
         feed(bytes, 0, bytes.length);
     }
 
+    private void append(byte[] bytes, int from, int count) {
+        if (lineLength + count > line.length) {
+            line = Arrays.copyOf(line, Math.max(line.length * 2, lineLength + count));
+        }
+        System.arraycopy(bytes, from, line, lineLength, count);
+        lineLength += count;
+    }
+
     private void endLine() {
-        if (line.size() == 0) {
+        if (lineLength == 0) {
             dispatch();
             return;
         }
-        String text = line.toString(StandardCharsets.UTF_8);
-        line.reset();
-        if (text.startsWith(":")) {
-            return;
+        int length = lineLength;
+        lineLength = 0;
+        if (line[0] == ':') {
+            return; // a comment
         }
-        int colon = text.indexOf(':');
-        String field = colon < 0 ? text : text.substring(0, colon);
-        if (!field.equals("data")) {
-            return;
+        int colon = 0;
+        while (colon < length && line[colon] != ':') {
+            colon++;
         }
-        String value = colon < 0 ? "" : text.substring(colon + 1);
-        if (value.startsWith(" ")) {
-            value = value.substring(1);
+        if (colon != DATA.length || !Arrays.equals(line, 0, colon, DATA, 0, DATA.length)) {
+            return; // event:, id:, retry: and unknown fields carry nothing to meter
+        }
+        int valueStart = colon + 1;
+        if (valueStart < length && line[valueStart] == ' ') {
+            valueStart++;
         }
         if (hasData) {
             data.append('\n');
         }
-        data.append(value);
+        data.append(new String(line, valueStart, Math.max(0, length - valueStart), StandardCharsets.UTF_8));
         hasData = true;
     }
 

@@ -174,6 +174,8 @@ public final class UsageEmitter implements AutoCloseable {
     @Override
     public void close() {
         spool.close();
-        producer.close();
+        // Bounded: with Kafka down, sends in flight would hold the shutdown for the whole delivery timeout. Whatever
+        // was not acknowledged is still in the spool (not checkpointed) and is sent again on the next start.
+        producer.close(java.time.Duration.ofSeconds(5));
     }
 }

@@ -18,8 +18,9 @@ import java.util.concurrent.CountDownLatch;
 /**
  * One node of a multi-process KRaft cluster on loopback (combined broker and controller), for the
  * local cluster of {@code infra/local-cluster.sh}: {@code --node-id N --broker-port P
- * --controller-port C --voters 1@127.0.0.1:C1,2@... --cluster-id ID --data-dir DIR}. Replication 3,
- * min ISR 2, as in production. Formats its storage on first start; reuses it after.
+ * --controller-port C --voters 1@127.0.0.1:C1,2@... --cluster-id ID --data-dir DIR [--replication 3]}.
+ * Replication 3, min ISR 2, as in production ({@code --replication 1} for a single node, as the
+ * benchmarks run one). Formats its storage on first start; reuses it after.
  */
 public final class KafkaNode {
     private KafkaNode() {}
@@ -42,15 +43,17 @@ public final class KafkaNode {
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         props.put("log.dirs", logDir.toString());
         props.put("auto.create.topics.enable", "false");
-        props.put("default.replication.factor", "3");
-        props.put("min.insync.replicas", "2");
-        props.put("offsets.topic.replication.factor", "3");
+        String replication = options.getOrDefault("replication", "3");
+        String minIsr = replication.equals("1") ? "1" : "2";
+        props.put("default.replication.factor", replication);
+        props.put("min.insync.replicas", minIsr);
+        props.put("offsets.topic.replication.factor", replication);
         props.put("offsets.topic.num.partitions", "6");
-        props.put("transaction.state.log.replication.factor", "3");
-        props.put("transaction.state.log.min.isr", "2");
+        props.put("transaction.state.log.replication.factor", replication);
+        props.put("transaction.state.log.min.isr", minIsr);
         props.put("transaction.state.log.num.partitions", "6");
-        props.put("share.coordinator.state.topic.replication.factor", "3");
-        props.put("share.coordinator.state.topic.min.isr", "2");
+        props.put("share.coordinator.state.topic.replication.factor", replication);
+        props.put("share.coordinator.state.topic.min.isr", minIsr);
         props.put("group.initial.rebalance.delay.ms", "0");
         if (!Files.exists(logDir.resolve("meta.properties"))) {
             Files.createDirectories(logDir);
