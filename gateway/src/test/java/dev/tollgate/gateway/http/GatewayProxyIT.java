@@ -262,6 +262,44 @@ class GatewayProxyIT {
         assertThat(cancelled.usage().completionTokens()).isBetween((long) received, 100L);
     }
 
+    /**
+     * Backpressure: a client that stops reading pauses the upstream (its tokens wait in the upstream,
+     * not in the gateway's memory); once it reads again every token arrives and is billed once.
+     */
+    @Test
+    void aClientThatStopsReadingPausesTheUpstreamInsteadOfFillingTheGatewaysMemory() throws Exception {
+        int tokens = 200_000; // about 30 MB of SSE: more than every socket buffer on the way can hold
+        upstream.setBehaviour(FakeBehaviour.DEFAULT.withCompletionTokens(tokens));
+        String body = "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"flood\"}]}";
+        long contentChunks = 0;
+        try (var socket = new Socket()) {
+            socket.setReceiveBufferSize(8 * 1024);
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", URI.create(base).getPort()));
+            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Authorization: Bearer " + key.token() + "\r\nConnection: close\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
+            var in = socket.getInputStream();
+            byte[] first = in.readNBytes(16 * 1024);
+            Thread.sleep(3_000); // the client reads nothing
+            assertThat(upstream.runningRequests()).as("the upstream is held back by the slow client, not drained into the gateway")
+                    .isEqualTo(1);
+            byte[] needle = "\"content\":\"".getBytes(StandardCharsets.US_ASCII);
+            byte[] rest = in.readAllBytes();
+            byte[] all = java.util.Arrays.copyOf(first, first.length + rest.length);
+            System.arraycopy(rest, 0, all, first.length, rest.length);
+            for (int i = 0; i + needle.length < all.length; i++) {
+                if (java.util.Arrays.equals(all, i, i + needle.length, needle, 0, needle.length) && all[i + needle.length] != '"') {
+                    contentChunks++;
+                }
+            }
+        } finally {
+            upstream.setBehaviour(FakeBehaviour.DEFAULT);
+        }
+        assertThat(contentChunks).as("every token reached the client").isEqualTo(tokens);
+        RequestFinished finished = terminal(eventsOf(lastRequestId()));
+        assertThat(finished.usage().completionTokens()).isEqualTo(tokens);
+    }
+
     /** The model server dies mid-stream: the client gets a clean SSE error, the delivered tokens are billed once. */
     @Test
     void anUpstreamThatDiesMidStreamEndsTheStreamCleanlyAndBillsWhatWasDelivered() throws Exception {
