@@ -627,14 +627,11 @@ public final class InferenceProxy {
                     .setAttribute("gen_ai.request.model", model)
                     .setAttribute("tollgate.endpoint", slot.name())
                     .setAttribute("tollgate.attempt", attempts);
-            try {
-                java.net.URI uri = java.net.URI.create(slot.url());
-                span.setAttribute("server.address", uri.getHost());
-                if (uri.getPort() > 0) {
-                    span.setAttribute("server.port", uri.getPort());
-                }
-            } catch (IllegalArgumentException ignored) {
-                // the upstream file's validation keeps URLs well-formed; the span simply goes without
+            if (slot.host() != null) {
+                span.setAttribute("server.address", slot.host());
+            }
+            if (slot.port() > 0) {
+                span.setAttribute("server.port", slot.port());
             }
             return span.startSpan();
         }

@@ -42,11 +42,24 @@ public final class EndpointPool {
         private volatile int consecutiveEjections;
         private volatile long ejectedUntilNanos = System.nanoTime();
         private volatile boolean checkedHealthy = true;
+        /** Host and port of {@link #url()}, parsed once (spans name the server of every upstream try). */
+        private final java.net.URI uri;
 
         Slot(String pool, UpstreamConfig.Endpoint endpoint, UpstreamConfig.Ejection ejection) {
             this.pool = pool;
             this.endpoint = endpoint;
             this.ejection = ejection;
+            this.uri = java.net.URI.create(endpoint.url());
+        }
+
+        /** The endpoint's host name or address. */
+        public String host() {
+            return uri.getHost();
+        }
+
+        /** The endpoint's port, or -1 when the URL names none. */
+        public int port() {
+            return uri.getPort();
         }
 
         /** True if it may take traffic now: healthy by the last active check and not ejected. */
