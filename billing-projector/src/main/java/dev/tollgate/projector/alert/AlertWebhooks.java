@@ -1,6 +1,12 @@
 package dev.tollgate.projector.alert;
 
+import dev.tollgate.projector.config.BatchConsumerLoop;
 import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.projector.deadletter.DeadLetters;
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
+import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
 import dev.tollgate.projector.config.ProjectorLifecycle;
 import dev.tollgate.projector.stream.ProjectorTopology;
 import dev.tollgate.schemas.json.EventCodec;
@@ -12,7 +18,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -56,17 +61,21 @@ public class AlertWebhooks implements SmartLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(AlertWebhooks.class);
     public static final String SIGNATURE_HEADER = "X-Tollgate-Signature";
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(10);
+    /** The {@link dev.tollgate.schemas.topic.DeadLetterHeaders#CONSUMER} of the records it refuses. */
+    public static final String CONSUMER = "alert-webhooks";
 
     private final BillingProperties properties;
     private final ProjectorLifecycle projector;
     private final JdbcTemplate jdbc;
+    private final DeadLetters deadLetters;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
             .followRedirects(HttpClient.Redirect.NEVER).build();
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile Thread thread;
     private volatile boolean running;
 
-    public AlertWebhooks(BillingProperties properties, ProjectorLifecycle projector, JdbcTemplate jdbc) {
+    public AlertWebhooks(BillingProperties properties, ProjectorLifecycle projector, JdbcTemplate jdbc, DeadLetters deadLetters) {
+        this.deadLetters = deadLetters;
         this.properties = properties;
         this.projector = projector;
         this.jdbc = jdbc;
@@ -88,41 +97,37 @@ public class AlertWebhooks implements SmartLifecycle {
 
     private void consume() {
         consumer.subscribe(List.of(Topics.QUOTA_ALERTS.name()));
-        try {
-            while (running) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
-                if (records.isEmpty()) {
-                    continue;
-                }
-                ReadOnlyKeyValueStore<String, byte[]> tenants = tenants();
-                if (tenants == null) { // the projector is restoring: read these again shortly
-                    records.partitions().forEach(p -> consumer.seek(p, records.records(p).getFirst().offset()));
-                    Thread.sleep(500);
-                    continue;
-                }
-                var rows = new ArrayList<Object[]>();
-                for (ConsumerRecord<String, byte[]> record : records) {
-                    var alert = EventCodec.decode(record.value());
-                    byte[] json = tenants.get(alert.tenantid());
-                    TenantState tenant = json == null ? null : EventCodec.decodeState(json, TenantState.class);
-                    String url = tenant == null ? null : tenant.webhookUrl();
-                    rows.add(new Object[]{alert.id(), alert.tenantid(), url, tenant == null ? null : tenant.webhookSecretVersion(),
-                            new String(record.value(), StandardCharsets.UTF_8), url == null ? "SKIPPED" : "PENDING",
-                            url == null ? "no webhook configured" : null});
-                }
-                jdbc.batchUpdate("insert into webhook_deliveries (alert_id, tenant_id, url, secret_version, payload, status, last_error) "
-                        + "values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do nothing", rows);
-                consumer.commitSync();
-            }
-        } catch (WakeupException e) {
-            // stopping
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.error("alert webhook consumer stopped", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
+        BatchConsumerLoop.run("alert webhooks", consumer, () -> running, this::record, () -> {});
+    }
+
+    /** Writes a batch of alerts to the delivery log; false while the projector's tenant store is not queryable yet. */
+    private boolean record(ConsumerRecords<String, byte[]> records) {
+        ReadOnlyKeyValueStore<String, byte[]> tenants = tenants();
+        if (tenants == null) { // the projector is restoring: read these again shortly
+            return false;
         }
+        var rows = new ArrayList<Object[]>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+            CloudEvent<EventData> alert;
+            try {
+                alert = EventCodec.decode(record.value());
+                if (!(alert.data() instanceof QuotaThresholdCrossed)) {
+                    throw new EventFormatException("not a quota.threshold.crossed event: " + alert.type(), null);
+                }
+            } catch (RuntimeException e) {
+                deadLetters.send(record, CONSUMER, e.getMessage());
+                continue;
+            }
+            byte[] json = tenants.get(alert.tenantid());
+            TenantState tenant = json == null ? null : EventCodec.decodeState(json, TenantState.class);
+            String url = tenant == null ? null : tenant.webhookUrl();
+            rows.add(new Object[]{alert.id(), alert.tenantid(), url, tenant == null ? null : tenant.webhookSecretVersion(),
+                    new String(record.value(), StandardCharsets.UTF_8), url == null ? "SKIPPED" : "PENDING",
+                    url == null ? "no webhook configured" : null});
+        }
+        jdbc.batchUpdate("insert into webhook_deliveries (alert_id, tenant_id, url, secret_version, payload, status, last_error) "
+                + "values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do nothing", rows);
+        return true;
     }
 
     private ReadOnlyKeyValueStore<String, byte[]> tenants() {

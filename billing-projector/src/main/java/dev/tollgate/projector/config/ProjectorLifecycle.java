@@ -3,6 +3,7 @@ package dev.tollgate.projector.config;
 import dev.tollgate.projector.ProjectorApplication;
 import dev.tollgate.projector.stream.ProjectorSettings;
 import dev.tollgate.projector.stream.ProjectorMetrics;
+import dev.tollgate.schemas.topic.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -52,6 +53,15 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
                 .register(registry);
         quotaStates = Counter.builder("tollgate.projector.quota.states").description("Quota states emitted to quota.state.v1")
                 .register(registry);
+        for (var topic : java.util.List.of(Topics.TENANTS_STATE, Topics.KEYS_STATE, Topics.PRICELISTS_STATE)) {
+            rejectedStateRecords(topic.name()); // from zero, so that an alert can read the first one
+        }
+    }
+
+    private Counter rejectedStateRecords(String topic) {
+        return Counter.builder("tollgate.projector.state.rejected")
+                .description("Ledger state records that failed their checks and were not loaded (the last good value stays); counted again on each restore")
+                .tag("topic", topic).register(registry);
     }
 
     private final ProjectorMetrics metrics = new ProjectorMetrics() {
@@ -64,6 +74,11 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         @Override
         public void lateEvent() {
             lateEvents.increment();
+        }
+
+        @Override
+        public void stateRecordRejected(String topic) {
+            rejectedStateRecords(topic).increment();
         }
     };
 

@@ -1,6 +1,8 @@
 package dev.tollgate.projector.invoice;
 
+import dev.tollgate.projector.config.BatchConsumerLoop;
 import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.projector.deadletter.DeadLetters;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.telemetry.KafkaTracing;
 import io.opentelemetry.api.OpenTelemetry;
@@ -12,19 +14,13 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -33,15 +29,17 @@ import java.util.Map;
  * applies each polled batch to PostgreSQL in one transaction, then commits the offsets. A crash
  * between the two re-reads the batch, and the keyed inserts make that a no-op: effectively once.
  * A failure (PostgreSQL down) rewinds to the batch's start and retries with backoff, so nothing is
- * skipped.
+ * skipped ({@link BatchConsumerLoop}). A record that is not a billing record goes to deadletter.v1
+ * and the rest of its batch is written.
  */
 @Component
 public class InvoiceWriter implements SmartLifecycle {
-    private static final Logger LOG = LoggerFactory.getLogger(InvoiceWriter.class);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** The {@link dev.tollgate.schemas.topic.DeadLetterHeaders#CONSUMER} of the records it refuses. */
+    public static final String CONSUMER = "invoice-writer";
 
     private final BillingProperties properties;
     private final InvoiceStore store;
+    private final DeadLetters deadLetters;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile Thread thread;
     private volatile boolean running;
@@ -55,7 +53,8 @@ public class InvoiceWriter implements SmartLifecycle {
 
     /** @param openTelemetry a span per billed event written, a child of the projector's (from the record's headers) */
     public InvoiceWriter(BillingProperties properties, InvoiceStore store, io.micrometer.core.instrument.MeterRegistry registry,
-                         OpenTelemetry openTelemetry) {
+                         OpenTelemetry openTelemetry, DeadLetters deadLetters) {
+        this.deadLetters = deadLetters;
         this.openTelemetry = openTelemetry;
         this.tracer = openTelemetry.getTracer("dev.tollgate.billing");
         this.registry = registry;
@@ -86,52 +85,35 @@ public class InvoiceWriter implements SmartLifecycle {
 
     private void run() {
         consumer.subscribe(List.of(Topics.USAGE_BILLED.name()));
-        Duration backoff = Duration.ofMillis(200);
-        try {
-            while (running) {
-                ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
-                if (records.isEmpty()) {
-                    continue;
-                }
-                var batch = new ArrayList<InvoiceStore.Positioned>(records.count());
-                var spans = new ArrayList<Span>();
-                for (ConsumerRecord<String, byte[]> record : records) {
-                    BillingRecord decoded = BillingRecord.decode(record.value());
-                    batch.add(new InvoiceStore.Positioned(decoded, record.partition(), record.offset()));
-                    if (decoded instanceof BillingRecord.Billed billed) {
-                        spans.add(span(record, billed));
-                    }
-                }
-                try {
-                    store.apply(batch);
-                    var offsets = new HashMap<TopicPartition, OffsetAndMetadata>();
-                    for (TopicPartition partition : records.partitions()) {
-                        List<ConsumerRecord<String, byte[]>> of = records.records(partition);
-                        offsets.put(partition, new OffsetAndMetadata(of.getLast().offset() + 1));
-                    }
-                    consumer.commitSync(offsets);
-                    written.increment(batch.size());
-                    spans.forEach(Span::end);
-                    backoff = Duration.ofMillis(200);
-                } catch (RuntimeException e) {
-                    spans.forEach(span -> span.setStatus(StatusCode.ERROR, "batch not written; retried").end());
-                    if (!running) {
-                        break;
-                    }
-                    failures.increment();
-                    LOG.error("could not write {} billing records to PostgreSQL; retrying in {} ms", batch.size(), backoff.toMillis(), e);
-                    for (TopicPartition partition : records.partitions()) {
-                        consumer.seek(partition, records.records(partition).getFirst().offset());
-                    }
-                    sleep(backoff);
-                    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
-                }
+        BatchConsumerLoop.run("invoice writer", consumer, () -> running, this::write, failures::increment);
+    }
+
+    /** One polled batch into PostgreSQL in one transaction; a record that does not decode is dead-lettered first. */
+    private boolean write(ConsumerRecords<String, byte[]> records) {
+        var batch = new ArrayList<InvoiceStore.Positioned>(records.count());
+        var spans = new ArrayList<Span>();
+        for (ConsumerRecord<String, byte[]> record : records) {
+            BillingRecord decoded;
+            try {
+                decoded = BillingRecord.decode(record.value());
+            } catch (RuntimeException e) {
+                deadLetters.send(record, CONSUMER, e.getMessage());
+                continue;
             }
-        } catch (WakeupException e) {
-            // stopping
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
+            batch.add(new InvoiceStore.Positioned(decoded, record.partition(), record.offset()));
+            if (decoded instanceof BillingRecord.Billed billed) {
+                spans.add(span(record, billed));
+            }
         }
+        try {
+            store.apply(batch);
+        } catch (RuntimeException e) {
+            spans.forEach(span -> span.setStatus(StatusCode.ERROR, "batch not written; retried").end());
+            throw e;
+        }
+        written.increment(batch.size());
+        spans.forEach(Span::end);
+        return true;
     }
 
     /** The span of one billed event's way into its invoice, until the batch's transaction and offsets are committed. */
@@ -145,14 +127,6 @@ public class InvoiceWriter implements SmartLifecycle {
                 .setAttribute("tollgate.tenant.id", billed.tenantId())
                 .setAttribute("tollgate.invoice.id", dev.tollgate.billing.InvoiceIds.of(billed.tenantId(), billed.period()))
                 .startSpan();
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.topic.DeadLetterHeaders;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -16,10 +17,8 @@ import java.nio.charset.StandardCharsets;
  * pipeline keeps going.
  */
 public final class ParseOrDeadLetter implements Processor<String, byte[], String, Object> {
-    /** Header with the reason a record was dead-lettered. */
-    public static final String ERROR_HEADER = "tollgate-error";
-    /** Header with {@code topic/partition/offset} of the original record. */
-    public static final String ORIGIN_HEADER = "tollgate-origin";
+    /** The {@link DeadLetterHeaders#CONSUMER} of the records this parser refuses. */
+    public static final String CONSUMER = "projector-usage-parser";
 
     private final String parsedChild;
     private final String deadLetterChild;
@@ -45,8 +44,9 @@ public final class ParseOrDeadLetter implements Processor<String, byte[], String
             context.forward(record.withValue((Object) event), parsedChild);
         } catch (EventFormatException e) {
             Record<String, Object> dead = record.<Object>withValue(record.value());
-            dead.headers().add(ERROR_HEADER, String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8));
-            context.recordMetadata().ifPresent(meta -> dead.headers().add(ORIGIN_HEADER,
+            dead.headers().add(DeadLetterHeaders.ERROR, String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8));
+            dead.headers().add(DeadLetterHeaders.CONSUMER, CONSUMER.getBytes(StandardCharsets.UTF_8));
+            context.recordMetadata().ifPresent(meta -> dead.headers().add(DeadLetterHeaders.ORIGIN,
                     (meta.topic() + "/" + meta.partition() + "/" + meta.offset()).getBytes(StandardCharsets.UTF_8)));
             context.forward(dead, deadLetterChild);
         }

@@ -13,4 +13,8 @@ public interface ProjectorMetrics {
     /** A usage event was late (billed as an adjustment on the next invoice). */
     default void lateEvent() {
     }
+
+    /** A record of a ledger state topic failed its checks and was not loaded (the last good value stays). */
+    default void stateRecordRejected(String topic) {
+    }
 }

@@ -4,6 +4,8 @@ import dev.tollgate.projector.invoice.BillingRecord;
 import dev.tollgate.projector.quota.QuotaProcessor;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.state.StateTopicRecords;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.topic.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -57,9 +59,9 @@ public final class ProjectorTopology {
     /** As above, tracing the billing of each event with {@code openTelemetry}. */
     public static Topology build(ProjectorSettings settings, ProjectorMetrics metrics, io.opentelemetry.api.OpenTelemetry openTelemetry) {
         var topology = new Topology();
-        globalStore(topology, TENANTS_STORE, Topics.TENANTS_STATE.name());
-        globalStore(topology, KEYS_STORE, Topics.KEYS_STATE.name());
-        globalStore(topology, PRICELISTS_STORE, Topics.PRICELISTS_STATE.name());
+        globalStore(topology, TENANTS_STORE, Topics.TENANTS_STATE.name(), metrics);
+        globalStore(topology, KEYS_STORE, Topics.KEYS_STATE.name(), metrics);
+        globalStore(topology, PRICELISTS_STORE, Topics.PRICELISTS_STATE.name(), metrics);
 
         topology.addSource("usage", new StringDeserializer(), new ByteArrayDeserializer(), Topics.USAGE.name());
         topology.addProcessor("parse", () -> new ParseOrDeadLetter("dedup", "dead-letters"), "usage");
@@ -94,34 +96,61 @@ public final class ProjectorTopology {
         return topology;
     }
 
-    private static void globalStore(Topology topology, String store, String topic) {
+    private static void globalStore(Topology topology, String store, String topic, ProjectorMetrics metrics) {
+        // Topology#addGlobalStore restores through the processor too (KAFKA-7663, Kafka 3.8+), so the
+        // checks below hold after a restart as well as while running.
         topology.addGlobalStore(
                 Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(store), Serdes.String(), Serdes.ByteArray()).withLoggingDisabled(),
                 store + "-source", new StringDeserializer(), new ByteArrayDeserializer(), topic, store + "-loader",
-                () -> new StoreLoader(store));
+                () -> new StoreLoader(store, topic, metrics));
     }
 
-    /** Keeps the latest value per key (a tombstone deletes), exactly as restoration does. */
+    /**
+     * Keeps the latest <em>good</em> value per key (a tombstone deletes). A record that fails
+     * {@link StateTopicRecords#decode} is not loaded: the tenant, key or price list keeps its last good
+     * state, so billing never prices with a broken record nor stops on one (ADR 0014). The state
+     * checker dead-letters such records once for the fleet; here they are counted and logged.
+     */
     private static final class StoreLoader implements Processor<String, byte[], Void, Void> {
+        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoreLoader.class);
         private final String storeName;
+        private final String topic;
+        private final ProjectorMetrics metrics;
+        private ProcessorContext<Void, Void> context;
         private KeyValueStore<String, byte[]> store;
 
-        StoreLoader(String storeName) {
+        StoreLoader(String storeName, String topic, ProjectorMetrics metrics) {
             this.storeName = storeName;
+            this.topic = topic;
+            this.metrics = metrics;
         }
 
         @Override
         public void init(ProcessorContext<Void, Void> context) {
+            this.context = context;
             store = context.getStateStore(storeName);
         }
 
         @Override
         public void process(Record<String, byte[]> record) {
-            if (record.value() == null) {
+            if (record.key() == null) {
+                reject(record, "no record key");
+            } else if (record.value() == null) {
                 store.delete(record.key());
             } else {
-                store.put(record.key(), record.value());
+                try {
+                    StateTopicRecords.decode(topic, record.key(), record.value());
+                    store.put(record.key(), record.value());
+                } catch (EventFormatException e) {
+                    reject(record, e.getMessage());
+                }
             }
+        }
+
+        private void reject(Record<String, byte[]> record, String reason) {
+            metrics.stateRecordRejected(topic);
+            String where = context.recordMetadata().map(m -> m.topic() + "/" + m.partition() + "/" + m.offset()).orElse(topic);
+            LOG.warn("state record {} (key {}) not loaded, the last good value stays: {}", where, record.key(), reason);
         }
     }
 }

@@ -109,9 +109,9 @@ class DeduplicationTopologyTest {
 
         List<TestRecord<String, byte[]>> dead = deadLetters.readRecordsToList();
         assertThat(dead).hasSize(2);
-        Header reason = dead.getFirst().headers().lastHeader(ParseOrDeadLetter.ERROR_HEADER);
+        Header reason = dead.getFirst().headers().lastHeader(dev.tollgate.schemas.topic.DeadLetterHeaders.ERROR);
         assertThat(new String(reason.value(), StandardCharsets.UTF_8)).contains("'data'");
-        assertThat(dead.getFirst().headers().lastHeader(ParseOrDeadLetter.ORIGIN_HEADER)).isNotNull();
+        assertThat(dead.getFirst().headers().lastHeader(dev.tollgate.schemas.topic.DeadLetterHeaders.ORIGIN)).isNotNull();
         assertThat(new String(dead.get(1).value(), StandardCharsets.UTF_8)).isEqualTo("not json");
         assertThat(forwarded()).extracting(CloudEvent::id).containsExactly("e-1");
     }

@@ -1,13 +1,13 @@
 package dev.tollgate.gateway.state;
 
 import dev.tollgate.billing.PriceSchedule;
-import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.StateTopicRecords;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -147,30 +147,30 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
                 if (record.value() == null) {
                     keys.remove(record.key());
                 } else {
-                    KeyState state = EventCodec.decodeState(record.value(), KeyState.class);
+                    KeyState state = (KeyState) StateTopicRecords.decode(topic, record.key(), record.value());
                     keys.merge(state.keyId(), state, StateDirectory::newer);
                 }
             } else if (topic.equals(Topics.TENANTS_STATE.name())) {
                 if (record.value() == null) {
                     tenants.remove(record.key());
                 } else {
-                    TenantState state = EventCodec.decodeState(record.value(), TenantState.class);
+                    TenantState state = (TenantState) StateTopicRecords.decode(topic, record.key(), record.value());
                     tenants.merge(state.tenantId(), state, StateDirectory::newer);
                 }
             } else if (topic.equals(Topics.QUOTA_STATE.name())) {
                 if (record.value() == null) {
                     quotas.remove(record.key());
                 } else {
-                    QuotaState state = EventCodec.decodeState(record.value(), QuotaState.class);
+                    QuotaState state = (QuotaState) StateTopicRecords.decode(topic, record.key(), record.value());
                     quotas.merge(state.stateKey(), state, StateDirectory::newerWindow);
                 }
             } else if (topic.equals(Topics.PRICELISTS_STATE.name()) && record.value() != null) {
-                PriceListPublished list = EventCodec.mapper().readValue(record.value(), PriceListPublished.class);
+                PriceListPublished list = (PriceListPublished) StateTopicRecords.decode(topic, record.key(), record.value());
                 if (priceLists.put(list.priceListId(), list) == null) {
                     schedules = buildSchedules();
                 }
             }
-        } catch (EventFormatException | java.io.IOException | IllegalArgumentException e) {
+        } catch (EventFormatException | IllegalArgumentException e) {
             malformed.incrementAndGet();
             LOG.warn("skipping malformed record {}-{}@{}: {}", record.topic(), record.partition(), record.offset(), e.getMessage());
         }

@@ -82,6 +82,11 @@ public final class EventCodec {
         return convert(readTree(json), type, type.getSimpleName() + ": ");
     }
 
+    /** Parses a JSON object into {@code type} (an event's data, a state record), failing as the other decoders do. */
+    public static <T> T decodeObject(byte[] json, Class<T> type) {
+        return convert(readTree(json), type, type.getSimpleName() + ": ");
+    }
+
     private static byte[] write(Object value) {
         try {
             return MAPPER.writeValueAsBytes(value);
