@@ -11,7 +11,7 @@ import org.springframework.scheduling.annotation.EnableScheduling;
  * Its configuration file is {@code billing.yml}.
  */
 @SpringBootApplication
-@org.springframework.context.annotation.Import(dev.tollgate.service.telemetry.ServiceTelemetry.class)
+@org.springframework.context.annotation.Import({dev.tollgate.service.telemetry.ServiceTelemetry.class, dev.tollgate.service.ProblemFallback.class})
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class BillingServiceApplication {

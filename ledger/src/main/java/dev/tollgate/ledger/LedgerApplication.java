@@ -11,7 +11,7 @@ import org.springframework.scheduling.annotation.EnableScheduling;
  * behind the admin API on port 8081.
  */
 @SpringBootApplication
-@org.springframework.context.annotation.Import(dev.tollgate.service.telemetry.ServiceTelemetry.class)
+@org.springframework.context.annotation.Import({dev.tollgate.service.telemetry.ServiceTelemetry.class, dev.tollgate.service.ProblemFallback.class})
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class LedgerApplication {

@@ -11,6 +11,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 
 /** The one place where billing API failures become RFC 9457 problem details. */
 @RestControllerAdvice
+@org.springframework.core.annotation.Order(0)
 public class BillingProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(BillingException.class)

@@ -25,6 +25,7 @@ import java.sql.SQLException;
 
 /** The one place where failures become RFC 9457 problem details. */
 @RestControllerAdvice
+@org.springframework.core.annotation.Order(0)
 public class ProblemHandler extends ResponseEntityExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ProblemHandler.class);
 
@@ -57,14 +58,16 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 return problem(HttpStatus.CONFLICT, "already_exists", "a resource with this id already exists");
             }
         }
-        LOG.error("event store failure", e);
-        return problem(HttpStatus.SERVICE_UNAVAILABLE, "store_unavailable", "the event store could not take the change; retry");
+        return dev.tollgate.service.ProblemFallback.storeUnavailable(e);
     }
 
     @ExceptionHandler(CommandExecutionException.class)
     ResponseEntity<ProblemDetail> command(CommandExecutionException e) {
         if (e.getCause() instanceof LedgerException ledger) {
             return ledger(ledger);
+        }
+        if (dev.tollgate.service.ProblemFallback.isStoreUnavailable(e)) {
+            return dev.tollgate.service.ProblemFallback.storeUnavailable(e);
         }
         LOG.error("command failed", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", "the command could not be executed");
