@@ -18,7 +18,7 @@ public final class UsageExtractor {
 
     private UsageExtractor() {}
 
-    /** The usage in {@code json}, if it carries a non-null {@code usage} object. */
+    /** The usage in {@code json}, if it carries a non-null {@code usage} object with possible counts. */
     public static Optional<TokenUsage> fromJson(String json) {
         try {
             return fromNode(MAPPER.readTree(json));
@@ -33,9 +33,20 @@ public final class UsageExtractor {
         if (usage == null || !usage.isObject()) {
             return Optional.empty();
         }
-        long prompt = usage.path("prompt_tokens").asLong(0);
-        long completion = usage.path("completion_tokens").asLong(0);
-        long cached = usage.path("prompt_tokens_details").path("cached_tokens").asLong(0);
+        long prompt = count(usage.path("prompt_tokens"));
+        long completion = count(usage.path("completion_tokens"));
+        long cached = count(usage.path("prompt_tokens_details").path("cached_tokens"));
+        if (prompt < 0 || completion < 0 || cached < 0) {
+            return Optional.empty(); // impossible counts: not believed, the gateway meters with its own (found while writing the fuzz test)
+        }
         return Optional.of(new TokenUsage(prompt, completion, Math.min(cached, prompt)));
+    }
+
+    /** An absent count is 0; a count that is not a non-negative integer that fits a long is -1 (invalid). */
+    private static long count(JsonNode node) {
+        if (node.isMissingNode() || node.isNull()) {
+            return 0;
+        }
+        return node.isIntegralNumber() && node.canConvertToLong() && node.asLong() >= 0 ? node.asLong() : -1;
     }
 }

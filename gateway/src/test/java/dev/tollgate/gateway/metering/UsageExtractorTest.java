@@ -42,4 +42,15 @@ class UsageExtractorTest {
         assertThat(UsageExtractor.fromJson("{\"choices\":[],\"usage\":null}")).isEmpty();
         assertThat(UsageExtractor.fromJson("not json")).isEmpty();
     }
+
+    /** A model server that reports impossible counts is not believed: the gateway meters with its own counts instead. */
+    @Test
+    void impossibleCountsAreNotBelieved() {
+        assertThat(UsageExtractor.fromJson("{\"usage\":{\"prompt_tokens\":-12,\"completion_tokens\":2}}")).isEmpty();
+        assertThat(UsageExtractor.fromJson("{\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":-2}}")).isEmpty();
+        assertThat(UsageExtractor.fromJson("{\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":2,"
+                + "\"prompt_tokens_details\":{\"cached_tokens\":-1}}}")).isEmpty();
+        assertThat(UsageExtractor.fromJson("{\"usage\":{\"prompt_tokens\":\"lots\",\"completion_tokens\":2}}")).isEmpty();
+        assertThat(UsageExtractor.fromJson("{\"usage\":{\"prompt_tokens\":1e300,\"completion_tokens\":2}}")).isEmpty();
+    }
 }

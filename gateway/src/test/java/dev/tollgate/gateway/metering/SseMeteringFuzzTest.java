@@ -1,0 +1,64 @@
+package dev.tollgate.gateway.metering;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Whatever a model server streams, cut into whatever TCP reads: the scanner yields the same events
+ * whether the bytes come at once or in pieces, refuses only an event over its limit, and the meter
+ * never throws and never reports negative or inconsistent token counts (a hostile upstream must not
+ * break metering or bill nonsense).
+ */
+class SseMeteringFuzzTest {
+    private static final int MAX_EVENT_BYTES = 2048;
+
+    @FuzzTest(maxDuration = "20s")
+    void scanningIsIndependentOfReadBoundariesAndMeteringNeverBreaks(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        int readSize = (input[0] & 0xff) + 1; // the first byte: how many bytes each read delivers (1 to 256)
+        byte[] stream = java.util.Arrays.copyOfRange(input, 1, input.length);
+
+        List<String> whole = new ArrayList<>();
+        boolean wholeTooLarge = scan(stream, new int[0], whole);
+        int[] cuts = new int[stream.length / readSize];
+        for (int i = 0; i < cuts.length; i++) {
+            cuts[i] = (i + 1) * readSize;
+        }
+        List<String> split = new ArrayList<>();
+        boolean splitTooLarge = scan(stream, cuts, split);
+        assertThat(splitTooLarge).isEqualTo(wholeTooLarge);
+        assertThat(split).isEqualTo(whole);
+
+        StreamMeter meter = new StreamMeter();
+        whole.forEach(meter::onData);
+        assertThat(meter.contentChunks()).isNotNegative();
+        assertThat(meter.malformedEvents()).isNotNegative();
+        meter.upstreamUsage().ifPresent(usage -> {
+            assertThat(usage.promptTokens()).isNotNegative();
+            assertThat(usage.completionTokens()).isNotNegative();
+            assertThat(usage.cachedPromptTokens()).isBetween(0L, usage.promptTokens());
+        });
+    }
+
+    /** Feeds {@code stream} cut at {@code cuts}; true if it stopped at an oversized event. */
+    private static boolean scan(byte[] stream, int[] cuts, List<String> events) {
+        var scanner = new SseScanner(MAX_EVENT_BYTES, events::add);
+        int from = 0;
+        try {
+            for (int cut : cuts) {
+                scanner.feed(stream, from, cut - from);
+                from = cut;
+            }
+            scanner.feed(stream, from, stream.length - from);
+            return false;
+        } catch (SseScanner.EventTooLargeException e) {
+            return true;
+        }
+    }
+}
