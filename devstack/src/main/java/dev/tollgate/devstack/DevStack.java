@@ -38,6 +38,7 @@ public final class DevStack implements AutoCloseable {
 
     private final Deque<AutoCloseable> running = new ArrayDeque<>();
     private final Path dataDir;
+    private boolean kafkaStopped;
     private EmbeddedKafka kafka;
     private FakeUpstream upstream;
     private LocalLedger ledger;
@@ -58,7 +59,7 @@ public final class DevStack implements AutoCloseable {
         try {
             Files.createDirectories(dataDir);
             stack.kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), intOption(options, "kafka-port", 9092), false);
-            stack.running.push(stack.kafka);
+            stack.running.push(stack::stopKafka);
             FakeBehaviour behaviour = FakeBehaviour.DEFAULT
                     .withTimeToFirstTokenMs(intOption(options, "ttft-ms", 100))
                     .withInterTokenDelayMs(intOption(options, "inter-token-ms", 20))
@@ -106,6 +107,26 @@ public final class DevStack implements AutoCloseable {
         } catch (Exception e) {
             stack.close();
             throw new IllegalStateException("the dev stack could not start: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Fault injection (tests, demos): stops the Kafka node while every service keeps running, as a
+     * cluster outage looks to them. {@link #startKafka()} brings it back.
+     */
+    public synchronized void stopKafka() {
+        if (!kafkaStopped) {
+            kafka.close();
+            kafkaStopped = true;
+        }
+    }
+
+    /** Starts the stopped Kafka node again on the same port with the same data. */
+    public synchronized void startKafka() {
+        if (kafkaStopped) {
+            int port = Integer.parseInt(kafka.bootstrapServers().substring(kafka.bootstrapServers().lastIndexOf(':') + 1));
+            kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), port, false);
+            kafkaStopped = false;
         }
     }
 
