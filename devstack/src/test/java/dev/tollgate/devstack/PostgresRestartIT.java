@@ -129,7 +129,7 @@ class PostgresRestartIT {
                 HttpResponse<String> invoices = call("GET", stack.billingUrl() + "/billing/v1/tenants/demo/invoices", stack.adminToken(), null);
                 JsonNode invoiceList = EventCodec.mapper().readTree(invoices.body());
 
-                System.out.printf("PostgreSQL crashed for %d s under load: gateway served %d requests (%d during the outage, %d failed); "
+                System.out.printf("[fault] PostgreSQL crashed for %d s under load: gateway served %d requests (%d during the outage, %d failed); "
                                 + "during the outage the admin API answered %d, the billing API %d; after the restart the ledger took "
                                 + "commands after %.1f s, a new key worked at the gateway after %.1f s, billing caught up after %.1f s; "
                                 + "usage events produced %d, billed %d, lost %d, duplicated %d%n",

@@ -157,7 +157,7 @@ class LedgerRestartIT {
                     }
                 }
 
-                System.out.printf("ledger killed (SIGKILL) during key rotations: %d rotations acknowledged (%d before the kill, %d while it "
+                System.out.printf("[fault] ledger killed (SIGKILL) during key rotations: %d rotations acknowledged (%d before the kill, %d while it "
                                 + "was down or unanswered); events in the store %d, on ledger.events.v1 %d distinct, lost %d, unknown %d, "
                                 + "records sent twice %d; final key states checked %d of %d keys%n",
                         acks.get(), acksAtKill, failures.get(), stored.size(), published.size(), lost.size(), unknown.size(),

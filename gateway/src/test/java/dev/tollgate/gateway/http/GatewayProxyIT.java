@@ -296,8 +296,12 @@ class GatewayProxyIT {
             upstream.setBehaviour(FakeBehaviour.DEFAULT);
         }
         assertThat(contentChunks).as("every token reached the client").isEqualTo(tokens);
-        RequestFinished finished = terminal(eventsOf(lastRequestId()));
+        List<CloudEvent<EventData>> events = eventsOf(lastRequestId());
+        RequestFinished finished = terminal(events);
         assertThat(finished.usage().completionTokens()).isEqualTo(tokens);
+        System.out.printf("[fault] a client stops reading for 3 s during a %d-token stream | the upstream waited (1 request held), "
+                + "tokens delivered %d, billed %d in %d terminal event(s), lost 0%n", tokens, contentChunks,
+                finished.usage().completionTokens(), events.stream().filter(e -> e.data() instanceof RequestFinished).count());
     }
 
     /** The model server dies mid-stream: the client gets a clean SSE error, the delivered tokens are billed once. */
@@ -326,6 +330,8 @@ class GatewayProxyIT {
         assertThat(events.stream().filter(e -> e.data() instanceof RequestFinished)).as("exactly one terminal event").hasSize(1);
         assertThat(events.getLast().type()).isEqualTo(EventType.USAGE_REQUEST_FAILED.typeName());
         assertThat(terminal(events).usage().completionTokens()).as("billed for what the client received").isEqualTo(delivered);
+        System.out.printf("[fault] the upstream dies mid-stream after 7 tokens | the client got %d tokens and an SSE error, billed %d "
+                + "in exactly one terminal event (%s)%n", delivered, terminal(events).usage().completionTokens(), events.getLast().type());
     }
 
     @Test

@@ -111,7 +111,7 @@ class KafkaOutageIT {
             assertThat(events.stream().filter(e -> e.type().endsWith("request.completed.v1")).map(CloudEvent::id).distinct().count())
                     .as("every request completed, none mistaken for a cancellation").isEqualTo(requests);
             assertThat(ids.stream().distinct().count()).as("accepted + completed per request, none lost").isEqualTo(2L * requests);
-            System.out.printf("[kafka-outage] %d requests (%d during a %d s outage), %d events, %d distinct, %d duplicates, %d lost%n",
+            System.out.printf("[fault] gateway alone, Kafka stopped 30 s | %d requests (%d during a %d s outage), %d events, %d distinct, %d duplicates, %d lost%n",
                     requests, servedDuringOutage, OUTAGE.toSeconds(), ids.size(), ids.stream().distinct().count(),
                     ids.size() - ids.stream().distinct().count(), usage.lostEvents());
             assertThat(usage.lostEvents()).isZero();
