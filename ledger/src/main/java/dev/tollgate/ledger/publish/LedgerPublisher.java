@@ -48,9 +48,11 @@ import java.util.stream.Collectors;
  * Follows the event store with a tracking processor and, for each event, in one database
  * transaction with the processor's token: updates the read model, publishes the event as a
  * CloudEvent to {@code ledger.events.v1}, and publishes the new state of every tenant and key it
- * touched (and every price list) to the compacted state topics. The sends complete before the token moves, so a crash can
- * only cause a re-send of the same event id (consumers deduplicate by id), never a gap. A token
- * reset replays everything and rebuilds both the read model and the state topics.
+ * touched (and every price list) to the compacted state topics. The sends complete before the token moves, so a crash
+ * never leaves a gap; and an event the topic already holds (sent before a crash that came before the
+ * token's commit) is not sent again: {@link PublishedTail}. A token reset replays everything and
+ * rebuilds the read model and the state topics (ledger.events.v1 gets the older events again, under
+ * their ids).
  */
 @Component
 @ProcessingGroup(AxonConfig.PUBLISHER)
@@ -63,10 +65,20 @@ public class LedgerPublisher {
     private final Producer<String, byte[]> producer;
     private final LedgerProperties properties;
 
+    private static final long UNKNOWN = Long.MIN_VALUE;
+    /** Shorter than Axon's token claim timeout (10 s): a claim taken over by another replica always shows as a longer pause. */
+    private static final java.time.Duration CLAIM_CHANGE_PAUSE = java.time.Duration.ofSeconds(5);
+    private final PublishedTail tail;
+    /** Ids at the end of ledger.events.v1 when last read; null before the first event (one segment: indexes come in order). */
+    private volatile java.util.Set<String> recentlyPublished;
+    private volatile long lastHandled = UNKNOWN;
+    private volatile long lastHandledAt;
+
     public LedgerPublisher(ReadModel readModel, Producer<String, byte[]> producer, LedgerProperties properties) {
         this.readModel = readModel;
         this.producer = producer;
         this.properties = properties;
+        this.tail = new PublishedTail(properties.kafka().bootstrapServers());
     }
 
     @EventHandler
@@ -86,7 +98,11 @@ public class LedgerPublisher {
         Object traceparent = message.getMetaData().get("traceparent");
         CloudEvent<EventData> event = CloudEvent.withId(message.getIdentifier(), type,
                 "/ledger/" + properties.instanceId(), at, subject(data), traceparent == null ? null : traceparent.toString(), data);
-        sends.add(producer.send(new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event))));
+        if (!alreadyPublished(version, message.getIdentifier())) {
+            var record = new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event));
+            record.headers().add(PublishedTail.EVENT_ID_HEADER, message.getIdentifier().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sends.add(producer.send(record));
+        }
         if (data instanceof PriceListPublished priceList) {
             sends.add(producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), priceList.priceListId(),
                     EventCodec.mapper().writeValueAsBytes(priceList))));
@@ -96,6 +112,24 @@ public class LedgerPublisher {
             sends.add(producer.send(new ProducerRecord<>(topic, state.stateKey(), EventCodec.encodeState(state))));
         }
         awaitAll(sends);
+    }
+
+    /**
+     * True when the end of ledger.events.v1 already holds event {@code id}: sent before a crash or a
+     * failed token commit, and handled again now. The end of the topic is read after a (re)start,
+     * when the processor goes back (a retried batch, a reset) and after a pause long enough for another
+     * replica to have held the claim; in between, every event handled is new to the topic. A reset
+     * replays events older than the end of the topic: those are sent again under their ids (ADR 0006).
+     * State records need no such check: they carry the store position as their version.
+     */
+    private boolean alreadyPublished(long index, String id) {
+        long now = System.nanoTime();
+        if (recentlyPublished == null || index <= lastHandled || now - lastHandledAt > CLAIM_CHANGE_PAUSE.toNanos()) {
+            recentlyPublished = tail.recentEventIds(properties.kafka().sendTimeout());
+        }
+        lastHandled = index;
+        lastHandledAt = now;
+        return recentlyPublished.contains(id);
     }
 
     @ResetHandler

@@ -100,4 +100,50 @@ class PublisherIT extends LedgerTestSupport {
         assertThat(published(tenant).stream().map(CloudEvent::id).distinct().toList())
                 .as("a replay re-sends the same ids, never new ones").isEqualTo(expected);
     }
+
+    @Autowired
+    ReadModel readModel;
+    @Autowired
+    org.apache.kafka.clients.producer.Producer<String, byte[]> producer;
+    @Autowired
+    dev.tollgate.ledger.config.LedgerProperties properties;
+    @Autowired
+    org.springframework.transaction.PlatformTransactionManager transactions;
+
+    /**
+     * A crash after the send and before the token's commit: a new publisher (a restarted process:
+     * nothing in memory) is handed the same event again, in a transaction that then rolls back as the
+     * crashed one did. The topic already holds the event, so it is not sent a second time.
+     */
+    @Test
+    void anEventSentBeforeACrashIsNotSentAgainAfterTheRestart() throws Exception {
+        String tenant = newTenantId("crash");
+        assertThat(call("POST", "/admin/v1/tenants", platformAdmin(), "{\"tenantId\":\"" + tenant + "\",\"name\":\"C\"}").statusCode())
+                .isEqualTo(201);
+        await().atMost(Duration.ofSeconds(30)).until(() -> published(tenant).size() == 1);
+        org.axonframework.eventhandling.TrackedEventMessage<?> created = null;
+        try (var stream = eventStore.openStream(null)) {
+            while (stream.hasNextAvailable()) {
+                var message = stream.nextAvailable();
+                if (message.getIdentifier().equals(published(tenant).getFirst().id())) {
+                    created = message;
+                }
+            }
+        }
+        assertThat(created).isNotNull();
+        var restarted = new LedgerPublisher(readModel, producer, properties);
+        var message = created;
+        var template = new org.springframework.transaction.support.TransactionTemplate(transactions);
+        template.executeWithoutResult(status -> {
+            try {
+                restarted.on(message.getPayload(), message, message.trackingToken());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            } finally {
+                status.setRollbackOnly(); // the crashed transaction never committed
+            }
+        });
+        Thread.sleep(1_000);
+        assertThat(published(tenant)).as("the event once on ledger.events.v1").hasSize(1);
+    }
 }
