@@ -47,17 +47,18 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Memory stays bounded under slow clients: a gateway process capped at a 96 MiB heap (and 64 MiB of
- * direct memory) serves 100 streams of 20,000 tokens each (about 3 MB apiece, 300 MB in all) to
- * clients that stop reading after the first 16 KiB. Without backpressure the gateway would have to
- * hold those 300 MB and die of OutOfMemoryError; with it the model server waits. Then the clients
- * read on: every token arrives, every stream is billed in full, once.
+ * direct memory) serves 50 streams of 100,000 tokens each (about 15 MB apiece, 750 MB in all: more
+ * than the kernel's socket buffers hold) to clients that stop reading after the first 16 KiB.
+ * Without backpressure the gateway would have to hold most of those 750 MB and die of
+ * OutOfMemoryError; with it the model server waits. Then the clients read on: every token arrives,
+ * every stream is billed in full, once.
  */
 class SlowClientsMemoryIT {
-    private static final int CLIENTS = 100;
-    private static final int TOKENS = 20_000;
+    private static final int CLIENTS = 50;
+    private static final int TOKENS = 100_000;
 
     @Test
-    void aHundredStalledStreamsOfThreeMegabytesFitInANinetySixMegabyteHeap(@TempDir Path dir) throws Exception {
+    void fiftyStalledStreamsOfFifteenMegabytesFitInANinetySixMegabyteHeap(@TempDir Path dir) throws Exception {
         ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
         try (var kafka = EmbeddedKafka.startEphemeral();
              FakeUpstream upstream = FakeUpstream.start(0, List.of("fake-chat"), FakeBehaviour.DEFAULT.withCompletionTokens(TOKENS))) {
@@ -72,6 +73,7 @@ class SlowClientsMemoryIT {
             Process gateway = gateway(kafka.bootstrapServers(), upstreams, dir, port);
             ExecutorService readers = Executors.newFixedThreadPool(CLIENTS);
             var sockets = new ArrayList<Socket>();
+            var heads = new ArrayList<byte[]>();
             try {
                 String base = "http://127.0.0.1:" + port;
                 await().atMost(Duration.ofMinutes(1)).ignoreExceptions().until(() -> get(base + "/readyz").statusCode() == 200);
@@ -83,8 +85,11 @@ class SlowClientsMemoryIT {
                     socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                             + "Authorization: Bearer " + key.token() + "\r\nConnection: close\r\n"
                             + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
-                    socket.getInputStream().readNBytes(16 * 1024); // then nothing, for now
+                    byte[] head = socket.getInputStream().readNBytes(16 * 1024); // then nothing, for now
+                    assertThat(new String(head, 0, Math.min(head.length, 200), StandardCharsets.UTF_8)).as("stream %d", i)
+                            .startsWith("HTTP/1.1 200");
                     sockets.add(socket);
+                    heads.add(head);
                 }
                 double heapPeak = 0;
                 for (int i = 0; i < 10; i++) { // five seconds stalled
@@ -92,12 +97,13 @@ class SlowClientsMemoryIT {
                     heapPeak = Math.max(heapPeak, heapUsed(base));
                 }
                 int held = upstream.runningRequests();
-                assertThat(gateway.isAlive()).as("the gateway survived 100 stalled streams").isTrue();
+                assertThat(gateway.isAlive()).as("the gateway survived the stalled streams").isTrue();
                 assertThat(held).as("the model server waits for the slow clients instead of the gateway buffering").isEqualTo(CLIENTS);
 
                 var counts = new ArrayList<Future<Long>>();
-                for (Socket socket : sockets) {
-                    counts.add(readers.submit(() -> contentChunks(socket.getInputStream())));
+                for (int i = 0; i < sockets.size(); i++) {
+                    var in = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(heads.get(i)), sockets.get(i).getInputStream());
+                    counts.add(readers.submit(() -> contentChunks(in)));
                 }
                 long delivered = 0;
                 for (Future<Long> count : counts) {
@@ -111,7 +117,7 @@ class SlowClientsMemoryIT {
                 long rssPeakKb = peakRssKb(gateway.pid());
                 System.out.printf("[fault] %d clients stall on %d-token streams (%d MB due) | gateway -Xmx96m: heap peak %.1f MiB, "
                                 + "RSS peak %d MiB, model server held %d requests | tokens delivered %d, billed %d in %d terminal events%n",
-                        CLIENTS, TOKENS, (long) CLIENTS * 3, heapPeak / (1 << 20), rssPeakKb / 1024, held, delivered,
+                        CLIENTS, TOKENS, (long) CLIENTS * 15, heapPeak / (1 << 20), rssPeakKb / 1024, held, delivered,
                         billed.stream().mapToLong(Long::longValue).sum(), billed.size());
                 assertThat(billed).as("each stream billed in full, once").hasSize(CLIENTS).containsOnly((long) TOKENS);
                 assertThat(gateway.isAlive()).isTrue();
@@ -137,14 +143,25 @@ class SlowClientsMemoryIT {
         return builder.start();
     }
 
-    /** Counts the SSE chunks that carry content until the gateway closes the connection. */
+    /** Counts the SSE chunks that carry content until the gateway closes the connection, reading in 64 KiB pieces. */
     private static long contentChunks(InputStream in) throws Exception {
         byte[] needle = "\"content\":\"".getBytes(StandardCharsets.US_ASCII);
-        byte[] all = in.readAllBytes();
+        byte[] buffer = new byte[64 * 1024];
         long count = 0;
-        for (int i = 0; i + needle.length < all.length; i++) {
-            if (java.util.Arrays.equals(all, i, i + needle.length, needle, 0, needle.length) && all[i + needle.length] != '"') {
-                count++;
+        int matched = 0; // bytes of the needle matched so far (it has no repeated prefix, so no back-off is needed)
+        boolean afterNeedle = false;
+        for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+            for (int i = 0; i < n; i++) {
+                byte b = buffer[i];
+                if (afterNeedle) {
+                    count += b != '"' ? 1 : 0;
+                    afterNeedle = false;
+                }
+                matched = b == needle[matched] ? matched + 1 : b == needle[0] ? 1 : 0;
+                if (matched == needle.length) {
+                    afterNeedle = true;
+                    matched = 0;
+                }
             }
         }
         return count;
