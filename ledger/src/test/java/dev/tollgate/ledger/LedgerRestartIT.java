@@ -9,6 +9,7 @@ import dev.tollgate.schemas.ledger.SecretHash;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
+import dev.tollgate.testkit.http.TestHttp;
 import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -17,9 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.ResultSet;
@@ -48,7 +46,6 @@ import static org.awaitility.Awaitility.await;
  * topic's end already holds before it sends again).
  */
 class LedgerRestartIT {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final int KEYS = 20;
 
     @TempDir
@@ -67,12 +64,12 @@ class LedgerRestartIT {
             try {
                 awaitHealthy(base);
                 String admin = LedgerTestSupport.token("platform-admin", List.of("platform-admin"), null);
-                assertThat(call("POST", base + "/admin/v1/tenants", admin, """
+                assertThat(TestHttp.call("POST", base + "/admin/v1/tenants", admin, """
                         {"tenantId":"rotating","name":"Rotating Inc.","billingTimeZone":"UTC","currency":"USD"}""").statusCode())
                         .isEqualTo(201);
                 var keyIds = new ArrayList<String>();
                 for (int i = 0; i < KEYS; i++) {
-                    HttpResponse<String> issued = call("POST", base + "/admin/v1/tenants/rotating/keys", admin,
+                    HttpResponse<String> issued = TestHttp.call("POST", base + "/admin/v1/tenants/rotating/keys", admin,
                             "{\"name\":\"key-" + i + "\",\"scopes\":[\"inference\"]}");
                     assertThat(issued.statusCode()).as(issued.body()).isEqualTo(201);
                     keyIds.add(EventCodec.mapper().readTree(issued.body()).path("keyId").asText());
@@ -86,12 +83,13 @@ class LedgerRestartIT {
                 var rotating = new AtomicBoolean(true);
                 var clients = new ArrayList<Thread>();
                 for (int c = 0; c < 4; c++) {
+                    List<String> own = keyIds.subList(c * KEYS / 4, (c + 1) * KEYS / 4); // one client per key: rotations of a key are serial
                     clients.add(Thread.ofPlatform().start(() -> {
                         while (rotating.get()) {
-                            String keyId = keyIds.get(ThreadLocalRandom.current().nextInt(keyIds.size()));
+                            String keyId = own.get(ThreadLocalRandom.current().nextInt(own.size()));
                             long order = sequence.incrementAndGet();
                             try {
-                                HttpResponse<String> rotated = call("POST", base + "/admin/v1/keys/" + keyId + ":rotate", admin, "{}");
+                                HttpResponse<String> rotated = TestHttp.call("POST", base + "/admin/v1/keys/" + keyId + ":rotate", admin, "{}");
                                 if (rotated.statusCode() == 200) {
                                     String apiKey = EventCodec.mapper().readTree(rotated.body()).path("apiKey").asText();
                                     acknowledged.merge(keyId, new Acknowledged(keyId, apiKey, order),
@@ -196,19 +194,7 @@ class LedgerRestartIT {
 
     private static void awaitHealthy(String base) {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
-                .until(() -> call("GET", base + "/health", null, null).statusCode() == 200);
-    }
-
-    private static HttpResponse<String> call(String method, String url, String token, String json) throws Exception {
-        var request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
-        if (token != null) {
-            request.header("authorization", "Bearer " + token);
-        }
-        if (json != null) {
-            request.header("content-type", "application/json");
-        }
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+                .until(() -> TestHttp.call("GET", base + "/health", null, null).statusCode() == 200);
     }
 
     private static Set<String> storedEventIds(PostgresDatabase database) throws Exception {
