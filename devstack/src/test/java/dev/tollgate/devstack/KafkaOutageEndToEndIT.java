@@ -28,7 +28,8 @@ class KafkaOutageEndToEndIT {
     private static final String DATABASE = "tg_kafka_outage_it_" + UUID.randomUUID().toString().substring(0, 8);
     private static final String BILLING = DATABASE + "_billing";
     private static final PostgresDatabase.Server POSTGRES = PostgresDatabase.Server.fromEnvironment();
-    private static final Duration OUTAGE = Duration.ofSeconds(60);
+    /** 60 s; the {@code soak} profile makes it longer. */
+    private static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("tollgate.fault.kafka-outage-seconds", 60));
 
     @AfterAll
     static void dropDatabases() throws Exception {

@@ -29,7 +29,8 @@ import static org.awaitility.Awaitility.await;
  * before, during and after the outage is billed, none twice.
  */
 class PostgresRestartIT {
-    private static final Duration OUTAGE = Duration.ofSeconds(20);
+    /** 20 s; the {@code soak} profile makes it longer. */
+    private static final Duration OUTAGE = Duration.ofSeconds(Long.getLong("tollgate.fault.postgres-outage-seconds", 20));
 
     @Test
     void ledgerAndBillingRecoverWithoutAnOperatorAndEveryEventIsBilledOnce(@TempDir Path dataDir) throws Exception {
