@@ -40,7 +40,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Malformed records on every topic this service reads: each one lands in deadletter.v1 exactly
+ * Malformed records on every topic this service reads (eleven, on six topics): each one lands in deadletter.v1 exactly
  * once (key and value unchanged, with why, where from and who refused it), the pipeline keeps
  * billing, and a broken ledger state record never changes how a tenant is billed — the tenant keeps
  * its last good state (its billing zone, currency and plan), also after a restart that rebuilds the
@@ -76,6 +76,10 @@ class MalformedRecordsIT {
             bad.add(record(Topics.QUOTA_STATE.name(), "acme|*|DAY", text("{\"window\":\"DAY\"}")));
             bad.add(record(Topics.USAGE.name(), "acme", text("{\"type\":\"usage.request.completed\"")));
             bad.add(record(Topics.USAGE_BILLED.name(), "acme", text("{\"type\":\"billed\",\"eventId\":\"x\"}")));
+            bad.add(record(Topics.USAGE_BILLED.name(), "acme", text("{\"type\":\"billed\",\"eventId\":\"y\",\"tenantId\":\"acme\","
+                    + "\"model\":\"m\",\"time\":\"2026-10-31T20:00:00Z\",\"uncachedPrompt\":-5,\"cachedPrompt\":0,\"completion\":1,"
+                    + "\"period\":\"2026-11\"}")));                                                       // decodes, but the database would refuse it
+
             bad.add(record(Topics.QUOTA_ALERTS.name(), "acme", text("{\"type\":\"quota.threshold.crossed\",\"id\":\"a\"}")));
             for (var record : bad) {
                 producer.send(record).get();

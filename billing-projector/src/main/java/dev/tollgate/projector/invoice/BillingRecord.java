@@ -11,6 +11,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 
+import static dev.tollgate.schemas.event.Fields.nonNegative;
+import static dev.tollgate.schemas.event.Fields.required;
+import static dev.tollgate.schemas.event.Fields.requiredText;
+
 /**
  * What the projector writes to {@code usage.billed.v1}, in the order it decided it (per tenant):
  * a {@link Billed} usage event, or a {@link PeriodClosed} marker after which no event bills on that
@@ -36,6 +40,18 @@ public sealed interface BillingRecord {
                   long cachedPrompt, long completion, String period, String adjustsPeriod, String currency,
                   AppliedPrice price) implements BillingRecord {
 
+        /** What the invoice writer can store; anything less is refused when decoding (and dead-lettered, not retried forever). */
+        public Billed {
+            requiredText(eventId, "eventId");
+            requiredText(tenantId, "tenantId");
+            requiredText(model, "model");
+            required(time, "time");
+            requiredText(period, "period");
+            nonNegative(uncachedPrompt, "uncachedPrompt");
+            nonNegative(cachedPrompt, "cachedPrompt");
+            nonNegative(completion, "completion");
+        }
+
         public static Billed of(BillableUsage usage, String period, String adjustsPeriod, String currency, AppliedPrice price) {
             return new Billed(usage.eventId(), usage.tenantId(), usage.keyId(), usage.model(), usage.time(), usage.uncachedPrompt(),
                     usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, currency, price);
@@ -47,7 +63,13 @@ public sealed interface BillingRecord {
     }
 
     /** No more usage bills on {@code period} of this tenant: its invoice can be finalized. */
-    record PeriodClosed(String tenantId, String period, String zone, Instant closedAtStreamTime) implements BillingRecord {}
+    record PeriodClosed(String tenantId, String period, String zone, Instant closedAtStreamTime) implements BillingRecord {
+        public PeriodClosed {
+            requiredText(tenantId, "tenantId");
+            requiredText(period, "period");
+            requiredText(zone, "zone");
+        }
+    }
 
     /** The rates one event was priced with, and the list they come from. */
     record AppliedPrice(String priceListId, Instant effectiveFrom, long inputMicros, long cachedInputMicros, long outputMicros) {
