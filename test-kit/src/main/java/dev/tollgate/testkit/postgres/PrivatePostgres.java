@@ -21,7 +21,9 @@ import java.util.stream.Stream;
  * {@code /usr/lib/postgresql/<version>/bin}), in a temporary data directory on a free port, with
  * trust authentication for {@code postgres}: a server a test may stop, crash and start again without
  * disturbing anything else on the machine. As root (PostgreSQL refuses to run as root) it runs the
- * server as the {@code postgres} system user.
+ * server as the {@code postgres} system user. Not zonky's EmbeddedPostgres (the dev stack's fallback):
+ * it runs initdb and the server as the calling user, which fails as root (CI here), and it has no
+ * crash-and-restart of one data directory.
  */
 public final class PrivatePostgres implements AutoCloseable {
     private final Path binaries;
