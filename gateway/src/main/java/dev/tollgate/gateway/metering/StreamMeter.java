@@ -1,7 +1,8 @@
 package dev.tollgate.gateway.metering;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.usage.TokenUsage;
 
@@ -12,9 +13,17 @@ import java.util.Optional;
  * Meters one streamed completion as its SSE events pass: counts the content-bearing chunks (our
  * estimate of completion tokens while the stream runs; servers such as vLLM send one token per
  * chunk) and keeps the upstream's final usage chunk when it sends one. Not thread-safe.
+ *
+ * <p>Runs once per token, so it reads each chunk with Jackson's streaming parser instead of
+ * building a tree (the tree was the gateway's largest allocator under streaming load, BENCHMARKS.md),
+ * skipping everything but {@code choices[].delta.content}, {@code choices[].delta.tool_calls},
+ * {@code choices[].text} and {@code usage}. It reads exactly as the tree did — the last of duplicate
+ * keys wins, an object in place of the {@code choices} array counts its values, anything after the
+ * first JSON value is ignored, a chunk that is not JSON counts as malformed and nothing else —
+ * which {@code SseMeteringFuzzTest} checks against the tree-based reader on every input.
  */
 public final class StreamMeter {
-    private static final ObjectMapper MAPPER = EventCodec.mapper();
+    private static final JsonFactory FACTORY = EventCodec.mapper().getFactory();
 
     private long contentChunks;
     private long malformedEvents;
@@ -28,28 +37,184 @@ public final class StreamMeter {
             done = true;
             return;
         }
-        JsonNode chunk;
-        try {
-            chunk = MAPPER.readTree(data);
+        Chunk chunk;
+        try (JsonParser parser = FACTORY.createParser(data)) {
+            chunk = Chunk.read(parser);
         } catch (IOException e) {
             malformedEvents++;
             return;
         }
-        UsageExtractor.fromNode(chunk).ifPresent(usage -> upstreamUsage = usage);
-        JsonNode choices = chunk.path("choices");
-        if (choices.isArray() && choices.isEmpty() && chunk.path("usage").isObject()) {
+        if (chunk == null) {
+            return; // not an object: nothing to meter
+        }
+        if (chunk.usage != null && chunk.usage.valid()) {
+            upstreamUsage = chunk.usage.toTokenUsage();
+        }
+        if (chunk.choicesIsArray && chunk.choicesCount == 0 && chunk.usage != null) {
             sawUsageOnlyChunk = true;
         }
-        for (JsonNode choice : choices) {
-            if (hasText(choice.path("delta").path("content")) || hasText(choice.path("text"))
-                    || choice.path("delta").path("tool_calls").isArray()) {
-                contentChunks++;
+        contentChunks += chunk.contentChoices;
+    }
+
+    /** What one chunk says, read in one pass; every field as the last of duplicate keys says it. */
+    private static final class Chunk {
+        /** Null when absent or not an object. */
+        Usage usage;
+        boolean choicesIsArray;
+        int choicesCount;
+        int contentChoices;
+
+        /** The chunk, or null when its first value is not an object; throws on malformed JSON. */
+        static Chunk read(JsonParser parser) throws IOException {
+            JsonToken root = parser.nextToken();
+            if (root != JsonToken.START_OBJECT) {
+                parser.skipChildren(); // still fails on a malformed array, as the tree did
+                parser.finishToken(); // and on an unterminated string
+                return null;
             }
+            var chunk = new Chunk();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "usage" -> chunk.usage = value == JsonToken.START_OBJECT ? Usage.read(parser) : skip(parser, null);
+                    case "choices" -> chunk.readChoices(parser, value);
+                    default -> parser.skipChildren();
+                }
+            }
+            return chunk;
+        }
+
+        private void readChoices(JsonParser parser, JsonToken value) throws IOException {
+            choicesIsArray = value == JsonToken.START_ARRAY;
+            choicesCount = 0;
+            contentChoices = 0;
+            if (value == JsonToken.START_ARRAY) {
+                for (JsonToken element = parser.nextToken(); element != JsonToken.END_ARRAY; element = parser.nextToken()) {
+                    countChoice(parser, element);
+                }
+            } else if (value == JsonToken.START_OBJECT) { // the tree iterated an object's values
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    countChoice(parser, parser.nextToken());
+                }
+            } else {
+                parser.skipChildren();
+            }
+        }
+
+        private void countChoice(JsonParser parser, JsonToken element) throws IOException {
+            choicesCount++;
+            if (element != JsonToken.START_OBJECT) {
+                parser.skipChildren();
+                return;
+            }
+            boolean deltaContent = false;
+            boolean text = false;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "delta" -> deltaContent = value == JsonToken.START_OBJECT ? deltaHasContent(parser) : skip(parser, false);
+                    case "text" -> text = nonEmptyString(parser, value);
+                    default -> parser.skipChildren();
+                }
+            }
+            if (deltaContent || text) {
+                contentChoices++;
+            }
+        }
+
+        /** Inside a delta object: a non-empty {@code content} string, or a {@code tool_calls} array. */
+        private static boolean deltaHasContent(JsonParser parser) throws IOException {
+            boolean content = false;
+            boolean toolCalls = false;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "content" -> content = nonEmptyString(parser, value);
+                    case "tool_calls" -> {
+                        toolCalls = value == JsonToken.START_ARRAY;
+                        parser.skipChildren();
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
+            return content || toolCalls;
         }
     }
 
-    private static boolean hasText(JsonNode node) {
-        return node.isTextual() && !node.asText().isEmpty();
+    /** A usage object's counts: -1 marks a count that is not a non-negative integer that fits a long. */
+    private record Usage(long prompt, long completion, long cached) {
+        static Usage read(JsonParser parser) throws IOException {
+            long prompt = 0;
+            long completion = 0;
+            long cached = 0;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "prompt_tokens" -> prompt = count(parser, value);
+                    case "completion_tokens" -> completion = count(parser, value);
+                    case "prompt_tokens_details" -> cached = value == JsonToken.START_OBJECT ? cachedTokens(parser) : skip(parser, 0L);
+                    default -> parser.skipChildren();
+                }
+            }
+            return new Usage(prompt, completion, cached);
+        }
+
+        private static long cachedTokens(JsonParser parser) throws IOException {
+            long cached = 0;
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (field.equals("cached_tokens")) {
+                    cached = count(parser, value);
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            return cached;
+        }
+
+        boolean valid() {
+            return prompt >= 0 && completion >= 0 && cached >= 0;
+        }
+
+        TokenUsage toTokenUsage() {
+            return new TokenUsage(prompt, completion, Math.min(cached, prompt));
+        }
+    }
+
+    /** As {@link UsageExtractor}: null counts 0; anything but a non-negative integer that fits a long is -1. */
+    private static long count(JsonParser parser, JsonToken value) throws IOException {
+        if (value == JsonToken.VALUE_NULL) {
+            return 0;
+        }
+        if (value == JsonToken.VALUE_NUMBER_INT) {
+            if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                return parser.getBigIntegerValue().bitLength() < 64 && parser.getBigIntegerValue().signum() >= 0
+                        ? parser.getBigIntegerValue().longValue() : -1;
+            }
+            long count = parser.getLongValue();
+            return count >= 0 ? count : -1;
+        }
+        parser.skipChildren();
+        return -1;
+    }
+
+    private static boolean nonEmptyString(JsonParser parser, JsonToken value) throws IOException {
+        if (value == JsonToken.VALUE_STRING) {
+            return parser.getTextLength() > 0;
+        }
+        parser.skipChildren();
+        return false;
+    }
+
+    /** Skips the current value and answers {@code result}. */
+    private static <T> T skip(JsonParser parser, T result) throws IOException {
+        parser.skipChildren();
+        return result;
     }
 
     /** Chunks that carried completion content so far. */

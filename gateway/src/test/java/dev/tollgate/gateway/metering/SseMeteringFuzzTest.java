@@ -11,7 +11,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Whatever a model server streams, cut into whatever TCP reads: the scanner yields the same events
  * whether the bytes come at once or in pieces, refuses only an event over its limit, and the meter
  * never throws and never reports negative or inconsistent token counts (a hostile upstream must not
- * break metering or bill nonsense).
+ * break metering or bill nonsense), and it reads every chunk exactly as the tree-based reader it
+ * replaced ({@link TreeStreamMeter}).
  */
 class SseMeteringFuzzTest {
     private static final int MAX_EVENT_BYTES = 2048;
@@ -37,6 +38,13 @@ class SseMeteringFuzzTest {
 
         StreamMeter meter = new StreamMeter();
         whole.forEach(meter::onData);
+        TreeStreamMeter reference = new TreeStreamMeter(); // the tree-based reader it replaced: the same answers on every input
+        whole.forEach(reference::onData);
+        assertThat(meter.contentChunks()).as("content chunks").isEqualTo(reference.contentChunks());
+        assertThat(meter.malformedEvents()).as("malformed events").isEqualTo(reference.malformedEvents());
+        assertThat(meter.upstreamUsage()).as("usage").isEqualTo(reference.upstreamUsage());
+        assertThat(meter.sawUsageOnlyChunk()).as("usage-only chunk").isEqualTo(reference.sawUsageOnlyChunk());
+        assertThat(meter.done()).as("[DONE]").isEqualTo(reference.done());
         assertThat(meter.contentChunks()).isNotNegative();
         assertThat(meter.malformedEvents()).isNotNegative();
         meter.upstreamUsage().ifPresent(usage -> {
