@@ -7,6 +7,8 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.usage.TokenUsage;
 
 import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -93,20 +95,40 @@ public final class StreamMeter {
                 for (JsonToken element = parser.nextToken(); element != JsonToken.END_ARRAY; element = parser.nextToken()) {
                     countChoice(parser, element);
                 }
-            } else if (value == JsonToken.START_OBJECT) { // the tree iterated an object's values
-                while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                    countChoice(parser, parser.nextToken());
-                }
+            } else if (value == JsonToken.START_OBJECT) {
+                readChoicesObject(parser);
             } else {
                 parser.skipChildren();
             }
         }
 
+        /**
+         * An object in place of the {@code choices} array: the tree iterated the object's values, one
+         * per distinct key, the last of duplicate keys winning (a duplicate counted twice was the
+         * fuzzer's first disagreement with the tree). Never sent by a real server, so a map is fine.
+         */
+        private void readChoicesObject(JsonParser parser) throws IOException {
+            Map<String, Boolean> contentByKey = new HashMap<>();
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String key = parser.currentName();
+                contentByKey.put(key, choiceHasContent(parser, parser.nextToken()));
+            }
+            choicesCount = contentByKey.size();
+            contentChoices = (int) contentByKey.values().stream().filter(Boolean::booleanValue).count();
+        }
+
         private void countChoice(JsonParser parser, JsonToken element) throws IOException {
             choicesCount++;
+            if (choiceHasContent(parser, element)) {
+                contentChoices++;
+            }
+        }
+
+        /** Reads one choice: true if it carries completion content. */
+        private static boolean choiceHasContent(JsonParser parser, JsonToken element) throws IOException {
             if (element != JsonToken.START_OBJECT) {
                 parser.skipChildren();
-                return;
+                return false;
             }
             boolean deltaContent = false;
             boolean text = false;
@@ -119,9 +141,7 @@ public final class StreamMeter {
                     default -> parser.skipChildren();
                 }
             }
-            if (deltaContent || text) {
-                contentChoices++;
-            }
+            return deltaContent || text;
         }
 
         /** Inside a delta object: a non-empty {@code content} string, or a {@code tool_calls} array. */
