@@ -36,7 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Publishes usage events to {@code usage.v1} (key = tenant) through the local durable {@link Spool}:
  * {@link #emit} never blocks and never waits for Kafka; the spool's drainer sends in order with an
  * idempotent, {@code acks=all} producer and retries for as long as Kafka is unavailable. When the
- * spool is full the gateway either keeps serving and counts the lost events (fail-open) or refuses
+ * spool is full, or its disk refuses writes, the gateway either keeps serving and counts the lost events (fail-open) or refuses
  * new requests until it drains (fail-closed; see {@link #accepting()}).
  */
 public final class UsageEmitter implements AutoCloseable {
@@ -148,17 +148,23 @@ public final class UsageEmitter implements AutoCloseable {
         CloudEvent<EventData> event = CloudEvent.withId(id, type, source, Instant.now(), subject, traceparent, data);
         if (!spool.offer(new Spool.Record(data.tenantId(), EventCodec.encode(event), traceparent))) {
             lost.incrementAndGet();
-            LOG.error("usage spool full: event {} ({}) of tenant {} lost", event.id(), type.typeName(), data.tenantId());
+            LOG.error("usage spool {}: event {} ({}) of tenant {} lost", spool.diskFailing() ? "disk failing" : "full",
+                    event.id(), type.typeName(), data.tenantId());
         }
         return event.id();
     }
 
     /**
-     * False when fail-closed and the spool is 90 % full: new requests are refused (503) so that the
-     * events of the requests already running still fit.
+     * False when fail-closed and the spool is 90 % full, or its disk refuses writes: new requests are
+     * refused (503) so that the events of the requests already running still fit.
      */
     public boolean accepting() {
-        return !failClosed || spool.pendingBytes() < spoolMaxBytes / 10 * 9;
+        return !failClosed || (spool.pendingBytes() < spoolMaxBytes / 10 * 9 && !spool.diskFailing());
+    }
+
+    /** True while the spool's disk refuses writes (full or failing). */
+    public boolean spoolDiskFailing() {
+        return spool.diskFailing();
     }
 
     /** Events refused by a full spool (lost) since start. */

@@ -61,6 +61,9 @@ public final class GatewayMetrics {
                 .description("usage events spooled and not yet acknowledged by Kafka").register(registry);
         Gauge.builder("tollgate.gateway.usage.lost", usage, UsageEmitter::lostEvents)
                 .description("usage events refused by a full spool (fail-open mode); should stay 0").register(registry);
+        Gauge.builder("tollgate.gateway.spool.disk.failing", usage, emitter -> emitter.spoolDiskFailing() ? 1 : 0)
+                .description("1 while the spool's disk refuses writes (full?): fail-open loses events, fail-closed refuses requests")
+                .register(registry);
     }
 
     /** One finished request (or a refusal, with its status); {@code tier} is the tenant's plan, never its id. */

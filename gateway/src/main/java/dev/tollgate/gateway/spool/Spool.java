@@ -31,6 +31,14 @@ import java.util.zip.CRC32C;
  * is detected by its CRC and cut off on restart. A record may be sent twice after a crash between
  * the sink's acknowledgement and the checkpoint: consumers deduplicate by event id.
  *
+ * <p>When the disk refuses a write or an fsync (full, or failing), a record already accepted is not
+ * dropped: the file is cut back to the end of the last whole record, the batch is kept and written
+ * again with back-off, and until the disk takes writes again {@link #offer} takes records into memory
+ * only up to a tenth of the queue (the events of requests already running, when the caller fails
+ * closed and refuses new ones), then refuses them, so that the caller's policy decides, memory stays
+ * bounded and the file stays readable. Once everything on disk is delivered the file starts afresh at once (normally only past
+ * 64 MB), which is how a spool on a full disk frees its own space when Kafka is reachable.
+ *
  * <p>Record format: {@code int length, int crc32c, payload} where the payload is either
  * {@code short keyLength, key, value} (the first format, still read) or, when the record carries a
  * trace context, {@code short -(keyLength + 1), key, byte traceparentLength, traceparent, value}.
@@ -72,6 +80,7 @@ public final class Spool implements AutoCloseable {
     private final Sink sink;
     private final BlockingQueue<Record> queue;
     private final FileChannel log;
+    private final FileChannel checkpoint;
     private final AtomicLong writtenBytes = new AtomicLong();
     private final AtomicLong durableBytes = new AtomicLong();
     private final AtomicLong deliveredBytes = new AtomicLong();
@@ -80,6 +89,11 @@ public final class Spool implements AutoCloseable {
     private final Thread writer;
     private final Thread drainer;
     private volatile boolean closing;
+    /** True from a failed write or fsync until a write and fsync succeed again. */
+    private volatile boolean diskFailing;
+    private final AtomicLong diskFailures = new AtomicLong();
+    /** Writer thread only: whole records the last failed append still got onto the disk. */
+    private int wroteBeforeFailure;
     private final Object drainSignal = new Object();
     /** Guards the three positions when the drainer moves them or the writer restarts the file. */
     private final Object positions = new Object();
@@ -94,15 +108,18 @@ public final class Spool implements AutoCloseable {
         Files.createDirectories(directory);
         this.log = FileChannel.open(directory.resolve(LOG_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        long checkpoint = readCheckpoint();
-        long validEnd = recover(checkpoint);
+        this.checkpoint = FileChannel.open(directory.resolve(CHECKPOINT_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        long delivered = readCheckpoint();
+        writeCheckpoint(delivered); // its block is taken now, while there is room: later overwrites need no space
+        long validEnd = recover(delivered);
         log.truncate(validEnd);
         log.position(validEnd);
         writtenBytes.set(validEnd);
         durableBytes.set(validEnd);
-        deliveredBytes.set(checkpoint);
-        if (validEnd > checkpoint) {
-            LOG.info("spool: {} bytes from before the restart will be delivered", validEnd - checkpoint);
+        deliveredBytes.set(delivered);
+        if (validEnd > delivered) {
+            LOG.info("spool: {} bytes from before the restart will be delivered", validEnd - delivered);
         }
         this.writer = new Thread(this::writeLoop, "usage-spool-writer");
         this.drainer = new Thread(this::drainLoop, "usage-spool-drainer");
@@ -127,7 +144,8 @@ public final class Spool implements AutoCloseable {
      * decides between failing open (serve, count the loss) and failing closed (refuse the request).
      */
     public boolean offer(Record record) {
-        if (closing || writtenBytes.get() - deliveredBytes.get() >= options.spoolMaxBytes() || !queue.offer(record)) {
+        if (closing || (diskFailing && queue.size() >= options.maxQueuedRecords() / 10)
+                || writtenBytes.get() - deliveredBytes.get() >= options.spoolMaxBytes() || !queue.offer(record)) {
             refused.incrementAndGet();
             return false;
         }
@@ -149,54 +167,119 @@ public final class Spool implements AutoCloseable {
         return refused.get();
     }
 
+    /** True while the disk refuses the spool's writes or fsyncs (full or failing): {@link #offer} soon refuses. */
+    public boolean diskFailing() {
+        return diskFailing;
+    }
+
+    /** Writes and fsyncs the disk refused since start (each retry counts). */
+    public long diskFailures() {
+        return diskFailures.get();
+    }
+
     private void writeLoop() {
         var batch = new ArrayList<Record>();
         long lastSync = System.nanoTime();
-        while (!closing || !queue.isEmpty()) {
+        long backoffMs = 0;
+        while (!closing || !queue.isEmpty() || !batch.isEmpty()) {
             try {
-                Record first = queue.poll(options.fsyncIntervalMs(), TimeUnit.MILLISECONDS);
-                if (first != null) {
-                    batch.add(first);
-                    queue.drainTo(batch, MAX_BATCH_RECORDS - 1);
-                    append(batch);
-                    batch.clear();
+                if (batch.isEmpty()) {
+                    Record first = queue.poll(options.fsyncIntervalMs(), TimeUnit.MILLISECONDS);
+                    if (first != null) {
+                        batch.add(first);
+                        queue.drainTo(batch, MAX_BATCH_RECORDS - 1);
+                    }
+                } else if (closing && backoffMs >= 1_000) {
+                    LOG.error("spool: the disk still refuses writes at shutdown; {} accepted events are lost", batch.size() + queue.size());
+                    return;
                 }
-                if (writtenBytes.get() > durableBytes.get()
-                        && (System.nanoTime() - lastSync >= options.fsyncIntervalMs() * 1_000_000 || closing)) {
-                    long upTo = writtenBytes.get();
-                    log.force(false);
-                    durableBytes.set(upTo);
+                if (!batch.isEmpty()) {
+                    append(batch);
+                }
+                if (System.nanoTime() - lastSync >= options.fsyncIntervalMs() * 1_000_000 || closing || diskFailing) {
+                    syncWritten();
                     lastSync = System.nanoTime();
-                    signalDrainer();
+                }
+                if (diskFailing) {
+                    diskFailing = false;
+                    backoffMs = 0;
+                    LOG.info("spool: the disk takes writes again; accepting events");
                 }
                 compactIfDelivered();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
             } catch (IOException e) {
-                LOG.error("spool write failed; events in this batch are lost", e);
-                batch.clear();
+                diskFailures.incrementAndGet();
+                if (!diskFailing) {
+                    diskFailing = true;
+                    LOG.error("spool: the disk refused a write or fsync ({}); keeping {} events in memory and refusing new ones until it recovers",
+                            e.toString(), batch.size());
+                }
+                // when part of the batch got onto the disk, try again soon: the drainer is about to free space
+                backoffMs = wroteBeforeFailure > 0 ? 50 : Math.min(Math.max(backoffMs * 2, 50), 2_000);
+                sleep(backoffMs);
+                try {
+                    cutBackToLastRecord();
+                    syncWritten(); // the records of a partly written batch, so that they can be delivered and their space freed
+                    compactIfDelivered();
+                } catch (IOException again) {
+                    diskFailures.incrementAndGet();
+                }
             }
         }
     }
 
-    /** Only the writer appends, so when it is idle and all is delivered the file can start afresh. */
+    /** Fsyncs what is written and lets the drainer deliver it. */
+    private void syncWritten() throws IOException {
+        long upTo = writtenBytes.get();
+        if (upTo > durableBytes.get()) {
+            log.force(false);
+            durableBytes.set(upTo);
+            signalDrainer();
+        }
+    }
+
+    /** After a failed append the file may hold part of a batch: cut it off, so the batch can be written again whole. */
+    private void cutBackToLastRecord() throws IOException {
+        synchronized (positions) {
+            long end = writtenBytes.get();
+            if (log.size() > end) {
+                log.truncate(end);
+            }
+            log.position(end);
+        }
+    }
+
+    /**
+     * Only the writer appends, so when it is idle and all is delivered the file can start afresh: past
+     * 64 MB, or at once while the disk is failing (a full disk gets back the space the spool held).
+     */
     private void compactIfDelivered() throws IOException {
         synchronized (positions) {
             long written = writtenBytes.get();
-            if (written >= COMPACT_AFTER_BYTES && queue.isEmpty() && deliveredBytes.get() == written && durableBytes.get() == written) {
+            if (((written >= COMPACT_AFTER_BYTES && queue.isEmpty()) || (diskFailing && written > 0))
+                    && deliveredBytes.get() == written && durableBytes.get() == written) {
+                // The checkpoint first: a crash in between re-delivers the file (consumers deduplicate), never skips a record.
+                writeCheckpoint(0);
+                checkpoint.force(false);
                 log.truncate(0);
                 log.position(0);
                 log.force(true);
                 writtenBytes.set(0);
                 durableBytes.set(0);
                 deliveredBytes.set(0);
-                writeCheckpoint(0);
             }
         }
     }
 
+    /**
+     * Appends the batch and removes it from the list. If the disk refuses part of it, the records
+     * written whole stay written (and are removed), the rest stays in the list and the exception is
+     * thrown: a batch larger than the space left still gets through, a part at a time.
+     */
     private void append(List<Record> batch) throws IOException {
+        wroteBeforeFailure = 0;
         int size = 0;
         var encoded = new ArrayList<byte[]>(batch.size());
         for (Record record : batch) {
@@ -207,10 +290,23 @@ public final class Spool implements AutoCloseable {
         ByteBuffer buffer = ByteBuffer.allocate(size);
         encoded.forEach(buffer::put);
         buffer.flip();
-        while (buffer.hasRemaining()) {
-            log.write(buffer);
+        try {
+            while (buffer.hasRemaining()) {
+                log.write(buffer);
+            }
+        } catch (IOException e) {
+            int whole = 0;
+            long wholeBytes = 0;
+            while (whole < encoded.size() && wholeBytes + encoded.get(whole).length <= buffer.position()) {
+                wholeBytes += encoded.get(whole++).length;
+            }
+            writtenBytes.addAndGet(wholeBytes);
+            batch.subList(0, whole).clear();
+            wroteBeforeFailure = whole;
+            throw e;
         }
         writtenBytes.addAndGet(size);
+        batch.clear();
     }
 
     private static byte[] encode(Record record) {
@@ -274,7 +370,7 @@ public final class Spool implements AutoCloseable {
                     LOG.warn("spool closing with {} undelivered bytes; they are delivered on the next start", pendingBytes());
                     return;
                 }
-                LOG.warn("spool: sink unavailable ({}); retrying in {} ms, {} bytes pending", e.toString(), backoffMs, pendingBytes());
+                LOG.warn("spool: delivery failed ({}); retrying in {} ms, {} bytes pending", e.toString(), backoffMs, pendingBytes());
                 sleep(backoffMs);
                 backoffMs = Math.min(backoffMs * 2, 5_000);
             }
@@ -341,16 +437,39 @@ public final class Spool implements AutoCloseable {
         return position;
     }
 
+    /**
+     * The delivered position. One that cannot be read, or that lies beyond the end of the log, means
+     * the log is delivered again from its start: a duplicate is harmless (consumers deduplicate), a
+     * skipped record would be lost revenue.
+     */
     private long readCheckpoint() throws IOException {
-        Path file = directory.resolve(CHECKPOINT_FILE);
-        return Files.exists(file) ? Long.parseLong(Files.readString(file).strip()) : 0L;
+        ByteBuffer content = ByteBuffer.allocate((int) Math.min(checkpoint.size(), 64));
+        checkpoint.read(content, 0);
+        String text = new String(content.array(), 0, content.position(), StandardCharsets.US_ASCII).strip();
+        if (text.isEmpty()) {
+            return 0L;
+        }
+        try {
+            long position = Long.parseLong(text);
+            if (position >= 0 && position <= log.size()) {
+                return position;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        LOG.warn("spool: unusable checkpoint '{}' for a log of {} bytes; delivering the log again from its start", text, log.size());
+        return 0L;
     }
 
+    /**
+     * Overwrites the checkpoint in place, fixed width: unlike a new file and a rename, this needs no
+     * free space, so a full disk cannot stop delivery (and with it the compaction that frees space).
+     */
     private void writeCheckpoint(long position) throws IOException {
-        Path temp = directory.resolve(CHECKPOINT_FILE + ".tmp");
-        Files.writeString(temp, Long.toString(position));
-        Files.move(temp, directory.resolve(CHECKPOINT_FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ByteBuffer content = ByteBuffer.wrap(String.format("%019d\n", position).getBytes(StandardCharsets.US_ASCII));
+        while (content.hasRemaining()) {
+            checkpoint.write(content, content.position());
+        }
     }
 
     private void signalDrainer() {
@@ -382,6 +501,7 @@ public final class Spool implements AutoCloseable {
             signalDrainer();
             drainer.join(10_000);
             log.close();
+            checkpoint.close();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException e) {

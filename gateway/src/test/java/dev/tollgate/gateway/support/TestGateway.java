@@ -50,9 +50,15 @@ public final class TestGateway implements AutoCloseable {
     }
 
     public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool) throws Exception {
+        return start(bootstrap, config, spool, Files.createTempDirectory("spool"), false);
+    }
+
+    /** @param failClosed refuse requests (503) rather than lose their usage events when the spool cannot take them */
+    public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool, java.nio.file.Path spoolDirectory,
+                                    boolean failClosed) throws Exception {
         Vertx vertx = Vertx.vertx();
         StateDirectory state = StateDirectory.start(bootstrap);
-        var usage = new UsageEmitter(bootstrap, "test-gateway", Files.createTempDirectory("spool"), spool, false);
+        var usage = new UsageEmitter(bootstrap, "test-gateway", spoolDirectory, spool, failClosed);
         int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
