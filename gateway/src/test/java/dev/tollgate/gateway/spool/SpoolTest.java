@@ -177,4 +177,34 @@ class SpoolTest {
             assertThat(Files.size(dir.resolve("spool.log"))).isLessThan(10_000);
         }
     }
+
+    @Test
+    void aCheckpointOfTheEarlierFormatIsReadAndAnUnusableOneRedeliversRatherThanSkips(@TempDir Path dir) throws Exception {
+        var first = new SwitchableSink();
+        try (Spool spool = Spool.open(dir, FAST, first)) {
+            for (int i = 0; i < 20; i++) {
+                spool.offer(record(i));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> first.accepted.size() == 20);
+        }
+        long delivered = Long.parseLong(Files.readString(dir.resolve("spool.checkpoint")).strip());
+        assertThat(delivered).isEqualTo(Files.size(dir.resolve("spool.log")));
+
+        Files.writeString(dir.resolve("spool.checkpoint"), Long.toString(delivered)); // as the rename-based spool wrote it
+        var upgraded = new SwitchableSink();
+        try (Spool spool = Spool.open(dir, FAST, upgraded)) {
+            Thread.sleep(200);
+            assertThat(upgraded.accepted).as("nothing delivered twice after the upgrade").isEmpty();
+        }
+
+        for (String unusable : List.of("garbage", Long.toString(delivered + 1_000))) {
+            Files.writeString(dir.resolve("spool.checkpoint"), unusable);
+            var again = new SwitchableSink();
+            try (Spool spool = Spool.open(dir, FAST, again)) {
+                await().atMost(Duration.ofSeconds(10)).until(() -> again.accepted.size() == 20);
+                assertThat(again.accepted).as("checkpoint '%s': the log again from its start, nothing skipped", unusable)
+                        .isEqualTo(expected(0, 20));
+            }
+        }
+    }
 }
