@@ -81,6 +81,12 @@ public final class GatewayServer {
 
     /** A new connection must have sent a whole request head within this time (slowloris), else it is closed. */
     static final long HEADER_TIMEOUT_MS = 10_000;
+    /**
+     * A request body must have arrived this long after the head, plus a second per 64 KiB it declares
+     * (a 4 MiB body: 84 s, about 50 KB/s), else 408: a body trickled a byte at a time (R.U.D.Y.) holds
+     * a connection and a buffer no longer than that, although each byte resets the idle timeout.
+     */
+    static final long BODY_TIMEOUT_MS = 20_000;
     /** A connection with nothing read or written for this long is closed (longer than any first-byte timeout). */
     static final int IDLE_TIMEOUT_SECONDS = 120;
 
@@ -121,6 +127,31 @@ public final class GatewayServer {
         });
     }
 
+    private static final String BODY_TIMER = "tollgate.body-timer";
+
+    /** Answers 408 and closes the connection if the body has not arrived in time ({@link #BODY_TIMEOUT_MS}). */
+    private void expectBodySoon(RoutingContext ctx) {
+        long declared = 0;
+        try {
+            declared = Math.max(0, Long.parseLong(ctx.request().getHeader("content-length")));
+        } catch (NumberFormatException e) {
+            // chunked or absent: the base time only
+        }
+        long limit = BODY_TIMEOUT_MS + Math.min(declared, MAX_BODY_BYTES) / (64 * 1024) * 1_000;
+        long timer = vertx.setTimer(limit, id -> {
+            if (!ctx.response().ended() && !ctx.response().headWritten()) {
+                metrics.slowBodyRefused();
+                var connection = ctx.request().connection();
+                ctx.response().putHeader("connection", "close").endHandler(ended -> connection.close());
+                ErrorResponses.send(ctx, new GatewayError(408, "invalid_request_error", "request_timeout",
+                        "The request body did not arrive within " + limit / 1_000 + " seconds.", null));
+            }
+        });
+        ctx.put(BODY_TIMER, timer);
+        ctx.addEndHandler(done -> vertx.cancelTimer(timer));
+        ctx.next();
+    }
+
     Router router() {
         Router router = Router.router(vertx);
         router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
@@ -132,7 +163,12 @@ public final class GatewayServer {
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:model").handler(this::model);
+        router.post("/v1/*").handler(this::expectBodySoon);
         router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        router.post("/v1/*").handler(ctx -> {
+            vertx.cancelTimer(ctx.<Long>get(BODY_TIMER));
+            ctx.next();
+        });
         router.post("/v1/chat/completions").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.CHAT_COMPLETIONS, "/v1/chat/completions"));
         router.post("/v1/completions").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.COMPLETIONS, "/v1/completions"));
         router.post("/v1/embeddings").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.EMBEDDINGS, "/v1/embeddings"));

@@ -109,6 +109,11 @@ public final class GatewayMetrics {
     }
 
     /** A connection closed for not sending its request head in time. */
+    public void slowBodyRefused() {
+        Counter.builder("tollgate.gateway.requests.slow.body").description("requests answered 408 for a body too slow to arrive")
+                .register(registry).increment();
+    }
+
     public void slowClientClosed() {
         Counter.builder("tollgate.gateway.connections.slow.closed").description("connections closed for a request head too slow to arrive")
                 .register(registry).increment();

@@ -409,6 +409,23 @@ class GatewayProxyIT {
         assertThat(forwarded.headers()).doesNotContainKeys("x-forwarded-host", "x-upstream")
                 .doesNotContainEntry("authorization", List.of("Bearer " + key.token()));
 
+        // Slow body (R.U.D.Y.): a byte a second keeps the idle timeout away, but not the body deadline: 408, then closed.
+        // It runs while the slow-headers case below waits.
+        var slowBody = new java.net.Socket("127.0.0.1", URI.create(base).getPort());
+        long bodyStarted = System.nanoTime();
+        slowBody.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.token()
+                + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"model\":").getBytes(StandardCharsets.UTF_8));
+        Thread.ofVirtual().start(() -> {
+            try {
+                for (int i = 0; i < 60; i++) {
+                    Thread.sleep(1_000);
+                    slowBody.getOutputStream().write(' ');
+                }
+            } catch (Exception closed) {
+                // the gateway gave up on it: expected
+            }
+        });
+
         // Slow headers (slowloris): the connection is closed once the head has not arrived in time.
         long started = System.nanoTime();
         try (var slow = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
@@ -417,8 +434,16 @@ class GatewayProxyIT {
             assertThat(slow.getInputStream().read()).as("closed by the gateway").isEqualTo(-1);
         }
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(GatewayServer.HEADER_TIMEOUT_MS + 5_000));
+        try (slowBody) {
+            slowBody.setSoTimeout((int) GatewayServer.BODY_TIMEOUT_MS + 10_000);
+            String answer = new String(slowBody.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(answer).startsWith("HTTP/1.1 408").contains("\"code\":\"request_timeout\"", "\"type\":\"invalid_request_error\"");
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - bodyStarted)).isBetween(Duration.ofMillis(GatewayServer.BODY_TIMEOUT_MS - 1_000),
+                Duration.ofMillis(GatewayServer.BODY_TIMEOUT_MS + 5_000));
         assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body()).containsPattern("tollgate_gateway_connections_slow_closed_total [1-9]");
+                HttpResponse.BodyHandlers.ofString()).body()).containsPattern("tollgate_gateway_connections_slow_closed_total [1-9]")
+                .containsPattern("tollgate_gateway_requests_slow_body_total [1-9]");
     }
 
     @Test
