@@ -76,11 +76,26 @@ public final class EmbeddedKafka implements AutoCloseable {
      * listening on {@code port} (0 for a free one), with every catalog topic created.
      */
     public static EmbeddedKafka start(Path dataDir, int port, boolean deleteOnClose) {
+        return start(dataDir, port, deleteOnClose, 0, 0);
+    }
+
+    /**
+     * As {@link #start(Path, int, boolean)}, plus a second listener on {@code externalPort} that
+     * advertises itself as {@code 127.0.0.1:advertisedPort}: put a proxy there (a
+     * {@link dev.tollgate.testkit.net.TcpProxy}) and clients that bootstrap through it stay behind it,
+     * while {@link #bootstrapServers()} still reaches the broker directly (for the test's own checks).
+     */
+    public static EmbeddedKafka start(Path dataDir, int port, boolean deleteOnClose, int externalPort, int advertisedPort) {
         long startNanos = System.nanoTime();
         int brokerPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
         Path logDir = dataDir.resolve("kraft-combined-logs");
         Properties props = brokerProperties(logDir, brokerPort, controllerPort);
+        if (externalPort > 0) {
+            props.put("listeners", props.get("listeners") + ",EXTERNAL://127.0.0.1:" + externalPort);
+            props.put("advertised.listeners", props.get("advertised.listeners") + ",EXTERNAL://127.0.0.1:" + advertisedPort);
+            props.put("listener.security.protocol.map", props.get("listener.security.protocol.map") + ",EXTERNAL:PLAINTEXT");
+        }
         boolean fresh = format(logDir);
         var server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
         server.startup();
