@@ -20,6 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * never arrive, so clients hang until their own timeouts. {@link #partition} drops every byte in one
  * or both directions, on open connections and on those accepted meanwhile; {@link #heal} resets the
  * connections that lost bytes (their streams are broken) and forwards again.
+ * {@link #strandOpenConnections} is the failover case: the connections open now go silent for ever
+ * (their server vanished without a reset), new ones get through (to its replacement).
  */
 public final class TcpProxy implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TcpProxy.class);
@@ -79,9 +81,24 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Forwards again; every connection that lost bytes is reset, as its peers would find out. */
     public void heal() {
-        LOG.info("tcp proxy {}: healed, resetting {} broken connections", port(), links.stream().filter(l -> l.broken).count());
+        LOG.info("tcp proxy {}: healed, resetting {} broken connections", port(), links.stream().filter(l -> l.broken && !l.stranded).count());
         cut = null;
-        links.stream().filter(link -> link.broken).forEach(Link::close);
+        links.stream().filter(link -> link.broken && !link.stranded).forEach(Link::close);
+    }
+
+    /**
+     * Every connection open now drops all its bytes from now on and is never closed by the proxy (a
+     * server gone without a reset: only the client's own timeouts get it out); new connections are
+     * forwarded as usual. Returns how many were stranded.
+     */
+    public int strandOpenConnections() {
+        int count = 0;
+        for (Link link : links) {
+            link.stranded = true;
+            count++;
+        }
+        LOG.info("tcp proxy {}: {} open connections stranded", port(), count);
+        return count;
     }
 
     private void acceptLoop() {
@@ -107,6 +124,7 @@ public final class TcpProxy implements AutoCloseable {
         private final Socket client;
         private final Socket target;
         volatile boolean broken;
+        volatile boolean stranded;
 
         Link(Socket client, Socket target) {
             this.client = client;
@@ -118,7 +136,7 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     Cut now = cut;
-                    if (now == Cut.BOTH || (now == Cut.RESPONSES && response)) {
+                    if (stranded || now == Cut.BOTH || (now == Cut.RESPONSES && response)) {
                         broken = true; // dropped: this stream can never be whole again
                         continue;
                     }

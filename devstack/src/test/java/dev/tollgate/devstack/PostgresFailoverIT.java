@@ -1,0 +1,98 @@
+package dev.tollgate.devstack;
+
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.testkit.http.TestHttp;
+import dev.tollgate.testkit.net.TcpProxy;
+import dev.tollgate.testkit.postgres.PostgresDatabase;
+import dev.tollgate.testkit.postgres.PrivatePostgres;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A PostgreSQL failover in which the old primary vanishes without a reset (its node is gone): every
+ * database connection open at that moment goes silent for ever, new connections reach the new primary
+ * (here: the same server, through a {@code TcpProxy}). Unlike a crash, nothing tells the services; only
+ * their own timeouts can. With nobody touching anything, the ledger must take commands again and
+ * publish them (a new key works at the gateway), and the invoice writer must bill every usage event
+ * produced before, during and after, once.
+ */
+class PostgresFailoverIT {
+    @Test
+    void connectionsLeftSilentByAVanishedPrimaryAreAbandonedAndEveryEventIsBilledOnce(@TempDir Path dataDir) throws Exception {
+        assumeThat(PrivatePostgres.binaries()).as("PostgreSQL binaries under /usr/lib/postgresql").isPresent();
+        try (PrivatePostgres postgres = PrivatePostgres.create(); TcpProxy proxy = TcpProxy.start(postgres.port())) {
+            Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
+                    "gateway-port", "0", "billing-port", "0", "upstream-port", "0", "pg-host", "127.0.0.1",
+                    "pg-port", String.valueOf(proxy.port()), "embedded-postgres", "never", "ttft-ms", "5", "inter-token-ms", "1",
+                    "completion-tokens", "8");
+            try (DevStack stack = DevStack.start(options)) {
+                PostgresDatabase.Server server = postgres.server(); // the test's own reads go around the proxy
+                String billing = LocalBilling.DEFAULT_DATABASE;
+                ChatLoad load = new ChatLoad(stack, 0);
+                int stranded;
+                double ledgerBack;
+                double keyAtGateway;
+                long failedOver;
+                try {
+                    await().atMost(Duration.ofMinutes(1)).until(() -> BilledUsage.rows(server, billing) >= 10);
+                    for (int i = 0; i < 5; i++) { // the ledger's connections busy and recently used, as in production
+                        assertThat(issueKey(stack, "before-" + i).statusCode()).isEqualTo(201);
+                    }
+                    stranded = proxy.strandOpenConnections();
+                    failedOver = System.nanoTime();
+
+                    String[] newKey = new String[1];
+                    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
+                        HttpResponse<String> issued = issueKey(stack, "after-failover");
+                        if (issued.statusCode() != 201) {
+                            return false;
+                        }
+                        newKey[0] = EventCodec.mapper().readTree(issued.body()).path("apiKey").asText();
+                        return true;
+                    });
+                    ledgerBack = (System.nanoTime() - failedOver) / 1e9;
+                    await().atMost(Duration.ofMinutes(3)).ignoreExceptions()
+                            .until(() -> TestHttp.call("GET", stack.gatewayUrl() + "/v1/models", newKey[0], null).statusCode() == 200);
+                    keyAtGateway = (System.nanoTime() - failedOver) / 1e9;
+                    Thread.sleep(3_000);
+                } finally {
+                    load.close();
+                }
+
+                await().atMost(Duration.ofMinutes(1)).until(() -> BilledUsage.produced(stack.kafkaBootstrapServers(), "demo").size() >= load.served());
+                Set<String> produced = BilledUsage.produced(stack.kafkaBootstrapServers(), "demo").keySet();
+                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> BilledUsage.rows(server, billing) >= produced.size());
+                double billingCaughtUp = (System.nanoTime() - failedOver) / 1e9;
+                Set<String> billed = BilledUsage.ids(server, billing);
+                var lost = new HashSet<>(produced);
+                lost.removeAll(billed);
+                System.out.printf("[fault] PostgreSQL failover, old primary vanished without a reset (%d connections left silent): gateway served %d "
+                                + "requests (%d failed); the ledger took commands after %.1f s, a new key worked at the gateway after %.1f s, billing "
+                                + "caught up after %.1f s; usage events produced %d, billed %d, lost %d, duplicated %d%n",
+                        stranded, load.served(), load.failed(), ledgerBack, keyAtGateway, billingCaughtUp, produced.size(), billed.size(),
+                        lost.size(), BilledUsage.rows(server, billing) - billed.size());
+                assertThat(stranded).as("connections open at the failover").isPositive();
+                assertThat(load.failed()).as("gateway requests that failed").isZero();
+                assertThat(lost).as("usage events never billed").isEmpty();
+                assertThat(billed).isEqualTo(produced);
+                assertThat(BilledUsage.rows(server, billing)).as("billed twice").isEqualTo(billed.size());
+            }
+        }
+    }
+
+    private static HttpResponse<String> issueKey(DevStack stack, String name) throws java.io.IOException {
+        return TestHttp.call("POST", stack.adminUrl() + "/admin/v1/tenants/demo/keys", stack.adminToken(),
+                "{\"name\":\"" + name + "\",\"scopes\":[\"inference\"]}");
+    }
+}
