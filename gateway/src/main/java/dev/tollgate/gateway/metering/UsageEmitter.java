@@ -63,9 +63,23 @@ public final class UsageEmitter implements AutoCloseable {
      */
     public UsageEmitter(String bootstrapServers, String instanceId, Path spoolDirectory, Spool.Options spoolOptions,
                         boolean failClosed, OpenTelemetry openTelemetry) {
+        this(producer(bootstrapServers, instanceId), instanceId, spoolDirectory, spoolOptions, failClosed, openTelemetry);
+    }
+
+    /** With the producer given (tests drive one that fails on cue). */
+    UsageEmitter(Producer<String, byte[]> producer, String instanceId, Path spoolDirectory, Spool.Options spoolOptions,
+                 boolean failClosed, OpenTelemetry openTelemetry) {
         this.openTelemetry = openTelemetry;
         this.tracer = openTelemetry.getTracer("dev.tollgate.gateway");
-        this.producer = new KafkaProducer<>(Map.of(
+        this.producer = producer;
+        this.source = "/gateway/" + instanceId;
+        this.failClosed = failClosed;
+        this.spoolMaxBytes = spoolOptions.spoolMaxBytes();
+        this.spool = Spool.open(spoolDirectory, spoolOptions, this::sendBatch);
+    }
+
+    private static Producer<String, byte[]> producer(String bootstrapServers, String instanceId) {
+        return new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -77,17 +91,16 @@ public final class UsageEmitter implements AutoCloseable {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
                 ProducerConfig.CLIENT_ID_CONFIG, "gateway-" + instanceId),
                 new StringSerializer(), new ByteArraySerializer());
-        this.source = "/gateway/" + instanceId;
-        this.failClosed = failClosed;
-        this.spoolMaxBytes = spoolOptions.spoolMaxBytes();
-        this.spool = Spool.open(spoolDirectory, spoolOptions, this::sendBatch);
     }
 
     /**
      * Sends a spooled batch in order (the spool's drainer thread) and returns how many records from
      * its start Kafka acknowledged. If a send cannot even be queued (Kafka unreachable for longer than
      * {@code max.block.ms}), the records already queued are still waited for, so that the spool never
-     * sends again what did get through.
+     * sends again what did get through. The same when a send fails at once (the producer answers a
+     * record it cannot place, e.g. without metadata after a partition, with a future that has already
+     * failed): the records after it are not sent, or they would land ahead of it and then again when the
+     * spool re-sends from it (a CI run of {@code KafkaPartitionIT} saw 13 such duplicates).
      */
     private int sendBatch(List<Spool.Record> batch) throws InterruptedException {
         var sends = new ArrayList<Future<RecordMetadata>>(batch.size());
@@ -97,7 +110,12 @@ public final class UsageEmitter implements AutoCloseable {
                 if (record.traceparent() != null) {
                     kafkaRecord.headers().add(Telemetry.TRACEPARENT, KafkaTracing.headerValue(record.traceparent()));
                 }
-                sends.add(producer.send(kafkaRecord));
+                Future<RecordMetadata> send = producer.send(kafkaRecord);
+                sends.add(send);
+                if (send.isDone() && failed(send)) {
+                    LOG.warn("usage.v1 refused record {} of {} at once; the rest of the batch waits for the next try", sends.size(), batch.size());
+                    break;
+                }
             } catch (RuntimeException e) {
                 LOG.warn("usage.v1 unavailable after {} of {} records: {}", sends.size(), batch.size(), e.toString());
                 break;
@@ -109,10 +127,21 @@ public final class UsageEmitter implements AutoCloseable {
                 send.get(610, TimeUnit.SECONDS);
                 delivered++;
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.warn("usage.v1 send failed after {} of {} records: {}", delivered, sends.size(),
+                        e instanceof java.util.concurrent.ExecutionException ? e.getCause().toString() : e.toString());
                 break; // later records of the batch may have landed, but order forbids counting them
             }
         }
         return delivered;
+    }
+
+    private static boolean failed(Future<RecordMetadata> done) throws InterruptedException {
+        try {
+            done.get();
+            return false;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+            return true;
+        }
     }
 
     /** The CloudEvents {@code source} of this gateway's events ({@code /gateway/<instance id>}). */

@@ -15,7 +15,6 @@ import dev.tollgate.testkit.upstream.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,10 +34,11 @@ class UpstreamRetryIT {
     void aFiveHundredARefusedConnectionAndASilentEndpointAreEachRetriedElsewhere(EmbeddedKafka kafka) throws Exception {
         String tenant = "retry-" + UUID.randomUUID().toString().substring(0, 8);
         ApiKeys.NewKey key = TestGateway.publishTenantWithKey(kafka.bootstrapServers(), tenant);
-        int deadPort;
-        try (var socket = new ServerSocket(0)) {
-            deadPort = socket.getLocalPort();
-        }
+        // A port bound but not listening refuses connections, and stays ours for the whole test: a port taken from a
+        // closed ServerSocket was once handed straight to the "failing" upstream started next, which then got two tries.
+        var dead = new java.net.Socket();
+        dead.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+        int deadPort = dead.getLocalPort();
         var failing = FakeUpstream.start(0, List.of("m"), new FakeBehaviour(0, 0, 16, 500, -1, 0, false, Integer.MAX_VALUE));
         var silent = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(10_000));
         var healthy = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT);
@@ -68,6 +68,7 @@ class UpstreamRetryIT {
                 assertThat(done.error()).isNull();
             });
         } finally {
+            dead.close();
             failing.close();
             silent.close();
             healthy.close();
