@@ -4,6 +4,7 @@ import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
+import dev.tollgate.testkit.net.TcpProxy;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
 import dev.tollgate.testkit.upstream.FakeUpstream;
@@ -40,6 +41,8 @@ public final class DevStack implements AutoCloseable {
     private final Path dataDir;
     private boolean kafkaStopped;
     private EmbeddedKafka kafka;
+    private TcpProxy kafkaProxy;
+    private int kafkaExternalPort;
     private FakeUpstream upstream;
     private LocalLedger ledger;
     private LocalBilling billing;
@@ -58,7 +61,23 @@ public final class DevStack implements AutoCloseable {
         var stack = new DevStack(dataDir);
         try {
             Files.createDirectories(dataDir);
-            stack.kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), intOption(options, "kafka-port", 9092), false);
+            String servicesBootstrap;
+            if (Boolean.parseBoolean(options.getOrDefault("kafka-via-proxy", "false"))) {
+                // Fault tests: the services reach Kafka through a proxy that can partition them from it.
+                int externalPort;
+                try (var socket = new java.net.ServerSocket(0)) {
+                    externalPort = socket.getLocalPort();
+                }
+                stack.kafkaExternalPort = externalPort;
+                stack.kafkaProxy = TcpProxy.start(externalPort);
+                stack.running.push(stack.kafkaProxy);
+                stack.kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), intOption(options, "kafka-port", 9092), false, externalPort,
+                        stack.kafkaProxy.port());
+                servicesBootstrap = stack.kafkaProxy.address();
+            } else {
+                stack.kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), intOption(options, "kafka-port", 9092), false);
+                servicesBootstrap = stack.kafka.bootstrapServers();
+            }
             stack.running.push(stack::stopKafka);
             FakeBehaviour behaviour = FakeBehaviour.DEFAULT
                     .withTimeToFirstTokenMs(intOption(options, "ttft-ms", 100))
@@ -83,7 +102,7 @@ public final class DevStack implements AutoCloseable {
                 throw new IllegalArgumentException("--embedded-postgres must be auto or never, was '" + embedded + "'");
             }
             stack.ledger = LocalLedger.start(intOption(options, "ledger-port", 8081),
-                    options.getOrDefault("ledger-database", LocalLedger.DEFAULT_DATABASE), stack.kafka.bootstrapServers(),
+                    options.getOrDefault("ledger-database", LocalLedger.DEFAULT_DATABASE), servicesBootstrap,
                     stack.kafka.freshlyFormatted(), secrets, postgres, dataDir, embedded.equals("auto"));
             stack.running.push(stack.ledger);
             stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
@@ -91,9 +110,9 @@ public final class DevStack implements AutoCloseable {
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials), stack.models);
             stack.billing = LocalBilling.start(intOption(options, "billing-port", 8082),
                     options.getOrDefault("billing-database", LocalBilling.DEFAULT_DATABASE), stack.ledger.server(),
-                    stack.kafka.bootstrapServers(), stack.kafka.freshlyFormatted(), secrets, dataDir);
+                    servicesBootstrap, stack.kafka.freshlyFormatted(), secrets, dataDir);
             stack.running.push(stack.billing);
-            stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), stack.kafka.bootstrapServers(),
+            stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), servicesBootstrap,
                     upstreams, dataDir.resolve("gateway-spool"));
             stack.running.push(stack.gateway);
             DemoSeed.writeCredentials(credentials, stack.credentials());
@@ -121,11 +140,28 @@ public final class DevStack implements AutoCloseable {
         }
     }
 
+    /**
+     * Fault injection (tests): cuts the network between every service and Kafka, as {@code cut} says,
+     * without closing anything; {@link #healKafkaPartition()} ends it. Needs {@code --kafka-via-proxy true}.
+     */
+    public void partitionKafka(TcpProxy.Cut cut) {
+        if (kafkaProxy == null) {
+            throw new IllegalStateException("start the dev stack with --kafka-via-proxy true to partition it from Kafka");
+        }
+        kafkaProxy.partition(cut);
+    }
+
+    /** Ends a {@link #partitionKafka} partition: the connections that lost bytes are reset, traffic flows again. */
+    public void healKafkaPartition() {
+        kafkaProxy.heal();
+    }
+
     /** Starts the stopped Kafka node again on the same port with the same data. */
     public synchronized void startKafka() {
         if (kafkaStopped) {
             int port = Integer.parseInt(kafka.bootstrapServers().substring(kafka.bootstrapServers().lastIndexOf(':') + 1));
-            kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), port, false);
+            kafka = kafkaProxy == null ? EmbeddedKafka.start(dataDir.resolve("kafka"), port, false)
+                    : EmbeddedKafka.start(dataDir.resolve("kafka"), port, false, kafkaExternalPort, kafkaProxy.port());
             kafkaStopped = false;
         }
     }
