@@ -31,7 +31,8 @@ import java.util.concurrent.CountDownLatch;
  * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --gateway-port 8080 --data-dir .tollgate
  * --billing-port 8082 --ledger-database tollgate_dev_ledger --billing-database tollgate_dev_billing --pg-host 127.0.0.1 --pg-port 5432 --embedded-postgres auto|never
  * --upstreams FILE} (real GPU servers instead of the fake upstream; same format as the gateway's).
- * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one).
+ * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one), and for fault tests
+ * {@code --kafka-via-proxy true} (the services reach Kafka through a proxy that {@link #partitionKafka} can cut).
  */
 public final class DevStack implements AutoCloseable {
     /** The models the fake upstream serves. */
