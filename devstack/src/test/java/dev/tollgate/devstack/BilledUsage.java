@@ -9,10 +9,13 @@ import dev.tollgate.testkit.postgres.PostgresDatabase;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+
+import static org.awaitility.Awaitility.await;
 
 /** Following usage by event id from usage.v1 to the billing database, for the fault tests' counts. */
 final class BilledUsage {
@@ -51,5 +54,51 @@ final class BilledUsage {
             }
         }
         return ids;
+    }
+
+    /**
+     * What became of a tenant's billable usage once billing caught up, by event id.
+     *
+     * @param produced   distinct events on usage.v1
+     * @param lost       produced, never billed
+     * @param unknown    billed, never produced
+     * @param duplicated rows of billed_usage beyond one per event (billed twice)
+     * @param resent     records on usage.v1 beyond one per event (sent again under the same id; consumers deduplicate)
+     */
+    record Tally(Set<String> producedIds, Set<String> billedIds, Set<String> lost, Set<String> unknown, long duplicated, long resent) {
+        int produced() {
+            return producedIds.size();
+        }
+
+        int billed() {
+            return billedIds.size();
+        }
+    }
+
+    /**
+     * Waits until at least {@code served} of the tenant's billable events are on usage.v1 and billing has a
+     * row for as many, then counts.
+     */
+    static Tally awaitBilled(String bootstrap, PostgresDatabase.Server server, String database, String tenant, int served) throws SQLException {
+        await().atMost(Duration.ofMinutes(1)).until(() -> produced(bootstrap, tenant).size() >= served);
+        Map<String, Integer> records = produced(bootstrap, tenant);
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> rows(server, database) >= records.size());
+        Set<String> billed = ids(server, database);
+        var lost = new HashSet<>(records.keySet());
+        lost.removeAll(billed);
+        var unknown = new HashSet<>(billed);
+        unknown.removeAll(records.keySet());
+        long resent = records.values().stream().mapToInt(n -> n - 1).sum();
+        return new Tally(records.keySet(), billed, lost, unknown, rows(server, database) - billed.size(), resent);
+    }
+
+    /** Drops the databases a test created (and any connection still open to them). */
+    static void dropDatabases(PostgresDatabase.Server server, String... databases) throws SQLException {
+        try (var connection = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
+             var statement = connection.createStatement()) {
+            for (String database : databases) {
+                statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            }
+        }
     }
 }

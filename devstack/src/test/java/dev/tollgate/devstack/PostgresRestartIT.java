@@ -11,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -84,13 +83,11 @@ class PostgresRestartIT {
                 }
 
                 // Every usage event of the run billed exactly once.
-                await().atMost(Duration.ofMinutes(1)).until(() -> BilledUsage.produced(stack.kafkaBootstrapServers(), "demo").size() >= load.served());
-                Set<String> produced = BilledUsage.produced(stack.kafkaBootstrapServers(), "demo").keySet();
-                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() -> BilledUsage.rows(server, billing) >= produced.size());
+                BilledUsage.Tally tally = BilledUsage.awaitBilled(stack.kafkaBootstrapServers(), server, billing, "demo", load.served());
                 double billingCaughtUp = (System.nanoTime() - restarted) / 1e9;
-                Set<String> billed = BilledUsage.ids(server, billing);
-                var lost = new HashSet<>(produced);
-                lost.removeAll(billed);
+                Set<String> produced = tally.producedIds();
+                Set<String> billed = tally.billedIds();
+                Set<String> lost = tally.lost();
                 HttpResponse<String> invoices = TestHttp.call("GET", stack.billingUrl() + "/billing/v1/tenants/demo/invoices", stack.adminToken(), null);
                 JsonNode invoiceList = EventCodec.mapper().readTree(invoices.body());
 
@@ -100,7 +97,7 @@ class PostgresRestartIT {
                                 + "usage events produced %d, billed %d, lost %d, duplicated %d%n",
                         OUTAGE.toSeconds(), load.served(), servedDuringOutage, load.failed(), issueDuringOutage.statusCode(),
                         invoicesDuringOutage.statusCode(), ledgerBack, keyAtGateway, billingCaughtUp, produced.size(), billed.size(),
-                        lost.size(), BilledUsage.rows(server, billing) - billed.size());
+                        lost.size(), tally.duplicated());
                 assertThat(load.failed()).as("gateway requests that failed").isZero();
                 assertThat(servedDuringOutage).as("served while PostgreSQL was down").isPositive();
                 for (HttpResponse<String> duringOutage : List.of(issueDuringOutage, invoicesDuringOutage)) {
