@@ -70,7 +70,7 @@ class KafkaOutageEndToEndIT {
                             + "events produced %d, billed %d, lost %d, duplicated (billed twice) %d, records re-sent under the same id %d%n",
                     OUTAGE.toSeconds(), load.served(), servedDuringOutage, load.failed(), spoolMax, spoolDrained, billedAfter,
                     tally.produced(), tally.billed(), tally.lost().size(), tally.duplicated(), tally.resent());
-            assertThat(load.failed()).as("requests that failed").isZero();
+            assertThat(load.failed()).as("requests that failed: %s", load.failures()).isZero();
             assertThat(servedDuringOutage).as("served while Kafka was down").isGreaterThan(150);
             assertThat(spoolMax).as("usage waited in the spool").isPositive();
             assertThat(tally.lost()).as("produced, never billed").isEmpty();

@@ -85,7 +85,7 @@ class KafkaPartitionEndToEndIT {
                             + "last heal | billable usage events produced %d, billed %d, lost %d, duplicated (billed twice) %d, records re-sent "
                             + "under the same id %d%n", String.join(" | ", phases), load.served(), load.failed(), billedAfter, tally.produced(),
                     tally.billed(), tally.lost().size(), tally.duplicated(), tally.resent());
-            assertThat(load.failed()).as("requests that failed").isZero();
+            assertThat(load.failed()).as("requests that failed: %s", load.failures()).isZero();
             assertThat(tally.lost()).as("produced, never billed").isEmpty();
             assertThat(tally.unknown()).as("billed, never produced").isEmpty();
             assertThat(tally.duplicated()).as("billed twice").isZero();

@@ -76,7 +76,7 @@ class PostgresFailoverIT {
                         stranded, load.served(), load.failed(), ledgerBack, keyAtGateway, billingCaughtUp, tally.produced(), tally.billed(),
                         tally.lost().size(), tally.duplicated());
                 assertThat(stranded).as("connections open at the failover").isPositive();
-                assertThat(load.failed()).as("gateway requests that failed").isZero();
+                assertThat(load.failed()).as("gateway requests that failed: %s", load.failures()).isZero();
                 assertThat(tally.lost()).as("usage events never billed").isEmpty();
                 assertThat(tally.unknown()).as("billed, never produced").isEmpty();
                 assertThat(tally.duplicated()).as("billed twice").isZero();

@@ -98,7 +98,7 @@ class PostgresRestartIT {
                         OUTAGE.toSeconds(), load.served(), servedDuringOutage, load.failed(), issueDuringOutage.statusCode(),
                         invoicesDuringOutage.statusCode(), ledgerBack, keyAtGateway, billingCaughtUp, produced.size(), billed.size(),
                         lost.size(), tally.duplicated());
-                assertThat(load.failed()).as("gateway requests that failed").isZero();
+                assertThat(load.failed()).as("gateway requests that failed: %s", load.failures()).isZero();
                 assertThat(servedDuringOutage).as("served while PostgreSQL was down").isPositive();
                 for (HttpResponse<String> duringOutage : List.of(issueDuringOutage, invoicesDuringOutage)) {
                     assertThat(duringOutage.statusCode()).as(duringOutage.body()).isEqualTo(503);
