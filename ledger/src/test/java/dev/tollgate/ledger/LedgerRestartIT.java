@@ -11,6 +11,7 @@ import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.http.TestHttp;
 import dev.tollgate.testkit.kafka.TopicReader;
+import dev.tollgate.testkit.ledger.LedgerPublication;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -121,15 +121,11 @@ class LedgerRestartIT {
                 }
 
                 // The publisher catches up with the store; then compare.
-                Set<String> stored = storedEventIds(database);
-                await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
-                        .until(() -> publishedIds(kafka.bootstrapServers()).keySet().containsAll(stored));
-                Map<String, Integer> published = publishedIds(kafka.bootstrapServers());
-                var lost = new HashSet<>(stored);
-                lost.removeAll(published.keySet());
-                var unknown = new HashSet<>(published.keySet());
-                unknown.removeAll(stored);
-                long duplicateRecords = published.values().stream().mapToInt(n -> n - 1).sum();
+                LedgerPublication publication;
+                try (var connection = database.connect()) {
+                    publication = LedgerPublication.awaitPublished(connection, kafka.bootstrapServers(), Duration.ofMinutes(2));
+                }
+                Set<String> stored = publication.stored();
 
                 // Every acknowledged rotation's secret is on the topic, in a KeyRotated event.
                 Set<String> rotatedHashes = new HashSet<>();
@@ -158,11 +154,11 @@ class LedgerRestartIT {
                 System.out.printf("[fault] ledger killed (SIGKILL) during key rotations: %d rotations acknowledged (%d before the kill, %d while it "
                                 + "was down or unanswered); events in the store %d, on ledger.events.v1 %d distinct, lost %d, unknown %d, "
                                 + "records sent twice %d; final key states checked %d of %d keys%n",
-                        acks.get(), acksAtKill, failures.get(), stored.size(), published.size(), lost.size(), unknown.size(),
-                        duplicateRecords, checkedFinalStates, KEYS);
-                assertThat(lost).as("events of the store never published").isEmpty();
-                assertThat(unknown).as("published events the store does not hold").isEmpty();
-                assertThat(duplicateRecords).as("events sent twice (the publisher reads the topic's end after a restart)").isZero();
+                        acks.get(), acksAtKill, failures.get(), stored.size(), publication.published().size(), publication.lost().size(),
+                        publication.unknown().size(), publication.duplicateRecords(), checkedFinalStates, KEYS);
+                assertThat(publication.lost()).as("events of the store never published").isEmpty();
+                assertThat(publication.unknown()).as("published events the store does not hold").isEmpty();
+                assertThat(publication.duplicateRecords()).as("events sent twice (the publisher reads the topic's end after a restart)").isZero();
                 assertThat(acks.get() - acksAtKill).isGreaterThanOrEqualTo(150);
                 assertThat(stored).as("tenant, keys and at least every acknowledged rotation").hasSizeGreaterThanOrEqualTo(1 + KEYS + acks.get());
                 assertThat(checkedFinalStates).as("keys whose last rotation is known").isPositive();
@@ -195,26 +191,6 @@ class LedgerRestartIT {
     private static void awaitHealthy(String base) {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> TestHttp.call("GET", base + "/health", null, null).statusCode() == 200);
-    }
-
-    private static Set<String> storedEventIds(PostgresDatabase database) throws Exception {
-        var ids = new HashSet<String>();
-        try (var connection = database.connect(); var statement = connection.createStatement();
-             ResultSet rs = statement.executeQuery("select eventidentifier from domainevententry where payloadtype like 'dev.tollgate.schemas.ledger.%'")) {
-            while (rs.next()) {
-                ids.add(rs.getString(1));
-            }
-        }
-        return ids;
-    }
-
-    /** Event id -> how many records of ledger.events.v1 carry it. */
-    private static Map<String, Integer> publishedIds(String bootstrap) {
-        var counts = new HashMap<String, Integer>();
-        for (ConsumerRecord<String, byte[]> record : TopicReader.readAll(bootstrap, Topics.LEDGER_EVENTS.name())) {
-            counts.merge(EventCodec.decode(record.value()).id(), 1, Integer::sum);
-        }
-        return counts;
     }
 
     private static int freePort() throws IOException {

@@ -13,13 +13,16 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * A TCP proxy on 127.0.0.1 that can partition the network between its clients and its target, for
  * fault tests: unlike a stopped server, a partition refuses nothing and closes nothing, the bytes just
  * never arrive, so clients hang until their own timeouts. {@link #partition} drops every byte in one
  * or both directions, on open connections and on those accepted meanwhile; {@link #heal} resets the
- * connections that lost bytes (their streams are broken) and forwards again.
+ * connections that lost bytes (their streams are broken) and forwards again. {@link Cut#HOLD} is the
+ * partition TCP itself rides out: bytes wait (as the kernel retransmits them) and arrive, in order,
+ * after the heal, so connections that outlived it carry on where they stopped.
  * {@link #strandOpenConnections} is the failover case: the connections open now go silent for ever
  * (their server vanished without a reset), new ones get through (to its replacement).
  */
@@ -31,13 +34,21 @@ public final class TcpProxy implements AutoCloseable {
         /** Nothing gets through either way. */
         BOTH,
         /** Requests reach the target, its answers never come back: the case where a client retries what was done. */
-        RESPONSES
+        RESPONSES,
+        /**
+         * Nothing gets through either way, and nothing is lost: each direction stops reading at its next
+         * bytes and forwards them after {@link #heal}. A client whose own timeout fired meanwhile has
+         * closed its connection; one that waited finds it whole.
+         */
+        HOLD
     }
 
     private final ServerSocket server;
     private final int targetPort;
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private volatile Cut cut;
+    /** Open while {@link Cut#HOLD} lasts: the pumps wait on it. */
+    private volatile CountDownLatch held = new CountDownLatch(0);
     private volatile boolean closed;
 
     private TcpProxy(ServerSocket server, int targetPort) {
@@ -76,6 +87,9 @@ public final class TcpProxy implements AutoCloseable {
     /** From now on the bytes {@code cut} names are dropped, silently. */
     public void partition(Cut cut) {
         LOG.info("tcp proxy {}: partition ({})", port(), cut);
+        if (cut == Cut.HOLD && this.cut != Cut.HOLD) {
+            held = new CountDownLatch(1);
+        }
         this.cut = cut;
     }
 
@@ -83,6 +97,7 @@ public final class TcpProxy implements AutoCloseable {
     public void heal() {
         LOG.info("tcp proxy {}: healed, resetting {} broken connections", port(), links.stream().filter(l -> l.broken && !l.stranded).count());
         cut = null;
+        held.countDown();
         links.stream().filter(link -> link.broken && !link.stranded).forEach(Link::close);
     }
 
@@ -136,6 +151,10 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 for (int n; (n = in.read(buffer)) >= 0; ) {
                     Cut now = cut;
+                    if (now == Cut.HOLD && !stranded) {
+                        held.await();
+                        now = cut;
+                    }
                     if (stranded || now == Cut.BOTH || (now == Cut.RESPONSES && response)) {
                         broken = true; // dropped: this stream can never be whole again
                         continue;
@@ -145,6 +164,8 @@ public final class TcpProxy implements AutoCloseable {
                 }
             } catch (IOException e) {
                 // one side closed or reset: close both
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 close();
             }
@@ -169,6 +190,7 @@ public final class TcpProxy implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        held.countDown();
         try {
             server.close();
         } catch (IOException ignored) {
