@@ -29,11 +29,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The disk under the usage spool fills up while Kafka is down (so the spool cannot free it): two
- * gateways, one per policy, each with its spool on its own small disk. Fail-closed answers 503
- * {@code metering_unavailable} and loses nothing; fail-open keeps serving and counts every event it
- * could not keep; neither loses an event silently, sends one twice or needs an operator once Kafka is
- * back. Tracked by event id on {@code usage.v1}.
+ * The usage spool cannot take more while Kafka is down (so it cannot free anything): its disk fills
+ * up, or the outage outlasts what the spool may hold ({@code spoolMaxBytes}). Two gateways, one per
+ * policy, each with its own spool. Fail-closed answers 503 {@code metering_unavailable} and loses
+ * nothing; fail-open keeps serving and counts every event it could not keep; neither loses an event
+ * silently, sends one twice or needs an operator once Kafka is back. Tracked by event id on
+ * {@code usage.v1}.
  */
 class GatewayDiskFullIT {
     /** 1,000 queued records: while the disk is full, 100 wait in memory (a tenth), then fail-open loses (and counts). */
@@ -42,21 +43,62 @@ class GatewayDiskFullIT {
 
     @Test
     void aFullSpoolDiskRefusesRequestsOrCountsTheirEventsAndNeverLosesOneSilently(@TempDir Path temp) throws Exception {
+        try (SmallDisk closedDisk = SmallDisk.mount(temp.resolve("closed-disk"), "256k");
+             SmallDisk openDisk = SmallDisk.mount(temp.resolve("open-disk"), "256k")) {
+            Outcome outcome = exhaustTheSpools(temp, OPTIONS, closedDisk.root().resolve("spool"), openDisk.root().resolve("spool"),
+                    "tollgate_gateway_spool_disk_failing", 1, () -> {
+                        closedDisk.fillLeaving(24 * 1024);
+                        openDisk.fillLeaving(24 * 1024);
+                    });
+            assertThat(outcome.closedDiskFailing()).as("the fail-closed gateway saw its disk fail").isTrue();
+            System.out.printf("[fault] spool disk full (256 KiB, Kafka down) | %s%n", outcome);
+        }
+    }
+
+    /**
+     * An outage longer than the spool holds, scaled down: a 32 KiB limit instead of 1 GiB. Fail-closed
+     * refuses from 90 % of it, so the events of requests already in flight still fit.
+     */
+    @Test
+    void anOutageLongerThanTheSpoolHoldsRefusesRequestsOrCountsTheirEventsAndNeverLosesOneSilently(@TempDir Path temp) throws Exception {
+        var small = new Spool.Options(1_000, 32 * 1024, 20);
+        Outcome outcome = exhaustTheSpools(temp, small, temp.resolve("closed-spool"), temp.resolve("open-spool"),
+                "tollgate_gateway_spool_pending_bytes", 0.9 * small.spoolMaxBytes(), () -> {});
+        assertThat(outcome.closedDiskFailing()).as("the disk never failed: the spool's own limit refused").isFalse();
+        System.out.printf("[fault] outage longer than the spool holds (32 KiB limit, Kafka down) | %s%n", outcome);
+    }
+
+    record Outcome(int closedServed, int refused, int closedEvents, boolean closedDiskFailing, int openServed, int openEvents, long openLost) {
+        @Override
+        public String toString() {
+            return String.format("fail-closed: %d served, %d refused 503, %d events, 0 lost, 0 duplicated | fail-open: %d served, "
+                    + "%d events delivered, %d counted lost, 0 uncounted, 0 duplicated", closedServed, refused, closedEvents, openServed,
+                    openEvents, openLost);
+        }
+    }
+
+    /**
+     * Two gateways (fail-closed, fail-open) serve a little, Kafka stops, {@code exhaust} runs, each gets
+     * 150 requests; then Kafka returns, both spools drain and every event is accounted for by id.
+     *
+     * @param fullMetric a gauge of the fail-open gateway's /metrics that must reach {@code fullValue} at some point while its
+     *                   spool is exhausted
+     */
+    private static Outcome exhaustTheSpools(Path temp, Spool.Options options, Path closedSpool, Path openSpool, String fullMetric,
+                                            double fullValue, ThrowingRunnable exhaust) throws Exception {
         int kafkaPort;
         try (var socket = new ServerSocket(0)) {
             kafkaPort = socket.getLocalPort();
         }
         EmbeddedKafka kafka = EmbeddedKafka.start(temp.resolve("kafka"), kafkaPort, false);
         String bootstrap = kafka.bootstrapServers();
-        ApiKeys.NewKey closedKey = TestGateway.publishTenantWithKey(bootstrap, "disk-closed");
-        ApiKeys.NewKey openKey = TestGateway.publishTenantWithKey(bootstrap, "disk-open");
+        ApiKeys.NewKey closedKey = TestGateway.publishTenantWithKey(bootstrap, "spool-closed");
+        ApiKeys.NewKey openKey = TestGateway.publishTenantWithKey(bootstrap, "spool-open");
         var http = HttpClient.newHttpClient();
-        try (FakeUpstream upstream = FakeUpstream.start(0, List.of("fake-chat"), FakeBehaviour.DEFAULT.withCompletionTokens(4));
-             SmallDisk closedDisk = SmallDisk.mount(temp.resolve("closed-disk"), "256k");
-             SmallDisk openDisk = SmallDisk.mount(temp.resolve("open-disk"), "256k")) {
+        try (FakeUpstream upstream = FakeUpstream.start(0, List.of("fake-chat"), FakeBehaviour.DEFAULT.withCompletionTokens(4))) {
             var config = UpstreamConfig.parse("pools: {p: {endpoints: [{url: \"" + upstream.baseUrl() + "\"}]}}\nmodels: {fake-chat: {pool: p}}\n");
-            try (TestGateway closed = TestGateway.start(bootstrap, config, OPTIONS, closedDisk.root().resolve("spool"), true);
-                 TestGateway open = TestGateway.start(bootstrap, config, OPTIONS, openDisk.root().resolve("spool"), false)) {
+            try (TestGateway closed = TestGateway.start(bootstrap, config, options, closedSpool, true);
+                 TestGateway open = TestGateway.start(bootstrap, config, options, openSpool, false)) {
                 int closedServed = 0;
                 int openServed = 0;
                 for (int i = 0; i < 5; i++) {
@@ -66,10 +108,10 @@ class GatewayDiskFullIT {
                 assertThat(closedServed + openServed).isEqualTo(10);
 
                 kafka.close();
-                closedDisk.fillLeaving(24 * 1024);
-                openDisk.fillLeaving(24 * 1024);
+                exhaust.run();
                 int refused = 0;
-                boolean sawFailingGauge = false;
+                boolean sawFullMetric = false;
+                boolean closedDiskFailing = false;
                 for (int i = 0; i < 150; i++) {
                     HttpResponse<String> answer = send(http, closed, closedKey);
                     if (answer.statusCode() == 200) {
@@ -80,16 +122,18 @@ class GatewayDiskFullIT {
                         assertThat(answer.headers().firstValue("retry-after")).isPresent();
                         refused++;
                     }
+                    closedDiskFailing |= closed.usage().spoolDiskFailing();
                     assertThat(send(http, open, openKey).statusCode()).as("fail-open keeps serving").isEqualTo(200);
                     openServed++;
-                    sawFailingGauge |= metrics(http, open).contains("tollgate_gateway_spool_disk_failing 1.0");
+                    sawFullMetric |= metrics(http, open).lines().filter(line -> line.startsWith(fullMetric + " "))
+                            .anyMatch(line -> Double.parseDouble(line.substring(fullMetric.length() + 1)) >= fullValue);
                 }
-                assertThat(refused).as("fail-closed refuses once the disk is full").isGreaterThan(100);
-                assertThat(closed.usage().spoolDiskFailing()).isTrue();
-                assertThat(sawFailingGauge).as("/metrics shows the failing disk").isTrue();
+                assertThat(refused).as("fail-closed refuses once the spool cannot take more").isGreaterThan(100);
+                assertThat(sawFullMetric).as("/metrics shows it: %s >= %s", fullMetric, fullValue).isTrue();
                 long openLost = open.usage().lostEvents();
                 assertThat(openLost).as("fail-open counts what it cannot keep").isPositive();
                 assertThat(closed.usage().lostEvents()).as("fail-closed loses nothing").isZero();
+                assertThat(closed.usage().pendingBytes()).as("the spool held no more than its limit").isLessThanOrEqualTo(options.spoolMaxBytes());
 
                 kafka = EmbeddedKafka.start(temp.resolve("kafka"), kafkaPort, false);
                 await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).until(() ->
@@ -101,19 +145,22 @@ class GatewayDiskFullIT {
 
                 List<CloudEvent<EventData>> events = TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream()
                         .map(r -> EventCodec.decode(r.value())).toList();
-                List<String> closedIds = ids(events, "disk-closed");
-                List<String> openIds = ids(events, "disk-open");
+                List<String> closedIds = ids(events, "spool-closed");
+                List<String> openIds = ids(events, "spool-open");
                 assertThat(closedIds).as("fail-closed: accepted + completed of every served request, each once").doesNotHaveDuplicates()
                         .hasSize(2 * closedServed);
                 assertThat(openIds).as("fail-open: no event twice").doesNotHaveDuplicates();
                 assertThat(openIds.size() + openLost).as("fail-open: every event either on usage.v1 or counted lost").isEqualTo(2L * openServed);
-                System.out.printf("[fault] spool disk full (256 KiB, Kafka down) | fail-closed: %d served, %d refused 503, %d events, 0 lost, 0 duplicated"
-                                + " | fail-open: %d served, %d events delivered, %d counted lost, 0 uncounted, 0 duplicated%n",
-                        closedServed, refused, closedIds.size(), openServed, openIds.size(), openLost);
+                return new Outcome(closedServed, refused, closedIds.size(), closedDiskFailing, openServed, openIds.size(), openLost);
             }
         } finally {
             kafka.close();
         }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     private static List<String> ids(List<CloudEvent<EventData>> events, String tenant) {
