@@ -1,5 +1,6 @@
 package dev.tollgate.devstack;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -13,5 +14,15 @@ final class DevOptions {
             options.put(pairs[i], pairs[i + 1]);
         }
         return options;
+    }
+
+    /**
+     * A stack for the PostgreSQL fault tests: every port free, the services on the PostgreSQL at
+     * {@code 127.0.0.1:pgPort} (the test's own, or a proxy in front of it), a fast fake model server.
+     */
+    static Map<String, String> onPostgres(Path dataDir, int pgPort) {
+        return of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0", "gateway-port", "0", "billing-port", "0",
+                "upstream-port", "0", "pg-host", "127.0.0.1", "pg-port", String.valueOf(pgPort), "embedded-postgres", "never",
+                "ttft-ms", "5", "inter-token-ms", "1", "completion-tokens", "8");
     }
 }

@@ -43,10 +43,7 @@ class PostgresPartitionIT {
     void partitionsThatHealWithTheConnectionsOpenLoseNothingAndCountNothingTwice(@TempDir Path dataDir) throws Exception {
         assumeThat(PrivatePostgres.binaries()).as("PostgreSQL binaries under /usr/lib/postgresql").isPresent();
         try (PrivatePostgres postgres = PrivatePostgres.create(); TcpProxy proxy = TcpProxy.start(postgres.port())) {
-            Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
-                    "gateway-port", "0", "billing-port", "0", "upstream-port", "0", "pg-host", "127.0.0.1",
-                    "pg-port", String.valueOf(proxy.port()), "embedded-postgres", "never", "ttft-ms", "5", "inter-token-ms", "1",
-                    "completion-tokens", "8");
+            Map<String, String> options = DevOptions.onPostgres(dataDir, proxy.port());
             try (DevStack stack = DevStack.start(options)) {
                 PostgresDatabase.Server server = postgres.server(); // the test's own reads go around the proxy
                 String billing = LocalBilling.DEFAULT_DATABASE;

@@ -35,10 +35,7 @@ class PostgresRestartIT {
     void ledgerAndBillingRecoverWithoutAnOperatorAndEveryEventIsBilledOnce(@TempDir Path dataDir) throws Exception {
         assumeThat(PrivatePostgres.binaries()).as("PostgreSQL binaries under /usr/lib/postgresql").isPresent();
         try (PrivatePostgres postgres = PrivatePostgres.create()) {
-            Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
-                    "gateway-port", "0", "billing-port", "0", "upstream-port", "0", "pg-host", "127.0.0.1",
-                    "pg-port", String.valueOf(postgres.port()), "embedded-postgres", "never", "ttft-ms", "5", "inter-token-ms", "1",
-                    "completion-tokens", "8");
+            Map<String, String> options = DevOptions.onPostgres(dataDir, postgres.port());
             try (DevStack stack = DevStack.start(options)) {
                 PostgresDatabase.Server server = postgres.server();
                 String billing = LocalBilling.DEFAULT_DATABASE;

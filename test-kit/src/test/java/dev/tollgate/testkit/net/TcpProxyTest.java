@@ -51,8 +51,7 @@ class TcpProxyTest {
     @Test
     void aHeldPartitionDeliversEverythingInOrderAfterTheHealOnTheSameConnection() throws IOException {
         try (TcpProxy proxy = TcpProxy.start(echo.getLocalPort()); Socket client = connect(proxy)) {
-            send(client, "before;");
-            assertThat(read(client, 7)).isEqualTo("before;");
+            assertEchoed(client, "before;");
 
             proxy.partition(TcpProxy.Cut.HOLD);
             send(client, "during-1;");
@@ -61,16 +60,14 @@ class TcpProxyTest {
 
             proxy.heal();
             assertThat(read(client, 18)).isEqualTo("during-1;during-2;");
-            send(client, "after;");
-            assertThat(read(client, 6)).isEqualTo("after;");
+            assertEchoed(client, "after;");
         }
     }
 
     @Test
     void aDroppingPartitionLosesTheBytesAndTheHealResetsTheConnection() throws IOException {
         try (TcpProxy proxy = TcpProxy.start(echo.getLocalPort()); Socket client = connect(proxy)) {
-            send(client, "before;");
-            assertThat(read(client, 7)).isEqualTo("before;");
+            assertEchoed(client, "before;");
 
             proxy.partition(TcpProxy.Cut.BOTH);
             send(client, "lost;");
@@ -89,6 +86,11 @@ class TcpProxyTest {
         Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.port());
         socket.setSoTimeout(500);
         return socket;
+    }
+
+    private static void assertEchoed(Socket socket, String text) throws IOException {
+        send(socket, text);
+        assertThat(read(socket, text.length())).isEqualTo(text);
     }
 
     private static void send(Socket socket, String text) throws IOException {
