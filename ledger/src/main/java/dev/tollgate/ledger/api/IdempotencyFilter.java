@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +31,11 @@ import java.util.Map;
  * Honours {@code Idempotency-Key} on every POST of the admin API: the first request with a key runs
  * and its response is stored; a retry with the same key and body gets the stored response again
  * (header {@code Idempotent-Replayed: true}) without running twice; the same key with a different
- * body is 422; a retry while the first is still running is 409. Keys are per caller and kept 24 h.
+ * body is 422; a retry while the first is still running is 409 {@code request_in_progress}. Keys are
+ * per caller and kept 24 h. A 5xx frees the key for a retry; but when the ledger died mid-request, or
+ * its database went away so that even freeing failed, the claim stays without a response: after
+ * {@link #ABANDONED_AFTER} a retry gets 409 {@code request_outcome_unknown} (the first may or may not
+ * have taken effect; running it again could do it twice), never "in progress" for a day.
  * A stored response never holds an API key secret: it is replaced by {@code "apiKey": null} and
  * {@code "apiKeyShownOnce": true}, because secrets are shown exactly once and stored only hashed.
  */
@@ -39,6 +44,8 @@ public class IdempotencyFilter extends OncePerRequestFilter {
     static final String HEADER = "Idempotency-Key";
     private static final int MAX_KEY_LENGTH = 200;
     private static final int MAX_BODY_BYTES = 1024 * 1024;
+    /** Longer than any request can run: its statements are bounded by the 30 s socket timeout (ADR 0016). */
+    static final Duration ABANDONED_AFTER = Duration.ofMinutes(2);
 
     private final JdbcTemplate jdbc;
     private final ObjectMapper mapper;
@@ -104,8 +111,9 @@ public class IdempotencyFilter extends OncePerRequestFilter {
 
     private void replay(HttpServletResponse response, String subject, String key, String hash) throws IOException {
         List<Map<String, Object>> rows = jdbc.queryForList(
-                "SELECT request_hash, status, content_type, response_body FROM idempotency_record WHERE subject = ? AND idem_key = ?",
-                subject, key);
+                "SELECT request_hash, status, content_type, response_body, created_at < now() - make_interval(secs => ?) AS abandoned "
+                        + "FROM idempotency_record WHERE subject = ? AND idem_key = ?",
+                ABANDONED_AFTER.toSeconds(), subject, key);
         if (rows.isEmpty()) {
             Problems.write(response, mapper, HttpStatus.CONFLICT, "request_in_progress", "a request with this Idempotency-Key just failed; retry");
             return;
@@ -114,6 +122,12 @@ public class IdempotencyFilter extends OncePerRequestFilter {
         if (!hash.equals(row.get("request_hash"))) {
             Problems.write(response, mapper, HttpStatus.UNPROCESSABLE_ENTITY, "idempotency_key_reused",
                     "this Idempotency-Key was used for a different request");
+            return;
+        }
+        if (row.get("status") == null && Boolean.TRUE.equals(row.get("abandoned"))) {
+            Problems.write(response, mapper, HttpStatus.CONFLICT, "request_outcome_unknown",
+                    "the request first sent with this Idempotency-Key was interrupted (the service or its database failed) and may or "
+                            + "may not have taken effect; check the resource, then retry with a new Idempotency-Key");
             return;
         }
         if (row.get("status") == null) {

@@ -192,6 +192,44 @@ class KeyLifecycleIT extends LedgerTestSupport {
         assertThat(history.path("events").findValuesAsText("type")).filteredOn(t -> t.contains("key.issued")).hasSize(1);
     }
 
+    /**
+     * A claim left without a response (the ledger killed mid-request, or its database gone so that
+     * even freeing the key failed): "in progress" while it could still be running, then "outcome
+     * unknown", never run a second time and never "in progress" for the key's whole day.
+     */
+    @Test
+    void anIdempotencyKeyWhoseRequestWasInterruptedSaysSoInsteadOfRunningTwiceOrWaitingADay() throws Exception {
+        String admin = platformAdmin();
+        String tenant = newTenantId("cut");
+        call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"C " + tenant + "\"}");
+        String idempotencyKey = "interrupted-" + tenant;
+        Map<String, String> key = Map.of("Idempotency-Key", idempotencyKey);
+        assertThat(call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k\"}", key).statusCode()).isEqualTo(201);
+
+        // As the claim of a request that never got to store its response looks.
+        claimWithoutResponse(idempotencyKey, "now()");
+        HttpResponse<String> running = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k\"}", key);
+        claimWithoutResponse(idempotencyKey, "now() - interval '5 minutes'");
+        HttpResponse<String> interrupted = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k\"}", key);
+
+        assertThat(running.statusCode()).isEqualTo(409);
+        assertThat(json(running).path("code").asText()).isEqualTo("request_in_progress");
+        assertThat(interrupted.statusCode()).isEqualTo(409);
+        assertThat(json(interrupted).path("code").asText()).isEqualTo("request_outcome_unknown");
+        assertThat(interrupted.headers().firstValue("content-type").orElseThrow()).startsWith("application/problem+json");
+        JsonNode history = json(call("GET", "/admin/v1/tenants/" + tenant + "/events", admin, null));
+        assertThat(history.path("events").findValuesAsText("type")).filteredOn(t -> t.contains("key.issued")).hasSize(1);
+    }
+
+    private static void claimWithoutResponse(String idempotencyKey, String createdAt) throws java.sql.SQLException {
+        try (var connection = database().connect(); var statement = connection.prepareStatement(
+                "UPDATE idempotency_record SET status = NULL, content_type = NULL, response_body = NULL, created_at = " + createdAt
+                        + " WHERE idem_key = ?")) {
+            statement.setString(1, idempotencyKey);
+            assertThat(statement.executeUpdate()).isEqualTo(1);
+        }
+    }
+
     @Test
     void aPastPriceListNeedsAnExplicitBackfillByAPlatformAdmin() {
         String admin = platformAdmin();
