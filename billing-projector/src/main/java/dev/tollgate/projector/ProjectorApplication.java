@@ -4,6 +4,9 @@ import dev.tollgate.projector.stream.ProjectorSettings;
 import dev.tollgate.projector.stream.ProjectorTopology;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +18,7 @@ import java.util.Properties;
  * invoice writer and the billing API; tests run it alone.
  */
 public final class ProjectorApplication implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProjectorApplication.class);
     private final KafkaStreams streams;
 
     private ProjectorApplication(KafkaStreams streams) {
@@ -70,6 +74,17 @@ public final class ProjectorApplication implements AutoCloseable {
         }
         props.putAll(overrides);
         var streams = new KafkaStreams(ProjectorTopology.build(settings, metrics, openTelemetry), props);
+        // Kafka Streams' default answer to a failed stream thread is to shut the whole client down, for good: a
+        // Kafka outage longer than a send may block (a punctuation's quota states: "not present in metadata after
+        // 60000 ms", then the transaction cannot commit) stopped billing until someone restarted the service
+        // (KafkaOutageEndToEndIT in CI). A new thread instead takes the tasks over from their last committed
+        // transaction (exactly-once: the failed one is aborted) and waits for Kafka like any consumer. Records
+        // that cannot be processed never get here (dead letters, ADR 0014), so this does not loop on one.
+        streams.setUncaughtExceptionHandler(failure -> {
+            LOG.error("a projector stream thread failed; replacing it (its tasks resume from their last commit)", failure);
+            metrics.streamThreadReplaced();
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
         streams.start();
         return new ProjectorApplication(streams);
     }

@@ -38,6 +38,7 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
     private final AtomicLong lastQuotaAsOf = new AtomicLong(-1);
     private final Counter lateEvents;
     private final Counter quotaStates;
+    private final Counter threadsReplaced;
 
     private final io.opentelemetry.api.OpenTelemetry openTelemetry;
 
@@ -52,6 +53,9 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         lateEvents = Counter.builder("tollgate.projector.late.events").description("Usage events later than the grace, billed as adjustments")
                 .register(registry);
         quotaStates = Counter.builder("tollgate.projector.quota.states").description("Quota states emitted to quota.state.v1")
+                .register(registry);
+        threadsReplaced = Counter.builder("tollgate.projector.stream.threads.replaced")
+                .description("Projector stream threads that failed and were replaced (their tasks resume from the last commit)")
                 .register(registry);
         for (var topic : java.util.List.of(Topics.TENANTS_STATE, Topics.KEYS_STATE, Topics.PRICELISTS_STATE)) {
             rejectedStateRecords(topic.name()); // from zero, so that an alert can read the first one
@@ -74,6 +78,11 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         @Override
         public void lateEvent() {
             lateEvents.increment();
+        }
+
+        @Override
+        public void streamThreadReplaced() {
+            threadsReplaced.increment();
         }
 
         @Override

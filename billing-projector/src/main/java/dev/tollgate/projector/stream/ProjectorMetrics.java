@@ -14,6 +14,10 @@ public interface ProjectorMetrics {
     default void lateEvent() {
     }
 
+    /** A stream thread failed (Kafka away for longer than a send may block, for one) and was replaced. */
+    default void streamThreadReplaced() {
+    }
+
     /** A record of a ledger state topic failed its checks and was not loaded (the last good value stays). */
     default void stateRecordRejected(String topic) {
     }
