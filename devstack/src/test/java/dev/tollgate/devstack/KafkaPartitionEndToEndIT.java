@@ -23,7 +23,7 @@ import static org.awaitility.Awaitility.await;
  * The whole platform partitioned from Kafka under load — gateway, ledger, projector and invoice writer
  * all reach it through a proxy that drops bytes without closing anything — first both ways, then only
  * the broker's answers (so that producers and transactions send again what the broker already has),
- * 30 s each. The gateway keeps serving; a key issued at the ledger during each cut works at the gateway
+ * then one that holds the bytes and heals with the connections open, 30 s each. The gateway keeps serving; a key issued at the ledger during each cut works at the gateway
  * after the heal; every usage event is billed once, tracked by event id.
  */
 class KafkaPartitionEndToEndIT {

@@ -31,7 +31,8 @@ import static org.awaitility.Awaitility.await;
  * The network between the gateway and Kafka partitions, rather than Kafka stopping: nothing is
  * refused, bytes just vanish, so every client of the gateway's (producer, state consumer) hangs until
  * its own timeouts. First both directions are cut, then only the broker's answers — the case where the
- * broker has appended a batch the producer never hears about and sends again. Each cut lasts 20 s
+ * broker has appended a batch the producer never hears about and sends again — then a partition that
+ * holds the bytes and heals with the connections open ({@code Cut.HOLD}). Each cut lasts 20 s
  * under load; the gateway must keep serving from memory, and afterwards every usage event must be on
  * {@code usage.v1} exactly once, by event id.
  */
