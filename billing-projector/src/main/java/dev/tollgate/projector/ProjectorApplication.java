@@ -79,7 +79,8 @@ public final class ProjectorApplication implements AutoCloseable {
         // 60000 ms", then the transaction cannot commit) stopped billing until someone restarted the service
         // (KafkaOutageEndToEndIT in CI). A new thread instead takes the tasks over from their last committed
         // transaction (exactly-once: the failed one is aborted) and waits for Kafka like any consumer. Records
-        // that cannot be processed never get here (dead letters, ADR 0014), so this does not loop on one.
+        // that cannot be decoded go to dead letters before they get here (ADR 0014); one that made processing
+        // fail every time would make the new thread fail too, over and over: the alert on the counter says so.
         streams.setUncaughtExceptionHandler(failure -> {
             LOG.error("a projector stream thread failed; replacing it (its tasks resume from their last commit)", failure);
             metrics.streamThreadReplaced();
