@@ -4,6 +4,7 @@ import dev.tollgate.projector.invoice.InvoiceStore;
 import dev.tollgate.projector.invoice.InvoiceView;
 import dev.tollgate.projector.stripe.StripeSync;
 import dev.tollgate.projector.usage.UsageQueries;
+import dev.tollgate.projector.usage.UsageRange;
 import dev.tollgate.projector.usage.UsageReport;
 import dev.tollgate.service.security.Caller;
 import jakarta.servlet.http.HttpServletRequest;
@@ -19,13 +20,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import java.time.DateTimeException;
-import java.time.Duration;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.YearMonth;
-import java.time.ZoneId;
-import java.time.temporal.ChronoUnit;
+import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 
@@ -33,15 +28,13 @@ import java.util.Locale;
 @RestController
 @RequestMapping("/billing/v1")
 public class BillingController {
-    /** The longest range one usage query may cover, per granularity (bounded work per request). */
-    static final long MAX_MINUTES = 48 * 60;
-    static final long MAX_DAYS = 400;
-
     private final InvoiceStore invoices;
     private final UsageQueries usage;
     private final StripeSync stripe;
+    private final Clock clock;
 
-    public BillingController(InvoiceStore invoices, UsageQueries usage, StripeSync stripe) {
+    public BillingController(InvoiceStore invoices, UsageQueries usage, StripeSync stripe, Clock clock) {
+        this.clock = clock;
         this.invoices = invoices;
         this.usage = usage;
         this.stripe = stripe;
@@ -69,19 +62,13 @@ public class BillingController {
             UsageQueries.Forwarded answer = usage.forward(owner, request.getRequestURI() + (query == null ? "" : "?" + query), authorization);
             return ResponseEntity.status(answer.status()).contentType(MediaType.parseMediaType(answer.contentType())).body(answer.body());
         }
-        ZoneId zone = usage.zoneOf(tenantId);
-        Instant now = Instant.now();
-        Instant start = from == null ? YearMonth.from(now.atZone(zone)).atDay(1).atStartOfDay(zone).toInstant() : instant(from, zone, "from");
-        Instant end = to == null ? now.plusSeconds(60).truncatedTo(ChronoUnit.MINUTES) : instant(to, zone, "to");
-        if (!end.isAfter(start)) {
-            throw new BillingException.Invalid("invalid_range", "'to' must be after 'from'");
+        UsageRange range;
+        try {
+            range = UsageRange.of(from, to, g, usage.zoneOf(tenantId), clock.instant());
+        } catch (UsageRange.Invalid e) {
+            throw new BillingException.Invalid(e.code(), e.getMessage());
         }
-        long span = g == UsageQueries.Granularity.MINUTE ? Duration.between(start, end).toMinutes() : Duration.between(start, end).toDays();
-        if (span > (g == UsageQueries.Granularity.MINUTE ? MAX_MINUTES : MAX_DAYS)) {
-            throw new BillingException.Invalid("range_too_large", "at most " + MAX_MINUTES + " minutes per minute query and "
-                    + MAX_DAYS + " days per day or month query");
-        }
-        UsageReport report = usage.local(tenantId, g, start, end);
+        UsageReport report = usage.local(tenantId, g, range.from(), range.to());
         return ResponseEntity.ok(report);
     }
 
@@ -116,14 +103,6 @@ public class BillingController {
             return UsageQueries.Granularity.valueOf(value.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new BillingException.Invalid("invalid_granularity", "granularity must be minute, day or month");
-        }
-    }
-
-    private static Instant instant(String value, ZoneId zone, String name) {
-        try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(zone).toInstant() : Instant.parse(value);
-        } catch (DateTimeException e) {
-            throw new BillingException.Invalid("invalid_" + name, "'" + name + "' must be an ISO-8601 instant or date");
         }
     }
 }

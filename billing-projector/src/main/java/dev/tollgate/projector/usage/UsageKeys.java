@@ -27,6 +27,19 @@ public final class UsageKeys {
         return tenantId + "|";
     }
 
+    /**
+     * The smallest day-store key of {@code day}: the bare prefix {@code tenant|YYYY-MM-DD|}, which
+     * sorts before every key that extends it whatever characters the key id and model use.
+     */
+    public static String dayFrom(String tenantId, LocalDate day) {
+        return tenantId + "|" + day + "|";
+    }
+
+    /** The largest day-store key of {@code day}. */
+    public static String dayTo(String tenantId, LocalDate day) {
+        return tenantId + "|" + day + "|\uffff";
+    }
+
     /** The largest key of a tenant's range. */
     public static String tenantTo(String tenantId) {
         return tenantId + "|\uffff";

@@ -8,11 +8,8 @@ import dev.tollgate.schemas.state.TenantState;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.kstream.Windowed;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
@@ -25,12 +22,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Live usage from the projector's state stores (interactive queries). A tenant's usage lives on the
@@ -89,41 +84,17 @@ public class UsageQueries {
     public UsageReport local(String tenantId, Granularity granularity, Instant from, Instant to) {
         KafkaStreams streams = runningStreams();
         ZoneId zone = zoneOf(streams, tenantId);
-        var buckets = new TreeMap<String, UsageBucket>();
+        Map<String, UsageBucket> buckets;
         try {
             if (granularity == Granularity.MINUTE) {
                 ReadOnlyWindowStore<String, String> minutes = streams.store(StoreQueryParameters.fromNameAndType(
                         ProjectorTopology.MINUTE_STORE, QueryableStoreTypes.windowStore()));
-                try (KeyValueIterator<Windowed<String>, String> all = minutes.fetch(UsageKeys.tenantFrom(tenantId),
-                        UsageKeys.tenantTo(tenantId), from, to.minusMillis(1))) {
-                    while (all.hasNext()) {
-                        KeyValue<Windowed<String>, String> entry = all.next();
-                        String[] parts = UsageKeys.parts(entry.key.key());
-                        if (!parts[0].equals(tenantId)) {
-                            continue;
-                        }
-                        String start = Instant.ofEpochMilli(entry.key.window().start()).toString();
-                        buckets.merge(start + "|" + parts[1] + "|" + parts[2], UsageBucket.decode(entry.value), UsageBucket::plus);
-                    }
-                }
+                buckets = UsageStoreReads.minutes(minutes, tenantId, from, to);
             } else {
-                LocalDate firstDay = from.atZone(zone).toLocalDate();
-                LocalDate lastDay = to.minusMillis(1).atZone(zone).toLocalDate();
                 ReadOnlyKeyValueStore<String, String> days = streams.store(StoreQueryParameters.fromNameAndType(
                         ProjectorTopology.DAY_STORE, QueryableStoreTypes.keyValueStore()));
-                try (KeyValueIterator<String, String> all = days.range(UsageKeys.day(tenantId, firstDay, "", ""),
-                        UsageKeys.tenantTo(tenantId))) {
-                    while (all.hasNext()) {
-                        KeyValue<String, String> entry = all.next();
-                        String[] parts = UsageKeys.parts(entry.key);
-                        LocalDate day = LocalDate.parse(parts[1]);
-                        if (!parts[0].equals(tenantId) || day.isAfter(lastDay)) {
-                            continue;
-                        }
-                        String start = granularity == Granularity.DAY ? day.toString() : day.toString().substring(0, 7);
-                        buckets.merge(start + "|" + parts[2] + "|" + parts[3], UsageBucket.decode(entry.value), UsageBucket::plus);
-                    }
-                }
+                buckets = UsageStoreReads.days(days, tenantId, from.atZone(zone).toLocalDate(), to.minusMillis(1).atZone(zone).toLocalDate(),
+                        granularity == Granularity.MONTH);
             }
         } catch (InvalidStateStoreException e) {
             throw new BillingException.Unavailable("usage_unavailable", "usage state is being restored or moved; retry");

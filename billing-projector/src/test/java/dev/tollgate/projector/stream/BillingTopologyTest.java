@@ -6,6 +6,7 @@ import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.projector.invoice.BillingRecord;
 import dev.tollgate.projector.usage.UsageBucket;
 import dev.tollgate.projector.usage.UsageKeys;
+import dev.tollgate.projector.usage.UsageStoreReads;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.PriceListPublished;
@@ -163,6 +164,38 @@ class BillingTopologyTest {
         assertThat(day.totalTokens()).isEqualTo(507);
         assertThat(UsageBucket.decode(days.get(UsageKeys.day("acme", LocalDate.parse("2026-11-03"), "k2", "m"))).totalTokens())
                 .isEqualTo(9);
+    }
+
+    @Test
+    void aDayRangeIncludesItsFirstAndLastDayWhateverTheKeyAndModelNames() {
+        send(streamed("d0", "acme", "k1", "m", Instant.parse("2026-10-31T23:59:59Z"), 1));
+        send(streamed("d1", "acme", "k1", "m", Instant.parse("2026-11-01T00:00:00Z"), 10));
+        send(streamed("d2", "acme", "Zk", "M-2", Instant.parse("2026-11-01T12:00:00Z"), 20));
+        send(streamed("d3", "acme", "0k", "0m", Instant.parse("2026-11-01T23:59:59Z"), 30));
+        send(streamed("d4", "acme", "k1", "m", Instant.parse("2026-11-30T23:59:59Z"), 40));
+        send(streamed("d5", "acme", "k1", "m", Instant.parse("2026-12-01T00:00:00Z"), 100));
+        send(streamed("d6", "acmex", "k1", "m", Instant.parse("2026-11-01T10:00:00Z"), 1000));
+        var days = driver.<String, String>getKeyValueStore(ProjectorTopology.DAY_STORE);
+
+        var november = UsageStoreReads.days(days, "acme", LocalDate.parse("2026-11-01"), LocalDate.parse("2026-11-30"), false);
+        assertThat(november).containsOnlyKeys("2026-11-01|k1|m", "2026-11-01|Zk|M-2", "2026-11-01|0k|0m", "2026-11-30|k1|m");
+        assertThat(november.values().stream().mapToLong(UsageBucket::completion).sum()).isEqualTo(100);
+
+        var firstDayOnly = UsageStoreReads.days(days, "acme", LocalDate.parse("2026-11-01"), LocalDate.parse("2026-11-01"), true);
+        assertThat(firstDayOnly).containsOnlyKeys("2026-11|k1|m", "2026-11|Zk|M-2", "2026-11|0k|0m");
+        assertThat(UsageStoreReads.days(days, "acme", LocalDate.parse("2026-12-01"), LocalDate.parse("2026-12-01"), true))
+                .containsOnlyKeys("2026-12|k1|m");
+    }
+
+    @Test
+    void aMinuteRangeIncludesItsFirstMinuteAndExcludesItsEnd() {
+        send(streamed("m1", "acme", "k1", "m", Instant.parse("2026-11-01T00:00:00Z"), 10));
+        send(streamed("m2", "acme", "k1", "m", Instant.parse("2026-11-01T00:01:59Z"), 20));
+        send(streamed("m3", "acme", "k1", "m", Instant.parse("2026-11-01T00:02:00Z"), 40));
+        var minutes = driver.<String, String>getWindowStore(ProjectorTopology.MINUTE_STORE);
+
+        var range = UsageStoreReads.minutes(minutes, "acme", Instant.parse("2026-11-01T00:00:00Z"), Instant.parse("2026-11-01T00:02:00Z"));
+        assertThat(range).containsOnlyKeys("2026-11-01T00:00:00Z|k1|m", "2026-11-01T00:01:00Z|k1|m");
     }
 
     @Test
