@@ -1,19 +1,20 @@
 package dev.tollgate.audit;
 
+import dev.tollgate.billing.PlanHistory;
+import dev.tollgate.billing.PriceBook;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
-import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.state.PlanPeriod;
 
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * What the ledger's event log says about pricing, rebuilt from {@code ledger.events.v1} alone:
@@ -24,8 +25,8 @@ import java.util.TreeMap;
 public final class LedgerHistory {
     private final Map<String, ZoneId> zones = new HashMap<>();
     private final Map<String, String> currencies = new HashMap<>();
-    private final Map<String, TreeMap<Instant, String>> plans = new HashMap<>();
-    private final Map<String, PriceSchedule> schedules = new HashMap<>();
+    private final Map<String, PlanHistory> plans = new HashMap<>();
+    private final PriceBook prices = new PriceBook();
     private long events;
 
     /** Applies one ledger event (others than tenants, plans and prices are ignored). */
@@ -36,17 +37,9 @@ public final class LedgerHistory {
                 zones.put(created.tenantId(), ZoneId.of(created.billingTimeZone()));
                 currencies.put(created.tenantId(), created.currency());
             }
-            case PlanAssigned assigned -> plans.computeIfAbsent(assigned.tenantId(), t -> new TreeMap<>())
-                    .put(assigned.effectiveFrom(), assigned.planId());
-            case PriceListPublished list -> {
-                var rates = new HashMap<String, PriceSchedule.ModelRates>();
-                for (ModelPrice price : list.prices()) {
-                    rates.put(price.model(), new PriceSchedule.ModelRates(price.inputMicrosPerMillionTokens(),
-                            price.cachedInputMicrosPerMillionTokens(), price.outputMicrosPerMillionTokens()));
-                }
-                schedules.computeIfAbsent(list.planId(), p -> new PriceSchedule())
-                        .add(new PriceSchedule.PriceList(list.priceListId(), list.effectiveFrom(), rates));
-            }
+            case PlanAssigned assigned -> plans.put(assigned.tenantId(), plans.getOrDefault(assigned.tenantId(), PlanHistory.empty())
+                    .with(new PlanPeriod(assigned.planId(), assigned.effectiveFrom())));
+            case PriceListPublished list -> prices.add(list);
             default -> { }
         }
     }
@@ -61,15 +54,7 @@ public final class LedgerHistory {
 
     /** The price list in force at {@code time} for the plan {@code tenantId} was on at {@code time}. */
     public Optional<PriceSchedule.PriceList> priceListAt(String tenantId, Instant time) {
-        TreeMap<Instant, String> history = plans.get(tenantId);
-        if (history == null) {
-            return Optional.empty();
-        }
-        var plan = history.floorEntry(time);
-        // A plan assigned with an effective time after the usage still prices it if it is the only one.
-        String planId = plan != null ? plan.getValue() : history.firstEntry().getValue();
-        PriceSchedule schedule = schedules.get(planId);
-        return schedule == null ? Optional.empty() : schedule.inForceAt(time);
+        return prices.priceListAt(plans.getOrDefault(tenantId, PlanHistory.empty()), time);
     }
 
     public long events() {

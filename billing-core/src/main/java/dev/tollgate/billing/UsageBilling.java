@@ -6,6 +6,7 @@ import dev.tollgate.schemas.usage.RequestFinished;
 import dev.tollgate.schemas.usage.TokensStreamed;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.Optional;
 
 /**
@@ -31,10 +32,32 @@ public final class UsageBilling {
 
     /** The exact, unrounded amount of one event at {@code rates}, in micro-units (quotas and live usage; invoices round per line). */
     public static BigDecimal exactAmountMicros(BillableUsage usage, PriceSchedule.ModelRates rates) {
-        BigDecimal total = BigDecimal.ZERO;
-        for (TokenKind kind : TokenKind.values()) {
-            total = total.add(Money.exactAmountMicros(kind.tokensOf(usage), kind.microsPerMillion(rates)));
-        }
-        return total;
+        return exactAmountMicros(usage.uncachedPrompt(), usage.cachedPrompt(), usage.completion(), rates);
+    }
+
+    /** The exact, unrounded amount of these token counts at {@code rates}, in micro-units. */
+    public static BigDecimal exactAmountMicros(long uncachedPrompt, long cachedPrompt, long completion, PriceSchedule.ModelRates rates) {
+        return Money.exactAmountMicros(uncachedPrompt, TokenKind.INPUT.microsPerMillion(rates))
+                .add(Money.exactAmountMicros(cachedPrompt, TokenKind.CACHED_INPUT.microsPerMillion(rates)))
+                .add(Money.exactAmountMicros(completion, TokenKind.OUTPUT.microsPerMillion(rates)));
+    }
+
+    /**
+     * What a spend budget charges for these counts: the exact amount rounded up to a whole
+     * micro-unit, so that budgets never under-count what invoices (rounded per line) will bill.
+     */
+    public static long budgetMicros(long uncachedPrompt, long cachedPrompt, long completion, PriceSchedule.ModelRates rates) {
+        return exactAmountMicros(uncachedPrompt, cachedPrompt, completion, rates).setScale(0, RoundingMode.CEILING).longValueExact();
+    }
+
+    /**
+     * The most a request can cost before its answer is known: every prompt token at the dearer of the
+     * input and cached-input prices (which part the server has cached is unknown until it answers)
+     * and every reserved completion token at the output price, rounded up.
+     */
+    public static long upperBoundMicros(long promptTokens, long completionTokens, PriceSchedule.ModelRates rates) {
+        long promptPrice = Math.max(rates.inputMicros(), rates.cachedInputMicros());
+        return Money.exactAmountMicros(promptTokens, promptPrice).add(Money.exactAmountMicros(completionTokens, rates.outputMicros()))
+                .setScale(0, RoundingMode.CEILING).longValueExact();
     }
 }

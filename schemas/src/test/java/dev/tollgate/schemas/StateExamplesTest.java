@@ -3,10 +3,14 @@ package dev.tollgate.schemas;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.StateRecord;
+import dev.tollgate.schemas.state.TenantState;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.time.Instant;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,5 +59,23 @@ class StateExamplesTest {
                     .isInstanceOf(EventFormatException.class)
                     .hasMessageContaining("'" + field.asText() + "'");
         }
+    }
+
+    @Test
+    void aTenantStateWithAPlanHistoryValidatesRoundTripsAndTheGoldenOneWithoutItStillParses() {
+        ObjectNode tree = Examples.tree(Examples.stateBytes("tenant-state"));
+        var plans = tree.putArray("plans");
+        plans.addObject().put("planId", "basic").put("effectiveFrom", "2026-01-01T00:00:00Z");
+        plans.addObject().put("planId", "pro").put("effectiveFrom", "2026-12-01T00:00:00Z");
+        assertThat(SchemaCatalog.validate("state/tenant-state.schema.json", tree)).isEmpty();
+
+        TenantState state = EventCodec.decodeState(Examples.bytes(tree), TenantState.class);
+        assertThat(state.plans()).containsExactly(new PlanPeriod("basic", Instant.parse("2026-01-01T00:00:00Z")),
+                new PlanPeriod("pro", Instant.parse("2026-12-01T00:00:00Z")));
+        assertThat(EventCodec.decodeState(EventCodec.encodeState(state), TenantState.class)).isEqualTo(state);
+        assertThat(EventCodec.decodeState(Examples.stateBytes("tenant-state"), TenantState.class).plans()).isNull();
+
+        plans.addObject().put("planId", "");
+        assertThat(SchemaCatalog.validate("state/tenant-state.schema.json", tree)).isNotEmpty();
     }
 }

@@ -1,6 +1,7 @@
 package dev.tollgate.projector.quota;
 
 import dev.tollgate.billing.BillableUsage;
+import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.schemas.ledger.Limits;
@@ -98,11 +99,7 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     }
 
     private BigDecimal spendOf(BillableUsage event, TenantState tenant) {
-        if (tenant == null || tenant.planId() == null) {
-            return BigDecimal.ZERO;
-        }
-        PriceSchedule schedule = lookups.prices(tenant.planId());
-        PriceSchedule.ModelRates rates = schedule == null ? null : schedule.ratesAt(event.model(), event.time()).orElse(null);
+        PriceSchedule.ModelRates rates = lookups.priceBook().ratesAt(PlanHistory.of(tenant), event.model(), event.time()).orElse(null);
         if (rates == null) {
             return BigDecimal.ZERO;
         }

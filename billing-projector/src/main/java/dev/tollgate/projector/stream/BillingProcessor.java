@@ -3,6 +3,7 @@ package dev.tollgate.projector.stream;
 import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.BillingPeriod;
 import dev.tollgate.billing.PeriodAssignment;
+import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.projector.invoice.BillingRecord;
@@ -139,7 +140,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
         Long streamMillis = clock.get(STREAM_TIME);
         Instant streamTime = streamMillis == null ? null : Instant.ofEpochMilli(streamMillis);
         PeriodAssignment assignment = PeriodAssignment.of(usage.time(), zone, streamTime, settings.grace());
-        Optional<PriceSchedule.PriceList> list = priceListAt(tenant, usage.time());
+        Optional<PriceSchedule.PriceList> list = lookups.priceBook().priceListAt(PlanHistory.of(tenant), usage.time());
         PriceSchedule.ModelRates rates = list.map(l -> l.rates().get(usage.model())).orElse(null);
         BillingRecord.AppliedPrice price = rates == null ? null : BillingRecord.AppliedPrice.of(list.get(), rates);
 
@@ -165,14 +166,6 @@ public final class BillingProcessor implements Processor<String, Object, String,
         if (newStreamTime >= nextCloseAt) {
             closeDue(newStreamTime, record.timestamp());
         }
-    }
-
-    private Optional<PriceSchedule.PriceList> priceListAt(TenantState tenant, Instant time) {
-        if (tenant == null || tenant.planId() == null) {
-            return Optional.empty();
-        }
-        PriceSchedule schedule = lookups.prices(tenant.planId());
-        return schedule == null ? Optional.empty() : schedule.inForceAt(time);
     }
 
     private void openPeriod(String tenantId, BillingPeriod period, ZoneId zone) {

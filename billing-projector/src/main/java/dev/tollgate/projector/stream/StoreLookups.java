@@ -1,25 +1,21 @@
 package dev.tollgate.projector.stream;
 
-import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.PriceBook;
 import dev.tollgate.projector.quota.QuotaLookups;
 import dev.tollgate.schemas.json.EventCodec;
-import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.TenantState;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * {@link QuotaLookups} over the global stores of {@code tenants.state.v1}, {@code keys.state.v1} and
- * {@code pricelists.state.v1} (raw JSON values, as the topics hold them). Price schedules are rebuilt
+ * {@code pricelists.state.v1} (raw JSON values, as the topics hold them). The price book is rebuilt
  * from the store whenever the number of lists in it changes: lists are never edited, only added, so
  * a new count is a new list, and the very next event is priced with it.
  */
@@ -27,8 +23,8 @@ public final class StoreLookups implements QuotaLookups {
     private KeyValueStore<String, byte[]> tenants;
     private KeyValueStore<String, byte[]> keys;
     private KeyValueStore<String, byte[]> priceLists;
-    private Map<String, PriceSchedule> schedules = Map.of();
-    private long schedulesBuiltFrom = -1;
+    private PriceBook priceBook = new PriceBook();
+    private long priceBookBuiltFrom = -1;
 
     @Override
     public void init(ProcessorContext<?, ?> context) {
@@ -50,32 +46,24 @@ public final class StoreLookups implements QuotaLookups {
     }
 
     @Override
-    public PriceSchedule prices(String planId) {
+    public PriceBook priceBook() {
         long count = priceLists.approximateNumEntries(); // exact for the in-memory store
-        if (count != schedulesBuiltFrom) {
-            schedules = build();
-            schedulesBuiltFrom = count;
+        if (count != priceBookBuiltFrom) {
+            priceBook = build();
+            priceBookBuiltFrom = count;
         }
-        return schedules.get(planId);
+        return priceBook;
     }
 
-    private Map<String, PriceSchedule> build() {
-        var byPlan = new HashMap<String, PriceSchedule>();
+    private PriceBook build() {
+        var book = new PriceBook();
         try (KeyValueIterator<String, byte[]> all = priceLists.all()) {
             while (all.hasNext()) {
-                KeyValue<String, byte[]> entry = all.next();
-                PriceListPublished list = EventCodec.mapper().readValue(entry.value, PriceListPublished.class);
-                var rates = new HashMap<String, PriceSchedule.ModelRates>();
-                for (ModelPrice price : list.prices()) {
-                    rates.put(price.model(), new PriceSchedule.ModelRates(price.inputMicrosPerMillionTokens(),
-                            price.cachedInputMicrosPerMillionTokens(), price.outputMicrosPerMillionTokens()));
-                }
-                byPlan.computeIfAbsent(list.planId(), p -> new PriceSchedule())
-                        .add(new PriceSchedule.PriceList(list.priceListId(), list.effectiveFrom(), rates));
+                book.add(EventCodec.mapper().readValue(all.next().value, PriceListPublished.class));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("unreadable price list in the store", e);
         }
-        return byPlan;
+        return book;
     }
 }

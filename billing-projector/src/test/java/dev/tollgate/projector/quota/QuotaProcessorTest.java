@@ -1,7 +1,8 @@
 package dev.tollgate.projector.quota;
 
 import dev.tollgate.billing.BillableUsage;
-import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.PriceBook;
+import dev.tollgate.projector.support.UsageEvents;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.KeyState;
@@ -32,7 +33,7 @@ class QuotaProcessorTest {
     private static final Instant T0 = Instant.parse("2026-11-03T10:00:00Z");
     private final Map<String, TenantState> tenants = new HashMap<>();
     private final Map<String, KeyState> keys = new HashMap<>();
-    private final Map<String, PriceSchedule> prices = new HashMap<>();
+    private final PriceBook prices = new PriceBook();
     private TopologyTestDriver driver;
     private TestInputTopic<String, BillableUsage> usage;
     private TestOutputTopic<String, QuotaState> quota;
@@ -43,8 +44,7 @@ class QuotaProcessorTest {
                 new Limits(null, null, 1_000L, 1_000L, Limits.SpendLimitMode.SOFT, null), null, null, 1, T0));
         keys.put("k1", new KeyState("k1", "acme", "k", KeyState.Status.ACTIVE, List.of(), List.of(), List.of(),
                 new Limits(null, null, 300L, null, null, null), null, 1, T0));
-        prices.put("pro", new PriceSchedule().add(new PriceSchedule.PriceList("pl", Instant.parse("2026-11-01T00:00:00Z"),
-                Map.of("m", new PriceSchedule.ModelRates(1_000_000, 500_000, 2_000_000)))));
+        prices.add(UsageEvents.priceList("pl", "pro", Instant.parse("2026-11-01T00:00:00Z"), "m", 1_000_000, 500_000, 2_000_000));
         var topology = new Topology();
         topology.addSource("usage", new StringDeserializer(),
                 (topic, bytes) -> readUsage(bytes), "usage");
@@ -60,8 +60,8 @@ class QuotaProcessorTest {
             }
 
             @Override
-            public PriceSchedule prices(String planId) {
-                return prices.get(planId);
+            public PriceBook priceBook() {
+                return prices;
             }
         };
         topology.addProcessor("quota", () -> new QuotaProcessor("quota-usage", Duration.ofMillis(100), lookups), "usage");

@@ -10,6 +10,8 @@ import dev.tollgate.projector.usage.UsageStoreReads;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.state.PlanPeriod;
+import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -106,6 +108,29 @@ class BillingTopologyTest {
         records.forEach(r -> calculator.add(((BillingRecord.Billed) r).usage()));
         assertThat(calculator.lines()).extracting(InvoiceLine::priceListId, InvoiceLine::quantity, InvoiceLine::amountMicros)
                 .containsExactly(tuple("pl-mid", 1_000_000L, 4_000_000L), tuple("pl-nov", 1_000_000L, 2_000_000L));
+    }
+
+    @Test
+    void aPlanScheduledForLaterPricesOnlyTheUsageFromItsEffectiveTime() {
+        Instant switchAt = Instant.parse("2026-11-20T00:00:00Z");
+        var gold = priceList("pl-gold", "gold", Instant.parse("2026-10-01T00:00:00Z"), "m", 100_000_000, 50_000_000, 200_000_000);
+        driver.createInputTopic(Topics.PRICELISTS_STATE.name(), new StringSerializer(), new ByteArraySerializer())
+                .pipeInput(gold.priceListId(), json(gold));
+        // Published before the switch: the current plan is still "pro", the history already holds "gold" from the 20th.
+        driver.createInputTopic(Topics.TENANTS_STATE.name(), new StringSerializer(), new ByteArraySerializer()).pipeInput("acme",
+                EventCodec.encodeState(new TenantState("acme", "acme", TenantState.Status.ACTIVE, "pro", "UTC", "USD", null, null, null, 2,
+                        Instant.parse("2026-11-10T00:00:00Z"),
+                        List.of(new PlanPeriod("pro", Instant.parse("2026-01-01T00:00:00Z")), new PlanPeriod("gold", switchAt)))));
+
+        send(streamed("before", "acme", "k1", "m", switchAt.minusMillis(1), 1_000));
+        send(streamed("after", "acme", "k1", "m", switchAt, 1_000));
+
+        assertThat(billedRecords()).extracting(r -> ((BillingRecord.Billed) r).price().priceListId()).containsExactly("pl-mid", "pl-gold");
+        var days = driver.<String, String>getKeyValueStore(ProjectorTopology.DAY_STORE);
+        assertThat(UsageBucket.decode(days.get(UsageKeys.day("acme", LocalDate.parse("2026-11-19"), "k1", "m"))).spendMicros())
+                .isEqualByComparingTo("4000"); // 1,000 x pro's 4.0 micros per output token
+        assertThat(UsageBucket.decode(days.get(UsageKeys.day("acme", LocalDate.parse("2026-11-20"), "k1", "m"))).spendMicros())
+                .isEqualByComparingTo("200000"); // 1,000 x gold's 200.0
     }
 
     @Test

@@ -1,7 +1,9 @@
 package dev.tollgate.gateway.quota;
 
 import dev.tollgate.billing.BillingPeriod;
+import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.state.KeyLookup;
 import dev.tollgate.gateway.state.QuotaLookup;
@@ -112,7 +114,7 @@ public final class Budgets {
             boolean exhausted = false;
             for (int i = 0; i < budgets.size(); i++) {
                 Budget b = budgets.get(i);
-                long nowUsed = b.spend() ? costUpperBound(promptEstimate, streamed, rates) : promptEstimate + streamed;
+                long nowUsed = b.spend() ? UsageBilling.upperBoundMicros(promptEstimate, streamed, rates) : promptEstimate + streamed;
                 Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
                 synchronized (l) {
                     l.inFlightUsed += nowUsed - used[i];
@@ -137,7 +139,7 @@ public final class Budgets {
             settled = true;
             for (int i = 0; i < budgets.size(); i++) {
                 Budget b = budgets.get(i);
-                long amount = b.spend() ? exactCost(uncachedPrompt, cachedPrompt, completion, rates)
+                long amount = b.spend() ? UsageBilling.budgetMicros(uncachedPrompt, cachedPrompt, completion, rates)
                         : uncachedPrompt + cachedPrompt + completion;
                 Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
                 synchronized (l) {
@@ -172,8 +174,7 @@ public final class Budgets {
         Instant now = clock.get();
         TenantState tenant = directory.tenant(principal.tenantId()).orElse(null);
         ZoneId zone = ZoneId.of(tenant == null ? "UTC" : tenant.billingTimeZone());
-        PriceSchedule.ModelRates rates = tenant == null || tenant.planId() == null ? null
-                : quotas.prices(tenant.planId()).flatMap(s -> s.ratesAt(model, now)).orElse(null);
+        PriceSchedule.ModelRates rates = quotas.priceBook().ratesAt(PlanHistory.of(tenant), model, now).orElse(null);
         var budgets = new ArrayList<Budget>(4);
         addBudgets(budgets, principal.tenantId(), null, principal.tenantLimits(), zone, now, rates);
         addBudgets(budgets, principal.tenantId(), principal.keyId(), principal.keyLimits(), zone, now, rates);
@@ -183,7 +184,7 @@ public final class Budgets {
         for (int pass = 0; pass < 2; pass++) {
             for (int i = 0; i < budgets.size(); i++) {
                 Budget b = budgets.get(i);
-                long reserve = b.spend() ? costUpperBound(promptEstimate, maxTokens, rates) : promptEstimate + maxTokens;
+                long reserve = b.spend() ? UsageBilling.upperBoundMicros(promptEstimate, maxTokens, rates) : promptEstimate + maxTokens;
                 Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
                 synchronized (l) {
                     if (pass == 0) {
@@ -264,27 +265,5 @@ public final class Budgets {
     private static Instant windowEnd(Budget b, ZoneId zone) {
         return b.spend() ? BillingPeriod.containing(b.windowStart(), zone).end()
                 : LocalDate.ofInstant(b.windowStart(), zone).plusDays(1).atStartOfDay(zone).toInstant();
-    }
-
-    /** Micro-units, rounded up: prompt at the input price (the cached part is unknown before the answer), completion at the output price. */
-    static long costUpperBound(long promptTokens, long completionTokens, PriceSchedule.ModelRates rates) {
-        if (rates == null) {
-            return 0;
-        }
-        BigInteger micros = BigInteger.valueOf(promptTokens).multiply(BigInteger.valueOf(rates.inputMicros()))
-                .add(BigInteger.valueOf(completionTokens).multiply(BigInteger.valueOf(rates.outputMicros())));
-        BigInteger[] qr = micros.divideAndRemainder(BigInteger.valueOf(1_000_000));
-        return qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
-    }
-
-    static long exactCost(long uncached, long cached, long completion, PriceSchedule.ModelRates rates) {
-        if (rates == null) {
-            return 0;
-        }
-        BigInteger micros = BigInteger.valueOf(uncached).multiply(BigInteger.valueOf(rates.inputMicros()))
-                .add(BigInteger.valueOf(cached).multiply(BigInteger.valueOf(rates.cachedInputMicros())))
-                .add(BigInteger.valueOf(completion).multiply(BigInteger.valueOf(rates.outputMicros())));
-        BigInteger[] qr = micros.divideAndRemainder(BigInteger.valueOf(1_000_000));
-        return qr[0].longValueExact() + (qr[1].signum() > 0 ? 1 : 0);
     }
 }

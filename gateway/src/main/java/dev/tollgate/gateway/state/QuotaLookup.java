@@ -1,6 +1,6 @@
 package dev.tollgate.gateway.state;
 
-import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.PriceBook;
 import dev.tollgate.schemas.state.QuotaState;
 
 import java.util.Optional;
@@ -10,6 +10,6 @@ public interface QuotaLookup {
     /** The latest state of a budget ({@link QuotaState#stateKey}). */
     Optional<QuotaState> quota(String stateKey);
 
-    /** The price lists of a plan. */
-    Optional<PriceSchedule> prices(String planId);
+    /** Every plan's price lists. */
+    PriceBook priceBook();
 }

@@ -1,8 +1,7 @@
 package dev.tollgate.gateway.state;
 
-import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.PriceBook;
 import dev.tollgate.schemas.json.EventFormatException;
-import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
@@ -45,8 +44,8 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
     private final Map<String, TenantState> tenants = new ConcurrentHashMap<>();
     private final Map<String, QuotaState> quotas = new ConcurrentHashMap<>();
     private final Map<String, PriceListPublished> priceLists = new ConcurrentHashMap<>();
-    /** Price schedules by plan, rebuilt by the reader thread when a list arrives. */
-    private volatile Map<String, PriceSchedule> schedules = Map.of();
+    /** Every plan's price lists, rebuilt by the reader thread when a list arrives and never changed once published here. */
+    private volatile PriceBook priceBook = new PriceBook();
     private final AtomicLong malformed = new AtomicLong();
     private final Consumer<String, byte[]> consumer;
     private final Thread thread;
@@ -98,8 +97,8 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
     }
 
     @Override
-    public Optional<PriceSchedule> prices(String planId) {
-        return Optional.ofNullable(schedules.get(planId));
+    public PriceBook priceBook() {
+        return priceBook;
     }
 
     /** Records that could not be parsed (skipped, counted). */
@@ -167,7 +166,7 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
             } else if (topic.equals(Topics.PRICELISTS_STATE.name()) && record.value() != null) {
                 PriceListPublished list = (PriceListPublished) StateTopicRecords.decode(topic, record.key(), record.value());
                 if (priceLists.put(list.priceListId(), list) == null) {
-                    schedules = buildSchedules();
+                    priceBook = buildPriceBook();
                 }
             }
         } catch (EventFormatException | IllegalArgumentException e) {
@@ -176,18 +175,10 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
         }
     }
 
-    private Map<String, PriceSchedule> buildSchedules() {
-        var byPlan = new java.util.HashMap<String, PriceSchedule>();
-        for (PriceListPublished list : priceLists.values()) {
-            var rates = new java.util.HashMap<String, PriceSchedule.ModelRates>();
-            for (ModelPrice price : list.prices()) {
-                rates.put(price.model(), new PriceSchedule.ModelRates(price.inputMicrosPerMillionTokens(),
-                        price.cachedInputMicrosPerMillionTokens(), price.outputMicrosPerMillionTokens()));
-            }
-            byPlan.computeIfAbsent(list.planId(), plan -> new PriceSchedule())
-                    .add(new PriceSchedule.PriceList(list.priceListId(), list.effectiveFrom(), rates));
-        }
-        return Map.copyOf(byPlan);
+    private PriceBook buildPriceBook() {
+        var book = new PriceBook();
+        priceLists.values().forEach(book::add);
+        return book;
     }
 
     /** A later window wins; within a window, the higher version. */

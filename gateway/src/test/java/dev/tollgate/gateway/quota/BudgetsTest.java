@@ -1,6 +1,8 @@
 package dev.tollgate.gateway.quota;
 
-import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.PriceBook;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.state.KeyLookup;
 import dev.tollgate.gateway.state.QuotaLookup;
@@ -31,9 +33,9 @@ class BudgetsTest {
         }
 
         @Override
-        public Optional<PriceSchedule> prices(String planId) {
-            return Optional.of(new PriceSchedule().add(new PriceSchedule.PriceList("pl", Instant.parse("2026-01-01T00:00:00Z"),
-                    Map.of("m", new PriceSchedule.ModelRates(1_000_000, 500_000, 2_000_000)))));
+        public PriceBook priceBook() {
+            return new PriceBook().add(new PriceListPublished("pl", "pro", "USD", Instant.parse("2026-01-01T00:00:00Z"), false,
+                    List.of(new ModelPrice("m", 1_000_000, 500_000, 2_000_000))));
         }
     };
     private Limits tenantLimits = new Limits(null, null, 1_000L, null, null, null);
@@ -118,13 +120,6 @@ class BudgetsTest {
         tenantLimits = new Limits(null, null, null, 1_000L, Limits.SpendLimitMode.HARD, null);
         assertThat(admit(budgets(1), 1_000, 1_000)).isInstanceOf(Budgets.Refusal.class);
         assertThat(admit(budgets(1), 200, 300)).isInstanceOf(Budgets.Hold.class); // 200 + 600 = 800 micros
-    }
-
-    @Test
-    void costsRoundUpForHoldsAndTheSettledAmountIsExact() {
-        var rates = new PriceSchedule.ModelRates(1_000_000, 500_000, 2_000_000);
-        assertThat(Budgets.costUpperBound(1, 0, new PriceSchedule.ModelRates(300_000, 0, 0))).isEqualTo(1);
-        assertThat(Budgets.exactCost(100, 100, 100, rates)).isEqualTo(350);
     }
 
     @Test

@@ -153,7 +153,7 @@ public class LedgerPublisher {
                 yield tenant(e.tenantId());
             }
             case PlanAssigned e -> {
-                readModel.updateTenant(e.tenantId(), "plan_id", e.planId(), version, at);
+                readModel.assignPlan(e, version, at);
                 yield tenant(e.tenantId());
             }
             case LimitsSet e when e.keyId() == null -> {
@@ -169,7 +169,8 @@ public class LedgerPublisher {
                 // Effective limits of every tenant on the plan changed: republish them, newest version.
                 yield readModel.tenantsOnPlan(e.planId()).stream()
                         .map(t -> (StateRecord) new TenantState(t.tenantId(), t.name(), t.status(),
-                                t.planId(), t.billingTimeZone(), t.currency(), t.limits(), t.webhookUrl(), t.webhookSecretVersion(), version, at))
+                                t.planId(), t.billingTimeZone(), t.currency(), t.limits(), t.webhookUrl(), t.webhookSecretVersion(), version, at,
+                                t.plans()))
                         .toList();
             }
             case WebhookConfigured e -> {

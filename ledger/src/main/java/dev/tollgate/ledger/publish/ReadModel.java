@@ -3,14 +3,17 @@ package dev.tollgate.ledger.publish;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.KeyIssued;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PlanDefined;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.SecretHash;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.TenantState;
 import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
@@ -31,6 +34,7 @@ public class ReadModel {
     private static final ObjectMapper JSON = EventCodec.mapper();
     private static final TypeReference<List<KeyState.Secret>> SECRETS = new TypeReference<>() {};
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
+    private static final TypeReference<List<PlanPeriod>> PLANS = new TypeReference<>() {};
 
     private final JdbcTemplate jdbc;
 
@@ -50,6 +54,17 @@ public class ReadModel {
         String cast = column.equals("own_limits") ? "?::jsonb" : "?";
         jdbc.update("UPDATE tenant_view SET " + column + " = " + cast + ", version = ?, updated_at = ? WHERE tenant_id = ?",
                 value, version, ts(at), tenantId);
+    }
+
+    /**
+     * Records a plan assignment in the tenant's history; {@code plan_id} (which decides the effective
+     * limits) becomes the plan in force at {@code at}, so a plan scheduled for later changes nothing yet.
+     */
+    void assignPlan(PlanAssigned event, long version, Instant at) {
+        String current = jdbc.queryForObject("SELECT plans FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, event.tenantId());
+        PlanHistory history = PlanHistory.of(read(current, PLANS)).with(new PlanPeriod(event.planId(), event.effectiveFrom()));
+        jdbc.update("UPDATE tenant_view SET plans = ?::jsonb, plan_id = ?, version = ?, updated_at = ? WHERE tenant_id = ?",
+                json(history.periods()), history.planAt(at).orElse(null), version, ts(at), event.tenantId());
     }
 
     void setWebhook(String tenantId, String url, int secretVersion, long version, Instant at) {
@@ -143,7 +158,13 @@ public class ReadModel {
                 TenantState.Status.valueOf(row.getString("status")), row.getString("plan_id"),
                 row.getString("billing_time_zone"), row.getString("currency"), effective, row.getString("webhook_url"),
                 (Integer) row.getObject("webhook_secret_version"), row.getLong("version"),
-                row.getTimestamp("updated_at").toInstant());
+                row.getTimestamp("updated_at").toInstant(), plans(row.getString("plans")));
+    }
+
+    /** Null for a tenant without any assignment yet: the state then says nothing of plans, as before histories existed. */
+    private static List<PlanPeriod> plans(String json) {
+        List<PlanPeriod> plans = read(json, PLANS);
+        return plans.isEmpty() ? null : plans;
     }
 
     private KeyState keyState(ResultSet row, int index) throws SQLException {

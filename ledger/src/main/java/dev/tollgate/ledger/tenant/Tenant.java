@@ -36,6 +36,7 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
 import java.util.Currency;
 import java.util.HashMap;
 import java.util.List;
@@ -109,7 +110,10 @@ public class Tenant {
         if (!plans.exists(planId)) {
             throw new LedgerException.Invalid("unknown_plan", "plan " + planId + " does not exist");
         }
-        apply(new PlanAssigned(tenantId, planId, command.effectiveFrom() == null ? Clock.now() : command.effectiveFrom()));
+        // "Now" to the millisecond: the event store keeps the event's own time to the millisecond, and a plan
+        // assigned without a date must already be in force at that time (ReadModel.assignPlan).
+        Instant effectiveFrom = command.effectiveFrom() == null ? Clock.now().truncatedTo(ChronoUnit.MILLIS) : command.effectiveFrom();
+        apply(new PlanAssigned(tenantId, planId, effectiveFrom));
     }
 
     @CommandHandler

@@ -7,6 +7,7 @@ import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.TopicReader;
@@ -21,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -50,6 +52,42 @@ class KeyLifecycleIT extends LedgerTestSupport {
                 r -> r.key().equals(keyId) && match.test(EventCodec.decodeState(r.value(), KeyState.class)), Duration.ofSeconds(30));
         return records.stream().filter(r -> r.key().equals(keyId)).map(r -> EventCodec.decodeState(r.value(), KeyState.class))
                 .filter(match).reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no matching state of key " + keyId));
+    }
+
+    @Test
+    void aPlanScheduledForLaterIsPublishedInTheHistoryWithoutChangingTheCurrentPlanOrLimits() throws Exception {
+        String admin = platformAdmin();
+        String basic = newTenantId("basic");
+        String gold = newTenantId("gold");
+        call("PUT", "/admin/v1/plans/" + basic, admin, "{\"name\":\"Basic\",\"defaultLimits\":{\"requestsPerMinute\":60}}");
+        call("PUT", "/admin/v1/plans/" + gold, admin, "{\"name\":\"Gold\",\"defaultLimits\":{\"requestsPerMinute\":6000}}");
+        String tenant = newTenantId("sched");
+        assertThat(call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"S\",\"billingTimeZone\":\"UTC\","
+                + "\"currency\":\"USD\",\"planId\":\"" + basic + "\"}").statusCode()).isEqualTo(201);
+        Instant nextMonth = Instant.now().plus(Duration.ofDays(31)).truncatedTo(ChronoUnit.SECONDS);
+        HttpResponse<String> scheduled = call("PUT", "/admin/v1/tenants/" + tenant + "/plan", admin,
+                "{\"planId\":\"" + gold + "\",\"effectiveFrom\":\"" + nextMonth + "\"}");
+        assertThat(scheduled.statusCode()).as(scheduled.body()).isBetween(200, 204);
+
+        TenantState state = latestTenantState(tenant, t -> t.plans() != null && t.plans().size() == 2);
+        assertThat(state.planId()).isEqualTo(basic);
+        assertThat(state.limits().requestsPerMinute()).isEqualTo(60L);
+        assertThat(state.plans()).extracting(PlanPeriod::planId).containsExactly(basic, gold);
+        assertThat(state.plans().get(1).effectiveFrom()).isEqualTo(nextMonth);
+
+        // An assignment without a date is in force at once; the scheduled one stays in the history after it.
+        call("PUT", "/admin/v1/tenants/" + tenant + "/plan", admin, "{\"planId\":\"" + gold + "\"}");
+        TenantState now = latestTenantState(tenant, t -> t.plans() != null && t.plans().size() == 3);
+        assertThat(now.planId()).isEqualTo(gold);
+        assertThat(now.limits().requestsPerMinute()).isEqualTo(6000L);
+        assertThat(now.plans()).extracting(PlanPeriod::planId).containsExactly(basic, gold, gold);
+        assertThat(now.plans()).extracting(PlanPeriod::effectiveFrom).isSorted();
+    }
+
+    private TenantState latestTenantState(String tenant, Predicate<TenantState> until) {
+        List<ConsumerRecord<String, byte[]>> records = TopicReader.awaitRecord(kafka(), Topics.TENANTS_STATE.name(),
+                r -> r.key().equals(tenant) && until.test(tenant(r)), Duration.ofSeconds(30));
+        return records.stream().filter(r -> r.key().equals(tenant)).map(KeyLifecycleIT::tenant).filter(until).reduce((a, b) -> b).orElseThrow();
     }
 
     @Test

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.tollgate.schemas.ledger.Limits;
 
 import java.time.Instant;
+import java.util.List;
 
 import static dev.tollgate.schemas.event.Fields.required;
 import static dev.tollgate.schemas.event.Fields.requiredText;
@@ -13,9 +14,13 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
 /**
  * A tenant as the gateway and projector need it ({@code tenants.state.v1}, key = tenant id).
  *
+ * @param planId the plan in force when this state was published (readers that know {@code plans}
+ *               price by the plan in force at each usage event's time instead)
  * @param limits the effective tenant limits (the plan's defaults overridden by the tenant's own)
  * @param webhookUrl where budget alerts go, if configured
  * @param webhookSecretVersion the version of the derived signing secret (see {@code WebhookSecrets})
+ * @param plans every plan assignment of the tenant, oldest effective time first, past and scheduled
+ *              (optional, added in v1 without a version bump: absent in states published before it)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -30,7 +35,8 @@ public record TenantState(
         String webhookUrl,
         Integer webhookSecretVersion,
         @JsonProperty(required = true) long version,
-        Instant updatedAt) implements StateRecord {
+        Instant updatedAt,
+        List<PlanPeriod> plans) implements StateRecord {
 
     /** Only ACTIVE tenants are served. */
     public enum Status { ACTIVE, SUSPENDED }
@@ -42,6 +48,13 @@ public record TenantState(
         requiredText(currency, "currency");
         limits = limits == null ? Limits.NONE : limits;
         required(updatedAt, "updatedAt");
+        plans = plans == null ? null : List.copyOf(plans);
+    }
+
+    /** A state without a plan history, as published before it existed. */
+    public TenantState(String tenantId, String name, Status status, String planId, String billingTimeZone, String currency, Limits limits,
+                       String webhookUrl, Integer webhookSecretVersion, long version, Instant updatedAt) {
+        this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, null);
     }
 
     @Override
