@@ -88,7 +88,7 @@ public final class AuditCli {
                 try {
                     ledger.apply(EventCodec.decode(record.value()));
                 } catch (EventFormatException e) {
-                    // a ledger event of a newer schema or a malformed one: pricing never depends on it
+                    ledger.undecodable(record, e.getMessage());
                 }
             }, null);
             var replay = new Replay(period, tenant, grace, ledger);
@@ -101,7 +101,7 @@ public final class AuditCli {
     }
 
     @Command(name = "replay", mixinStandardHelpOptions = true,
-            description = "Recompute a period's invoices from the log; compare with PostgreSQL and Stripe; exit 1 on any mismatch.")
+            description = "Recompute a period's invoices from the log; compare with PostgreSQL and Stripe; exit 1 on any mismatch or undecodable record.")
     static final class ReplayCommand implements Callable<Integer> {
         @Option(names = "--period", required = true, description = "YYYY-MM (the tenants' billing months)")
         YearMonth period;
@@ -111,6 +111,10 @@ public final class AuditCli {
 
         @Option(names = "--format", defaultValue = "text", description = "text or json")
         String format;
+
+        @Option(names = "--accept-undecodable", description = "do not fail on log records that do not decode (they are still "
+                + "counted and listed, and the report says they were accepted)")
+        boolean acceptUndecodable;
 
         @CommandLine.Mixin
         Sources sources = new Sources();
@@ -122,14 +126,18 @@ public final class AuditCli {
             try (StoredInvoices stored = sources.stored()) {
                 reports = new Audit(stored, sources.stripe(), sources.minorUnitDigits).compare(replay, tenant);
             }
-            boolean ok = replay.problems().isEmpty() && reports.stream().allMatch(Audit.TenantReport::ok);
+            List<String> undecodable = replay.ledger().undecodable();
+            boolean anyUndecodable = replay.malformed() > 0 || !undecodable.isEmpty();
+            boolean reproduced = replay.problems().isEmpty() && reports.stream().allMatch(Audit.TenantReport::ok);
+            boolean ok = reproduced && (acceptUndecodable || !anyUndecodable);
             if (format.equals("json")) {
                 System.out.println(JSON.writeValueAsString(Map.of("period", period.toString(), "ok", ok, "records", replay.records(),
-                        "malformed", replay.malformed(), "duplicates", replay.duplicates(), "logProblems", replay.problems(),
-                        "tenants", reports)));
+                        "malformed", replay.malformed(), "malformedRecords", replay.malformedAt(), "undecodableLedgerRecords", undecodable,
+                        "undecodableAccepted", acceptUndecodable && anyUndecodable, "duplicates", replay.duplicates(),
+                        "logProblems", replay.problems(), "tenants", reports)));
             } else {
-                System.out.printf("period %s: %,d usage records read, %,d malformed, %,d duplicate ids%n", period, replay.records(),
-                        replay.malformed(), replay.duplicates());
+                System.out.printf("period %s: %,d usage records read, %,d malformed, %,d duplicate ids; %,d ledger records undecodable%n",
+                        period, replay.records(), replay.malformed(), replay.duplicates(), undecodable.size());
                 System.out.printf("%-24s %-9s %10s %14s %12s %14s %14s %14s %12s %12s%n", "tenant", "status", "events", "input", "cached",
                         "output", "recomputed", "stored", "stripe", "expected");
                 for (Audit.TenantReport r : reports) {
@@ -141,7 +149,15 @@ public final class AuditCli {
                 }
                 replay.problems().forEach(p -> System.out.println("MISMATCH " + p));
                 reports.forEach(r -> r.problems().forEach(p -> System.out.println("MISMATCH " + p)));
-                System.out.println(ok ? "OK: every invoice reproduced exactly" : "MISMATCHES FOUND");
+                String verdict = acceptUndecodable ? "ACCEPTED" : "UNDECODABLE";
+                undecodable.forEach(p -> System.out.println(verdict + " ledger record " + p));
+                replay.malformedAt().forEach(p -> System.out.println(verdict + " usage record " + p));
+                if (anyUndecodable) {
+                    System.out.println(acceptUndecodable
+                            ? "NOTE: undecodable records were skipped at the auditor's request (--accept-undecodable); the totals above assume they bill nothing and price nothing"
+                            : "UNDECODABLE RECORDS: the log could not be read whole, so this replay proves nothing about them (--accept-undecodable to accept)");
+                }
+                System.out.println(!reproduced ? "MISMATCHES FOUND" : ok ? "OK: every invoice reproduced exactly" : "NOT PROVEN: undecodable records");
             }
             return ok ? 0 : 1;
         }

@@ -9,10 +9,13 @@ import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.state.PlanPeriod;
+import dev.tollgate.schemas.topic.Topics;
 
 import java.time.Instant;
 import java.time.ZoneId;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -28,6 +31,7 @@ public final class LedgerHistory {
     private final Map<String, PlanHistory> plans = new HashMap<>();
     private final PriceBook prices = new PriceBook();
     private long events;
+    private final List<String> undecodable = new ArrayList<>();
 
     /** Applies one ledger event (others than tenants, plans and prices are ignored). */
     public void apply(CloudEvent<EventData> event) {
@@ -55,6 +59,19 @@ public final class LedgerHistory {
     /** The price list in force at {@code time} for the plan {@code tenantId} was on at {@code time}. */
     public Optional<PriceSchedule.PriceList> priceListAt(String tenantId, Instant time) {
         return prices.priceListAt(plans.getOrDefault(tenantId, PlanHistory.empty()), time);
+    }
+
+    /**
+     * Counts a ledger record that does not decode (malformed, or of a schema newer than this audit).
+     * Pricing may depend on it (a price list, a plan assignment), so it is never skipped silently.
+     */
+    public void undecodable(SourceRecord record, String reason) {
+        undecodable.add(Topics.LEDGER_EVENTS.name() + "-" + record.partition() + "@" + record.offset() + ": " + reason);
+    }
+
+    /** Where each undecodable ledger record is, and why. */
+    public List<String> undecodable() {
+        return List.copyOf(undecodable);
     }
 
     public long events() {

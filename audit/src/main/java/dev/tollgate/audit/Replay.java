@@ -63,6 +63,9 @@ public final class Replay {
     private final List<String> problems = new ArrayList<>();
     private long records;
     private long malformed;
+    /** The first {@link #MAX_LISTED} malformed usage records, where and why. */
+    private final List<String> malformedAt = new ArrayList<>();
+    private static final int MAX_LISTED = 20;
     private long duplicates;
 
     private record Seen(long fingerprint, int partition, long offset) {}
@@ -82,6 +85,9 @@ public final class Replay {
             event = EventCodec.decode(record.value());
         } catch (EventFormatException e) {
             malformed++; // the projector sends these to the dead-letter topic: they bill nothing
+            if (malformedAt.size() < MAX_LISTED) {
+                malformedAt.add(record.topic() + "-" + record.partition() + "@" + record.offset() + ": " + e.getMessage());
+            }
             return;
         }
         Optional<BillableUsage> billable = UsageBilling.of(event);
@@ -144,6 +150,14 @@ public final class Replay {
 
     public long records() {
         return records;
+    }
+
+    public List<String> malformedAt() {
+        return List.copyOf(malformedAt);
+    }
+
+    public LedgerHistory ledger() {
+        return ledger;
     }
 
     public long malformed() {

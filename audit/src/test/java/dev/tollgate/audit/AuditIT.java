@@ -272,4 +272,28 @@ class AuditIT {
             stripe.overrideTotal(stripeInvoice, original);
         }
     }
+
+    @Test
+    void anUndecodableRecordFailsTheReplayUnlessTheAuditorAcceptsItAndThenTheReportSaysSo() throws Exception {
+        String garbageLedger = "{\"t\":\"ledger.events.v1\",\"p\":0,\"o\":900001,\"k\":\"_platform\",\"v\":\"{\\\"type\\\":\\\"dev.tollgate.ledger.pricelist.published.v1\\\"}\"}";
+        String garbageUsage = "{\"t\":\"usage.v1\",\"p\":0,\"o\":900002,\"k\":\"acme\",\"v\":\"not json\"}";
+        boolean[] added = {false};
+        Path file = tampered(line -> {
+            if (!added[0] && line.contains("\"t\":\"ledger.events.v1\"")) {
+                added[0] = true;
+                return line + "\n" + garbageLedger + "\n" + garbageUsage;
+            }
+            return line;
+        });
+
+        Result strict = replay("--from-file", file.toString());
+        assertThat(strict.code()).as(strict.out()).isEqualTo(1);
+        assertThat(strict.out()).contains("1 malformed", "1 ledger records undecodable", "UNDECODABLE ledger record ledger.events.v1-0@900001",
+                "UNDECODABLE usage record usage.v1-0@900002", "NOT PROVEN: undecodable records").doesNotContain("MISMATCHES FOUND");
+
+        Result accepted = replay("--from-file", file.toString(), "--accept-undecodable");
+        assertThat(accepted.code()).as(accepted.out()).isZero();
+        assertThat(accepted.out()).contains("ACCEPTED ledger record ledger.events.v1-0@900001", "--accept-undecodable",
+                "OK: every invoice reproduced exactly");
+    }
 }
