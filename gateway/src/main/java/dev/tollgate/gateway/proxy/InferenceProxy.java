@@ -152,24 +152,24 @@ public final class InferenceProxy {
             ErrorResponses.send(ctx, GatewayError.modelNotFound(model));
             return;
         }
-        Object maxTokens = body.getValue("max_completion_tokens", body.getValue("max_tokens"));
-        // Only the ceiling is the gateway's rule; whether a small or odd value suits the model is the upstream's.
-        if (maxTokens instanceof Number n && n.doubleValue() > maxTokensCeiling) {
-            ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_max_tokens",
-                    "max_tokens must not exceed " + maxTokensCeiling + ".", "max_tokens"));
+        MeteredFields fields;
+        try {
+            fields = MeteredFields.read(body, maxTokensCeiling);
+        } catch (MeteredFields.Invalid e) {
+            ErrorResponses.send(ctx, e.error());
             return;
         }
-        boolean stream = Boolean.TRUE.equals(body.getValue("stream"));
-        JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o : new JsonObject();
-        boolean clientWantsUsage = Boolean.TRUE.equals(options.getValue("include_usage"));
+        boolean stream = fields.stream();
+        boolean clientWantsUsage = fields.clientWantsUsage();
         if (stream) {
-            body.put("stream_options", options.copy().put("include_usage", true));
+            JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o.copy() : new JsonObject();
+            body.put("stream_options", options.put("include_usage", true));
         }
         if (route.upstreamModel() != null) {
             body.put("model", route.upstreamModel());
         }
         long promptEstimate = PromptEstimate.tokens(body);
-        long reserve = promptEstimate + (maxTokens instanceof Number n ? Math.max(0, n.longValue()) : 0);
+        long reserve = promptEstimate + fields.reservedCompletionTokens();
         Object decision = limits.admit(principal, reserve);
         if (decision instanceof RateLimits.Refusal refusal) {
             refuse(ctx, principal, api, model, refusal);
@@ -179,7 +179,7 @@ public final class InferenceProxy {
         rateLimitHeaders(ctx, admission.headers());
         Budgets.Hold budget = null;
         if (budgets != null) {
-            Object verdict = budgets.admit(principal, model, promptEstimate, maxTokens instanceof Number n ? Math.max(0, n.longValue()) : 0);
+            Object verdict = budgets.admit(principal, model, promptEstimate, fields.reservedCompletionTokens());
             if (verdict instanceof Budgets.Refusal refusal) {
                 admission.settle(0);
                 refuseBudget(ctx, principal, api, model, refusal);
@@ -204,7 +204,8 @@ public final class InferenceProxy {
                 : null;
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
         if (lease.isPresent()) {
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, holds, promptEstimate);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, holds, promptEstimate,
+                    fields.reservedCompletionTokens());
             return;
         }
         // Every endpoint is at capacity: wait in the pool's bounded queue, at most the first-byte timeout.
@@ -218,7 +219,8 @@ public final class InferenceProxy {
                 holds.release();
                 return;
             }
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, holds, promptEstimate);
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, holds, promptEstimate,
+                    fields.reservedCompletionTokens());
         }));
         if (waiter.isEmpty()) {
             holds.release();
@@ -241,9 +243,9 @@ public final class InferenceProxy {
 
     private void start(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
                        EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body,
-                       Holds holds, long promptEstimate) {
+                       Holds holds, long promptEstimate, long reservedCompletionTokens) {
         var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, holds);
-        call.accepted(body, promptEstimate);
+        call.accepted(promptEstimate, reservedCompletionTokens);
         call.send(path, body);
     }
 
@@ -342,12 +344,10 @@ public final class InferenceProxy {
             this.trace = RequestTelemetry.context(ctx);
         }
 
-        void accepted(JsonObject body, long promptEstimate) {
+        void accepted(long promptEstimate, long reservedCompletionTokens) {
             this.promptEstimate = promptEstimate;
-            Long maxTokens = body.getValue("max_completion_tokens") instanceof Number n ? n.longValue()
-                    : body.getValue("max_tokens") instanceof Number m ? m.longValue() : 0L;
             usage.emit(EventType.USAGE_REQUEST_ACCEPTED, requestId, trace, new RequestAccepted(requestId, principal.tenantId(),
-                    principal.keyId(), model, api, stream, lease.slot().name(), promptEstimate, Math.max(0, maxTokens)));
+                    principal.keyId(), model, api, stream, lease.slot().name(), promptEstimate, reservedCompletionTokens));
             ctx.response().closeHandler(v -> {
                 if (!finished) {
                     // Finish first: resetting the upstream fires its exception handler, which must not
