@@ -1,0 +1,183 @@
+package dev.tollgate.audit.differential;
+
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.state.PlanPeriod;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.usage.Endpoint;
+import dev.tollgate.schemas.usage.RequestFinished;
+import dev.tollgate.schemas.usage.TokenUsage;
+import dev.tollgate.schemas.usage.TokensStreamed;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+
+/**
+ * Random but reproducible billing histories: one platform price book (plans whose price lists change
+ * mid-period, prices that do not divide evenly), and per tenant a
+ * billing zone far east, far west or with a DST change, plan assignments effective in the past and in
+ * the future of its usage, and usage around the month's boundaries in its zone: streamed deltas and
+ * terminal events, the producer's duplicate re-sends, and events sent out of time order (late ones
+ * become adjustments). Everything a history contains derives from the seed alone.
+ */
+public final class BillingHistories {
+    static final Instant CREATED = Instant.parse("2026-09-01T00:00:00Z");
+    static final Instant USAGE_FROM = Instant.parse("2026-10-29T00:00:00Z");
+    static final Instant USAGE_TO = Instant.parse("2026-12-04T00:00:00Z");
+    static final List<String> ZONES = List.of("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York", "Europe/Berlin",
+            "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns");
+    static final List<String> MODELS = List.of("m-a", "m-b", "m-c");
+    static final int PLANS = 4;
+
+    /** The platform's price lists, shared by every tenant of a run. */
+    public record Platform(List<PriceListPublished> priceLists) {}
+
+    /** A usage event and when the gateway gets it onto the topic: its own time, or later for a late one. */
+    public record Sent(CloudEvent<?> event, Instant sendAt) {}
+
+    /** One tenant's ledger and usage; {@code usage} includes the producer's re-sends. */
+    public record History(String tenantId, String zone, List<PlanAssigned> plans, List<Sent> usage) {
+        TenantCreated created() {
+            return new TenantCreated(tenantId, tenantId, zone, "USD");
+        }
+
+        /** The state the ledger publishes once every assignment is recorded. */
+        TenantState state(Instant publishedAt) {
+            var periods = new ArrayList<PlanPeriod>();
+            plans.forEach(p -> periods.add(new PlanPeriod(p.planId(), p.effectiveFrom())));
+            periods.sort((a, b) -> a.effectiveFrom().compareTo(b.effectiveFrom()));
+            String current = periods.stream().filter(p -> !p.effectiveFrom().isAfter(publishedAt)).reduce((a, b) -> b)
+                    .orElse(periods.getFirst()).planId();
+            return new TenantState(tenantId, tenantId, TenantState.Status.ACTIVE, current, zone, "USD", Limits.NONE, null, null, 1,
+                    publishedAt, periods);
+        }
+
+        /** A readable account of the history, for a failure report. */
+        String describe() {
+            var out = new StringBuilder("tenant ").append(tenantId).append(" zone ").append(zone).append('\n');
+            plans.forEach(p -> out.append("  plan ").append(p.planId()).append(" from ").append(p.effectiveFrom()).append('\n'));
+            usage.forEach(s -> out.append("  ").append(s.event().id()).append(' ').append(s.event().time()).append(" sent ").append(s.sendAt())
+                    .append(' ').append(s.event().data()).append('\n'));
+            return out.toString();
+        }
+    }
+
+    public static Platform platform(long seed) {
+        var random = new Random(seed);
+        var lists = new ArrayList<PriceListPublished>();
+        for (int plan = 0; plan < PLANS; plan++) {
+            var times = new TreeSet<Instant>();
+            times.add(CREATED);
+            int changes = random.nextInt(3);
+            for (int i = 0; i < changes; i++) {
+                times.add(between(random, USAGE_FROM, USAGE_TO).truncatedTo(ChronoUnit.SECONDS));
+            }
+            int version = 0;
+            for (Instant from : times) {
+                var prices = new ArrayList<ModelPrice>();
+                for (String model : MODELS) {
+                    // Every list prices every model: unpriced usage is a finding of the audit (and refused at the gateway).
+                    prices.add(new ModelPrice(model, price(random), price(random), price(random)));
+                }
+                lists.add(new PriceListPublished("plan-" + plan + "-v" + version++, "plan-" + plan, "USD", from, false, prices));
+            }
+        }
+        return new Platform(List.copyOf(lists));
+    }
+
+    public static History tenant(long seed, int index) {
+        var random = new Random(seed * 1_000_003L + index);
+        String tenantId = "t" + index + "-" + Long.toHexString(seed & 0xffff);
+        String zone = ZONES.get(random.nextInt(ZONES.size()));
+        var plans = new ArrayList<PlanAssigned>();
+        plans.add(new PlanAssigned(tenantId, "plan-" + random.nextInt(PLANS), CREATED));
+        int changes = random.nextInt(3);
+        for (int i = 0; i < changes; i++) {
+            // Effective before, during or after the usage: a backfill, a mid-period change or one scheduled for later.
+            Instant at = random.nextBoolean() ? monthBoundaryNear(random, zone) : between(random, USAGE_FROM, USAGE_TO);
+            plans.add(new PlanAssigned(tenantId, "plan-" + random.nextInt(PLANS), at.truncatedTo(ChronoUnit.MILLIS)));
+        }
+        var usage = new ArrayList<CloudEvent<?>>();
+        int requests = 3 + random.nextInt(10);
+        for (int r = 0; r < requests; r++) {
+            Instant start = random.nextInt(3) == 0 ? monthBoundaryNear(random, zone) : between(random, USAGE_FROM, USAGE_TO);
+            String requestId = tenantId + "-r" + r;
+            String model = MODELS.get(random.nextInt(MODELS.size()));
+            String key = "k" + random.nextInt(2);
+            int deltas = random.nextInt(4);
+            long streamed = 0;
+            for (int d = 0; d < deltas; d++) {
+                long tokens = 1 + random.nextInt(5_000);
+                streamed += tokens;
+                usage.add(CloudEvent.withId(requestId + "-d" + d, EventType.USAGE_TOKENS_STREAMED, "/gateway/diff",
+                        start.plusMillis(250L * (d + 1)), requestId, null, new TokensStreamed(requestId, tenantId, key, model, d + 1, tokens)));
+            }
+            if (random.nextInt(8) > 0) { // now and then the terminal event never comes
+                long prompt = random.nextInt(20_000);
+                long cached = prompt == 0 ? 0 : random.nextInt((int) prompt + 1);
+                long completion = streamed + random.nextInt(2_000);
+                EventType type = switch (random.nextInt(5)) {
+                    case 0 -> EventType.USAGE_REQUEST_CANCELLED;
+                    default -> EventType.USAGE_REQUEST_COMPLETED;
+                };
+                usage.add(CloudEvent.withId(requestId + "-end", type, "/gateway/diff", start.plusMillis(250L * (deltas + 1) + 7), requestId,
+                        null, new RequestFinished(requestId, tenantId, key, model, Endpoint.CHAT_COMPLETIONS, "pool/e1",
+                                new TokenUsage(prompt, completion, cached), streamed, 100, 10L, null, null,
+                                type == EventType.USAGE_REQUEST_CANCELLED ? "client_disconnect" : null)));
+            }
+        }
+        // Closes the tenant's November in every zone: stream time passes the period's end plus the grace.
+        usage.add(CloudEvent.withId(tenantId + "-close", EventType.USAGE_TOKENS_STREAMED, "/gateway/diff", USAGE_TO, tenantId + "-close",
+                null, new TokensStreamed(tenantId + "-close", tenantId, "k0", MODELS.getFirst(), 1, 1)));
+        // Most events are sent when they happen; some hours or days later (a spool draining after an outage:
+        // late events, adjustments once their period has closed); some twice (the producer's retry).
+        var sent = new ArrayList<Sent>();
+        for (CloudEvent<?> event : usage) {
+            Instant sendAt = random.nextInt(10) == 0 ? event.time().plusSeconds(random.nextInt(3 * 86_400)) : event.time();
+            sent.add(new Sent(event, sendAt));
+            if (random.nextInt(15) == 0) {
+                sent.add(new Sent(event, sendAt.plusSeconds(random.nextInt(86_400))));
+            }
+        }
+        return new History(tenantId, zone, List.copyOf(plans), List.copyOf(sent));
+    }
+
+    /** Within a few hours of a month's first instant in {@code zone} (October to December). */
+    private static Instant monthBoundaryNear(Random random, String zone) {
+        int month = 11 + random.nextInt(2);
+        Instant boundary = LocalDate.of(2026, month, 1).atStartOfDay(ZoneId.of(zone)).toInstant();
+        return boundary.plusSeconds(random.nextInt(6 * 3600) - 3 * 3600);
+    }
+
+    private static Instant between(Random random, Instant from, Instant to) {
+        return from.plusMillis((long) (random.nextDouble() * Duration.between(from, to).toMillis()));
+    }
+
+    /** Micro-units per million tokens, often not a round number so that rounding matters. */
+    private static long price(Random random) {
+        return switch (random.nextInt(4)) {
+            case 0 -> 0;
+            case 1 -> (1 + random.nextInt(50)) * 100_000L;
+            default -> 1 + random.nextInt(40_000_000);
+        };
+    }
+
+    /** The distinct billable events (streamed and terminal) of a history. */
+    static long distinctEvents(History history) {
+        return history.usage().stream().map(s -> s.event().id()).distinct().count();
+    }
+
+    private BillingHistories() {}
+}

@@ -1,0 +1,175 @@
+package dev.tollgate.audit.differential;
+
+import dev.tollgate.audit.AuditCli;
+import dev.tollgate.projector.BillingServiceApplication;
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.EmbeddedKafka;
+import dev.tollgate.testkit.postgres.PostgresDatabase;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The proof of issue #18: the live pipeline bills exactly what the auditor replays. Seeded random
+ * histories ({@link BillingHistories}: zones, plans changed in the past and for the future, price
+ * lists added mid-period, duplicates and late events across period boundaries) go onto the topics as
+ * the ledger and the gateways write them; the real billing service (Kafka Streams exactly-once
+ * projector, invoice writer, PostgreSQL) bills them; then {@code tollgate-audit replay} recomputes
+ * every invoice of every period from the log alone and compares each line with PostgreSQL to the
+ * micro-unit. Each tenant is an independent history, so a failure names the seed and prints the
+ * smallest history that shows it: the failing tenant's own.
+ *
+ * <p>{@code -Ddifferential.seed=N} replays one seed; {@code -Ddifferential.histories=N} sets how many
+ * tenants (200 by default; {@code -Pexhaustive} runs 2,000).
+ */
+class DifferentialBillingIT {
+    private static final long SEED = Long.getLong("differential.seed", 20_261_201L);
+    private static final int HISTORIES = Integer.getInteger("differential.histories", 200);
+    private static final List<String> PERIODS = List.of("2026-10", "2026-11", "2026-12");
+    private static final Pattern TENANT_FINDING = Pattern.compile("(t\\d+-[0-9a-f]+)");
+
+    @Test
+    void everyInvoiceTheLivePipelineWritesIsTheOneTheAuditReplays() throws Exception {
+        BillingHistories.Platform platform = BillingHistories.platform(SEED);
+        List<BillingHistories.History> histories = IntStream.range(0, HISTORIES).mapToObj(i -> BillingHistories.tenant(SEED, i)).toList();
+        long expectedEvents = histories.stream().mapToLong(BillingHistories::distinctEvents).sum();
+        System.out.printf("[differential] seed %d: %d histories, %d distinct usage events, %d price lists%n", SEED, histories.size(),
+                expectedEvents, platform.priceLists().size());
+
+        try (EmbeddedKafka kafka = EmbeddedKafka.startEphemeral(); PostgresDatabase database = PostgresDatabase.create("differential_it")) {
+            produce(kafka, platform, histories);
+            String[] args = {"--server.port=0", "--spring.datasource.url=" + database.jdbcUrl(), "--spring.datasource.username=" + database.user(),
+                    "--spring.datasource.password=" + database.password(), "--tollgate.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
+                    "--tollgate.projector.application-id=differential-it",
+                    "--tollgate.projector.state-dir=" + Files.createTempDirectory("differential-it"), "--tollgate.projector.grace=PT1H",
+                    "--tollgate.invoice-writer.group-id=differential-it-writer",
+                    "--tollgate.jwt.hs256-secret=differential-it-secret-long-enough-for-hs256", "--tollgate.jwt.issuer=t",
+                    "--tollgate.jwt.audience=a"};
+            long started = System.nanoTime();
+            try (ConfigurableApplicationContext billing = BillingServiceApplication.builder().run(args)) {
+                await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).until(() ->
+                        scalar(database, "select count(*) from billed_usage") == expectedEvents
+                                && scalar(database, "select count(*) from billing_periods where period <= '2026-11' and closed_at_stream_time is null") == 0
+                                && scalar(database, "select count(*) from billing_periods where period <= '2026-11'")
+                                == scalar(database, "select count(*) from invoices where period <= '2026-11'"));
+            }
+            System.out.printf("[differential] billed %d events in %.1f s%n", expectedEvents, (System.nanoTime() - started) / 1e9);
+
+            var failures = new ArrayList<String>();
+            for (String period : PERIODS) {
+                Result replay = audit("replay", "--period", period, "--grace", "PT1H", "--bootstrap-servers", kafka.bootstrapServers(),
+                        "--database-url", database.jdbcUrl(), "--database-user", database.user(), "--database-password", database.password());
+                long tenants = scalar(database, "select count(*) from billing_periods where period = '" + period + "'");
+                System.out.printf("[differential] audit replay %s: exit %d, %d tenants with usage%n", period, replay.code(), tenants);
+                if (replay.code() != 0) {
+                    failures.add(report(period, replay.out(), histories));
+                }
+            }
+            assertThat(failures).as("seed %d (rerun with -Ddifferential.seed=%d)", SEED, SEED).isEmpty();
+            assertThat(scalar(database, "select count(*) from invoices where period = '2026-11'")).as("November invoices").isPositive();
+            assertThat(scalar(database, "select count(*) from invoice_lines where adjusts_period is not null"))
+                    .as("late events became adjustment lines").isPositive();
+        }
+    }
+
+    private static void produce(EmbeddedKafka kafka, BillingHistories.Platform platform, List<BillingHistories.History> histories)
+            throws Exception {
+        Instant published = Instant.parse("2026-10-01T00:00:00Z");
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer())) {
+            for (PriceListPublished list : platform.priceLists()) {
+                ledger(producer, "ledger-" + list.priceListId(), EventType.LEDGER_PRICELIST_PUBLISHED, list, published);
+                producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(), EventCodec.mapper().writeValueAsBytes(list)));
+            }
+            for (BillingHistories.History history : histories) {
+                ledger(producer, "ledger-" + history.tenantId() + "-created", EventType.LEDGER_TENANT_CREATED, history.created(), published);
+                int n = 0;
+                for (PlanAssigned plan : history.plans()) {
+                    ledger(producer, "ledger-" + history.tenantId() + "-plan-" + n++, EventType.LEDGER_PLAN_ASSIGNED, plan, published);
+                }
+                producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), history.tenantId(),
+                        EventCodec.encodeState(history.state(Instant.parse("2026-11-15T00:00:00Z")))));
+            }
+            producer.flush();
+            // All tenants' usage interleaved in the order the gateways would send it.
+            List<BillingHistories.Sent> sent = histories.stream().flatMap(h -> h.usage().stream())
+                    .sorted(Comparator.comparing(BillingHistories.Sent::sendAt)).toList();
+            for (BillingHistories.Sent s : sent) {
+                producer.send(new ProducerRecord<>(Topics.USAGE.name(), s.event().tenantid(), EventCodec.encode(s.event())));
+            }
+            producer.flush();
+        }
+    }
+
+    private static void ledger(KafkaProducer<String, byte[]> producer, String id, EventType type, EventData data, Instant at) {
+        var event = CloudEvent.withId(id, type, "/ledger", at, data.tenantId(), null, data);
+        producer.send(new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event)));
+    }
+
+    /** The audit's findings for {@code period}, with the history of every tenant it names. */
+    private static String report(String period, String out, List<BillingHistories.History> histories) {
+        var report = new StringBuilder("period " + period + ": the audit disagrees with the live invoices\n");
+        out.lines().filter(line -> line.startsWith("MISMATCH") || line.startsWith("UNDECODABLE")).limit(20)
+                .forEach(line -> report.append(line).append('\n'));
+        var named = new ArrayList<String>();
+        out.lines().filter(line -> line.startsWith("MISMATCH")).forEach(line -> {
+            Matcher m = TENANT_FINDING.matcher(line);
+            while (m.find()) {
+                if (!named.contains(m.group(1))) {
+                    named.add(m.group(1));
+                }
+            }
+        });
+        histories.stream().filter(h -> named.contains(h.tenantId())).limit(3)
+                .forEach(h -> report.append("smallest failing history (").append(named.size()).append(" tenants named):\n").append(h.describe()));
+        return report.toString();
+    }
+
+    private record Result(int code, String out) {}
+
+    private static synchronized Result audit(String... args) {
+        PrintStream original = System.out;
+        var buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            return new Result(AuditCli.run(args), buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    private static long scalar(PostgresDatabase database, String sql) throws Exception {
+        try (var connection = database.connect(); var statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
