@@ -33,10 +33,8 @@ import org.springframework.context.ConfigurableApplicationContext;
 
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,7 +106,7 @@ class AuditIT {
             stripeInvoice = stripe.invoices().keySet().iterator().next();
         }
         export = Files.createTempFile("audit-it", ".jsonl.gz");
-        assertThat(cli("export", "--period", "2026-09", "--out", export.toString(), "--bootstrap-servers", kafka.bootstrapServers()).code)
+        assertThat(cli("export", "--period", "2026-09", "--out", export.toString(), "--bootstrap-servers", kafka.bootstrapServers()).code())
                 .isZero();
     }
 
@@ -142,17 +140,8 @@ class AuditIT {
         }
     }
 
-    private record Result(int code, String out) {}
-
-    private static synchronized Result cli(String... args) {
-        PrintStream original = System.out;
-        var buffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        try {
-            return new Result(AuditCli.run(args), buffer.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(original);
-        }
+    private static CliRun cli(String... args) {
+        return CliRun.of(args);
     }
 
     private static List<String> sources(String... extra) {
@@ -163,7 +152,7 @@ class AuditIT {
         return args;
     }
 
-    private static Result replay(String... extra) {
+    private static CliRun replay(String... extra) {
         var args = new ArrayList<>(List.of("replay", "--period", "2026-09"));
         args.addAll(sources(extra));
         return cli(args.toArray(String[]::new));
@@ -189,10 +178,10 @@ class AuditIT {
 
     @Test
     void aCleanReplayReproducesEveryInvoiceAndStripeExactlyOnlineAndFromAnExport() {
-        Result online = replay();
+        CliRun online = replay();
         assertThat(online.code()).as(online.out()).isZero();
         assertThat(online.out()).contains("acme", "globex", "OK: every invoice reproduced exactly");
-        Result offline = replay("--from-file", export.toString(), "--format", "json");
+        CliRun offline = replay("--from-file", export.toString(), "--format", "json");
         assertThat(offline.code()).as(offline.out()).isZero();
         assertThat(offline.out()).contains("\"ok\" : true", "\"stripeMinorUnits\"");
     }
@@ -201,7 +190,7 @@ class AuditIT {
     void verifyInvoiceProvesEachLinesEventsByItsDigest() throws Exception {
         var args = new ArrayList<>(List.of("verify-invoice", acmeInvoice));
         args.addAll(sources());
-        Result result = cli(args.toArray(String[]::new));
+        CliRun result = cli(args.toArray(String[]::new));
         assertThat(result.code()).as(result.out()).isZero();
         assertThat(result.out()).contains("verified over the log's event ids", "OK: the invoice covers exactly these events");
     }
@@ -209,7 +198,7 @@ class AuditIT {
     @Test
     void aMissingEventIsNamed() throws Exception {
         Path file = tampered(line -> line.contains("\\\"id\\\":\\\"acme-c7\\\"") ? null : line);
-        Result result = replay("--from-file", file.toString());
+        CliRun result = replay("--from-file", file.toString());
         assertThat(result.code()).isEqualTo(1);
         assertThat(result.out()).contains("tenant acme", "event acme-c7", "was billed but is missing from the log");
     }
@@ -218,7 +207,7 @@ class AuditIT {
     void aDuplicatedEventIdWithOtherContentIsNamed() throws Exception {
         Path file = tampered(line -> line.contains("\\\"id\\\":\\\"globex-s3\\\"")
                 ? line + "\n" + line.replace("\\\"completionTokens\\\":13", "\\\"completionTokens\\\":9999").replace("\"o\":", "\"o\":9") : line);
-        Result result = replay("--from-file", file.toString());
+        CliRun result = replay("--from-file", file.toString());
         assertThat(result.code()).isEqualTo(1);
         assertThat(result.out()).contains("event id globex-s3", "appears twice with different content");
     }
@@ -227,7 +216,7 @@ class AuditIT {
     void anEventAlteredAfterBillingIsNamed() throws Exception {
         Path file = tampered(line -> line.contains("\\\"id\\\":\\\"acme-s5\\\"")
                 ? line.replace("\\\"completionTokens\\\":15", "\\\"completionTokens\\\":1500") : line);
-        Result result = replay("--from-file", file.toString());
+        CliRun result = replay("--from-file", file.toString());
         assertThat(result.code()).isEqualTo(1);
         assertThat(result.out()).contains("event acme-s5 differs from what was billed", "altered after billing");
     }
@@ -236,7 +225,7 @@ class AuditIT {
     void anInvoiceRowEditedInPostgresIsNamedAndVerifyInvoiceFails() throws Exception {
         execute("update invoice_lines set amount_micros = amount_micros - 1 where invoice_id = '" + acmeInvoice + "' and line_no = 2");
         try {
-            Result result = replay();
+            CliRun result = replay();
             assertThat(result.code()).isEqualTo(1);
             assertThat(result.out()).contains("invoice " + acmeInvoice + " line 2", "its stored lines sum to");
         } finally {
@@ -252,7 +241,7 @@ class AuditIT {
         try {
             var args = new ArrayList<>(List.of("verify-invoice", acmeInvoice));
             args.addAll(sources());
-            Result result = cli(args.toArray(String[]::new));
+            CliRun result = cli(args.toArray(String[]::new));
             assertThat(result.code()).isEqualTo(1);
             assertThat(result.out()).contains("line 1", "DIFFERS", "the stored line itself was changed");
         } finally {
@@ -265,7 +254,7 @@ class AuditIT {
         long original = stripe.invoices().get(stripeInvoice).getLong("total");
         stripe.overrideTotal(stripeInvoice, original + 100);
         try {
-            Result result = replay();
+            CliRun result = replay();
             assertThat(result.code()).isEqualTo(1);
             assertThat(result.out()).contains("Stripe invoice " + stripeInvoice, "totals " + (original + 100));
         } finally {
@@ -286,12 +275,12 @@ class AuditIT {
             return line;
         });
 
-        Result strict = replay("--from-file", file.toString());
+        CliRun strict = replay("--from-file", file.toString());
         assertThat(strict.code()).as(strict.out()).isEqualTo(1);
         assertThat(strict.out()).contains("1 malformed", "1 ledger records undecodable", "UNDECODABLE ledger record ledger.events.v1-0@900001",
                 "UNDECODABLE usage record usage.v1-0@900002", "NOT PROVEN: undecodable records").doesNotContain("MISMATCHES FOUND");
 
-        Result accepted = replay("--from-file", file.toString(), "--accept-undecodable");
+        CliRun accepted = replay("--from-file", file.toString(), "--accept-undecodable");
         assertThat(accepted.code()).as(accepted.out()).isZero();
         assertThat(accepted.out()).contains("ACCEPTED ledger record ledger.events.v1-0@900001", "--accept-undecodable",
                 "OK: every invoice reproduced exactly");

@@ -1,6 +1,6 @@
 package dev.tollgate.audit.differential;
 
-import dev.tollgate.audit.AuditCli;
+import dev.tollgate.audit.CliRun;
 import dev.tollgate.projector.BillingServiceApplication;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
@@ -19,9 +19,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ConfigurableApplicationContext;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -85,7 +82,7 @@ class DifferentialBillingIT {
 
             var failures = new ArrayList<String>();
             for (String period : PERIODS) {
-                Result replay = audit("replay", "--period", period, "--grace", "PT1H", "--bootstrap-servers", kafka.bootstrapServers(),
+                CliRun replay = CliRun.of("replay", "--period", period, "--grace", "PT1H", "--bootstrap-servers", kafka.bootstrapServers(),
                         "--database-url", database.jdbcUrl(), "--database-user", database.user(), "--database-password", database.password());
                 long tenants = scalar(database, "select count(*) from billing_periods where period = '" + period + "'");
                 System.out.printf("[differential] audit replay %s: exit %d, %d tenants with usage%n", period, replay.code(), tenants);
@@ -151,19 +148,6 @@ class DifferentialBillingIT {
         histories.stream().filter(h -> named.contains(h.tenantId())).limit(3)
                 .forEach(h -> report.append("smallest failing history (").append(named.size()).append(" tenants named):\n").append(h.describe()));
         return report.toString();
-    }
-
-    private record Result(int code, String out) {}
-
-    private static synchronized Result audit(String... args) {
-        PrintStream original = System.out;
-        var buffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        try {
-            return new Result(AuditCli.run(args), buffer.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(original);
-        }
     }
 
     private static long scalar(PostgresDatabase database, String sql) throws Exception {
