@@ -12,6 +12,7 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import dev.tollgate.gateway.metering.SseScanner;
 import dev.tollgate.gateway.metering.StreamMeter;
+import dev.tollgate.gateway.metering.TerminalUsage;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.metering.UsageExtractor;
 import dev.tollgate.gateway.upstream.EndpointPool;
@@ -585,8 +586,7 @@ public final class InferenceProxy {
         }
 
         /**
-         * The terminal event. Completion tokens: the upstream's count when it gave one, never less than the
-         * chunks already delivered and reported; prompt tokens: the upstream's, or the gateway's estimate.
+         * The terminal event, with the usage {@link TerminalUsage} says the outcome bills.
          */
         private void finish(EventType type, TokenUsage upstreamUsage, RequestError error, String cancelReason) {
             if (finished) {
@@ -594,13 +594,10 @@ public final class InferenceProxy {
             }
             finished = true;
             lease.release();
-            long counted = meter.contentChunks();
-            if (upstreamUsage == null && type == EventType.USAGE_REQUEST_COMPLETED && !stream) {
-                counted = 0; // a non-streamed answer without usage: no tokens to count, no guess billed
-            }
-            long completion = Math.max(upstreamUsage == null ? counted : upstreamUsage.completionTokens(), emittedTokens);
-            long prompt = upstreamUsage == null ? promptEstimate : upstreamUsage.promptTokens();
-            long cached = upstreamUsage == null ? 0 : Math.min(upstreamUsage.cachedPromptTokens(), prompt);
+            TokenUsage billed = TerminalUsage.of(type, upstreamUsage, meter.contentChunks(), emittedTokens, promptEstimate, stream);
+            long prompt = billed.promptTokens();
+            long completion = billed.completionTokens();
+            long cached = billed.cachedPromptTokens();
             holds.settle(prompt - cached, cached, completion);
             int status = switch (type) {
                 case USAGE_REQUEST_FAILED -> error == null ? 502 : error.httpStatus();
@@ -616,7 +613,7 @@ public final class InferenceProxy {
             endUpstreamSpan(prompt, completion, type == EventType.USAGE_REQUEST_FAILED
                     ? (error == null ? "upstream_error" : error.code()) : null);
             usage.emit(type, requestId, trace, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
-                    lease.slot().name(), new TokenUsage(prompt, completion, cached), emittedTokens, elapsedMs(), firstTokenMs,
+                    lease.slot().name(), billed, emittedTokens, elapsedMs(), firstTokenMs,
                     upstreamUsage, error, cancelReason));
         }
 

@@ -25,6 +25,7 @@ import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.schemas.usage.RequestFinished;
+import dev.tollgate.schemas.usage.TokenUsage;
 import dev.tollgate.schemas.usage.TokensStreamed;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.kafka.KafkaExtension;
@@ -227,6 +228,32 @@ class GatewayProxyIT {
         RequestFinished done = terminal(eventsOf(lastRequestId()));
         assertThat(done.usage().promptTokens()).isEqualTo(3);
         assertThat(done.usage().completionTokens()).isZero();
+    }
+
+    @Test
+    void aRequestTheModelServerRefusesOrFailsBeforeAnyOutputBillsNothing() throws Exception {
+        var http = HttpClient.newHttpClient();
+        try {
+            for (int status : new int[]{400, 404, 413, 422, 429, 500}) {
+                for (boolean stream : new boolean[]{false, true}) {
+                    upstream.setBehaviour(new FakeBehaviour(0, 0, 16, status, -1, 0, false, Integer.MAX_VALUE));
+                    String body = "{\"model\":\"fake-chat\",\"stream\":" + stream + ",\"max_tokens\":50,"
+                            + "\"messages\":[{\"role\":\"user\",\"content\":\"a prompt the server will refuse, status " + status + "\"}]}";
+                    HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                            .header("authorization", "Bearer " + key.token()).header("content-type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(answer.statusCode()).as("status %d, stream %s", status, stream).isEqualTo(status >= 500 ? 502 : status);
+
+                    List<CloudEvent<EventData>> events = eventsOf(lastRequestId());
+                    RequestFinished failed = terminal(events);
+                    assertThat(events.getLast().type()).isEqualTo(EventType.USAGE_REQUEST_FAILED.typeName());
+                    assertThat(failed.usage()).as("usage billed for upstream %d, stream %s", status, stream).isEqualTo(TokenUsage.ZERO);
+                    assertThat(failed.error().httpStatus()).isEqualTo(status >= 500 ? 502 : status);
+                }
+            }
+        } finally {
+            upstream.setBehaviour(FakeBehaviour.DEFAULT);
+        }
     }
 
     @Test

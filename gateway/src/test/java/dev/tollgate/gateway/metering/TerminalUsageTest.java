@@ -1,0 +1,40 @@
+package dev.tollgate.gateway.metering;
+
+import dev.tollgate.schemas.usage.TokenUsage;
+import org.junit.jupiter.api.Test;
+
+import static dev.tollgate.schemas.event.EventType.USAGE_REQUEST_CANCELLED;
+import static dev.tollgate.schemas.event.EventType.USAGE_REQUEST_COMPLETED;
+import static dev.tollgate.schemas.event.EventType.USAGE_REQUEST_FAILED;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Which outcomes bill what (ADR 0018). */
+class TerminalUsageTest {
+    private static final TokenUsage SERVER = new TokenUsage(1_000, 40, 200);
+
+    @Test
+    void aFailureBeforeAnyOutputBillsNothingEvenWithTheServersCounts() {
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, 500, false)).isEqualTo(TokenUsage.ZERO);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, 500, true)).isEqualTo(TokenUsage.ZERO);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, SERVER, 0, 0, 500, false)).isEqualTo(TokenUsage.ZERO);
+    }
+
+    @Test
+    void aFailureAfterOutputBillsThePromptAndWhatWasDeliveredOrReported() {
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 7, 0, 500, true)).isEqualTo(new TokenUsage(500, 7, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 64, 500, true)).isEqualTo(new TokenUsage(500, 64, 0));
+    }
+
+    @Test
+    void aCancelledStreamBillsThePromptAndNeverLessThanWasReported() {
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, null, 5, 64, 300, true)).isEqualTo(new TokenUsage(300, 64, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, SERVER, 5, 0, 300, true)).isEqualTo(SERVER);
+    }
+
+    @Test
+    void aCompletedAnswerBillsTheServersCountsOrWhatCanBeCountedButNeverAGuess() {
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, SERVER, 40, 0, 300, true)).isEqualTo(SERVER);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 12, 0, 300, true)).isEqualTo(new TokenUsage(300, 12, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 0, 0, 300, false)).isEqualTo(new TokenUsage(300, 0, 0));
+    }
+}
