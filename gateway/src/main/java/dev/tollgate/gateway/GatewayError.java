@@ -26,6 +26,11 @@ public record GatewayError(int status, String type, String code, String message,
                 "The model '" + model + "' does not exist or you do not have access to it.", "model");
     }
 
+    public static GatewayError scopeMissing(String what, String scope) {
+        return new GatewayError(403, "permission_error", "insufficient_scope",
+                "This API key may not call " + what + ": it needs the scope '" + scope + "' or 'inference'.", null);
+    }
+
     public static GatewayError notReady() {
         return new GatewayError(503, "server_error", "not_ready", "The gateway is starting; retry shortly.", null);
     }

@@ -66,7 +66,7 @@ public class HotPathBenchmarks {
                         new TokenUsage(512, 256, 0), 256, 5_120L, 180L, new TokenUsage(512, 256, 0), null, null));
         var generous = new Limits(1_000_000_000L, 1_000_000_000_000L, null, null, null, 1_000_000L);
         limits = new RateLimits(3, System::nanoTime);
-        principal = new Principal("acme", "k0123456789abcde", List.of(), generous, generous, "pro");
+        principal = new Principal("acme", "k0123456789abcde", List.of(), generous, generous, "pro", List.of());
     }
 
     /** Verifying a presented API key against its stored hash (SHA-256, constant-time compare). */

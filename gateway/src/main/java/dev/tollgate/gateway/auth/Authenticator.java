@@ -84,7 +84,7 @@ public final class Authenticator {
         }
         KeyState k = key.get();
         return new Authenticated(new Principal(k.tenantId(), k.keyId(), k.allowedModels(), k.limits(), tenant.get().limits(),
-                tenant.get().planId()));
+                tenant.get().planId(), k.scopes()));
     }
 
     private static boolean valid(KeyState key, ApiKeys.PresentedKey presented, Instant now) {

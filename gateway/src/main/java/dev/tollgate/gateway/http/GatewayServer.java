@@ -9,6 +9,7 @@ import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.HealthChecker;
+import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.usage.Endpoint;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.PoolOptions;
@@ -225,6 +226,10 @@ public final class GatewayServer {
 
     private void models(RoutingContext ctx) {
         Principal principal = ctx.get(PRINCIPAL);
+        if (!principal.mayListModels()) {
+            ErrorResponses.send(ctx, GatewayError.scopeMissing("/v1/models", KeyScopes.MODELS_READ));
+            return;
+        }
         var data = new JsonArray();
         for (String model : upstreams.get().modelNames()) {
             if (principal.mayUse(model)) {
@@ -237,6 +242,10 @@ public final class GatewayServer {
     private void model(RoutingContext ctx) {
         Principal principal = ctx.get(PRINCIPAL);
         String model = ctx.pathParam("model");
+        if (!principal.mayListModels()) {
+            ErrorResponses.send(ctx, GatewayError.scopeMissing("/v1/models", KeyScopes.MODELS_READ));
+            return;
+        }
         if (!upstreams.get().models().containsKey(model) || !principal.mayUse(model)) {
             // Never reveal a model the key may not use: the same 404 as for one that does not exist.
             ErrorResponses.send(ctx, GatewayError.modelNotFound(model));

@@ -119,6 +119,12 @@ public final class GatewayMetrics {
                 .register(registry).increment();
     }
 
+    /** A 403 for an endpoint outside the key's scopes. */
+    public void scopeRefusal() {
+        Counter.builder("tollgate.gateway.scope.refusals").description("requests refused with 403 for an endpoint outside the key's scopes")
+                .register(registry).increment();
+    }
+
     /** A 429 of the gateway: rpm, tpm, concurrency, or a budget. */
     public void refusal(String kind) {
         refusal(kind, 1);

@@ -18,6 +18,7 @@ import dev.tollgate.gateway.metering.UsageExtractor;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.RequestAccepted;
 import dev.tollgate.gateway.metrics.GatewayMetrics;
@@ -133,6 +134,10 @@ public final class InferenceProxy {
     }
 
     public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
+        if (!principal.mayCall(api)) {
+            refusePermission(ctx, principal, api, GatewayError.scopeMissing(path, KeyScopes.of(api)));
+            return;
+        }
         JsonObject body;
         try {
             body = RequestBodies.parse(ctx.body().buffer());
@@ -260,6 +265,16 @@ public final class InferenceProxy {
         usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
                 principal.tenantId(), principal.keyId(), model, api, RejectReason.QUOTA,
                 new RequestError(429, error.type(), error.code(), error.message()), refusal.quotaKind()));
+        ErrorResponses.send(ctx, error);
+    }
+
+    /** A key that may not call this endpoint: the error and a never-charged rejection event. */
+    private void refusePermission(RoutingContext ctx, Principal principal, Endpoint api, GatewayError error) {
+        metrics.scopeRefusal();
+        String requestId = RequestTelemetry.requestId(ctx);
+        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
+                principal.tenantId(), principal.keyId(), null, api, RejectReason.PERMISSION,
+                new RequestError(error.status(), error.type(), error.code(), error.message()), null));
         ErrorResponses.send(ctx, error);
     }
 

@@ -4,6 +4,8 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.errors.PermissionDeniedException;
 import com.openai.errors.UnauthorizedException;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.state.StateDirectory;
@@ -17,8 +19,12 @@ import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.schemas.usage.Endpoint;
+import dev.tollgate.schemas.usage.RejectReason;
+import dev.tollgate.schemas.usage.RequestRejected;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.kafka.KafkaExtension;
+import dev.tollgate.testkit.kafka.TopicReader;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +36,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -131,6 +138,41 @@ class GatewayAuthIT {
         assertThat(unknown.statusCode()).isEqualTo(404);
         assertThat(unknown.body()).contains("\"code\":\"unknown_url\"");
         assertThat(get(base + "/v1/models", null).body()).contains("missing_api_key");
+    }
+
+    @Test
+    void aKeyCallsOnlyTheEndpointsItsScopesNameAndEachRefusalIsA403AndARejectedEvent(EmbeddedKafka kafka) throws Exception {
+        String tenant = "sc-" + UUID.randomUUID().toString().substring(0, 8);
+        ApiKeys.NewKey embedOnly = ApiKeys.issue(ApiKeys.newKeyId());
+        ApiKeys.NewKey listOnly = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(tenant, "T", TenantState.Status.ACTIVE, "pro", "UTC", "USD",
+                Limits.NONE, null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(embedOnly.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(embedOnly.hash(), null)), List.of("embeddings"), List.of(), null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(listOnly.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(listOnly.hash(), null)), List.of("models.read"), List.of(), null, null, 1, now));
+        String base = start(kafka);
+
+        assertThatThrownBy(() -> client(base, embedOnly.token()).chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("fake-chat").addUserMessage("hi").build()))
+                .isInstanceOfSatisfying(PermissionDeniedException.class, e -> assertThat(e.code()).contains("insufficient_scope"));
+        assertThatThrownBy(() -> client(base, listOnly.token()).embeddings().create(EmbeddingCreateParams.builder()
+                .model("fake-embed").input("hi").build()))
+                .isInstanceOfSatisfying(PermissionDeniedException.class, e -> assertThat(e.code()).contains("insufficient_scope"));
+        assertThat(client(base, embedOnly.token()).models().list().data()).isNotEmpty();
+        assertThat(client(base, listOnly.token()).models().list().data()).isNotEmpty();
+
+        List<RequestRejected> rejected = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(20)).until(() -> {
+            rejected.clear();
+            TopicReader.readAll(kafka.bootstrapServers(), Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
+                    .filter(e -> e.tenantid().equals(tenant) && e.data() instanceof RequestRejected).forEach(e -> rejected.add((RequestRejected) e.data()));
+            return rejected.size() == 2;
+        });
+        assertThat(rejected).extracting(RequestRejected::reason).containsOnly(RejectReason.PERMISSION);
+        assertThat(rejected).extracting(RequestRejected::endpoint).containsExactlyInAnyOrder(Endpoint.CHAT_COMPLETIONS, Endpoint.EMBEDDINGS);
+        assertThat(rejected).extracting(r -> r.error().httpStatus()).containsOnly(403);
     }
 
     /** Guessing keys: 10 failures a minute per key id, 30 per client address, then 429 without verification. */

@@ -15,6 +15,7 @@ import dev.tollgate.ledger.tenant.TenantCommands.RotateKey;
 import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
 import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
 import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.ledger.KeyExpired;
 import dev.tollgate.schemas.ledger.KeyIssued;
 import dev.tollgate.schemas.ledger.KeyRevoked;
@@ -42,6 +43,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 import static org.axonframework.modelling.command.AggregateLifecycle.apply;
@@ -147,10 +149,15 @@ public class Tenant {
         if (command.expiresAt() != null && !command.expiresAt().isAfter(Clock.now())) {
             throw new LedgerException.Invalid("expires_in_past", "expiresAt must be in the future");
         }
+        List<String> scopes = requireList(command.scopes(), "scopes");
+        List<String> unknownScopes = KeyScopes.unknown(scopes);
+        if (!unknownScopes.isEmpty()) {
+            throw new LedgerException.Invalid("invalid_scopes", "unknown scopes " + unknownScopes + "; a key's scopes are "
+                    + new TreeSet<>(KeyScopes.KNOWN));
+        }
         claims.claim(KEY_SCOPE, command.keyId(), tenantId);
         apply(new KeyIssued(command.keyId(), tenantId, requireText(command.name(), "name", 200), command.secretHash(),
-                requireList(command.scopes(), "scopes"), requireList(command.allowedModels(), "allowedModels"),
-                command.limits(), command.expiresAt()));
+                scopes, requireList(command.allowedModels(), "allowedModels"), command.limits(), command.expiresAt()));
     }
 
     @CommandHandler

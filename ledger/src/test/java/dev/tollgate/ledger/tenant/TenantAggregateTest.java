@@ -32,6 +32,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 /** Every invariant of the Tenant aggregate and its keys, one behaviour per test. */
 class TenantAggregateTest {
     private static final String KEY = "AAAAAAAAAAAAAAAA";
@@ -135,6 +137,14 @@ class TenantAggregateTest {
     @Test
     void issuingAKeyStoresOnlyItsHash() {
         fixture.given(CREATED).when(issue(null)).expectEvents(issued(null));
+    }
+
+    @Test
+    void aKeyWithAnUnknownScopeIsRefusedAndItsIdStaysFree() {
+        fixture.given(CREATED).when(new IssueKey("acme", KEY, "ci", HASH, List.of("embeddings", "admin"), List.of(), null, null))
+                .expectException(LedgerException.Invalid.class)
+                .expectExceptionMessage("unknown scopes [admin]; a key's scopes are [chat.completions, completions, embeddings, inference, models.read]");
+        assertThat(claims.isClaimed(Tenant.KEY_SCOPE, KEY)).isFalse();
     }
 
     @Test
