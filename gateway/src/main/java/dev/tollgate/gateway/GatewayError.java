@@ -31,6 +31,11 @@ public record GatewayError(int status, String type, String code, String message,
                 "This API key may not call " + what + ": it needs the scope '" + scope + "' or 'inference'.", null);
     }
 
+    public static GatewayError modelNotPriced(String model) {
+        return new GatewayError(403, "permission_error", "model_not_priced",
+                "The model '" + model + "' has no price on your plan, so it cannot be billed; ask your administrator to price it.", "model");
+    }
+
     public static GatewayError notReady() {
         return new GatewayError(503, "server_error", "not_ready", "The gateway is starting; retry shortly.", null);
     }

@@ -4,25 +4,28 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.Authenticator;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.metrics.GatewayMetrics;
 import dev.tollgate.gateway.proxy.InferenceProxy;
+import dev.tollgate.gateway.quota.Budgets;
 import dev.tollgate.gateway.quota.RateLimits;
+import dev.tollgate.gateway.quota.UnpricedModels;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.HealthChecker;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.usage.Endpoint;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.ext.web.handler.BodyHandler;
-import dev.tollgate.gateway.upstream.UpstreamConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
 
 import java.time.Instant;
 import java.util.function.Supplier;
@@ -74,9 +77,10 @@ public final class GatewayServer {
         this.upstreams = () -> endpoints.get().config();
         var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16_384));
         // Daily and period budgets use the same replica count as the rate limits (ADR 0009).
-        var budgets = new dev.tollgate.gateway.quota.Budgets(state, state, usage.source(), limits.replicas(), java.time.Instant::now);
-        this.metrics = new dev.tollgate.gateway.metrics.GatewayMetrics(endpoints, usage, state);
-        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, metrics, openTelemetry);
+        var budgets = new Budgets(state, state, usage.source(), limits.replicas(), Instant::now);
+        this.metrics = new GatewayMetrics(endpoints, usage, state);
+        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, new UnpricedModels(state, state, Instant::now),
+                metrics, openTelemetry);
         HealthChecker.start(vertx, client, endpoints, 200);
     }
 

@@ -119,10 +119,10 @@ public final class GatewayMetrics {
                 .register(registry).increment();
     }
 
-    /** A 403 for an endpoint outside the key's scopes. */
-    public void scopeRefusal() {
-        Counter.builder("tollgate.gateway.scope.refusals").description("requests refused with 403 for an endpoint outside the key's scopes")
-                .register(registry).increment();
+    /** A 403: an endpoint outside the key's scopes ({@code insufficient_scope}) or a model without a price ({@code model_not_priced}). */
+    public void permissionRefusal(String code) {
+        Counter.builder("tollgate.gateway.permission.refusals").description("requests refused with 403 by reason")
+                .tags("code", code).register(registry).increment();
     }
 
     /** A 429 of the gateway: rpm, tpm, concurrency, or a budget. */

@@ -4,32 +4,33 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.http.ErrorResponses;
 import dev.tollgate.gateway.http.RequestTelemetry;
+import dev.tollgate.gateway.metering.SseScanner;
+import dev.tollgate.gateway.metering.StreamMeter;
+import dev.tollgate.gateway.metering.TerminalUsage;
+import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.metering.UsageExtractor;
+import dev.tollgate.gateway.metrics.GatewayMetrics;
+import dev.tollgate.gateway.quota.Budgets;
+import dev.tollgate.gateway.quota.RateLimits;
+import dev.tollgate.gateway.quota.UnpricedModels;
+import dev.tollgate.gateway.upstream.EndpointPool;
+import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.key.KeyScopes;
+import dev.tollgate.schemas.usage.Endpoint;
+import dev.tollgate.schemas.usage.RejectReason;
+import dev.tollgate.schemas.usage.RequestAccepted;
+import dev.tollgate.schemas.usage.RequestError;
+import dev.tollgate.schemas.usage.RequestFinished;
+import dev.tollgate.schemas.usage.RequestRejected;
+import dev.tollgate.schemas.usage.TokenUsage;
+import dev.tollgate.schemas.usage.TokensStreamed;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
-import dev.tollgate.gateway.metering.SseScanner;
-import dev.tollgate.gateway.metering.StreamMeter;
-import dev.tollgate.gateway.metering.TerminalUsage;
-import dev.tollgate.gateway.metering.UsageEmitter;
-import dev.tollgate.gateway.metering.UsageExtractor;
-import dev.tollgate.gateway.upstream.EndpointPool;
-import dev.tollgate.gateway.upstream.UpstreamConfig;
-import dev.tollgate.schemas.event.EventType;
-import dev.tollgate.schemas.key.KeyScopes;
-import dev.tollgate.schemas.usage.Endpoint;
-import dev.tollgate.schemas.usage.RequestAccepted;
-import dev.tollgate.gateway.metrics.GatewayMetrics;
-import dev.tollgate.gateway.quota.Budgets;
-import dev.tollgate.gateway.quota.RateLimits;
-import dev.tollgate.schemas.usage.RejectReason;
-import dev.tollgate.schemas.usage.RequestError;
-import dev.tollgate.schemas.usage.RequestRejected;
-import dev.tollgate.schemas.usage.RequestFinished;
-import dev.tollgate.schemas.usage.TokenUsage;
-import dev.tollgate.schemas.usage.TokensStreamed;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
@@ -90,6 +91,7 @@ public final class InferenceProxy {
 
     private final RateLimits limits;
     private final Budgets budgets;
+    private final UnpricedModels unpriced;
     private final GatewayMetrics metrics;
     private final OpenTelemetry openTelemetry;
     private final Tracer tracer;
@@ -116,12 +118,14 @@ public final class InferenceProxy {
      * @param pools   the current endpoints (replaced when the upstream file is reloaded)
      * @param limits  requests, tokens per minute and concurrency per tenant and key
      * @param budgets daily and period budgets from the projector's quota state; null for none
+     * @param unpriced refuses models without a price on the tenant's plan; null to serve them all
      * @param metrics what /metrics exports
      * @param openTelemetry makes the upstream call's span and carries its context to the model server
      */
     public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
-                          UsageEmitter usage, RateLimits limits, Budgets budgets, GatewayMetrics metrics,
+                          UsageEmitter usage, RateLimits limits, Budgets budgets, UnpricedModels unpriced, GatewayMetrics metrics,
                           OpenTelemetry openTelemetry) {
+        this.unpriced = unpriced;
         this.metrics = metrics;
         this.openTelemetry = openTelemetry;
         this.tracer = openTelemetry.getTracer("dev.tollgate.gateway");
@@ -135,7 +139,7 @@ public final class InferenceProxy {
 
     public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
         if (!principal.mayCall(api)) {
-            refusePermission(ctx, principal, api, GatewayError.scopeMissing(path, KeyScopes.of(api)));
+            refusePermission(ctx, principal, api, null, GatewayError.scopeMissing(path, KeyScopes.of(api)));
             return;
         }
         JsonObject body;
@@ -156,6 +160,10 @@ public final class InferenceProxy {
         UpstreamConfig.ModelRoute route = endpoints.config().models().get(model);
         if (route == null || !principal.mayUse(model)) {
             ErrorResponses.send(ctx, GatewayError.modelNotFound(model));
+            return;
+        }
+        if (unpriced != null && !unpriced.mayCall(principal.tenantId(), model)) {
+            refusePermission(ctx, principal, api, model, GatewayError.modelNotPriced(model));
             return;
         }
         MeteredFields fields;
@@ -268,12 +276,12 @@ public final class InferenceProxy {
         ErrorResponses.send(ctx, error);
     }
 
-    /** A key that may not call this endpoint: the error and a never-charged rejection event. */
-    private void refusePermission(RoutingContext ctx, Principal principal, Endpoint api, GatewayError error) {
-        metrics.scopeRefusal();
+    /** A key that may not call this endpoint, or a model without a price: the error and a never-charged rejection event. */
+    private void refusePermission(RoutingContext ctx, Principal principal, Endpoint api, String model, GatewayError error) {
+        metrics.permissionRefusal(error.code());
         String requestId = RequestTelemetry.requestId(ctx);
         usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
-                principal.tenantId(), principal.keyId(), null, api, RejectReason.PERMISSION,
+                principal.tenantId(), principal.keyId(), model, api, RejectReason.PERMISSION,
                 new RequestError(error.status(), error.type(), error.code(), error.message()), null));
         ErrorResponses.send(ctx, error);
     }

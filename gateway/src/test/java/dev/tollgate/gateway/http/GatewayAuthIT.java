@@ -15,7 +15,10 @@ import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
@@ -163,16 +166,73 @@ class GatewayAuthIT {
         assertThat(client(base, embedOnly.token()).models().list().data()).isNotEmpty();
         assertThat(client(base, listOnly.token()).models().list().data()).isNotEmpty();
 
+        List<RequestRejected> rejected = rejections(kafka, tenant, 2);
+        assertThat(rejected).extracting(RequestRejected::reason).containsOnly(RejectReason.PERMISSION);
+        assertThat(rejected).extracting(RequestRejected::endpoint).containsExactlyInAnyOrder(Endpoint.CHAT_COMPLETIONS, Endpoint.EMBEDDINGS);
+        assertThat(rejected).extracting(r -> r.error().httpStatus()).containsOnly(403);
+    }
+
+    @Test
+    void aModelWithoutAPriceOnTheTenantsPlanIsRefusedUnlessThePlanAllowsIt(EmbeddedKafka kafka) throws Exception {
+        String strict = "up-" + UUID.randomUUID().toString().substring(0, 8);
+        String lenient = strict + "-l";
+        ApiKeys.NewKey strictKey = ApiKeys.issue(ApiKeys.newKeyId());
+        ApiKeys.NewKey lenientKey = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        String plan = "plan-" + strict;
+        var list = new PriceListPublished("pl-" + strict, plan, "USD", now.minusSeconds(3600), false,
+                List.of(new ModelPrice("fake-chat", 1_000_000, 500_000, 2_000_000)));
+        TestGateway.publishPriceList(kafka.bootstrapServers(), list);
+        List<PlanPeriod> plans = List.of(new PlanPeriod(plan, now.minusSeconds(3600)));
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(strict, "S", TenantState.Status.ACTIVE, plan, "UTC", "USD",
+                Limits.NONE, null, null, 1, now, plans, false));
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(lenient, "L", TenantState.Status.ACTIVE, plan, "UTC", "USD",
+                Limits.NONE, null, null, 1, now, plans, true));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(strictKey.keyId(), strict, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(strictKey.hash(), null)), List.of(), List.of(), null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(lenientKey.keyId(), lenient, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(lenientKey.hash(), null)), List.of(), List.of(), null, null, 1, now));
+        String base = start(kafka);
+        await().atMost(Duration.ofSeconds(20)).until(() -> state.priceBook().schedule(plan).isPresent());
+
+        assertThatThrownBy(() -> client(base, strictKey.token()).embeddings().create(EmbeddingCreateParams.builder()
+                .model("fake-embed").input("hi").build()))
+                .isInstanceOfSatisfying(PermissionDeniedException.class, e -> {
+                    assertThat(e.code()).contains("model_not_priced");
+                    assertThat(e.getMessage()).contains("fake-embed");
+                });
+        // Priced, or allowed by the plan: past the check, to the (unreachable) model server.
+        for (var call : List.of(post(base, strictKey.token(), "/v1/chat/completions", "fake-chat"),
+                post(base, lenientKey.token(), "/v1/embeddings", "fake-embed"))) {
+            assertThat(call.statusCode()).as(call.body()).isNotEqualTo(403);
+        }
+        List<RequestRejected> rejected = rejections(kafka, strict, 1);
+        assertThat(rejected).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.PERMISSION);
+            assertThat(r.model()).isEqualTo("fake-embed");
+            assertThat(r.error().code()).isEqualTo("model_not_priced");
+        });
+    }
+
+    /** The tenant's rejection events, once there are {@code count} of them. */
+    private static List<RequestRejected> rejections(EmbeddedKafka kafka, String tenant, int count) {
         List<RequestRejected> rejected = new ArrayList<>();
         await().atMost(Duration.ofSeconds(20)).until(() -> {
             rejected.clear();
             TopicReader.readAll(kafka.bootstrapServers(), Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
-                    .filter(e -> e.tenantid().equals(tenant) && e.data() instanceof RequestRejected).forEach(e -> rejected.add((RequestRejected) e.data()));
-            return rejected.size() == 2;
+                    .filter(e -> e.tenantid().equals(tenant) && e.data() instanceof RequestRejected)
+                    .forEach(e -> rejected.add((RequestRejected) e.data()));
+            return rejected.size() >= count;
         });
-        assertThat(rejected).extracting(RequestRejected::reason).containsOnly(RejectReason.PERMISSION);
-        assertThat(rejected).extracting(RequestRejected::endpoint).containsExactlyInAnyOrder(Endpoint.CHAT_COMPLETIONS, Endpoint.EMBEDDINGS);
-        assertThat(rejected).extracting(r -> r.error().httpStatus()).containsOnly(403);
+        return rejected;
+    }
+
+    private static HttpResponse<String> post(String base, String key, String path, String model) throws Exception {
+        String body = path.endsWith("embeddings") ? "{\"model\":\"" + model + "\",\"input\":\"hi\"}"
+                : "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + path)).header("authorization", "Bearer " + key)
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** Guessing keys: 10 failures a minute per key id, 30 per client address, then 429 without verification. */

@@ -9,6 +9,7 @@ import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
@@ -88,6 +89,14 @@ public final class TestGateway implements AutoCloseable {
     }
 
     /** Publishes a state record to its topic, as the ledger would. */
+    /** Publishes a price list as the ledger does, on {@code pricelists.state.v1}. */
+    public static void publishPriceList(String bootstrap, PriceListPublished list) throws Exception {
+        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringSerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(), EventCodec.mapper().writeValueAsBytes(list))).get();
+        }
+    }
+
     public static void publish(String bootstrap, StateRecord record) throws Exception {
         String topic = record instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
         try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),

@@ -29,9 +29,10 @@ public class PricingController {
         this.commands = commands;
     }
 
-    public record PlanRequest(String name, Limits defaultLimits) {}
+    /** {@code allowUnpricedUsage}: may tenants on the plan call models it has no price for (default no: the gateway refuses them). */
+    public record PlanRequest(String name, Limits defaultLimits, Boolean allowUnpricedUsage) {}
 
-    public record PlanResponse(String planId, String name, Limits defaultLimits) {}
+    public record PlanResponse(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage) {}
 
     /** {@code priceListId} is generated when absent; {@code backfill} must be true for a past {@code effectiveFrom}. */
     public record PriceListRequest(String priceListId, String planId, String currency, Instant effectiveFrom,
@@ -45,8 +46,9 @@ public class PricingController {
         Caller caller = Caller.of(jwt);
         AccessPolicy.check(caller, Action.DEFINE_PLAN);
         Limits limits = request.defaultLimits() == null ? Limits.NONE : request.defaultLimits();
-        commands.send(caller, new PricingCommands.DefinePlan(planId, request.name(), limits));
-        return new PlanResponse(planId, request.name(), limits);
+        boolean allowUnpriced = Boolean.TRUE.equals(request.allowUnpricedUsage());
+        commands.send(caller, new PricingCommands.DefinePlan(planId, request.name(), limits, allowUnpriced));
+        return new PlanResponse(planId, request.name(), limits, allowUnpriced);
     }
 
     @PostMapping("/admin/v1/price-lists")

@@ -30,6 +30,7 @@ public class Plan {
     private String planId;
     private String name;
     private Limits defaultLimits;
+    private boolean allowUnpricedUsage;
 
     protected Plan() {
         // for Axon
@@ -47,10 +48,10 @@ public class Plan {
         Limits limits = command.defaultLimits() == null ? Limits.NONE : command.defaultLimits();
         // The claim makes the plan visible to other commands at once, not when a projection catches up.
         claims.claim(PLAN_SCOPE, command.planId(), command.planId());
-        if (command.name().equals(name) && limits.equals(defaultLimits)) {
+        if (command.name().equals(name) && limits.equals(defaultLimits) && command.allowUnpricedUsage() == allowUnpricedUsage) {
             return; // nothing changes: no event
         }
-        apply(new PlanDefined(command.planId(), command.name(), limits));
+        apply(new PlanDefined(command.planId(), command.name(), limits, command.allowUnpricedUsage()));
     }
 
     @EventSourcingHandler
@@ -58,5 +59,6 @@ public class Plan {
         planId = event.planId();
         name = event.name();
         defaultLimits = Objects.requireNonNullElse(event.defaultLimits(), Limits.NONE);
+        allowUnpricedUsage = event.allowsUnpricedUsage();
     }
 }

@@ -12,7 +12,11 @@ public final class PricingCommands {
     private PricingCommands() {}
 
     /** Creates the plan or changes its name and default limits. */
-    public record DefinePlan(@TargetAggregateIdentifier String planId, String name, Limits defaultLimits) {}
+    public record DefinePlan(@TargetAggregateIdentifier String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage) {
+        public DefinePlan(String planId, String name, Limits defaultLimits) {
+            this(planId, name, defaultLimits, false);
+        }
+    }
 
     /**
      * Publishes a price list. {@code backfill} must be set (by a platform-admin) for an

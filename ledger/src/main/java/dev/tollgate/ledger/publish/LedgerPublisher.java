@@ -170,7 +170,7 @@ public class LedgerPublisher {
                 yield readModel.tenantsOnPlan(e.planId()).stream()
                         .map(t -> (StateRecord) new TenantState(t.tenantId(), t.name(), t.status(),
                                 t.planId(), t.billingTimeZone(), t.currency(), t.limits(), t.webhookUrl(), t.webhookSecretVersion(), version, at,
-                                t.plans()))
+                                t.plans(), t.allowUnpricedUsage()))
                         .toList();
             }
             case WebhookConfigured e -> {

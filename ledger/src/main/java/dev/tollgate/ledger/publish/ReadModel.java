@@ -73,9 +73,10 @@ public class ReadModel {
     }
 
     void upsertPlan(PlanDefined event, Instant at) {
-        jdbc.update("INSERT INTO plan_view (plan_id, name, default_limits, updated_at) VALUES (?, ?, ?::jsonb, ?) "
-                        + "ON CONFLICT (plan_id) DO UPDATE SET name = EXCLUDED.name, default_limits = EXCLUDED.default_limits, updated_at = EXCLUDED.updated_at",
-                event.planId(), event.name(), json(event.defaultLimits()), ts(at));
+        jdbc.update("INSERT INTO plan_view (plan_id, name, default_limits, allow_unpriced_usage, updated_at) VALUES (?, ?, ?::jsonb, ?, ?) "
+                        + "ON CONFLICT (plan_id) DO UPDATE SET name = EXCLUDED.name, default_limits = EXCLUDED.default_limits, "
+                        + "allow_unpriced_usage = EXCLUDED.allow_unpriced_usage, updated_at = EXCLUDED.updated_at",
+                event.planId(), event.name(), json(event.defaultLimits()), event.allowsUnpricedUsage(), ts(at));
     }
 
     void insertPriceList(PriceListPublished event) {
@@ -121,18 +122,18 @@ public class ReadModel {
 
     /** The tenant with its effective limits (plan defaults overridden by its own). */
     public Optional<TenantState> tenant(String tenantId) {
-        return jdbc.query("SELECT t.*, p.default_limits FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.tenant_id = ?",
+        return jdbc.query("SELECT t.*, p.default_limits, p.allow_unpriced_usage FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.tenant_id = ?",
                 this::tenantState, tenantId).stream().findFirst();
     }
 
     /** Tenants on a plan, for republishing when the plan's defaults change. */
     public List<TenantState> tenantsOnPlan(String planId) {
-        return jdbc.query("SELECT t.*, p.default_limits FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.plan_id = ?",
+        return jdbc.query("SELECT t.*, p.default_limits, p.allow_unpriced_usage FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.plan_id = ?",
                 this::tenantState, planId);
     }
 
     public List<TenantState> tenants(int limit, int offset) {
-        return jdbc.query("SELECT t.*, p.default_limits FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id "
+        return jdbc.query("SELECT t.*, p.default_limits, p.allow_unpriced_usage FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id "
                 + "ORDER BY t.tenant_id LIMIT ? OFFSET ?", this::tenantState, limit, offset);
     }
 
@@ -158,7 +159,9 @@ public class ReadModel {
                 TenantState.Status.valueOf(row.getString("status")), row.getString("plan_id"),
                 row.getString("billing_time_zone"), row.getString("currency"), effective, row.getString("webhook_url"),
                 (Integer) row.getObject("webhook_secret_version"), row.getLong("version"),
-                row.getTimestamp("updated_at").toInstant(), plans(row.getString("plans")));
+                row.getTimestamp("updated_at").toInstant(), plans(row.getString("plans")),
+                // A tenant without a plan has no prices at all: nothing unpriced is allowed.
+                row.getString("plan_id") != null && row.getBoolean("allow_unpriced_usage"));
     }
 
     /** Null for a tenant without any assignment yet: the state then says nothing of plans, as before histories existed. */

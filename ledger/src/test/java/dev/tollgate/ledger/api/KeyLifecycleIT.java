@@ -82,6 +82,11 @@ class KeyLifecycleIT extends LedgerTestSupport {
         assertThat(now.limits().requestsPerMinute()).isEqualTo(6000L);
         assertThat(now.plans()).extracting(PlanPeriod::planId).containsExactly(basic, gold, gold);
         assertThat(now.plans()).extracting(PlanPeriod::effectiveFrom).isSorted();
+        assertThat(now.allowUnpricedUsage()).as("a plan refuses unpriced models unless it says otherwise").isFalse();
+
+        // The plan starts to allow unpriced models: every tenant on it is published again with the flag.
+        call("PUT", "/admin/v1/plans/" + gold, admin, "{\"name\":\"Gold\",\"defaultLimits\":{\"requestsPerMinute\":6000},\"allowUnpricedUsage\":true}");
+        assertThat(latestTenantState(tenant, t -> Boolean.TRUE.equals(t.allowUnpricedUsage())).planId()).isEqualTo(gold);
     }
 
     private TenantState latestTenantState(String tenant, Predicate<TenantState> until) {

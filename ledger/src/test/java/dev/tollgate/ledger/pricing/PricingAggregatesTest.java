@@ -105,6 +105,16 @@ class PricingAggregatesTest {
     }
 
     @Test
+    void allowingUnpricedModelsIsAChangeOfThePlanAndAbsentMeansNo() {
+        plans.given(new PlanDefined("pro", "Pro", Limits.NONE)).when(new DefinePlan("pro", "Pro", Limits.NONE, true))
+                .expectEvents(new PlanDefined("pro", "Pro", Limits.NONE, true));
+        plans.given(new PlanDefined("pro", "Pro", Limits.NONE, true)).when(new DefinePlan("pro", "Pro", Limits.NONE))
+                .expectEvents(new PlanDefined("pro", "Pro", Limits.NONE, null));
+        plans.given(new PlanDefined("pro", "Pro", Limits.NONE, false)).when(new DefinePlan("pro", "Pro", Limits.NONE, false))
+                .expectNoEvents();
+    }
+
+    @Test
     void redefiningAPlanUnchangedEmitsNothing() {
         plans.given(new PlanDefined("pro", "Pro", Limits.NONE)).when(new DefinePlan("pro", "Pro", null))
                 .expectNoEvents();

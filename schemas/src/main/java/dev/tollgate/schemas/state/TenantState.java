@@ -21,6 +21,9 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  * @param webhookSecretVersion the version of the derived signing secret (see {@code WebhookSecrets})
  * @param plans every plan assignment of the tenant, oldest effective time first, past and scheduled
  *              (optional, added in v1 without a version bump: absent in states published before it)
+ * @param allowUnpricedUsage whether the plan in force when published lets the tenant call models it
+ *              has no price for; the ledger always sets it, absent only in states published before it
+ *              existed, which the gateway treats as allowed (the behaviour of their time)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -36,7 +39,8 @@ public record TenantState(
         Integer webhookSecretVersion,
         @JsonProperty(required = true) long version,
         Instant updatedAt,
-        List<PlanPeriod> plans) implements StateRecord {
+        List<PlanPeriod> plans,
+        Boolean allowUnpricedUsage) implements StateRecord {
 
     /** Only ACTIVE tenants are served. */
     public enum Status { ACTIVE, SUSPENDED }
@@ -54,7 +58,14 @@ public record TenantState(
     /** A state without a plan history, as published before it existed. */
     public TenantState(String tenantId, String name, Status status, String planId, String billingTimeZone, String currency, Limits limits,
                        String webhookUrl, Integer webhookSecretVersion, long version, Instant updatedAt) {
-        this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, null);
+        this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, null, null);
+    }
+
+    /** A state with a plan history, as published before {@code allowUnpricedUsage} existed. */
+    public TenantState(String tenantId, String name, Status status, String planId, String billingTimeZone, String currency, Limits limits,
+                       String webhookUrl, Integer webhookSecretVersion, long version, Instant updatedAt, List<PlanPeriod> plans) {
+        this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, plans,
+                null);
     }
 
     @Override
