@@ -11,7 +11,9 @@ import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.proxy.InferenceProxy;
 import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.support.TestGateway;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.CloudEvent;
@@ -20,6 +22,8 @@ import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
@@ -135,20 +139,21 @@ class GatewayProxyIT {
     }
 
     /**
-     * The id of the newest request: usage events reach Kafka asynchronously, so wait until every request the
-     * upstream saw has its accepted event on the topic (one partition per tenant: the last is the newest).
+     * The id of the newest request of {@link #tenant}: usage events reach Kafka asynchronously, so wait until every
+     * request the upstream saw (this class's tenants all start with {@link #tenant}) has its accepted event on the
+     * topic (one partition per tenant: the tenant's last is its newest).
      */
     private String lastRequestId() {
         int forwarded = upstream.requests().size();
-        List<String> accepted = new java.util.ArrayList<>();
+        List<CloudEvent<EventData>> accepted = new java.util.ArrayList<>();
         await().atMost(Duration.ofSeconds(30)).until(() -> {
             accepted.clear();
             TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
-                    .filter(e -> e.tenantid().equals(tenant) && e.eventType() == EventType.USAGE_REQUEST_ACCEPTED)
-                    .forEach(e -> accepted.add(e.subject()));
+                    .filter(e -> e.tenantid().startsWith(tenant) && e.eventType() == EventType.USAGE_REQUEST_ACCEPTED)
+                    .forEach(accepted::add);
             return accepted.size() >= forwarded;
         });
-        return accepted.getLast();
+        return accepted.stream().filter(e -> e.tenantid().equals(tenant)).reduce((a, b) -> b).orElseThrow().subject();
     }
 
     private static RequestFinished terminal(List<CloudEvent<EventData>> events) {
@@ -254,6 +259,84 @@ class GatewayProxyIT {
         } finally {
             upstream.setBehaviour(FakeBehaviour.DEFAULT);
         }
+    }
+
+    @Test
+    void aStreamThatExhaustsAHardBudgetIsCutWithAFinalErrorEventTheUpstreamResetAndExactlyTheDeliveredTokensBilled() throws Exception {
+        String capped = tenant + "-cap";
+        ApiKeys.NewKey cappedKey = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        publish(new TenantState(capped, "C", TenantState.Status.ACTIVE, null, "UTC", "USD", new Limits(null, null, 60L, null, null, null),
+                null, null, 1, now), Topics.TENANTS_STATE.name());
+        publish(new KeyState(cappedKey.keyId(), capped, "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(cappedKey.hash(), null)),
+                List.of(), List.of(), null, null, 1, now), Topics.KEYS_STATE.name());
+        await().atMost(Duration.ofSeconds(20)).until(() -> state.key(cappedKey.keyId()).isPresent() && state.tenant(capped).isPresent());
+        upstream.setBehaviour(FakeBehaviour.DEFAULT.withCompletionTokens(1_000).withInterTokenDelayMs(5));
+        int delivered = 0;
+        String finalEvent = null;
+        Instant cutSeen = null;
+        try {
+            HttpResponse<java.util.stream.Stream<String>> answer = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("authorization", "Bearer " + cappedKey.token())
+                            .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"cut me\"}]}"))
+                            .build(), HttpResponse.BodyHandlers.ofLines());
+            assertThat(answer.statusCode()).isEqualTo(200);
+            for (String line : (Iterable<String>) answer.body()::iterator) {
+                if (line.contains("\"content\":\"") && !line.contains("\"content\":\"\"")) {
+                    delivered++;
+                } else if (line.contains("\"error\"")) {
+                    finalEvent = line;
+                    cutSeen = Instant.now();
+                }
+            }
+        } finally {
+            upstream.setBehaviour(FakeBehaviour.DEFAULT);
+        }
+
+        assertThat(finalEvent).as("the last event of the stream").isNotNull().contains("\"code\":\"insufficient_quota\"");
+        assertThat(delivered).as("cut well before the 1,000 tokens").isBetween(1, 100);
+        Instant seen = cutSeen;
+        await().atMost(Duration.ofSeconds(5)).until(() -> upstream.cancelledRequests().stream().anyMatch(r -> r.body().contains("cut me")));
+        Instant upstreamReset = upstream.cancelledRequests().stream().filter(r -> r.body().contains("cut me")).findFirst().orElseThrow().endedAt();
+        System.out.printf("[cut] %d tokens delivered; the upstream saw the reset %d ms after the client read the final event%n", delivered,
+                Duration.between(seen, upstreamReset).toMillis());
+        assertThat(Duration.between(seen, upstreamReset)).as("final event -> upstream reset").isLessThan(Duration.ofMillis(100));
+
+        List<CloudEvent<EventData>> events = await().atMost(Duration.ofSeconds(20)).until(() -> TopicReader.readAll(bootstrap, Topics.USAGE.name())
+                .stream().map(r -> EventCodec.decode(r.value())).filter(e -> e.tenantid().equals(capped)).toList(),
+                list -> list.stream().anyMatch(e -> e.data() instanceof RequestFinished));
+        RequestFinished terminal = terminal(events);
+        assertThat(events.stream().filter(e -> e.data() instanceof RequestFinished)).hasSize(1);
+        assertThat(terminal.cancelReason()).isEqualTo("quota_exhausted");
+        assertThat(events.stream().filter(e -> e.data() instanceof RequestFinished).findFirst().orElseThrow().type())
+                .isEqualTo(EventType.USAGE_REQUEST_CANCELLED.typeName());
+        long billedCompletion = events.stream().mapToLong(e -> e.data() instanceof TokensStreamed t ? t.completionTokens() : 0).sum()
+                + terminal.completionTokensRemainder();
+        assertThat(billedCompletion).as("billed completion tokens = delivered").isEqualTo(delivered);
+    }
+
+    @Test
+    void aRequestOverASoftSpendLimitIsServedWithTheSoftLimitHeader() throws Exception {
+        String soft = tenant + "-soft";
+        ApiKeys.NewKey softKey = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        String plan = "soft-" + UUID.randomUUID().toString().substring(0, 8); // a metric label: never the tenant's id
+        TestGateway.publishPriceList(bootstrap, new PriceListPublished("pl-" + plan, plan, "USD", now.minusSeconds(60), false,
+                List.of(new ModelPrice("fake-chat", 1_000_000, 1_000_000, 1_000_000))));
+        publish(new TenantState(soft, "S", TenantState.Status.ACTIVE, plan, "UTC", "USD",
+                new Limits(null, null, null, 1L, Limits.SpendLimitMode.SOFT, null), null, null, 1, now), Topics.TENANTS_STATE.name());
+        publish(new KeyState(softKey.keyId(), soft, "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(softKey.hash(), null)),
+                List.of(), List.of(), null, null, 1, now), Topics.KEYS_STATE.name());
+        await().atMost(Duration.ofSeconds(20)).until(() -> state.key(softKey.keyId()).isPresent()
+                && state.priceBook().schedule(plan).isPresent());
+
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + softKey.token()).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"fake-chat\",\"max_tokens\":16,"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"over a soft limit\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        assertThat(answer.headers().firstValue(InferenceProxy.SOFT_LIMIT_HEADER)).contains("tenant-spend");
     }
 
     @Test
