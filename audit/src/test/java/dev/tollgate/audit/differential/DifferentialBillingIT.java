@@ -9,11 +9,13 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.auth.TestTokens;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -27,6 +29,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -41,7 +45,8 @@ import static org.awaitility.Awaitility.await;
  * the ledger and the gateways write them; the real billing service (Kafka Streams exactly-once
  * projector, invoice writer, PostgreSQL) bills them; then {@code tollgate-audit replay} recomputes
  * every invoice of every period from the log alone and compares each line with PostgreSQL to the
- * micro-unit. Each tenant is an independent history, so a failure names the seed and prints the
+ * micro-unit; and every tenant's usage report, month by month, equals the invoice lines for the same
+ * events ({@link UsageReportsAgainstInvoices}). Each tenant is an independent history, so a failure names the seed and prints the
  * smallest history that shows it: the failing tenant's own.
  *
  * <p>{@code -Ddifferential.seed=N} replays one seed; {@code -Ddifferential.histories=N} sets how many
@@ -51,6 +56,7 @@ class DifferentialBillingIT {
     private static final long SEED = Long.getLong("differential.seed", 20_261_201L);
     private static final int HISTORIES = Integer.getInteger("differential.histories", 200);
     private static final List<String> PERIODS = List.of("2026-10", "2026-11", "2026-12");
+    private static final String JWT_SECRET = "differential-it-secret-long-enough-for-hs256";
     private static final Pattern TENANT_FINDING = Pattern.compile("(t\\d+-[0-9a-f]+)");
 
     @Test
@@ -68,7 +74,7 @@ class DifferentialBillingIT {
                     "--tollgate.projector.application-id=differential-it",
                     "--tollgate.projector.state-dir=" + Files.createTempDirectory("differential-it"), "--tollgate.projector.grace=PT1H",
                     "--tollgate.invoice-writer.group-id=differential-it-writer",
-                    "--tollgate.jwt.hs256-secret=differential-it-secret-long-enough-for-hs256", "--tollgate.jwt.issuer=t",
+                    "--tollgate.jwt.hs256-secret=" + JWT_SECRET, "--tollgate.jwt.issuer=t",
                     "--tollgate.jwt.audience=a"};
             long started = System.nanoTime();
             try (ConfigurableApplicationContext billing = BillingServiceApplication.builder().run(args)) {
@@ -77,8 +83,21 @@ class DifferentialBillingIT {
                                 && scalar(database, "select count(*) from billing_periods where period <= '2026-11' and closed_at_stream_time is null") == 0
                                 && scalar(database, "select count(*) from billing_periods where period <= '2026-11'")
                                 == scalar(database, "select count(*) from invoices where period <= '2026-11'"));
+                System.out.printf("[differential] billed %d events in %.1f s%n", expectedEvents, (System.nanoTime() - started) / 1e9);
+                System.out.printf("[differential] billed without a tenant state: %d, without a price: %d%n",
+                        scalar(database, "select count(*) from billed_usage where currency is null"),
+                        scalar(database, "select count(*) from billed_usage where price_list_id is null"));
+
+                var reports = new UsageReportsAgainstInvoices(Integer.parseInt(billing.getEnvironment().getProperty("local.server.port")),
+                        new TestTokens(JWT_SECRET, "t", "a"));
+                var differences = new ArrayList<String>();
+                for (BillingHistories.History history : histories) {
+                    differences.addAll(reports.compare(history.tenantId(), "2026-10-01", "2026-12-31"));
+                }
+                System.out.printf("[differential] usage reports against invoice lines: %d tenants x 3 months, %d differences%n",
+                        histories.size(), differences.size());
+                assertThat(differences).as("seed %d: usage reports that differ from the invoices", SEED).isEmpty();
             }
-            System.out.printf("[differential] billed %d events in %.1f s%n", expectedEvents, (System.nanoTime() - started) / 1e9);
 
             var failures = new ArrayList<String>();
             for (String period : PERIODS) {
@@ -97,38 +116,54 @@ class DifferentialBillingIT {
         }
     }
 
+    /**
+     * Writes the histories onto the topics and waits for every write to be acknowledged: a lost state
+     * record would make the projector bill without the tenant, and the comparison would blame the
+     * pipeline for the test's own loss.
+     */
     private static void produce(EmbeddedKafka kafka, BillingHistories.Platform platform, List<BillingHistories.History> histories)
             throws Exception {
         Instant published = Instant.parse("2026-10-01T00:00:00Z");
+        var sends = new ArrayList<Future<RecordMetadata>>();
         try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer())) {
             for (PriceListPublished list : platform.priceLists()) {
-                ledger(producer, "ledger-" + list.priceListId(), EventType.LEDGER_PRICELIST_PUBLISHED, list, published);
-                producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(), EventCodec.mapper().writeValueAsBytes(list)));
+                sends.add(ledger(producer, "ledger-" + list.priceListId(), EventType.LEDGER_PRICELIST_PUBLISHED, list, published));
+                sends.add(producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(),
+                        EventCodec.mapper().writeValueAsBytes(list))));
             }
             for (BillingHistories.History history : histories) {
-                ledger(producer, "ledger-" + history.tenantId() + "-created", EventType.LEDGER_TENANT_CREATED, history.created(), published);
+                sends.add(ledger(producer, "ledger-" + history.tenantId() + "-created", EventType.LEDGER_TENANT_CREATED, history.created(),
+                        published));
                 int n = 0;
                 for (PlanAssigned plan : history.plans()) {
-                    ledger(producer, "ledger-" + history.tenantId() + "-plan-" + n++, EventType.LEDGER_PLAN_ASSIGNED, plan, published);
+                    sends.add(ledger(producer, "ledger-" + history.tenantId() + "-plan-" + n++, EventType.LEDGER_PLAN_ASSIGNED, plan, published));
                 }
-                producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), history.tenantId(),
-                        EventCodec.encodeState(history.state(Instant.parse("2026-11-15T00:00:00Z")))));
+                sends.add(producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), history.tenantId(),
+                        EventCodec.encodeState(history.state(Instant.parse("2026-11-15T00:00:00Z"))))));
             }
-            producer.flush();
+            awaitAll(sends);
             // All tenants' usage interleaved in the order the gateways would send it.
             List<BillingHistories.Sent> sent = histories.stream().flatMap(h -> h.usage().stream())
                     .sorted(Comparator.comparing(BillingHistories.Sent::sendAt)).toList();
             for (BillingHistories.Sent s : sent) {
-                producer.send(new ProducerRecord<>(Topics.USAGE.name(), s.event().tenantid(), EventCodec.encode(s.event())));
+                sends.add(producer.send(new ProducerRecord<>(Topics.USAGE.name(), s.event().tenantid(), EventCodec.encode(s.event()))));
             }
-            producer.flush();
+            awaitAll(sends);
         }
     }
 
-    private static void ledger(KafkaProducer<String, byte[]> producer, String id, EventType type, EventData data, Instant at) {
+    private static void awaitAll(List<Future<RecordMetadata>> sends) throws Exception {
+        for (Future<RecordMetadata> send : sends) {
+            send.get(60, TimeUnit.SECONDS); // throws if the broker refused or lost the record
+        }
+        sends.clear();
+    }
+
+    private static Future<RecordMetadata> ledger(KafkaProducer<String, byte[]> producer, String id, EventType type, EventData data,
+                                                 Instant at) {
         var event = CloudEvent.withId(id, type, "/ledger", at, data.tenantId(), null, data);
-        producer.send(new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event)));
+        return producer.send(new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event)));
     }
 
     /** The audit's findings for {@code period}, with the history of every tenant it names. */
