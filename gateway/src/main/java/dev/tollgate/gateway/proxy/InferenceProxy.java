@@ -263,12 +263,20 @@ public final class InferenceProxy {
         call.send(path, body);
     }
 
-    /** 429 in the OpenAI shape with Retry-After and x-ratelimit-* headers, and a never-charged rejection event. */
+    /**
+     * 429 in the OpenAI shape with x-ratelimit-* headers, Retry-After when waiting can help ({@code request_too_large}
+     * without it when the request exceeds the whole limit), and a never-charged rejection event.
+     */
     private void refuse(RoutingContext ctx, Principal principal, Endpoint api, String model, RateLimits.Refusal refusal) {
         metrics.refusal(refusal.quotaKind());
         rateLimitHeaders(ctx, refusal.headers());
-        ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
-        GatewayError error = new GatewayError(429, "requests", "rate_limit_exceeded", refusal.message(), null);
+        GatewayError error;
+        if (refusal.retryable()) {
+            ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
+            error = new GatewayError(429, "requests", "rate_limit_exceeded", refusal.message(), null);
+        } else {
+            error = new GatewayError(429, "tokens", "request_too_large", refusal.message(), "max_tokens");
+        }
         String requestId = RequestTelemetry.requestId(ctx);
         usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
                 principal.tenantId(), principal.keyId(), model, api, RejectReason.QUOTA,

@@ -33,13 +33,21 @@ public final class RateLimits {
             this.tokens = limits.tokensPerMinute() == null ? null : new TokenBucket(share(limits.tokensPerMinute(), replicas), now);
         }
 
+        /** This replica's share of {@code limit}: never 0 for a positive limit, and 0 for a limit of 0 (nothing is allowed). */
         static long share(long limit, int replicas) {
-            return Math.max(1, limit / replicas);
+            return limit <= 0 ? 0 : Math.max(1, limit / replicas);
         }
     }
 
-    /** Why a request was refused, with what the 429 headers say. */
-    public record Refusal(String quotaKind, String message, long retryAfterSeconds, Headers headers) {}
+    /**
+     * Why a request was refused, with what the 429 headers say. {@code retryAfterSeconds} is 0 for a
+     * request that can never be admitted (it reserves more than the whole limit): no Retry-After then.
+     */
+    public record Refusal(String quotaKind, String message, long retryAfterSeconds, Headers headers) {
+        public boolean retryable() {
+            return retryAfterSeconds > 0;
+        }
+    }
 
     /** The x-ratelimit-* values of the most constrained subject. */
     public record Headers(Long limitRequests, Long remainingRequests, long resetRequestsSeconds,
@@ -124,6 +132,11 @@ public final class RateLimits {
             }
             if (b.requests != null && b.requests.remaining(now) < 1) {
                 return refusal("rpm", "Rate limit reached for requests per minute.", b.requests.secondsUntil(1, now), subjects, reserved, now);
+            }
+            if (l.tokensPerMinute() != null && reserved > l.tokensPerMinute()) {
+                return new Refusal("tpm", "This request reserves " + reserved + " tokens (prompt estimate plus max_tokens for every choice), "
+                        + "more than the whole limit of " + l.tokensPerMinute() + " tokens per minute: it can never be admitted. "
+                        + "Lower max_tokens or n.", 0, headers(subjects, reserved, now));
             }
             if (b.tokens != null && b.tokens.remaining(now) < reserved) {
                 return refusal("tpm", "Rate limit reached for tokens per minute.", b.tokens.secondsUntil(reserved, now), subjects, reserved, now);

@@ -98,4 +98,25 @@ class RateLimitsTest {
         }
         assertThat(admitted).isEqualTo(5);
     }
+
+    @Test
+    void aRequestLargerThanTheWholeTokenLimitIsRefusedWithoutARetryAfterThatCouldNeverHelp() {
+        var limits = new RateLimits(3, now::get);
+        Principal p = principal("k", null, new Limits(null, 30_000L, null, null, null, null));
+
+        assertThat(limits.admit(p, 30_001)).isInstanceOfSatisfying(RateLimits.Refusal.class, r -> {
+            assertThat(r.quotaKind()).isEqualTo("tpm");
+            assertThat(r.retryable()).isFalse();
+            assertThat(r.message()).contains("30001", "30000", "never");
+        });
+        assertThat(limits.admit(p, 10_000)).as("this replica's share still admits what fits it").isInstanceOf(RateLimits.Admission.class);
+    }
+
+    @Test
+    void aLimitOfZeroAdmitsNothingOnAnyReplica() {
+        var limits = new RateLimits(3, now::get);
+        assertThat(limits.admit(principal("k", null, rpm(0)), 0)).isInstanceOf(RateLimits.Refusal.class);
+        assertThat(limits.admit(principal("k2", null, new Limits(null, null, null, null, null, 0L)), 0))
+                .isInstanceOfSatisfying(RateLimits.Refusal.class, r -> assertThat(r.quotaKind()).isEqualTo("concurrency"));
+    }
 }
