@@ -1,7 +1,12 @@
 package dev.tollgate.audit.differential;
 
 import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.ledger.KeyIssued;
+import dev.tollgate.schemas.ledger.KeyRotated;
+import dev.tollgate.schemas.ledger.LimitsSet;
+import dev.tollgate.schemas.ledger.SecretHash;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PlanAssigned;
@@ -28,7 +33,7 @@ import java.util.TreeSet;
  * Random but reproducible billing histories: one platform price book (plans whose price lists change
  * mid-period, prices that do not divide evenly), and per tenant a
  * billing zone far east, far west or with a DST change, plan assignments effective in the past and in
- * the future of its usage, and usage around the month's boundaries in its zone: streamed deltas and
+ * the future of its usage, keys issued and rotated and limits changed (which price nothing), and usage around the month's boundaries in its zone: streamed deltas and
  * terminal events, the producer's duplicate re-sends, and events sent out of time order (late ones
  * become adjustments). Everything a history contains derives from the seed alone.
  */
@@ -47,8 +52,12 @@ public final class BillingHistories {
     /** A usage event and when the gateway gets it onto the topic: its own time, or later for a late one. */
     public record Sent(CloudEvent<?> event, Instant sendAt) {}
 
-    /** One tenant's ledger and usage; {@code usage} includes the producer's re-sends. */
-    public record History(String tenantId, String zone, List<PlanAssigned> plans, List<Sent> usage) {
+    /**
+     * One tenant's ledger and usage; {@code usage} includes the producer's re-sends. {@code keysAndLimits}
+     * are the tenant's other control-plane events (keys issued and rotated, limits changed): they price
+     * nothing, and the audit must read past them.
+     */
+    public record History(String tenantId, String zone, List<PlanAssigned> plans, List<EventData> keysAndLimits, List<Sent> usage) {
         TenantCreated created() {
             return new TenantCreated(tenantId, tenantId, zone, "USD");
         }
@@ -151,7 +160,24 @@ public final class BillingHistories {
                 sent.add(new Sent(event, sendAt.plusSeconds(random.nextInt(86_400))));
             }
         }
-        return new History(tenantId, zone, List.copyOf(plans), List.copyOf(sent));
+        return new History(tenantId, zone, List.copyOf(plans), keysAndLimits(random, tenantId), List.copyOf(sent));
+    }
+
+    private static List<EventData> keysAndLimits(Random random, String tenantId) {
+        var events = new ArrayList<EventData>();
+        for (String key : List.of("k0", "k1")) {
+            events.add(new KeyIssued(key, tenantId, key, new SecretHash("test", key + "-" + random.nextInt()), List.of("inference"), List.of(),
+                    null, null));
+            if (random.nextBoolean()) {
+                events.add(new KeyRotated(key, tenantId, new SecretHash("test", key + "-" + random.nextInt()), USAGE_FROM.plusSeconds(86_400)));
+            }
+        }
+        long tokensPerDay = 1_000_000L + random.nextInt(1_000_000);
+        events.add(new LimitsSet(tenantId, null, new Limits(null, null, tokensPerDay, null, null, null)));
+        if (random.nextBoolean()) {
+            events.add(new LimitsSet(tenantId, "k1", new Limits(600L, null, null, null, null, null)));
+        }
+        return List.copyOf(events);
     }
 
     /** Within a few hours of a month's first instant in {@code zone} (October to December). */

@@ -26,6 +26,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -139,6 +140,9 @@ class DifferentialBillingIT {
                 for (PlanAssigned plan : history.plans()) {
                     sends.add(ledger(producer, "ledger-" + history.tenantId() + "-plan-" + n++, EventType.LEDGER_PLAN_ASSIGNED, plan, published));
                 }
+                for (EventData event : history.keysAndLimits()) {
+                    sends.add(ledger(producer, "ledger-" + history.tenantId() + "-" + n++, ledgerType(event), event, published));
+                }
                 sends.add(producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), history.tenantId(),
                         EventCodec.encodeState(history.state(Instant.parse("2026-11-15T00:00:00Z"))))));
             }
@@ -151,6 +155,12 @@ class DifferentialBillingIT {
             }
             awaitAll(sends);
         }
+    }
+
+    /** The ledger event type whose payload {@code data} is (unique among ledger types). */
+    private static EventType ledgerType(EventData data) {
+        return Arrays.stream(EventType.values()).filter(t -> t.topic().equals(Topics.LEDGER_EVENTS) && t.dataClass() == data.getClass())
+                .findFirst().orElseThrow();
     }
 
     private static void awaitAll(List<Future<RecordMetadata>> sends) throws Exception {
