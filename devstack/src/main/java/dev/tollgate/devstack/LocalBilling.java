@@ -54,6 +54,7 @@ final class LocalBilling implements AutoCloseable {
                 Map.entry("tollgate.jwt.hs256-secret", secrets.jwtSecret()),
                 Map.entry("tollgate.jwt.issuer", LocalLedger.ISSUER),
                 Map.entry("tollgate.jwt.audience", LocalLedger.AUDIENCE),
+                Map.entry("tollgate.jwt.max-token-lifetime", LocalLedger.DEV_TOKEN_LIFETIME),
                 Map.entry("spring.main.banner-mode", "off"));
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
         return new LocalBilling(BillingServiceApplication.builder().run(args));

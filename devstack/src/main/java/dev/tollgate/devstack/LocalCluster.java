@@ -131,6 +131,7 @@ public final class LocalCluster implements AutoCloseable {
                 "--spring.datasource.username=" + pg.user(), "--spring.datasource.password=" + pg.password(),
                 "--tollgate.kafka.bootstrap-servers=" + bootstrap, "--tollgate.jwt.hs256-secret=" + secrets.jwtSecret(),
                 "--tollgate.jwt.issuer=" + LocalLedger.ISSUER, "--tollgate.jwt.audience=" + LocalLedger.AUDIENCE,
+                "--tollgate.jwt.max-token-lifetime=" + LocalLedger.DEV_TOKEN_LIFETIME,
                 "--tollgate.webhook-master-key=" + secrets.webhookMasterKey(), "--tollgate.instance-id=ledger-1"), Map.of());
         for (int i = 1; i <= 2; i++) {
             add("billing-" + i, "dev.tollgate.projector.BillingServiceApplication", List.of("--server.port=" + (18081 + i),
@@ -139,7 +140,8 @@ public final class LocalCluster implements AutoCloseable {
                     "--tollgate.projector.application-id=tollgate-cluster-projector", "--tollgate.projector.standby-replicas=1",
                     "--tollgate.projector.state-dir=" + dataDir.resolve("billing-" + i + "-state"), "--tollgate.instance-id=billing-" + i,
                     "--tollgate.jwt.hs256-secret=" + secrets.jwtSecret(), "--tollgate.jwt.issuer=" + LocalLedger.ISSUER,
-                    "--tollgate.jwt.audience=" + LocalLedger.AUDIENCE), Map.of());
+                    "--tollgate.jwt.audience=" + LocalLedger.AUDIENCE, "--tollgate.jwt.max-token-lifetime=" + LocalLedger.DEV_TOKEN_LIFETIME),
+                    Map.of());
         }
         Path upstreams = dataDir.resolve("upstreams.yaml");
         Files.writeString(upstreams, "pools: {fake: {endpoints: [{url: \"" + upstream.baseUrl() + "\"}]}}\nmodels: {"

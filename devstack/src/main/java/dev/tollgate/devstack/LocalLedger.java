@@ -22,6 +22,8 @@ final class LocalLedger implements AutoCloseable {
     static final String DEFAULT_DATABASE = "tollgate_dev_ledger";
     static final String ISSUER = "tollgate-dev";
     static final String AUDIENCE = "tollgate-admin";
+    /** The dev stack's admin token lives 30 days (DemoSeed): its APIs accept that, production's default is a day. */
+    static final String DEV_TOKEN_LIFETIME = "P31D";
 
     private final ConfigurableApplicationContext context;
     private final int port;
@@ -99,6 +101,7 @@ final class LocalLedger implements AutoCloseable {
                 Map.entry("tollgate.jwt.hs256-secret", secrets.jwtSecret()),
                 Map.entry("tollgate.jwt.issuer", ISSUER),
                 Map.entry("tollgate.jwt.audience", AUDIENCE),
+                Map.entry("tollgate.jwt.max-token-lifetime", DEV_TOKEN_LIFETIME),
                 Map.entry("tollgate.webhook-master-key", secrets.webhookMasterKey()),
                 Map.entry("spring.main.banner-mode", "off"));
         // As command-line arguments: they take precedence over the ledger's application.yml.

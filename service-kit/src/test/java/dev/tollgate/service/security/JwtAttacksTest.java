@@ -15,6 +15,7 @@ import org.springframework.security.oauth2.jwt.JwtDecoder;
 import org.springframework.security.oauth2.jwt.JwtException;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
@@ -29,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class JwtAttacksTest {
     private static final String SECRET = "0123456789abcdef0123456789abcdef-test-secret";
-    private static final JwtDecoder DECODER = BearerSecurity.decoder(new JwtSettings(SECRET, null, "tollgate", "tollgate-admin"));
+    private static final JwtDecoder DECODER = BearerSecurity.decoder(new JwtSettings(SECRET, null, "tollgate", "tollgate-admin", null));
 
     private static JWTClaimsSet.Builder claims() {
         return new JWTClaimsSet.Builder().subject("acme-admin").issuer("tollgate").audience("tollgate-admin")
@@ -84,6 +85,29 @@ class JwtAttacksTest {
     }
 
     @Test
+    void aTokenWithoutExpiryOrSubjectOrThatLivesTooLongOrComesFromTheFutureIsRefused() throws Exception {
+        Instant now = Instant.now();
+        String noExpiry = hs256(claims().expirationTime(null).build(), SECRET);
+        String year9999 = hs256(claims().expirationTime(Date.from(Instant.parse("9999-12-31T00:00:00Z"))).build(), SECRET);
+        String twoDays = hs256(claims().expirationTime(Date.from(now.plus(Duration.ofDays(2)))).build(), SECRET);
+        String twoDaysNoIat = hs256(claims().issueTime(null).expirationTime(Date.from(now.plus(Duration.ofDays(2)))).build(), SECRET);
+        String fromTheFuture = hs256(claims().issueTime(Date.from(now.plus(Duration.ofMinutes(10))))
+                .expirationTime(Date.from(now.plus(Duration.ofMinutes(20)))).build(), SECRET);
+        String noSubject = hs256(claims().subject(null).build(), SECRET);
+        for (String token : List.of(noExpiry, year9999, twoDays, twoDaysNoIat, fromTheFuture, noSubject)) {
+            assertThatThrownBy(() -> DECODER.decode(token)).isInstanceOf(JwtException.class);
+        }
+        // Within the bounds: a day's token, and one issued a little ahead by a clock within the skew.
+        assertThat(DECODER.decode(hs256(claims().expirationTime(Date.from(now.plus(Duration.ofHours(23)))).build(), SECRET))).isNotNull();
+        assertThat(DECODER.decode(hs256(claims().issueTime(Date.from(now.plusSeconds(30))).build(), SECRET))).isNotNull();
+        assertThat(DECODER.decode(hs256(claims().issueTime(null).build(), SECRET))).as("no iat: the lifetime counts from now").isNotNull();
+        // The bound is configurable.
+        JwtDecoder lenient = BearerSecurity.decoder(new JwtSettings(SECRET, null, "tollgate", "tollgate-admin", Duration.ofDays(3)));
+        assertThat(lenient.decode(twoDays)).isNotNull();
+        assertThatThrownBy(() -> lenient.decode(year9999)).isInstanceOf(JwtException.class);
+    }
+
+    @Test
     void aTamperedTenantClaimBreaksTheSignature() throws Exception {
         String genuine = hs256(claims().build(), SECRET);
         String[] parts = genuine.split("\\.");
@@ -96,9 +120,9 @@ class JwtAttacksTest {
 
     @Test
     void aWeakOrAmbiguousConfigurationDoesNotStart() {
-        assertThatThrownBy(() -> BearerSecurity.decoder(new JwtSettings("short", null, "tollgate", "tollgate-admin")))
+        assertThatThrownBy(() -> BearerSecurity.decoder(new JwtSettings("short", null, "tollgate", "tollgate-admin", null)))
                 .hasMessageContaining("32 bytes");
-        assertThatThrownBy(() -> BearerSecurity.decoder(new JwtSettings(SECRET, "https://idp/jwks", "tollgate", "tollgate-admin")))
+        assertThatThrownBy(() -> BearerSecurity.decoder(new JwtSettings(SECRET, "https://idp/jwks", "tollgate", "tollgate-admin", null)))
                 .hasMessageContaining("exactly one");
     }
 }
