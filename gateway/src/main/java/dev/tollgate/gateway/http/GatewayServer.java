@@ -159,7 +159,7 @@ public final class GatewayServer {
 
     Router router() {
         Router router = Router.router(vertx);
-        router.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
+        router.get("/healthz").handler(this::liveness);
         router.get("/readyz").handler(this::readiness);
         // Prometheus text format; no tenant or key labels (GatewayMetrics).
         router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
@@ -225,6 +225,17 @@ public final class GatewayServer {
                 ctx.put(RequestTelemetry.REFUSED_TENANT, refused.tenantId());
                 ErrorResponses.send(ctx, refused.error());
             }
+        }
+    }
+
+    /** Live unless a background loop is wedged (the state reader made no progress for minutes): then restart me. */
+    private void liveness(RoutingContext ctx) {
+        if (state.live()) {
+            ctx.json(new JsonObject().put("status", "UP"));
+        } else {
+            ctx.response().setStatusCode(503);
+            ctx.json(new JsonObject().put("status", "DOWN").put("reason", "the state reader made no progress for "
+                    + StateDirectory.WEDGED_AFTER.toMinutes() + " minutes"));
         }
     }
 

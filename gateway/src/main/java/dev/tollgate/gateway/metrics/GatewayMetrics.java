@@ -1,9 +1,11 @@
 package dev.tollgate.gateway.metrics;
 
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
@@ -36,11 +38,13 @@ public final class GatewayMetrics {
     }
 
     /** @param state the ledger-state consumer, whose lag and fetch metrics are exported too (null for none) */
-    public GatewayMetrics(Supplier<EndpointPool> pools, UsageEmitter usage, dev.tollgate.gateway.state.StateDirectory state) {
+    public GatewayMetrics(Supplier<EndpointPool> pools, UsageEmitter usage, StateDirectory state) {
         this.pools = pools;
         usage.bindTo(registry);
         if (state != null) {
             state.bindTo(registry);
+            FunctionCounter.builder("tollgate.gateway.state.reader.restarts", state, StateDirectory::restarts)
+                    .description("times the state reader failed and was restarted (Kafka unreachable, a broken poll)").register(registry);
         }
         for (String reason : java.util.List.of("missing_api_key", "invalid_api_key", "tenant_suspended", "throttled")) {
             authFailure(reason, 0);

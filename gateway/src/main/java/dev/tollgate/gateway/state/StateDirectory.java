@@ -47,26 +47,44 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
     /** Every plan's price lists, rebuilt by the reader thread when a list arrives and never changed once published here. */
     private volatile PriceBook priceBook = new PriceBook();
     private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong restarts = new AtomicLong();
+    /** One wait for Kafka's metadata, then the attempt fails and is retried. */
+    static final Duration DEFAULT_METADATA_TIMEOUT = Duration.ofSeconds(30);
+    static final Duration INITIAL_BACKOFF = Duration.ofMillis(500);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** No progress for this long means the reader is wedged (the liveness probe fails). */
+    public static final Duration WEDGED_AFTER = Duration.ofMinutes(2);
+    private final Duration metadataTimeout;
+    private volatile long lastProgressNanos = System.nanoTime();
     private final Consumer<String, byte[]> consumer;
     private final Thread thread;
     private volatile boolean ready;
     private volatile boolean closed;
 
-    private StateDirectory(Consumer<String, byte[]> consumer) {
+    private StateDirectory(Consumer<String, byte[]> consumer, Duration metadataTimeout) {
         this.consumer = consumer;
+        this.metadataTimeout = metadataTimeout;
         this.thread = new Thread(this::run, "state-directory");
         this.thread.setDaemon(true);
     }
 
     /** Starts following the state topics of the cluster at {@code bootstrapServers}. */
     public static StateDirectory start(String bootstrapServers) {
+        return start(bootstrapServers, DEFAULT_METADATA_TIMEOUT);
+    }
+
+    /**
+     * As {@link #start(String)}; {@code metadataTimeout} bounds one wait for Kafka's metadata before the
+     * attempt counts as failed and is retried (the reader never gives up).
+     */
+    public static StateDirectory start(String bootstrapServers, Duration metadataTimeout) {
         var consumer = new KafkaConsumer<>(Map.<String, Object>of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.CLIENT_ID_CONFIG, "gateway-state-directory",
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000),
                 new StringDeserializer(), new ByteArrayDeserializer());
-        var directory = new StateDirectory(consumer);
+        var directory = new StateDirectory(consumer, metadataTimeout);
         directory.thread.start();
         return directory;
     }
@@ -106,37 +124,94 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
         return malformed.get();
     }
 
+    /**
+     * Supervises the reader: any failure (Kafka unreachable at start-up past {@code metadataTimeout},
+     * a broken poll) is logged, counted and retried with backoff, for as long as the gateway runs. The
+     * state read so far keeps serving meanwhile; readiness turns true once a pass has caught up.
+     */
     private void run() {
+        long backoffMs = INITIAL_BACKOFF.toMillis();
         try {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (String topic : List.of(Topics.KEYS_STATE.name(), Topics.TENANTS_STATE.name(), Topics.QUOTA_STATE.name(),
-                    Topics.PRICELISTS_STATE.name())) {
-                for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMinutes(5))) {
-                    partitions.add(new TopicPartition(topic, info.partition()));
-                }
-            }
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> startupEnd = consumer.endOffsets(partitions, Duration.ofMinutes(5));
             while (!closed) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    apply(record);
+                try {
+                    follow();
+                } catch (WakeupException e) {
+                    if (closed) {
+                        return;
+                    }
+                    failed(e, backoffMs);
+                } catch (RuntimeException e) {
+                    failed(e, backoffMs);
                 }
-                if (!ready && caughtUp(startupEnd)) {
-                    ready = true;
-                    LOG.info("state directory ready: {} keys, {} tenants", keys.size(), tenants.size());
+                if (!closed) {
+                    sleep(backoffMs);
+                    backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF.toMillis());
                 }
             }
-        } catch (WakeupException e) {
-            if (!closed) {
-                throw e;
-            }
-        } catch (RuntimeException e) {
-            LOG.error("state directory stopped; the gateway is no longer ready", e);
-            ready = false;
         } finally {
             consumer.close();
         }
+    }
+
+    /** One pass: assign every partition, read from the beginning, then follow until closed or failed. */
+    private void follow() {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : List.of(Topics.KEYS_STATE.name(), Topics.TENANTS_STATE.name(), Topics.QUOTA_STATE.name(),
+                Topics.PRICELISTS_STATE.name())) {
+            progress();
+            for (PartitionInfo info : consumer.partitionsFor(topic, metadataTimeout)) {
+                partitions.add(new TopicPartition(topic, info.partition()));
+            }
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Map<TopicPartition, Long> startupEnd = consumer.endOffsets(partitions, metadataTimeout);
+        while (!closed) {
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                apply(record);
+            }
+            progress();
+            if (!ready && caughtUp(startupEnd)) {
+                ready = true;
+                LOG.info("state directory ready: {} keys, {} tenants", keys.size(), tenants.size());
+            }
+        }
+    }
+
+    private void failed(RuntimeException e, long backoffMs) {
+        restarts.incrementAndGet();
+        progress();
+        LOG.error("state directory reader failed; it restarts in {} ms and the state read so far keeps serving", backoffMs, e);
+    }
+
+    private void progress() {
+        lastProgressNanos = System.nanoTime();
+    }
+
+    /** Waits {@code millis}, or less if the directory is closed meanwhile. */
+    private void sleep(long millis) {
+        long until = System.nanoTime() + millis * 1_000_000;
+        try {
+            while (!closed && System.nanoTime() < until) {
+                Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closed = true;
+        }
+    }
+
+    /** How often the reader failed and was restarted (metric {@code tollgate_gateway_state_reader_restarts_total}). */
+    public long restarts() {
+        return restarts.get();
+    }
+
+    /**
+     * False when the reader made no progress (no poll, no restart attempt) for longer than
+     * {@link #WEDGED_AFTER}: the liveness probe fails then, and only then.
+     */
+    public boolean live() {
+        return closed || System.nanoTime() - lastProgressNanos < WEDGED_AFTER.toNanos();
     }
 
     private void apply(ConsumerRecord<String, byte[]> record) {
