@@ -1,10 +1,13 @@
 package dev.tollgate.ledger.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.ledger.domain.LedgerException;
-import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.ledger.security.AccessPolicy.Action;
-import dev.tollgate.service.security.Caller;
+import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.service.security.Caller;
 import org.axonframework.eventhandling.DomainEventMessage;
 import org.axonframework.eventsourcing.eventstore.DomainEventStream;
 import org.axonframework.eventsourcing.eventstore.EventStore;
@@ -34,6 +37,8 @@ public class EventsController {
 
     public record History(String tenantId, List<HistoryEvent> events, Long nextSequence) {}
 
+    private static final List<String> SECRET_HASH_FIELDS = List.of("secretHash", "newSecretHash");
+
     @GetMapping("/admin/v1/tenants/{tenantId}/events")
     public History events(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId,
                           @RequestParam(defaultValue = "0") long fromSequence, @RequestParam(defaultValue = "100") int limit) {
@@ -53,12 +58,24 @@ public class EventsController {
             Object actor = message.getMetaData().get("actor");
             events.add(new HistoryEvent(message.getIdentifier(), typeName(message.getPayloadType()),
                     message.getSequenceNumber(), message.getTimestamp(), actor == null ? null : actor.toString(),
-                    message.getPayload()));
+                    withoutSecretHashes(message.getPayload())));
         }
         if (events.isEmpty() && fromSequence == 0) {
             throw new LedgerException.NotFound("not_found", "no such resource");
         }
         return new History(tenantId, events, next);
+    }
+
+    /**
+     * The event's data as JSON without the hashes of API key secrets (key issued, key rotated): a
+     * hash is what an offline guess at a secret is checked against, and no reader of the history needs it.
+     */
+    private static JsonNode withoutSecretHashes(Object payload) {
+        JsonNode data = EventCodec.mapper().valueToTree(payload);
+        if (data instanceof ObjectNode fields) {
+            fields.remove(SECRET_HASH_FIELDS);
+        }
+        return data;
     }
 
     private static String typeName(Class<?> payloadType) {

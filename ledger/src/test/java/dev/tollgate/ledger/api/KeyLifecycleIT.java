@@ -150,6 +150,8 @@ class KeyLifecycleIT extends LedgerTestSupport {
         var storeIds = new ArrayList<String>();
         history.path("events").forEach(e -> storeIds.add(e.path("id").asText()));
         assertThat(history.path("events").get(0).path("actor").asText()).isEqualTo("ops@platform");
+        assertThat(history.toString()).as("no key's secret hash in the history").doesNotContain("secretHash", "newSecretHash", "sha256-v1")
+                .contains("dev.tollgate.ledger.key.issued.v1");
         List<CloudEvent<EventData>> published = TopicReader.awaitRecord(kafka(), Topics.LEDGER_EVENTS.name(),
                         r -> EventCodec.decode(r.value()).id().equals(storeIds.getLast()), Duration.ofSeconds(30))
                 .stream().map(r -> EventCodec.decode(r.value())).filter(e -> e.tenantid().equals(tenant)).toList();
