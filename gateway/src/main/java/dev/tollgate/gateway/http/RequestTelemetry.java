@@ -7,7 +7,9 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.TraceState;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.vertx.core.MultiMap;
@@ -67,7 +69,7 @@ public final class RequestTelemetry {
         ctx.response().putHeader("x-request-id", requestId);
         String method = ctx.request().method().name();
         String route = route(ctx.request().path());
-        Context parent = openTelemetry.getPropagators().getTextMapPropagator().extract(Context.root(), ctx.request().headers(), HEADERS);
+        Context parent = callerContext(ctx.request().headers());
         Span span = tracer.spanBuilder(method + " " + route).setSpanKind(SpanKind.SERVER).setParent(parent)
                 .setAttribute("http.request.method", method)
                 .setAttribute("http.route", route)
@@ -77,6 +79,21 @@ public final class RequestTelemetry {
         ctx.put(SPAN, span);
         ctx.addEndHandler(done -> end(ctx, span, method, start, done.succeeded()));
         ctx.next();
+    }
+
+    /**
+     * The caller's trace, and only its trace (issue #19 item 12): the trace and parent span ids of its
+     * {@code traceparent} continue, but its {@code tracestate} and {@code baggage} are dropped, since
+     * they are the caller's data, which would otherwise travel to the model servers with every request.
+     */
+    static Context callerContext(MultiMap headers) {
+        SpanContext caller = Span.fromContext(W3CTraceContextPropagator.getInstance().extract(Context.root(), headers, HEADERS))
+                .getSpanContext();
+        if (!caller.isValid()) {
+            return Context.root();
+        }
+        return Context.root().with(Span.wrap(SpanContext.createFromRemoteParent(caller.getTraceId(), caller.getSpanId(),
+                caller.getTraceFlags(), TraceState.getDefault())));
     }
 
     private void end(RoutingContext ctx, Span span, String method, long start, boolean completed) {
