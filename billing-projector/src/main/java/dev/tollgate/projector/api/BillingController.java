@@ -62,12 +62,7 @@ public class BillingController {
             UsageQueries.Forwarded answer = usage.forward(owner, request.getRequestURI() + (query == null ? "" : "?" + query), authorization);
             return ResponseEntity.status(answer.status()).contentType(MediaType.parseMediaType(answer.contentType())).body(answer.body());
         }
-        UsageRange range;
-        try {
-            range = UsageRange.of(from, to, g, usage.zoneOf(tenantId), clock.instant());
-        } catch (UsageRange.Invalid e) {
-            throw new BillingException.Invalid(e.code(), e.getMessage());
-        }
+        UsageRange range = UsageRange.of(from, to, g, usage.zoneOf(tenantId), clock.instant());
         UsageReport report = usage.local(tenantId, g, range.from(), range.to());
         return ResponseEntity.ok(report);
     }

@@ -1,6 +1,7 @@
 package dev.tollgate.projector.usage;
 
 import dev.tollgate.billing.BillingPeriod;
+import dev.tollgate.projector.api.BillingException;
 
 import java.time.DateTimeException;
 import java.time.Duration;
@@ -19,31 +20,17 @@ public record UsageRange(Instant from, Instant to) {
     public static final long MAX_MINUTES = 48 * 60;
     public static final long MAX_DAYS = 400;
 
-    /** A rejected bound, with the name of the parameter and a code for the API's problem details. */
-    public static final class Invalid extends IllegalArgumentException {
-        private final String code;
-
-        Invalid(String code, String message) {
-            super(message);
-            this.code = code;
-        }
-
-        public String code() {
-            return code;
-        }
-    }
-
-    /** Reads the query's bounds; {@code null} means the default. */
+    /** Reads the query's bounds; {@code null} means the default. A bad bound is a 400 of the billing API. */
     public static UsageRange of(String from, String to, UsageQueries.Granularity granularity, ZoneId zone, Instant now) {
         Instant start = from == null ? BillingPeriod.containing(now, zone).start() : instant(from, zone, "from");
         Instant end = to == null ? now.plusSeconds(60).truncatedTo(ChronoUnit.MINUTES) : instant(to, zone, "to");
         if (!end.isAfter(start)) {
-            throw new Invalid("invalid_range", "'to' must be after 'from'");
+            throw new BillingException.Invalid("invalid_range", "'to' must be after 'from'");
         }
         boolean minutes = granularity == UsageQueries.Granularity.MINUTE;
         long span = minutes ? Duration.between(start, end).toMinutes() : Duration.between(start, end).toDays();
         if (span > (minutes ? MAX_MINUTES : MAX_DAYS)) {
-            throw new Invalid("range_too_large", "at most " + MAX_MINUTES + " minutes per minute query and " + MAX_DAYS
+            throw new BillingException.Invalid("range_too_large", "at most " + MAX_MINUTES + " minutes per minute query and " + MAX_DAYS
                     + " days per day or month query");
         }
         return new UsageRange(start, end);
@@ -53,7 +40,7 @@ public record UsageRange(Instant from, Instant to) {
         try {
             return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(zone).toInstant() : Instant.parse(value);
         } catch (DateTimeException e) {
-            throw new Invalid("invalid_" + name, "'" + name + "' must be an ISO-8601 instant or date");
+            throw new BillingException.Invalid("invalid_" + name, "'" + name + "' must be an ISO-8601 instant or date");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.tollgate.projector.usage;
 
+import dev.tollgate.projector.api.BillingException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -51,10 +52,10 @@ class UsageRangeTest {
     void emptyAndOversizedRangesAreRefusedWithTheirCodes() {
         Instant now = Instant.parse("2026-11-05T00:00:00Z");
         assertThatThrownBy(() -> UsageRange.of("2026-11-02", "2026-11-02", DAY, UTC, now))
-                .isInstanceOfSatisfying(UsageRange.Invalid.class, e -> assertThat(e.code()).isEqualTo("invalid_range"));
+                .isInstanceOfSatisfying(BillingException.Invalid.class, e -> assertThat(e.code()).isEqualTo("invalid_range"));
         assertThatThrownBy(() -> UsageRange.of("2026-11-01", "2026-11-04", MINUTE, UTC, now))
-                .isInstanceOfSatisfying(UsageRange.Invalid.class, e -> assertThat(e.code()).isEqualTo("range_too_large"));
+                .isInstanceOfSatisfying(BillingException.Invalid.class, e -> assertThat(e.code()).isEqualTo("range_too_large"));
         assertThatThrownBy(() -> UsageRange.of("yesterday", null, DAY, UTC, now))
-                .isInstanceOfSatisfying(UsageRange.Invalid.class, e -> assertThat(e.code()).isEqualTo("invalid_from"));
+                .isInstanceOfSatisfying(BillingException.Invalid.class, e -> assertThat(e.code()).isEqualTo("invalid_from"));
     }
 }
