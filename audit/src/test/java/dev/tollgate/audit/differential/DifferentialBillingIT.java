@@ -58,6 +58,7 @@ class DifferentialBillingIT {
     private static final int HISTORIES = Integer.getInteger("differential.histories", 200);
     private static final List<String> PERIODS = List.of("2026-10", "2026-11", "2026-12");
     private static final String JWT_SECRET = "differential-it-secret-long-enough-for-hs256";
+    private static final Duration SEND_TIMEOUT = Duration.ofMinutes(3);
     private static final Pattern TENANT_FINDING = Pattern.compile("(t\\d+-[0-9a-f]+)");
 
     @Test
@@ -126,8 +127,13 @@ class DifferentialBillingIT {
             throws Exception {
         Instant published = Instant.parse("2026-10-01T00:00:00Z");
         var sends = new ArrayList<Future<RecordMetadata>>();
-        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer())) {
+        // Not idempotent: a retried record may arrive twice, which the pipeline and the audit must absorb anyway (every event has
+        // its id), while an idempotent producer's sequence numbers have been seen to stall on this in-JVM broker. One request in
+        // flight keeps each partition in send order.
+        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1, ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis());
+        try (var producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
             for (PriceListPublished list : platform.priceLists()) {
                 sends.add(ledger(producer, "ledger-" + list.priceListId(), EventType.LEDGER_PRICELIST_PUBLISHED, list, published));
                 sends.add(producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(),
@@ -163,9 +169,11 @@ class DifferentialBillingIT {
                 .findFirst().orElseThrow();
     }
 
+    /** Every send acknowledged; the producer's own delivery timeout turns a lost record into an exception before this gives up. */
     private static void awaitAll(List<Future<RecordMetadata>> sends) throws Exception {
+        long deadline = System.nanoTime() + SEND_TIMEOUT.plusSeconds(30).toNanos();
         for (Future<RecordMetadata> send : sends) {
-            send.get(60, TimeUnit.SECONDS); // throws if the broker refused or lost the record
+            send.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS); // throws if the broker refused or lost the record
         }
         sends.clear();
     }

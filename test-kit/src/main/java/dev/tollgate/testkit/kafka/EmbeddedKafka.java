@@ -39,6 +39,7 @@ import java.util.stream.Stream;
 public final class EmbeddedKafka implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
+    private static final Duration LEADERS_TIMEOUT = Duration.ofSeconds(60);
 
     private final Path dataDir;
     private final boolean deleteOnClose;
@@ -194,9 +195,35 @@ public final class EmbeddedKafka implements AutoCloseable {
                     }
                 }
             }
+            awaitLeaders(admin, newTopics.stream().map(NewTopic::name).toList());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+
+    /**
+     * Waits until the broker leads every partition of {@code topics}: a created topic is in the
+     * controller's log before the broker serves it, and a producer that writes in between waits on
+     * retries (seen once on a loaded CI machine as a minute without acknowledgements).
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics) throws InterruptedException {
+        long deadline = System.nanoTime() + LEADERS_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                boolean led = admin.describeTopics(topics).allTopicNames().get().values().stream()
+                        .flatMap(description -> description.partitions().stream())
+                        .allMatch(partition -> partition.leader() != null && !partition.leader().isEmpty());
+                if (led) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                // Not known to the broker yet: try again.
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the broker leads not every partition of " + topics + " after " + LEADERS_TIMEOUT);
+            }
+            Thread.sleep(50);
         }
     }
 
