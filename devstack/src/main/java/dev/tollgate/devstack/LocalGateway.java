@@ -1,13 +1,17 @@
 package dev.tollgate.devstack;
 
+import dev.tollgate.gateway.fleet.FleetView;
+import dev.tollgate.gateway.fleet.Heartbeats;
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import io.vertx.core.Vertx;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -18,11 +22,14 @@ final class LocalGateway implements AutoCloseable {
     private final Vertx vertx;
     private final StateDirectory state;
     private final UsageEmitter usage;
+    private final Heartbeats heartbeats;
     private final int port;
     private final io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry;
 
-    private LocalGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, int port, io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry) {
+    private LocalGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, Heartbeats heartbeats, int port,
+                         io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry) {
         this.openTelemetry = openTelemetry;
+        this.heartbeats = heartbeats;
         this.vertx = vertx;
         this.state = state;
         this.usage = usage;
@@ -41,14 +48,19 @@ final class LocalGateway implements AutoCloseable {
         return start(port, kafkaBootstrap, config, spoolDir, "dev-gateway", 1);
     }
 
-    /** One of {@code replicas} gateways sharing every limit, named {@code name} in its events' source. */
+    /**
+     * One gateway of a fleet sharing every limit, named {@code name} in its events' source and its
+     * heartbeats; {@code replicas} is the fleet size it assumes until it hears the heartbeats.
+     */
     static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, java.nio.file.Path spoolDir, String name,
                               int replicas) throws Exception {
         StateDirectory state = StateDirectory.start(kafkaBootstrap);
         var openTelemetry = dev.tollgate.telemetry.Telemetry.start("tollgate-gateway");
         UsageEmitter usage = new UsageEmitter(kafkaBootstrap, name, spoolDir, Spool.Options.DEFAULT, false, openTelemetry);
         Vertx vertx = Vertx.vertx();
-        var limits = new dev.tollgate.gateway.quota.RateLimits(replicas, System::nanoTime);
+        var heartbeats = Heartbeats.start(kafkaBootstrap, name, replicas, Heartbeats.DEFAULT_INTERVAL, Clock.systemUTC());
+        var limits = new RateLimits(heartbeats, System::nanoTime);
+        heartbeats.serve(limits);
         var pool = new EndpointPool(config);
         int actual = new GatewayServer(vertx, state, () -> pool, usage, limits).listen("127.0.0.1", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
@@ -56,7 +68,12 @@ final class LocalGateway implements AutoCloseable {
         while (!state.ready() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        return new LocalGateway(vertx, state, usage, actual, openTelemetry);
+        return new LocalGateway(vertx, state, usage, heartbeats, actual, openTelemetry);
+    }
+
+    /** The fleet as this gateway last heard it. */
+    FleetView fleet() {
+        return heartbeats.get();
     }
 
     String url() {
@@ -66,6 +83,7 @@ final class LocalGateway implements AutoCloseable {
     @Override
     public void close() throws Exception {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        heartbeats.close();
         state.close();
         usage.close();
         openTelemetry.close();

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway;
 
+import dev.tollgate.gateway.fleet.Heartbeats;
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.quota.RateLimits;
@@ -10,11 +11,13 @@ import dev.tollgate.telemetry.Telemetry;
 import io.vertx.core.Vertx;
 
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the gateway. Configuration from the environment: {@code TOLLGATE_GATEWAY_PORT} (8080),
- * {@code TOLLGATE_GATEWAY_REPLICAS} (1: each replica enforces its share of the rate limits),
+ * {@code TOLLGATE_GATEWAY_REPLICAS} (1: the fleet size each replica assumes while it does not hear the
+ * fleet's heartbeats; set it to the autoscaler's maximum, ADR 0020), {@code HOSTNAME} (this replica's id),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
  * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
  * (false). A bad value fails start-up naming the variable. Logging: JSON lines on stdout
@@ -49,12 +52,16 @@ public final class GatewayMain {
         var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"),
                 Path.of(env("TOLLGATE_SPOOL_DIR", "spool")), Spool.Options.DEFAULT,
                 Boolean.parseBoolean(env("TOLLGATE_SPOOL_FAIL_CLOSED", "false")), openTelemetry);
-        var limits = new RateLimits(Integer.parseInt(env("TOLLGATE_GATEWAY_REPLICAS", "1")), System::nanoTime);
+        var heartbeats = Heartbeats.start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"),
+                Integer.parseInt(env("TOLLGATE_GATEWAY_REPLICAS", "1")), Heartbeats.DEFAULT_INTERVAL, Clock.systemUTC());
+        var limits = new RateLimits(heartbeats, System::nanoTime);
+        heartbeats.serve(limits);
         new GatewayServer(vertx, state, upstreams, usage, limits).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.get().config().modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close();
+            heartbeats.close();
             state.close();
             usage.close();
             openTelemetry.close();

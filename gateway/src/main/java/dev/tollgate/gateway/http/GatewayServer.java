@@ -76,9 +76,10 @@ public final class GatewayServer {
         this.authenticator = new Authenticator(state);
         this.upstreams = () -> endpoints.get().config();
         var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16_384));
-        // Daily and period budgets use the same replica count as the rate limits (ADR 0009).
-        var budgets = new Budgets(state, state, usage.source(), limits.replicas(), Instant::now);
+        // Daily and period budgets split what is left over the same live fleet as the rate limits (ADR 0009, 0020).
+        var budgets = new Budgets(state, state, usage.source(), limits::replicas, Instant::now);
         this.metrics = new GatewayMetrics(endpoints, usage, state);
+        metrics.fleet(limits);
         this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, new UnpricedModels(state, state, Instant::now),
                 metrics, openTelemetry);
         HealthChecker.start(vertx, client, endpoints, 200);

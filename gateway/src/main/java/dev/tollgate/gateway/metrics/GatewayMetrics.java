@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.metrics;
 
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import io.micrometer.core.instrument.Counter;
@@ -32,6 +33,12 @@ public final class GatewayMetrics {
     private final MultiGauge outstanding;
     private final MultiGauge healthy;
     private final MultiGauge queued;
+
+    /** Gauge {@code tollgate_gateway_fleet_replicas}: the live gateways this one shares every limit with (ADR 0020). */
+    public void fleet(RateLimits limits) {
+        Gauge.builder("tollgate.gateway.fleet.replicas", limits, RateLimits::replicas)
+                .description("gateway replicas this one counts as live; its rate-limit and budget shares follow it").register(registry);
+    }
 
     public GatewayMetrics(Supplier<EndpointPool> pools, UsageEmitter usage) {
         this(pools, usage, null);

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -28,7 +29,7 @@ import java.util.function.Supplier;
  * {@code quota.state.v1} says what the whole fleet used, and up to which event time of each gateway
  * replica; this replica adds its own usage that the state does not reflect yet (what it settled
  * after its own watermark, plus what its requests in flight have reserved or streamed) and may spend at most
- * {@code 1/replicas} of what the state says is left. A request is admitted only if its reservation
+ * {@code 1/replicas} of what the state says is left, with the live fleet's size (ADR 0020). A request is admitted only if its reservation
  * (prompt estimate + max_tokens) fits that share; a stream is cut as soon as its tokens make the
  * share run out. A soft spend limit never refuses: it flags the answer.
  */
@@ -42,7 +43,7 @@ public final class Budgets {
     private final QuotaLookup quotas;
     private final KeyLookup directory;
     private final String source;
-    private final int replicas;
+    private final IntSupplier replicas;
     private final Supplier<Instant> clock;
     private final Map<String, Local> local = new ConcurrentHashMap<>();
 
@@ -156,14 +157,23 @@ public final class Budgets {
      *               says up to when this replica's own usage is counted
      */
     public Budgets(QuotaLookup quotas, KeyLookup directory, String source, int replicas, Supplier<Instant> clock) {
-        if (replicas < 1) {
-            throw new IllegalArgumentException("replicas must be >= 1");
-        }
+        this(quotas, directory, source, fixed(replicas), clock);
+    }
+
+    /** @param replicas the live fleet's size, read at every admission */
+    public Budgets(QuotaLookup quotas, KeyLookup directory, String source, IntSupplier replicas, Supplier<Instant> clock) {
         this.quotas = quotas;
         this.directory = directory;
         this.source = source;
         this.replicas = replicas;
         this.clock = clock;
+    }
+
+    private static IntSupplier fixed(int replicas) {
+        if (replicas < 1) {
+            throw new IllegalArgumentException("replicas must be >= 1");
+        }
+        return () -> replicas;
     }
 
     /**
@@ -241,7 +251,7 @@ public final class Budgets {
     private long allowance(Budget b, Instant now) {
         QuotaState state = current(b, now);
         long used = state == null ? 0 : b.spend() ? state.usedSpendMicros() : state.usedTokens();
-        return Math.max(0, b.limit() - used) / replicas;
+        return Math.max(0, b.limit() - used) / Math.max(1, replicas.getAsInt());
     }
 
     /** Own settled usage of this window that the state may not reflect yet; prunes what it surely does. */

@@ -58,6 +58,14 @@ public final class Topics {
     public static final TopicSpec QUOTA_STATE = new TopicSpec("quota.state.v1", 12, COMPACT, null,
             "tenant/key/window", "QuotaState records from the projector, read by every gateway");
 
+    /**
+     * Every gateway replica's heartbeat, keyed by replica (compacted; a stopping replica writes a
+     * tombstone): the live fleet and each rate-limited subject's traffic split, from which every
+     * replica sizes its share of the limits (ADR 0020). One partition: a handful of small records a second.
+     */
+    public static final TopicSpec GATEWAY_HEARTBEATS = new TopicSpec("gateways.heartbeats.v1", 1, COMPACT, null,
+            "replica id", "GatewayHeartbeat records from every gateway replica, read by every other");
+
     /** Budget alerts (50/80/100 % of a limit), keyed by tenant; delivered to tenants' webhooks. Kept 30 days. */
     public static final TopicSpec QUOTA_ALERTS = new TopicSpec("quota.alerts.v1", 3, DELETE, Duration.ofDays(30),
             "tenant id", "quota.threshold.crossed CloudEvents from the projector");
@@ -68,7 +76,8 @@ public final class Topics {
 
     /** All topics, in a stable order. */
     public static List<TopicSpec> all() {
-        return List.of(USAGE, USAGE_LATE, USAGE_BILLED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, QUOTA_ALERTS, DEAD_LETTER);
+        return List.of(USAGE, USAGE_LATE, USAGE_BILLED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, GATEWAY_HEARTBEATS,
+                QUOTA_ALERTS, DEAD_LETTER);
     }
 
     /** The catalog entry named {@code name}, if any. */
