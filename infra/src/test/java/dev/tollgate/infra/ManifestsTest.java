@@ -163,7 +163,7 @@ class ManifestsTest {
                 .filter(m -> m.getName().equals("upstreams")).findFirst().orElseThrow().getMountPath());
         var hpa = (HorizontalPodAutoscaler) base().get("HorizontalPodAutoscaler/gateway");
         assertThat(hpa.getSpec().getScaleTargetRef().getKind()).isEqualTo("StatefulSet");
-        assertThat(Integer.parseInt(env.get("TOLLGATE_GATEWAY_REPLICAS"))).as("each replica's share assumes the HPA's maximum (ADR 0009)")
+        assertThat(Integer.parseInt(env.get("TOLLGATE_GATEWAY_REPLICAS"))).as("without heartbeats a replica's share assumes the HPA's maximum (ADR 0020)")
                 .isEqualTo(hpa.getSpec().getMaxReplicas());
         // The runtime logging file the gateway is pointed at is mounted, and logback takes it without an error.
         assertThat(env.get("LOGGING_CONFIG")).startsWith(c.getVolumeMounts().stream()

@@ -51,8 +51,6 @@ public final class RateLimits implements FleetMember {
             this.demand = new DemandMeter(now);
             demand.record(reserved, now);
             this.borrowedAt = now - RESHARE_NANOS;
-            // A new subject's buckets start as full as the peers' are: a replica that joins a busy fleet
-            // (or first sees a busy tenant) does not add a fresh minute of capacity.
             List<GatewayHeartbeat.Subject> reports = view.reports(subject);
             Long rpm = limits.requestsPerMinute();
             Long tpm = limits.tokensPerMinute();
@@ -60,13 +58,13 @@ public final class RateLimits implements FleetMember {
                 requests = null;
             } else {
                 long share = FleetShares.share(rpm, weight(view, reports, demand.requestsPerMinute(now), true));
-                requests = new TokenBucket(share, Math.round(share * fill(reports, true)), now);
+                requests = new TokenBucket(share, initialLevel(view, reports, rpm, share, true), now);
             }
             if (tpm == null) {
                 tokens = null;
             } else {
                 long share = FleetShares.share(tpm, weight(view, reports, demand.tokensPerMinute(now), false));
-                tokens = new TokenBucket(share, Math.round(share * fill(reports, false)), now);
+                tokens = new TokenBucket(share, initialLevel(view, reports, tpm, share, false), now);
             }
             concurrencyShare = limits.maxConcurrentRequests() == null ? 0
                     : FleetShares.share(limits.maxConcurrentRequests(), weight(view, reports, demand.requestsPerMinute(now), true));
@@ -107,15 +105,30 @@ public final class RateLimits implements FleetMember {
             return FleetShares.weight(own, others, view.size());
         }
 
-        /** How full the peers' buckets are, as a fraction of their shares (1 when no peer reports the subject). */
-        static double fill(List<GatewayHeartbeat.Subject> reports, boolean byRequests) {
+        /**
+         * What a new subject's bucket holds at first. While some replica is not heard from: a full even share
+         * (static shares). Otherwise no more than the peers' buckets are full (a replica that joins a busy
+         * fleet, or first sees a busy tenant, adds no fresh minute of capacity), and no more than the limit
+         * less what the peers can still spend before they hear of this replica: their reported remainders,
+         * and an even share for each peer that did not report the subject (it may be meeting the subject in
+         * this same second). A subject nobody reports starts with an even share, so replicas that meet a new
+         * tenant at once never hold more than the limit between them.
+         */
+        static long initialLevel(FleetView view, List<GatewayHeartbeat.Subject> reports, long limit, long share, boolean byRequests) {
+            if (view.size() > view.peers().size() + 1 || limit <= 0) {
+                return share;
+            }
             long remaining = 0;
             long shares = 0;
             for (GatewayHeartbeat.Subject s : reports) {
                 remaining += Math.max(0, byRequests ? s.remainingRequests() : s.remainingTokens());
                 shares += byRequests ? s.requestShare() : s.tokenShare();
             }
-            return shares <= 0 ? 1.0 : Math.min(1.0, (double) remaining / shares);
+            double fill = shares <= 0 ? 1.0 : Math.min(1.0, (double) remaining / shares);
+            int silent = view.size() - 1 - reports.size();
+            long evenShare = (limit + view.size() - 1) / view.size();
+            long unclaimed = limit - remaining - silent * evenShare;
+            return Math.max(0, Math.min(Math.round(share * fill), Math.min(share, unclaimed)));
         }
 
         /**

@@ -106,6 +106,21 @@ class FleetSharesTest {
     }
 
     @Test
+    void replicasThatMeetANewTenantInTheSameSecondHoldNoMoreThanTheLimitBetweenThem() {
+        // Three replicas hear each other, and none has reported the tenant yet: each would size its share as if the
+        // tenant's traffic were all its own, but starts with no more than an even third.
+        fleet.set(new FleetView(3, Map.of("gw-1", Map.of(), "gw-2", Map.of()), 1));
+        int admitted = 0;
+        for (int replica = 0; replica < 3; replica++) {
+            var limits = new RateLimits(fleet::get, now::get);
+            for (int i = 0; i < 600; i++) {
+                admitted += limits.admit(TENANT_RPM_600, 0) instanceof RateLimits.Admission ? 1 : 0;
+            }
+        }
+        assertThat(admitted).isEqualTo(600);
+    }
+
+    @Test
     void aReservationLargerThanTheShareBorrowsWhatTheFleetHasLeftAndOnlyThen() {
         // Three replicas, even traffic: a share is 10,000 of 30,000 tokens a minute.
         peers(demand(10, 100_000, 0, 10_000, 10, 10_000), demand(10, 100_000, 0, 10_000, 10, 10_000));
