@@ -15,7 +15,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -85,31 +84,13 @@ class FleetSharesEndToEndIT {
         if (stack != null) {
             stack.close();
         }
-        var server = PostgresDatabase.Server.fromEnvironment();
-        try (var connection = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
-             var statement = connection.createStatement()) {
-            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
-            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + "_billing WITH (FORCE)");
-        }
-    }
-
-    private static HttpResponse<String> admin(String method, String path, String json) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(stack.adminUrl() + path)).header("authorization", "Bearer " + stack.adminToken())
-                .header("content-type", "application/json")
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        BilledUsage.dropDatabases(PostgresDatabase.Server.fromEnvironment(), DATABASE, DATABASE + "_billing");
     }
 
     /** A tenant with {@code limits} (JSON) and a key that every live replica knows; returns the key. */
     private static String tenantWithKey(String prefix, String limits) throws Exception {
         String tenant = prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
-        assertThat(admin("POST", "/admin/v1/tenants", """
-                {"tenantId":"%s","name":"%s","billingTimeZone":"UTC","currency":"USD","planId":"dev"}""".formatted(tenant, tenant))
-                .statusCode()).isEqualTo(201);
-        assertThat(admin("PUT", "/admin/v1/tenants/" + tenant + "/limits", limits).statusCode()).isEqualTo(200);
-        HttpResponse<String> key = admin("POST", "/admin/v1/tenants/" + tenant + "/keys", "{\"name\":\"load\",\"scopes\":[\"inference\"]}");
-        assertThat(key.statusCode()).isEqualTo(201);
-        String apiKey = EventCodec.mapper().readTree(key.body()).path("apiKey").asText();
+        String apiKey = StackAdmin.tenantWithKey(stack, tenant, limits);
         // Every replica knows the key before the run (an unknown key is a 401, which uses nothing).
         for (LocalGateway gateway : gateways) {
             await().atMost(Duration.ofSeconds(30)).until(() -> HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/models"))

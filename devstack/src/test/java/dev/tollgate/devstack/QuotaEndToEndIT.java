@@ -1,6 +1,5 @@
 package dev.tollgate.devstack;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.topic.Topics;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -65,30 +63,12 @@ class QuotaEndToEndIT {
         if (stack != null) {
             stack.close();
         }
-        var server = PostgresDatabase.Server.fromEnvironment();
-        try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
-             var statement = connection.createStatement()) {
-            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + " WITH (FORCE)");
-            statement.execute("DROP DATABASE IF EXISTS " + DATABASE + "_billing WITH (FORCE)");
-        }
-    }
-
-    private static HttpResponse<String> admin(String method, String path, String json) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(stack.adminUrl() + path)).header("authorization", "Bearer " + stack.adminToken())
-                .header("content-type", "application/json")
-                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        BilledUsage.dropDatabases(PostgresDatabase.Server.fromEnvironment(), DATABASE, DATABASE + "_billing");
     }
 
     /** A tenant on the dev plan with {@code limits} (JSON); returns an API key. */
     private static String tenantWithKey(String tenant, String limits) throws Exception {
-        assertThat(admin("POST", "/admin/v1/tenants", """
-                {"tenantId":"%s","name":"%s","billingTimeZone":"UTC","currency":"USD","planId":"dev"}""".formatted(tenant, tenant))
-                .statusCode()).isEqualTo(201);
-        assertThat(admin("PUT", "/admin/v1/tenants/" + tenant + "/limits", limits).statusCode()).isEqualTo(200);
-        HttpResponse<String> key = admin("POST", "/admin/v1/tenants/" + tenant + "/keys", "{\"name\":\"load\",\"scopes\":[\"inference\"]}");
-        assertThat(key.statusCode()).isEqualTo(201);
-        String apiKey = EventCodec.mapper().readTree(key.body()).path("apiKey").asText();
+        String apiKey = StackAdmin.tenantWithKey(stack, tenant, limits);
         // Every replica must know the key (and the limits) before the load starts.
         for (LocalGateway gateway : gateways) {
             await().atMost(Duration.ofSeconds(30)).until(() -> complete(gateway, apiKey, false, 1).statusCode() == 200);
@@ -239,13 +219,13 @@ class QuotaEndToEndIT {
             String apiKey = tenantWithKey(tenant, "{}");
             String keyId = apiKey.split("_")[1];
             long revokedAt = System.nanoTime();
-            assertThat(admin("POST", "/admin/v1/keys/" + keyId + ":revoke", "{\"reason\":\"test\"}").statusCode()).isEqualTo(200);
+            assertThat(StackAdmin.admin(stack, "POST", "/admin/v1/keys/" + keyId + ":revoke", "{\"reason\":\"test\"}").statusCode()).isEqualTo(200);
             revocations.addAll(untilEveryReplicaRefuses(apiKey, revokedAt));
 
             String suspended = "quota-suspend-" + UUID.randomUUID().toString().substring(0, 6);
             String otherKey = tenantWithKey(suspended, "{}");
             long suspendedAt = System.nanoTime();
-            assertThat(admin("POST", "/admin/v1/tenants/" + suspended + ":suspend", "{\"reason\":\"test\"}").statusCode()).isEqualTo(200);
+            assertThat(StackAdmin.admin(stack, "POST", "/admin/v1/tenants/" + suspended + ":suspend", "{\"reason\":\"test\"}").statusCode()).isEqualTo(200);
             suspensions.addAll(untilEveryReplicaRefuses(otherKey, suspendedAt));
         }
         revocations.sort(Long::compare);
