@@ -92,6 +92,16 @@ public final class PlanHistory {
         return Optional.of(inForce.planId());
     }
 
+    /** The first effective time after {@code time} at which another assignment takes over, if one is scheduled. */
+    public Optional<Instant> nextSwitchAfter(Instant time) {
+        for (PlanPeriod period : periods) {
+            if (period.effectiveFrom().isAfter(time)) {
+                return Optional.of(period.effectiveFrom());
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Every assignment, oldest effective time first. */
     public List<PlanPeriod> periods() {
         return periods;

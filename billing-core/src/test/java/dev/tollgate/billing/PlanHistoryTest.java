@@ -30,6 +30,15 @@ class PlanHistoryTest {
     }
 
     @Test
+    void theNextSwitchIsTheFirstAssignmentEffectiveAfterTheGivenTime() {
+        var history = PlanHistory.of(List.of(new PlanPeriod("dev", CREATED), new PlanPeriod("gold", DEC)));
+        assertThat(history.nextSwitchAfter(CREATED)).contains(DEC);
+        assertThat(history.nextSwitchAfter(CREATED.minusSeconds(1))).contains(CREATED);
+        assertThat(history.nextSwitchAfter(DEC)).as("at its own instant a switch has happened").isEmpty();
+        assertThat(PlanHistory.empty().nextSwitchAfter(NOV)).isEmpty();
+    }
+
+    @Test
     void usageBeforeTheFirstAssignmentIsPricedWithTheFirstPlan() {
         var history = PlanHistory.of(tenant("dev", List.of(new PlanPeriod("dev", CREATED), new PlanPeriod("gold", DEC))));
         assertThat(history.planAt(CREATED.minusSeconds(5))).contains("dev");

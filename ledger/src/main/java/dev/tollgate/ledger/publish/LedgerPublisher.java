@@ -222,6 +222,11 @@ public class LedgerPublisher {
         };
     }
 
+    /** Publishes a tenant's state that changed without an event (a scheduled plan took effect), and waits for the broker. */
+    public void republish(TenantState state) {
+        awaitAll(List.of(producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), state.stateKey(), EventCodec.encodeState(state)))));
+    }
+
     private void awaitAll(List<Future<RecordMetadata>> sends) {
         long deadline = System.nanoTime() + properties.kafka().sendTimeout().toNanos();
         for (Future<RecordMetadata> send : sends) {

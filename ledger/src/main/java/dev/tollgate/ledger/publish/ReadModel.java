@@ -63,8 +63,33 @@ public class ReadModel {
     void assignPlan(PlanAssigned event, long version, Instant at) {
         String current = jdbc.queryForObject("SELECT plans FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, event.tenantId());
         PlanHistory history = PlanHistory.of(read(current, PLANS)).with(new PlanPeriod(event.planId(), event.effectiveFrom()));
-        jdbc.update("UPDATE tenant_view SET plans = ?::jsonb, plan_id = ?, version = ?, updated_at = ? WHERE tenant_id = ?",
-                json(history.periods()), history.planAt(at).orElse(null), version, ts(at), event.tenantId());
+        jdbc.update("UPDATE tenant_view SET plans = ?::jsonb, plan_id = ?, next_plan_switch_at = ?, version = ?, updated_at = ? WHERE tenant_id = ?",
+                json(history.periods()), history.planAt(at).orElse(null), history.nextSwitchAfter(at).map(ReadModel::ts).orElse(null),
+                version, ts(at), event.tenantId());
+    }
+
+    /** Tenants whose scheduled plan has taken effect by {@code now} and is not yet their current plan here. */
+    public List<String> tenantsWithPlanSwitchDue(Instant now, int limit) {
+        return jdbc.queryForList("SELECT tenant_id FROM tenant_view WHERE next_plan_switch_at <= ? ORDER BY next_plan_switch_at LIMIT ?",
+                String.class, ts(now), limit);
+    }
+
+    /**
+     * Makes the plan in force at {@code now} the tenant's current plan (which decides its effective
+     * limits) and remembers the next scheduled switch; the state's version stays that of the tenant's
+     * last event (readers take an equal version as the newer). Empty when nothing was due (another
+     * replica did it). Call it in a transaction that ends after the state is published.
+     */
+    public Optional<TenantState> switchPlan(String tenantId, Instant now) {
+        List<String> due = jdbc.queryForList("SELECT plans FROM tenant_view WHERE tenant_id = ? AND next_plan_switch_at <= ? FOR UPDATE",
+                String.class, tenantId, ts(now));
+        if (due.isEmpty()) {
+            return Optional.empty();
+        }
+        PlanHistory history = PlanHistory.of(read(due.getFirst(), PLANS));
+        jdbc.update("UPDATE tenant_view SET plan_id = ?, next_plan_switch_at = ? WHERE tenant_id = ?", history.planAt(now).orElse(null),
+                history.nextSwitchAfter(now).map(ReadModel::ts).orElse(null), tenantId);
+        return tenant(tenantId);
     }
 
     void setWebhook(String tenantId, String url, int secretVersion, long version, Instant at) {

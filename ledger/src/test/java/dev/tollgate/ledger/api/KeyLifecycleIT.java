@@ -89,6 +89,30 @@ class KeyLifecycleIT extends LedgerTestSupport {
         assertThat(latestTenantState(tenant, t -> Boolean.TRUE.equals(t.allowUnpricedUsage())).planId()).isEqualTo(gold);
     }
 
+    @Test
+    void aScheduledPlanBecomesTheCurrentPlanWithItsLimitsWhenItsTimeComesWithoutAnyOtherChange() throws Exception {
+        String admin = platformAdmin();
+        String basic = newTenantId("basic");
+        String gold = newTenantId("gold");
+        call("PUT", "/admin/v1/plans/" + basic, admin, "{\"name\":\"Basic\",\"defaultLimits\":{\"requestsPerMinute\":60}}");
+        call("PUT", "/admin/v1/plans/" + gold, admin, "{\"name\":\"Gold\",\"defaultLimits\":{\"requestsPerMinute\":6000}}");
+        String tenant = newTenantId("switch");
+        HttpResponse<String> created = call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant + "\","
+                + "\"billingTimeZone\":\"UTC\",\"currency\":\"USD\",\"planId\":\"" + basic + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        Instant soon = Instant.now().plusSeconds(3).truncatedTo(ChronoUnit.MILLIS);
+        call("PUT", "/admin/v1/tenants/" + tenant + "/plan", admin, "{\"planId\":\"" + gold + "\",\"effectiveFrom\":\"" + soon + "\"}");
+        assertThat(latestTenantState(tenant, t -> t.plans() != null && t.plans().size() == 2).planId()).isEqualTo(basic);
+
+        TenantState switched = latestTenantState(tenant, t -> gold.equals(t.planId()));
+        Instant seen = Instant.now();
+        assertThat(seen).as("not before its time").isAfterOrEqualTo(soon);
+        assertThat(switched.limits().requestsPerMinute()).isEqualTo(6000L);
+        assertThat(switched.plans()).extracting(PlanPeriod::planId).containsExactly(basic, gold);
+        System.out.printf("[plan-switch] published %d ms after the scheduled time%n", Duration.between(soon, seen).toMillis());
+        assertThat(Duration.between(soon, seen)).as("the sweep runs every second").isLessThan(Duration.ofSeconds(10));
+    }
+
     private TenantState latestTenantState(String tenant, Predicate<TenantState> until) {
         List<ConsumerRecord<String, byte[]>> records = TopicReader.awaitRecord(kafka(), Topics.TENANTS_STATE.name(),
                 r -> r.key().equals(tenant) && until.test(tenant(r)), Duration.ofSeconds(30));
