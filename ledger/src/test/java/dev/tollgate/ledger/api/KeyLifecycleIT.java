@@ -54,61 +54,64 @@ class KeyLifecycleIT extends LedgerTestSupport {
                 .filter(match).reduce((a, b) -> b).orElseThrow(() -> new AssertionError("no matching state of key " + keyId));
     }
 
-    @Test
-    void aPlanScheduledForLaterIsPublishedInTheHistoryWithoutChangingTheCurrentPlanOrLimits() throws Exception {
+    /** Plans "basic" (60 RPM) and "gold" (6,000 RPM) under fresh ids, and a new tenant on basic. */
+    private record TwoPlans(String admin, String basic, String gold, String tenant) {}
+
+    private TwoPlans tenantOnBasic(String prefix) throws Exception {
         String admin = platformAdmin();
         String basic = newTenantId("basic");
         String gold = newTenantId("gold");
         call("PUT", "/admin/v1/plans/" + basic, admin, "{\"name\":\"Basic\",\"defaultLimits\":{\"requestsPerMinute\":60}}");
         call("PUT", "/admin/v1/plans/" + gold, admin, "{\"name\":\"Gold\",\"defaultLimits\":{\"requestsPerMinute\":6000}}");
-        String tenant = newTenantId("sched");
-        assertThat(call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"S\",\"billingTimeZone\":\"UTC\","
-                + "\"currency\":\"USD\",\"planId\":\"" + basic + "\"}").statusCode()).isEqualTo(201);
+        String tenant = newTenantId(prefix);
+        HttpResponse<String> created = call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant + "\","
+                + "\"billingTimeZone\":\"UTC\",\"currency\":\"USD\",\"planId\":\"" + basic + "\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        return new TwoPlans(admin, basic, gold, tenant);
+    }
+
+    @Test
+    void aPlanScheduledForLaterIsPublishedInTheHistoryWithoutChangingTheCurrentPlanOrLimits() throws Exception {
+        TwoPlans plans = tenantOnBasic("sched");
         Instant nextMonth = Instant.now().plus(Duration.ofDays(31)).truncatedTo(ChronoUnit.SECONDS);
-        HttpResponse<String> scheduled = call("PUT", "/admin/v1/tenants/" + tenant + "/plan", admin,
-                "{\"planId\":\"" + gold + "\",\"effectiveFrom\":\"" + nextMonth + "\"}");
+        HttpResponse<String> scheduled = call("PUT", "/admin/v1/tenants/" + plans.tenant() + "/plan", plans.admin(),
+                "{\"planId\":\"" + plans.gold() + "\",\"effectiveFrom\":\"" + nextMonth + "\"}");
         assertThat(scheduled.statusCode()).as(scheduled.body()).isBetween(200, 204);
 
-        TenantState state = latestTenantState(tenant, t -> t.plans() != null && t.plans().size() == 2);
-        assertThat(state.planId()).isEqualTo(basic);
+        TenantState state = latestTenantState(plans.tenant(), t -> t.plans() != null && t.plans().size() == 2);
+        assertThat(state.planId()).isEqualTo(plans.basic());
         assertThat(state.limits().requestsPerMinute()).isEqualTo(60L);
-        assertThat(state.plans()).extracting(PlanPeriod::planId).containsExactly(basic, gold);
+        assertThat(state.plans()).extracting(PlanPeriod::planId).containsExactly(plans.basic(), plans.gold());
         assertThat(state.plans().get(1).effectiveFrom()).isEqualTo(nextMonth);
 
         // An assignment without a date is in force at once; the scheduled one stays in the history after it.
-        call("PUT", "/admin/v1/tenants/" + tenant + "/plan", admin, "{\"planId\":\"" + gold + "\"}");
-        TenantState now = latestTenantState(tenant, t -> t.plans() != null && t.plans().size() == 3);
-        assertThat(now.planId()).isEqualTo(gold);
+        call("PUT", "/admin/v1/tenants/" + plans.tenant() + "/plan", plans.admin(), "{\"planId\":\"" + plans.gold() + "\"}");
+        TenantState now = latestTenantState(plans.tenant(), t -> t.plans() != null && t.plans().size() == 3);
+        assertThat(now.planId()).isEqualTo(plans.gold());
         assertThat(now.limits().requestsPerMinute()).isEqualTo(6000L);
-        assertThat(now.plans()).extracting(PlanPeriod::planId).containsExactly(basic, gold, gold);
+        assertThat(now.plans()).extracting(PlanPeriod::planId).containsExactly(plans.basic(), plans.gold(), plans.gold());
         assertThat(now.plans()).extracting(PlanPeriod::effectiveFrom).isSorted();
         assertThat(now.allowUnpricedUsage()).as("a plan refuses unpriced models unless it says otherwise").isFalse();
 
         // The plan starts to allow unpriced models: every tenant on it is published again with the flag.
-        call("PUT", "/admin/v1/plans/" + gold, admin, "{\"name\":\"Gold\",\"defaultLimits\":{\"requestsPerMinute\":6000},\"allowUnpricedUsage\":true}");
-        assertThat(latestTenantState(tenant, t -> Boolean.TRUE.equals(t.allowUnpricedUsage())).planId()).isEqualTo(gold);
+        call("PUT", "/admin/v1/plans/" + plans.gold(), plans.admin(),
+                "{\"name\":\"Gold\",\"defaultLimits\":{\"requestsPerMinute\":6000},\"allowUnpricedUsage\":true}");
+        assertThat(latestTenantState(plans.tenant(), t -> Boolean.TRUE.equals(t.allowUnpricedUsage())).planId()).isEqualTo(plans.gold());
     }
 
     @Test
     void aScheduledPlanBecomesTheCurrentPlanWithItsLimitsWhenItsTimeComesWithoutAnyOtherChange() throws Exception {
-        String admin = platformAdmin();
-        String basic = newTenantId("basic");
-        String gold = newTenantId("gold");
-        call("PUT", "/admin/v1/plans/" + basic, admin, "{\"name\":\"Basic\",\"defaultLimits\":{\"requestsPerMinute\":60}}");
-        call("PUT", "/admin/v1/plans/" + gold, admin, "{\"name\":\"Gold\",\"defaultLimits\":{\"requestsPerMinute\":6000}}");
-        String tenant = newTenantId("switch");
-        HttpResponse<String> created = call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant + "\","
-                + "\"billingTimeZone\":\"UTC\",\"currency\":\"USD\",\"planId\":\"" + basic + "\"}");
-        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        TwoPlans plans = tenantOnBasic("switch");
         Instant soon = Instant.now().plusSeconds(3).truncatedTo(ChronoUnit.MILLIS);
-        call("PUT", "/admin/v1/tenants/" + tenant + "/plan", admin, "{\"planId\":\"" + gold + "\",\"effectiveFrom\":\"" + soon + "\"}");
-        assertThat(latestTenantState(tenant, t -> t.plans() != null && t.plans().size() == 2).planId()).isEqualTo(basic);
+        call("PUT", "/admin/v1/tenants/" + plans.tenant() + "/plan", plans.admin(),
+                "{\"planId\":\"" + plans.gold() + "\",\"effectiveFrom\":\"" + soon + "\"}");
+        assertThat(latestTenantState(plans.tenant(), t -> t.plans() != null && t.plans().size() == 2).planId()).isEqualTo(plans.basic());
 
-        TenantState switched = latestTenantState(tenant, t -> gold.equals(t.planId()));
+        TenantState switched = latestTenantState(plans.tenant(), t -> plans.gold().equals(t.planId()));
         Instant seen = Instant.now();
         assertThat(seen).as("not before its time").isAfterOrEqualTo(soon);
         assertThat(switched.limits().requestsPerMinute()).isEqualTo(6000L);
-        assertThat(switched.plans()).extracting(PlanPeriod::planId).containsExactly(basic, gold);
+        assertThat(switched.plans()).extracting(PlanPeriod::planId).containsExactly(plans.basic(), plans.gold());
         System.out.printf("[plan-switch] published %d ms after the scheduled time%n", Duration.between(soon, seen).toMillis());
         assertThat(Duration.between(soon, seen)).as("the sweep runs every second").isLessThan(Duration.ofSeconds(10));
     }
