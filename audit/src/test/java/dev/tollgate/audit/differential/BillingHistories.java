@@ -46,8 +46,14 @@ public final class BillingHistories {
     static final List<String> MODELS = List.of("m-a", "m-b", "m-c");
     static final int PLANS = 4;
 
-    /** The platform's price lists, shared by every tenant of a run. */
-    public record Platform(List<PriceListPublished> priceLists) {}
+    /** Late backfills take effect from here on: after the first of December in every zone, so only open invoices bill what they price. */
+    static final Instant LATE_FROM = Instant.parse("2026-12-02T00:00:00Z");
+
+    /**
+     * The platform's price lists, shared by every tenant of a run; {@code lateLists} are backfills
+     * (effective in December, in the past of the usage) published only after the usage is billed.
+     */
+    public record Platform(List<PriceListPublished> priceLists, List<PriceListPublished> lateLists) {}
 
     /** A usage event and when the gateway gets it onto the topic: its own time, or later for a late one. */
     public record Sent(CloudEvent<?> event, Instant sendAt) {}
@@ -57,19 +63,31 @@ public final class BillingHistories {
      * are the tenant's other control-plane events (keys issued and rotated, limits changed): they price
      * nothing, and the audit must read past them.
      */
-    public record History(String tenantId, String zone, List<PlanAssigned> plans, List<EventData> keysAndLimits, List<Sent> usage) {
+    public record History(String tenantId, String zone, List<PlanAssigned> plans, List<EventData> keysAndLimits, List<Sent> usage,
+                          List<PlanAssigned> latePlans) {
         TenantCreated created() {
             return new TenantCreated(tenantId, tenantId, zone, "USD");
         }
 
-        /** The state the ledger publishes once every assignment is recorded. */
+        /** The state the ledger publishes once every assignment but the late ones is recorded. */
         TenantState state(Instant publishedAt) {
+            return state(publishedAt, plans, 1);
+        }
+
+        /** The state once the late backfills are recorded too. */
+        TenantState stateWithLatePlans(Instant publishedAt) {
+            var all = new ArrayList<>(plans);
+            all.addAll(latePlans);
+            return state(publishedAt, all, 2);
+        }
+
+        private TenantState state(Instant publishedAt, List<PlanAssigned> assignments, long version) {
             var periods = new ArrayList<PlanPeriod>();
-            plans.forEach(p -> periods.add(new PlanPeriod(p.planId(), p.effectiveFrom())));
+            assignments.forEach(p -> periods.add(new PlanPeriod(p.planId(), p.effectiveFrom())));
             periods.sort((a, b) -> a.effectiveFrom().compareTo(b.effectiveFrom()));
             String current = periods.stream().filter(p -> !p.effectiveFrom().isAfter(publishedAt)).reduce((a, b) -> b)
                     .orElse(periods.getFirst()).planId();
-            return new TenantState(tenantId, tenantId, TenantState.Status.ACTIVE, current, zone, "USD", Limits.NONE, null, null, 1,
+            return new TenantState(tenantId, tenantId, TenantState.Status.ACTIVE, current, zone, "USD", Limits.NONE, null, null, version,
                     publishedAt, periods);
         }
 
@@ -77,6 +95,8 @@ public final class BillingHistories {
         String describe() {
             var out = new StringBuilder("tenant ").append(tenantId).append(" zone ").append(zone).append('\n');
             plans.forEach(p -> out.append("  plan ").append(p.planId()).append(" from ").append(p.effectiveFrom()).append('\n'));
+            latePlans.forEach(p -> out.append("  plan ").append(p.planId()).append(" from ").append(p.effectiveFrom())
+                    .append(" (a backfill published after the usage was billed)\n"));
             usage.forEach(s -> out.append("  ").append(s.event().id()).append(' ').append(s.event().time()).append(" sent ").append(s.sendAt())
                     .append(' ').append(s.event().data()).append('\n'));
             return out.toString();
@@ -86,6 +106,7 @@ public final class BillingHistories {
     public static Platform platform(long seed) {
         var random = new Random(seed);
         var lists = new ArrayList<PriceListPublished>();
+        var late = new ArrayList<PriceListPublished>();
         for (int plan = 0; plan < PLANS; plan++) {
             var times = new TreeSet<Instant>();
             times.add(CREATED);
@@ -102,8 +123,19 @@ public final class BillingHistories {
                 }
                 lists.add(new PriceListPublished("plan-" + plan + "-v" + version++, "plan-" + plan, "USD", from, false, prices));
             }
+            // Now and then a backfill for December, published after the usage it prices was billed.
+            if (random.nextInt(2) == 0) {
+                Instant from = between(random, LATE_FROM, USAGE_TO).truncatedTo(ChronoUnit.SECONDS);
+                if (!times.contains(from)) {
+                    var prices = new ArrayList<ModelPrice>();
+                    for (String model : MODELS) {
+                        prices.add(new ModelPrice(model, price(random), price(random), price(random)));
+                    }
+                    late.add(new PriceListPublished("plan-" + plan + "-late", "plan-" + plan, "USD", from, true, prices));
+                }
+            }
         }
-        return new Platform(List.copyOf(lists));
+        return new Platform(List.copyOf(lists), List.copyOf(late));
     }
 
     public static History tenant(long seed, int index) {
@@ -160,7 +192,14 @@ public final class BillingHistories {
                 sent.add(new Sent(event, sendAt.plusSeconds(random.nextInt(86_400))));
             }
         }
-        return new History(tenantId, zone, List.copyOf(plans), keysAndLimits(random, tenantId), List.copyOf(sent));
+        List<EventData> keysAndLimits = keysAndLimits(random, tenantId);
+        // One tenant in four gets a plan backfilled for December after its usage is billed.
+        var latePlans = new ArrayList<PlanAssigned>();
+        if (random.nextInt(4) == 0) {
+            latePlans.add(new PlanAssigned(tenantId, "plan-" + random.nextInt(PLANS),
+                    between(random, LATE_FROM, USAGE_TO).truncatedTo(ChronoUnit.MILLIS)));
+        }
+        return new History(tenantId, zone, List.copyOf(plans), keysAndLimits, List.copyOf(sent), List.copyOf(latePlans));
     }
 
     private static List<EventData> keysAndLimits(Random random, String tenantId) {

@@ -2,6 +2,8 @@ package dev.tollgate.audit.differential;
 
 import dev.tollgate.audit.CliRun;
 import dev.tollgate.projector.BillingServiceApplication;
+import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.projector.reprice.BackfillRepricer;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
@@ -12,10 +14,13 @@ import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.auth.TestTokens;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -28,12 +33,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -86,6 +94,21 @@ class DifferentialBillingIT {
                                 && scalar(database, "select count(*) from billing_periods where period <= '2026-11'")
                                 == scalar(database, "select count(*) from invoices where period <= '2026-11'"));
                 System.out.printf("[differential] billed %d events in %.1f s%n", expectedEvents, (System.nanoTime() - started) / 1e9);
+
+                // Backfills published after the usage they price was billed: the open (December) invoices and the usage
+                // reports are priced again, as the audit prices them.
+                Map<String, String> pricedBefore = prices(database);
+                int latePlans = publishLate(kafka, platform, histories);
+                awaitConsumed(kafka, BackfillRepricer.groupId(billing.getBean(BillingProperties.class)), Topics.LEDGER_EVENTS.name());
+                Thread.sleep(BackfillRepricer.SECOND_PASS.plusSeconds(2).toMillis()); // the re-pricer's second pass
+                awaitConsumed(kafka, "differential-it", Topics.USAGE_REPRICED.name());
+                Map<String, String> pricedAfter = prices(database);
+                long repriced = pricedAfter.entrySet().stream().filter(e -> !Objects.equals(e.getValue(), pricedBefore.get(e.getKey()))).count();
+                System.out.printf("[differential] late backfills (%d plan assignments, %d price lists): %d billed events priced again%n",
+                        latePlans, platform.lateLists().size(), repriced);
+                if (latePlans + platform.lateLists().size() > 0) {
+                    assertThat(repriced).as("events priced again after the late backfills").isPositive();
+                }
                 System.out.printf("[differential] billed without a tenant state: %d, without a price: %d%n",
                         scalar(database, "select count(*) from billed_usage where currency is null"),
                         scalar(database, "select count(*) from billed_usage where price_list_id is null"));
@@ -127,13 +150,10 @@ class DifferentialBillingIT {
             throws Exception {
         Instant published = Instant.parse("2026-10-01T00:00:00Z");
         var sends = new ArrayList<Future<RecordMetadata>>();
-        // Not idempotent: a retried record may arrive twice, which the pipeline and the audit must absorb anyway (every event has
+        // Not idempotent (producerConfig): a retried record may arrive twice, which the pipeline and the audit must absorb anyway (every event has
         // its id), while an idempotent producer's sequence numbers have been seen to stall on this in-JVM broker. One request in
         // flight keeps each partition in send order.
-        Map<String, Object> config = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1, ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis());
-        try (var producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
+        try (var producer = new KafkaProducer<>(producerConfig(kafka), new StringSerializer(), new ByteArraySerializer())) {
             for (PriceListPublished list : platform.priceLists()) {
                 sends.add(ledger(producer, "ledger-" + list.priceListId(), EventType.LEDGER_PRICELIST_PUBLISHED, list, published));
                 sends.add(producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(),
@@ -163,10 +183,72 @@ class DifferentialBillingIT {
         }
     }
 
+    /** Publishes the late backfills as the ledger would: the events, the new tenant states, the price lists. Returns the plan count. */
+    private static int publishLate(EmbeddedKafka kafka, BillingHistories.Platform platform, List<BillingHistories.History> histories)
+            throws Exception {
+        Instant published = Instant.parse("2026-12-05T00:00:00Z");
+        var sends = new ArrayList<Future<RecordMetadata>>();
+        int plans = 0;
+        try (var producer = new KafkaProducer<>(producerConfig(kafka), new StringSerializer(), new ByteArraySerializer())) {
+            for (PriceListPublished list : platform.lateLists()) {
+                sends.add(producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(),
+                        EventCodec.mapper().writeValueAsBytes(list))));
+                sends.add(ledger(producer, "ledger-" + list.priceListId(), EventType.LEDGER_PRICELIST_PUBLISHED, list, published));
+            }
+            for (BillingHistories.History history : histories) {
+                if (history.latePlans().isEmpty()) {
+                    continue;
+                }
+                sends.add(producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), history.tenantId(),
+                        EventCodec.encodeState(history.stateWithLatePlans(published)))));
+                int n = 0;
+                for (PlanAssigned plan : history.latePlans()) {
+                    sends.add(ledger(producer, "ledger-" + history.tenantId() + "-late-" + n++, EventType.LEDGER_PLAN_ASSIGNED, plan, published));
+                    plans++;
+                }
+            }
+            awaitAll(sends);
+        }
+        return plans;
+    }
+
+    /** Waits until consumer group {@code group} has committed the end of every partition of {@code topic}. */
+    private static void awaitConsumed(EmbeddedKafka kafka, String group, String topic) {
+        try (Admin admin = kafka.admin()) {
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
+                        .map(p -> new TopicPartition(topic, p.partition())).toList();
+                var ends = admin.listOffsets(partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
+                        .all().get();
+                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                return partitions.stream().allMatch(p -> ends.get(p).offset() == 0
+                        || committed.get(p) != null && committed.get(p).offset() >= ends.get(p).offset());
+            });
+        }
+    }
+
+    /** Every billed event's price list. */
+    private static Map<String, String> prices(PostgresDatabase database) throws Exception {
+        var prices = new HashMap<String, String>();
+        try (var connection = database.connect(); var statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("select event_id, price_list_id from billed_usage")) {
+            while (rs.next()) {
+                prices.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        return prices;
+    }
+
     /** The ledger event type whose payload {@code data} is (unique among ledger types). */
     private static EventType ledgerType(EventData data) {
         return Arrays.stream(EventType.values()).filter(t -> t.topic().equals(Topics.LEDGER_EVENTS) && t.dataClass() == data.getClass())
                 .findFirst().orElseThrow();
+    }
+
+    private static Map<String, Object> producerConfig(EmbeddedKafka kafka) {
+        return Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false, ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1, ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) SEND_TIMEOUT.toMillis());
     }
 
     /** Every send acknowledged; the producer's own delivery timeout turns a lost record into an exception before this gives up. */

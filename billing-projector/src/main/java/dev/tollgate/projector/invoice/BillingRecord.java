@@ -4,12 +4,16 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.tollgate.billing.BillableUsage;
+import dev.tollgate.billing.PlanHistory;
+import dev.tollgate.billing.PriceBook;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.state.TenantState;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
+import java.util.Optional;
 
 import static dev.tollgate.schemas.event.Fields.nonNegative;
 import static dev.tollgate.schemas.event.Fields.required;
@@ -73,6 +77,16 @@ public sealed interface BillingRecord {
 
     /** The rates one event was priced with, and the list they come from. */
     record AppliedPrice(String priceListId, Instant effectiveFrom, long inputMicros, long cachedInputMicros, long outputMicros) {
+        /**
+         * The rates of {@code model} in the price list in force at {@code time} for the plan the tenant was on
+         * then (ADR 0017); null when there is none. The one pricing step of billing and of re-pricing.
+         */
+        public static AppliedPrice inForce(PriceBook book, TenantState tenant, String model, Instant time) {
+            Optional<PriceSchedule.PriceList> list = book.priceListAt(PlanHistory.of(tenant), time);
+            PriceSchedule.ModelRates rates = list.map(l -> l.rates().get(model)).orElse(null);
+            return rates == null ? null : of(list.get(), rates);
+        }
+
         public static AppliedPrice of(PriceSchedule.PriceList list, PriceSchedule.ModelRates rates) {
             return new AppliedPrice(list.priceListId(), list.effectiveFrom(), rates.inputMicros(), rates.cachedInputMicros(),
                     rates.outputMicros());

@@ -15,12 +15,16 @@ import org.springframework.transaction.support.TransactionTemplate;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The billing tables (ADR 0008). The invoice writer applies each polled batch of usage.billed.v1 in
@@ -35,6 +39,9 @@ public class InvoiceStore {
 
     /** A usage.billed.v1 record and where it was read. */
     public record Positioned(BillingRecord record, int partition, long offset) {}
+
+    /** A billed event and the price it has from now on (null: none in force). */
+    public record Repricing(BillingRecord.Billed row, BillingRecord.AppliedPrice price) {}
 
     /** An invoice computed from billed rows. */
     public record Computed(String currency, List<InvoiceLine> lines, List<List<String>> lineEventIds, long totalMicros, long eventCount,
@@ -114,6 +121,42 @@ public class InvoiceStore {
         }
         LOG.info("invoice {} of tenant {} for {} finalized: {} lines, total {} {}", invoiceId, closed.tenantId(), closed.period(),
                 computed.lines().size(), Money.format(computed.totalMicros()), computed.currency());
+    }
+
+    /**
+     * Prices again, with {@code priceOf}, every event of {@code tenantId} at or after {@code from} on an
+     * invoice that is not finalized (a ledger backfill: a plan or price list effective in the past), and
+     * stores the new price of each event whose price changed. The tenant's periods are locked first, so
+     * a period either closes before (and keeps its prices: the audit reports the difference) or after
+     * (and is finalized with the new ones). {@code beforeCommit} gets the changes inside the transaction
+     * (a failure there rolls them back). Returns how many events changed price. Idempotent.
+     */
+    public int reprice(String tenantId, Instant from, Function<BillingRecord.Billed, BillingRecord.AppliedPrice> priceOf,
+                       Consumer<List<Repricing>> beforeCommit) {
+        Integer changed = tx.execute(status -> {
+            jdbc.query("select invoice_id from billing_periods where tenant_id = ? for update", (rs, n) -> rs.getString(1), tenantId);
+            List<BillingRecord.Billed> rows = jdbc.query("select b.* from billed_usage b where b.tenant_id = ? and b.event_time >= ? "
+                    + "and not exists (select 1 from invoices i where i.tenant_id = b.tenant_id and i.period = b.invoice_period)",
+                    BILLED, tenantId, Timestamp.from(from));
+            var updates = new ArrayList<Object[]>();
+            var changes = new ArrayList<Repricing>();
+            for (BillingRecord.Billed row : rows) {
+                BillingRecord.AppliedPrice price = priceOf.apply(row);
+                if (!Objects.equals(price, row.price())) {
+                    changes.add(new Repricing(row, price));
+                    updates.add(new Object[]{price == null ? null : price.priceListId(),
+                            price == null ? null : Timestamp.from(price.effectiveFrom()), price == null ? null : price.inputMicros(),
+                            price == null ? null : price.cachedInputMicros(), price == null ? null : price.outputMicros(), row.eventId()});
+                }
+            }
+            jdbc.batchUpdate("update billed_usage set price_list_id = ?, price_effective_from = ?, input_micros = ?, cached_input_micros = ?, "
+                    + "output_micros = ? where event_id = ?", updates);
+            if (!changes.isEmpty()) {
+                beforeCommit.accept(changes);
+            }
+            return updates.size();
+        });
+        return changed == null ? 0 : changed;
     }
 
     private static final RowMapper<BillingRecord.Billed> BILLED = (rs, n) -> {

@@ -3,14 +3,12 @@ package dev.tollgate.projector.stream;
 import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.BillingPeriod;
 import dev.tollgate.billing.PeriodAssignment;
-import dev.tollgate.billing.PlanHistory;
-import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.projector.invoice.BillingRecord;
 import dev.tollgate.projector.quota.QuotaLookups;
 import dev.tollgate.projector.quota.QuotaProcessor;
 import dev.tollgate.projector.usage.UsageBucket;
-import dev.tollgate.projector.usage.UsageKeys;
+import dev.tollgate.projector.usage.UsageCounts;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.state.TenantState;
@@ -29,14 +27,12 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.apache.kafka.streams.state.WindowStore;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneId;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Optional;
 
@@ -68,8 +64,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
     private ProcessorContext<String, Object> context;
     private KeyValueStore<String, Long> clock;
     private KeyValueStore<String, String> openPeriods;
-    private KeyValueStore<String, String> days;
-    private WindowStore<String, String> minutes;
+    private UsageCounts counts;
     /** The earliest close time among the open periods (a cache of the store). */
     private long nextCloseAt = Long.MAX_VALUE;
 
@@ -95,8 +90,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
         this.context = context;
         clock = context.getStateStore(ProjectorTopology.CLOCK_STORE);
         openPeriods = context.getStateStore(ProjectorTopology.OPEN_PERIODS_STORE);
-        days = context.getStateStore(ProjectorTopology.DAY_STORE);
-        minutes = context.getStateStore(ProjectorTopology.MINUTE_STORE);
+        counts = UsageCounts.of(context, ProjectorTopology.DAY_STORE, ProjectorTopology.MINUTE_STORE);
         lookups.init(context);
         recomputeNextClose();
     }
@@ -140,9 +134,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
         Long streamMillis = clock.get(STREAM_TIME);
         Instant streamTime = streamMillis == null ? null : Instant.ofEpochMilli(streamMillis);
         PeriodAssignment assignment = PeriodAssignment.of(usage.time(), zone, streamTime, settings.grace());
-        Optional<PriceSchedule.PriceList> list = lookups.priceBook().priceListAt(PlanHistory.of(tenant), usage.time());
-        PriceSchedule.ModelRates rates = list.map(l -> l.rates().get(usage.model())).orElse(null);
-        BillingRecord.AppliedPrice price = rates == null ? null : BillingRecord.AppliedPrice.of(list.get(), rates);
+        BillingRecord.AppliedPrice price = BillingRecord.AppliedPrice.inForce(lookups.priceBook(), tenant, usage.model(), usage.time());
 
         String adjusts = assignment.late() ? assignment.adjustsPeriod().id() : null;
         span.setAttribute("tollgate.invoice.period", assignment.period().id());
@@ -159,7 +151,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
             context.forward(new Record<>(record.key(), (Object) event, record.timestamp(), headers), TO_LATE);
         }
         openPeriod(usage.tenantId(), assignment.period(), zone);
-        count(usage, zone, rates == null ? BigDecimal.ZERO : UsageBilling.exactAmountMicros(usage, rates));
+        count(usage, zone, price == null ? BigDecimal.ZERO : UsageBilling.exactAmountMicros(usage, price.rates()));
 
         long newStreamTime = Math.max(streamMillis == null ? Long.MIN_VALUE : streamMillis, usage.time().toEpochMilli());
         clock.put(STREAM_TIME, newStreamTime);
@@ -178,11 +170,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
     }
 
     private void count(BillableUsage usage, ZoneId zone, BigDecimal spend) {
-        String dayKey = UsageKeys.day(usage.tenantId(), usage.time().atZone(zone).toLocalDate(), usage.keyId(), usage.model());
-        days.put(dayKey, UsageBucket.decode(days.get(dayKey)).plus(usage, spend).encode());
-        String minuteKey = UsageKeys.minute(usage.tenantId(), usage.keyId(), usage.model());
-        long minute = usage.time().truncatedTo(ChronoUnit.MINUTES).toEpochMilli();
-        minutes.put(minuteKey, UsageBucket.decode(minutes.fetch(minuteKey, minute)).plus(usage, spend).encode(), minute);
+        counts.add(usage.tenantId(), usage.keyId(), usage.model(), usage.time(), zone, UsageBucket.EMPTY.plus(usage, spend));
     }
 
     private void closeDue(long streamTime, long timestamp) {

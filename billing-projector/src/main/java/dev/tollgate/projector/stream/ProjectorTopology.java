@@ -35,6 +35,8 @@ public final class ProjectorTopology {
     public static final String TENANTS_STORE = "tenants";
     public static final String KEYS_STORE = "keys";
     public static final String PRICELISTS_STORE = "pricelists";
+    /** Per re-priced event, the price list its live usage was last counted with. */
+    public static final String REPRICED_STORE = "repriced";
     /** Live usage per tenant|day|key|model (interactive queries). */
     public static final String DAY_STORE = "usage-day";
     /** Live usage per tenant|key|model and minute (interactive queries). */
@@ -85,6 +87,12 @@ public final class ProjectorTopology {
         topology.addSink(BillingProcessor.TO_BILLED, Topics.USAGE_BILLED.name(), new StringSerializer(), billedSerializer, "billing");
         Serializer<Object> eventSerializer = (topic, value) -> EventCodec.encode((CloudEvent<?>) value);
         topology.addSink(BillingProcessor.TO_LATE, Topics.USAGE_LATE.name(), new StringSerializer(), eventSerializer, "billing");
+
+        // Spend a backfill changed, into the same day and minute stores (usage.repriced.v1 is partitioned as usage.v1).
+        topology.addSource("repriced", new StringDeserializer(), new ByteArrayDeserializer(), Topics.USAGE_REPRICED.name());
+        topology.addProcessor("repriced-usage", () -> new RepricedUsageProcessor(REPRICED_STORE, new StoreLookups()), "repriced");
+        topology.addStateStore(RepricedUsageProcessor.storeBuilder(REPRICED_STORE), "repriced-usage");
+        topology.connectProcessorAndStateStores("repriced-usage", DAY_STORE, MINUTE_STORE);
 
         topology.addProcessor(BillingProcessor.TO_QUOTA, () -> new QuotaProcessor(QUOTA_STORE, settings.emitInterval(), new StoreLookups(), metrics),
                 "billing");

@@ -6,12 +6,17 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.TenantState;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * {@link QuotaLookups} over the global stores of {@code tenants.state.v1}, {@code keys.state.v1} and
@@ -20,11 +25,24 @@ import java.io.UncheckedIOException;
  * a new count is a new list, and the very next event is priced with it.
  */
 public final class StoreLookups implements QuotaLookups {
-    private KeyValueStore<String, byte[]> tenants;
-    private KeyValueStore<String, byte[]> keys;
-    private KeyValueStore<String, byte[]> priceLists;
+    private ReadOnlyKeyValueStore<String, byte[]> tenants;
+    private ReadOnlyKeyValueStore<String, byte[]> keys;
+    private ReadOnlyKeyValueStore<String, byte[]> priceLists;
     private PriceBook priceBook = new PriceBook();
     private long priceBookBuiltFrom = -1;
+
+    /** Lookups inside a processor: {@link #init} binds the stores. */
+    public StoreLookups() {}
+
+    /** Lookups over the global stores as interactive queries see them (outside the topology: the re-pricer). */
+    public static StoreLookups over(KafkaStreams streams) {
+        var lookups = new StoreLookups();
+        lookups.tenants = streams.store(StoreQueryParameters.fromNameAndType(ProjectorTopology.TENANTS_STORE, QueryableStoreTypes.keyValueStore()));
+        lookups.keys = streams.store(StoreQueryParameters.fromNameAndType(ProjectorTopology.KEYS_STORE, QueryableStoreTypes.keyValueStore()));
+        lookups.priceLists = streams.store(StoreQueryParameters.fromNameAndType(ProjectorTopology.PRICELISTS_STORE,
+                QueryableStoreTypes.keyValueStore()));
+        return lookups;
+    }
 
     @Override
     public void init(ProcessorContext<?, ?> context) {
@@ -53,6 +71,22 @@ public final class StoreLookups implements QuotaLookups {
             priceBookBuiltFrom = count;
         }
         return priceBook;
+    }
+
+    /** Every tenant in the store (the re-pricer looks for those on a plan). */
+    public List<TenantState> allTenants() {
+        var all = new ArrayList<TenantState>();
+        try (KeyValueIterator<String, byte[]> it = tenants.all()) {
+            while (it.hasNext()) {
+                all.add(EventCodec.decodeState(it.next().value, TenantState.class));
+            }
+        }
+        return all;
+    }
+
+    /** True when the store holds the price list {@code priceListId}. */
+    public boolean hasPriceList(String priceListId) {
+        return priceLists.get(priceListId) != null;
     }
 
     private PriceBook build() {

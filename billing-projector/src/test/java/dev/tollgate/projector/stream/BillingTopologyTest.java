@@ -4,6 +4,7 @@ import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.InvoiceLine;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.projector.invoice.BillingRecord;
+import dev.tollgate.projector.reprice.RepricedUsage;
 import dev.tollgate.projector.usage.UsageBucket;
 import dev.tollgate.projector.usage.UsageKeys;
 import dev.tollgate.projector.usage.UsageStoreReads;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -189,6 +191,28 @@ class BillingTopologyTest {
         assertThat(day.totalTokens()).isEqualTo(507);
         assertThat(UsageBucket.decode(days.get(UsageKeys.day("acme", LocalDate.parse("2026-11-03"), "k2", "m"))).totalTokens())
                 .isEqualTo(9);
+    }
+
+    @Test
+    void spendThatABackfillChangedIsAddedToTheLiveUsageOncePerEventAndList() {
+        send(streamed("r1", "tokyo", "k1", "m", Instant.parse("2026-11-03T20:00:00Z"), 1_000)); // 2026-11-04 in Tokyo
+        var repriced = driver.createInputTopic(Topics.USAGE_REPRICED.name(), new StringSerializer(), new ByteArraySerializer());
+        var delta = new RepricedUsage("r1", "tokyo", "k1", "m", Instant.parse("2026-11-03T20:00:00Z"), "pl-backfill", new BigDecimal("1500.5"));
+        repriced.pipeInput("tokyo", delta.encode());
+        repriced.pipeInput("tokyo", delta.encode()); // the re-pricer's retry
+
+        var days = driver.<String, String>getKeyValueStore(ProjectorTopology.DAY_STORE);
+        UsageBucket day = UsageBucket.decode(days.get(UsageKeys.day("tokyo", LocalDate.parse("2026-11-04"), "k1", "m")));
+        // 1,000 output tokens at 2.0 per million-micros: 2,000 micros, plus the delta once.
+        assertThat(day.spendMicros()).isEqualByComparingTo("3500.5");
+        assertThat(day.completion()).as("re-pricing changes money, not tokens").isEqualTo(1_000);
+        assertThat(day.events()).isEqualTo(1);
+
+        // Priced again with another list (a second backfill): that delta counts too.
+        repriced.pipeInput("tokyo", new RepricedUsage("r1", "tokyo", "k1", "m", Instant.parse("2026-11-03T20:00:00Z"), "pl-second",
+                new BigDecimal("-500")).encode());
+        assertThat(UsageBucket.decode(days.get(UsageKeys.day("tokyo", LocalDate.parse("2026-11-04"), "k1", "m"))).spendMicros())
+                .isEqualByComparingTo("3000.5");
     }
 
     @Test

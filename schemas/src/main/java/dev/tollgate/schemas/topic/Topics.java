@@ -35,6 +35,15 @@ public final class Topics {
     public static final TopicSpec USAGE_BILLED = new TopicSpec("usage.billed.v1", 12, DELETE, null,
             "tenant id", "billed usage and period-closed records of the billing projector (internal JSON)");
 
+    /**
+     * What a ledger backfill (a plan or price list effective in the past) changed in the price of
+     * events already billed on open invoices: one record per event re-priced, with the spend it adds
+     * (negative: removes), keyed by tenant. Written by the billing service's re-pricer, read by the
+     * projector into the live usage reports. Same partition count as usage.v1 (it shares its stores).
+     */
+    public static final TopicSpec USAGE_REPRICED = new TopicSpec("usage.repriced.v1", 12, DELETE, null,
+            "tenant id", "re-priced usage of the billing service (internal JSON)");
+
     /** The ledger's domain events, kept forever for audit replay. */
     public static final TopicSpec LEDGER_EVENTS = new TopicSpec("ledger.events.v1", 6, DELETE, null,
             "tenant id, or _platform for plans and price lists", "ledger.* CloudEvents");
@@ -76,7 +85,7 @@ public final class Topics {
 
     /** All topics, in a stable order. */
     public static List<TopicSpec> all() {
-        return List.of(USAGE, USAGE_LATE, USAGE_BILLED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, GATEWAY_HEARTBEATS,
+        return List.of(USAGE, USAGE_LATE, USAGE_BILLED, USAGE_REPRICED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, GATEWAY_HEARTBEATS,
                 QUOTA_ALERTS, DEAD_LETTER);
     }
 
