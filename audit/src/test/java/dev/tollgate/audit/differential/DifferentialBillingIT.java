@@ -12,15 +12,13 @@ import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.auth.TestTokens;
+import dev.tollgate.testkit.kafka.ConsumerGroups;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -41,7 +39,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -99,9 +96,10 @@ class DifferentialBillingIT {
                 // reports are priced again, as the audit prices them.
                 Map<String, String> pricedBefore = prices(database);
                 int latePlans = publishLate(kafka, platform, histories);
-                awaitConsumed(kafka, BackfillRepricer.groupId(billing.getBean(BillingProperties.class)), Topics.LEDGER_EVENTS.name());
+                ConsumerGroups.awaitConsumed(kafka.bootstrapServers(), BackfillRepricer.groupId(billing.getBean(BillingProperties.class)),
+                        Topics.LEDGER_EVENTS.name(), Duration.ofMinutes(2));
                 Thread.sleep(BackfillRepricer.SECOND_PASS.plusSeconds(2).toMillis()); // the re-pricer's second pass
-                awaitConsumed(kafka, "differential-it", Topics.USAGE_REPRICED.name());
+                ConsumerGroups.awaitConsumed(kafka.bootstrapServers(), "differential-it", Topics.USAGE_REPRICED.name(), Duration.ofMinutes(2));
                 Map<String, String> pricedAfter = prices(database);
                 long repriced = pricedAfter.entrySet().stream().filter(e -> !Objects.equals(e.getValue(), pricedBefore.get(e.getKey()))).count();
                 System.out.printf("[differential] late backfills (%d plan assignments, %d price lists): %d billed events priced again%n",
@@ -210,21 +208,6 @@ class DifferentialBillingIT {
             awaitAll(sends);
         }
         return plans;
-    }
-
-    /** Waits until consumer group {@code group} has committed the end of every partition of {@code topic}. */
-    private static void awaitConsumed(EmbeddedKafka kafka, String group, String topic) {
-        try (Admin admin = kafka.admin()) {
-            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
-                        .map(p -> new TopicPartition(topic, p.partition())).toList();
-                var ends = admin.listOffsets(partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
-                        .all().get();
-                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                return partitions.stream().allMatch(p -> ends.get(p).offset() == 0
-                        || committed.get(p) != null && committed.get(p).offset() >= ends.get(p).offset());
-            });
-        }
     }
 
     /** Every billed event's price list. */

@@ -1,0 +1,302 @@
+package dev.tollgate.devstack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.audit.AuditCli;
+import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.projector.reprice.BackfillRepricer;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.ConsumerGroups;
+import dev.tollgate.testkit.kafka.TopicReader;
+import dev.tollgate.testkit.postgres.PostgresDatabase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.math.RoundingMode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The differential proof through the real gateway (issue #18): tenants in zones east and west of
+ * UTC on seeded random plans and prices, traffic through the dev stack's gateway (chat streamed,
+ * not streamed and cut by the client, completions, embeddings) while plans switch at a scheduled
+ * time and a price list takes effect mid-run, then a price list backfilled over what was already
+ * billed. Every usage event on {@code usage.v1} must be billed once, and {@code tollgate-audit
+ * replay} of the same log must reproduce every invoice. A tenant on a hard spend limit is driven
+ * past it: what is billed stays within the limit plus the bound of ADR 0009, which only holds if
+ * the gateway prices its reservations as billing does.
+ */
+class GatewayDifferentialIT {
+    private static final long SEED = Long.getLong("gateway-differential.seed", 20_261_202L);
+    private static final String DATABASE = "tg_gwdiff_it_" + UUID.randomUUID().toString().substring(0, 8);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final List<String> ZONES = List.of("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York", "Europe/Berlin",
+            "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns");
+    private static final int PLANS = 3;
+    private static final int MAX_TOKENS = 20;
+    private static final long BUDGET_MICROS = 20_000;
+    private static final int BUDGET_CLIENTS = 2;
+
+    @TempDir
+    static Path dataDir;
+    private static DevStack stack;
+
+    @BeforeAll
+    static void start() {
+        stack = DevStack.start(DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0", "ledger-port", "0",
+                "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
+                "ttft-ms", "0", "inter-token-ms", "1", "completion-tokens", "12"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (stack != null) {
+            stack.close();
+        }
+        BilledUsage.dropDatabases(PostgresDatabase.Server.fromEnvironment(), DATABASE, DATABASE + "_billing");
+    }
+
+    private static JsonNode admin(String method, String path, String json, int... expected) throws Exception {
+        HttpResponse<String> response = StackAdmin.admin(stack, method, path, json);
+        assertThat(response.statusCode()).as(method + " " + path + ": " + response.body()).isIn(Arrays.stream(expected).boxed().toList());
+        return response.body().isBlank() ? null : EventCodec.mapper().readTree(response.body());
+    }
+
+    /** A price list of {@code plan} for both fake models, seeded random prices that rarely divide evenly. */
+    private static void priceList(String id, String plan, Instant from, boolean backfill, Random random) throws Exception {
+        String prices = DevStack.FAKE_MODELS.stream().map(model -> "{\"model\":\"" + model + "\",\"inputMicrosPerMillionTokens\":"
+                + price(random) + ",\"cachedInputMicrosPerMillionTokens\":" + price(random) + ",\"outputMicrosPerMillionTokens\":"
+                + price(random) + "}").collect(Collectors.joining(","));
+        admin("POST", "/admin/v1/price-lists", """
+                {"priceListId":"%s","planId":"%s","currency":"USD","effectiveFrom":"%s","backfill":%s,"prices":[%s]}"""
+                .formatted(id, plan, from, backfill, prices), 201);
+    }
+
+    private static long price(Random random) {
+        return 100_000 + random.nextInt(9_000_000);
+    }
+
+    /** One tenant under test and its key. */
+    private record Tenant(String id, String zone, String apiKey) {}
+
+    private static Tenant tenant(String id, String zone, String plan, String limits) throws Exception {
+        admin("POST", "/admin/v1/tenants", """
+                {"tenantId":"%s","name":"%s","billingTimeZone":"%s","currency":"USD","planId":"%s"}""".formatted(id, id, zone, plan), 201);
+        if (limits != null) {
+            admin("PUT", "/admin/v1/tenants/" + id + "/limits", limits, 200);
+        }
+        JsonNode key = admin("POST", "/admin/v1/tenants/" + id + "/keys", "{\"name\":\"diff\",\"scopes\":[\"inference\"]}", 201);
+        return new Tenant(id, zone, key.path("apiKey").asText());
+    }
+
+    /** One request of a random kind; returns the HTTP status (a stream cut by the client counts as 200). */
+    private static int call(Tenant tenant, Random random) throws Exception {
+        int maxTokens = 1 + random.nextInt(MAX_TOKENS);
+        String prompt = "hello ".repeat(1 + random.nextInt(12));
+        int kind = random.nextInt(5);
+        String path;
+        String body;
+        boolean stream = false;
+        switch (kind) {
+            case 0 -> {
+                path = "/v1/chat/completions";
+                body = "{\"model\":\"fake-chat\",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
+            }
+            case 1, 2 -> {
+                path = "/v1/chat/completions";
+                stream = true;
+                body = "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\""
+                        + prompt + "\"}]}";
+            }
+            case 3 -> {
+                path = "/v1/completions";
+                body = "{\"model\":\"fake-chat\",\"max_tokens\":" + maxTokens + ",\"prompt\":\"" + prompt + "\"}";
+            }
+            default -> {
+                path = "/v1/embeddings";
+                body = "{\"model\":\"fake-embed\",\"input\":\"" + prompt + "\"}";
+            }
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + path)).header("authorization", "Bearer " + tenant.apiKey())
+                .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30))
+                .build();
+        if (!stream) {
+            return HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
+        HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = response.body()) {
+            if (response.statusCode() == 200 && kind == 2) {
+                in.readNBytes(1 + random.nextInt(200)); // the client goes away mid-stream
+            } else {
+                in.readAllBytes();
+            }
+        }
+        return response.statusCode();
+    }
+
+    @Test
+    void whatTheGatewayMeteredIsBilledOnceAndTheAuditReproducesEveryInvoice() throws Exception {
+        var random = new Random(SEED);
+        Instant monthStart = YearMonth.now(ZoneOffset.UTC).atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC).minus(Duration.ofDays(1));
+        for (int p = 0; p < PLANS; p++) {
+            admin("PUT", "/admin/v1/plans/gd-" + p, "{\"name\":\"Plan " + p + "\"}", 200);
+            priceList("gd-" + p + "-base", "gd-" + p, monthStart, true, random);
+        }
+        var tenants = new ArrayList<Tenant>();
+        var plans = new ArrayList<Integer>();
+        for (int t = 0; t < ZONES.size(); t++) {
+            int plan = random.nextInt(PLANS - 1); // the last plan is the budget tenant's alone
+            plans.add(plan);
+            tenants.add(tenant("gd-t" + t, ZONES.get(t), "gd-" + plan, null));
+        }
+        Tenant budget = tenant("gd-budget", "UTC", "gd-" + (PLANS - 1),
+                "{\"spendPerPeriodMicros\":" + BUDGET_MICROS + ",\"spendLimitMode\":\"HARD\"}");
+        for (Tenant t : tenants) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> call(t, new Random(1)) == 200);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> call(budget, new Random(1)) == 200);
+
+        // While the traffic runs: half the tenants switch plans at a scheduled instant, and plan 0 gets a new list.
+        Instant switchAt = Instant.now().plusSeconds(6).truncatedTo(ChronoUnit.MILLIS);
+        for (int t = 0; t < tenants.size(); t += 2) {
+            admin("PUT", "/admin/v1/tenants/" + tenants.get(t).id() + "/plan",
+                    "{\"planId\":\"gd-" + (plans.get(t) + 1) % (PLANS - 1) + "\",\"effectiveFrom\":\"" + switchAt + "\"}", 200, 204);
+        }
+        priceList("gd-0-mid", "gd-0", Instant.now().plusSeconds(9).truncatedTo(ChronoUnit.SECONDS), false, random);
+
+        var served = new AtomicLong();
+        var refusedBudget = new AtomicLong();
+        long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        ExecutorService pool = Executors.newFixedThreadPool(4 + BUDGET_CLIENTS);
+        var clients = new ArrayList<Future<?>>();
+        for (int c = 0; c < 4; c++) {
+            var clientRandom = new Random(SEED * 31 + c);
+            clients.add(pool.submit(() -> {
+                while (System.nanoTime() < until) {
+                    if (call(tenants.get(clientRandom.nextInt(tenants.size())), clientRandom) == 200) {
+                        served.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (int c = 0; c < BUDGET_CLIENTS; c++) {
+            var clientRandom = new Random(SEED * 37 + c);
+            clients.add(pool.submit(() -> {
+                while (System.nanoTime() < until) {
+                    if (call(budget, clientRandom) == 429) {
+                        refusedBudget.incrementAndGet();
+                        Thread.sleep(50);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> client : clients) {
+            client.get();
+        }
+        pool.shutdown();
+        // A backfill over what is billed already: plan 1's prices from a few seconds ago.
+        priceList("gd-1-backfill", "gd-1", Instant.now().minusSeconds(8).truncatedTo(ChronoUnit.SECONDS), true, random);
+
+        // Every billable event on usage.v1 is billed, once; the re-pricer has read the whole ledger and made its second pass.
+        long billable = TopicReader.readAll(stack.kafkaBootstrapServers(), Topics.USAGE.name()).stream()
+                .map(r -> EventCodec.decode(r.value())).filter(e -> UsageBilling.of(e).isPresent()).map(e -> e.id()).distinct().count();
+        String billingDb = PostgresDatabase.Server.fromEnvironment().jdbcUrl(DATABASE + "_billing");
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> billedRows(billingDb) == billable);
+        ConsumerGroups.awaitConsumed(stack.kafkaBootstrapServers(), "tollgate-invoice-writer-repricer", Topics.LEDGER_EVENTS.name(),
+                Duration.ofMinutes(2));
+        Thread.sleep(BackfillRepricer.SECOND_PASS.plusSeconds(2).toMillis());
+        System.out.printf("[gateway-differential] seed %d: %d answers, %d billable usage events billed, budget tenant refused %d times%n",
+                SEED, served.get(), billable, refusedBudget.get());
+
+        // The audit replays the same log and must reproduce every invoice of every period a tenant's zone is in now.
+        var periods = new TreeSet<String>();
+        ZONES.forEach(zone -> periods.add(YearMonth.now(ZoneId.of(zone)).toString()));
+        var server = PostgresDatabase.Server.fromEnvironment();
+        for (String period : periods) {
+            var out = new ByteArrayOutputStream();
+            int code = audit(out, "replay", "--period", period, "--grace", "PT2H", "--bootstrap-servers", stack.kafkaBootstrapServers(),
+                    "--database-url", billingDb, "--database-user", server.user(), "--database-password", server.password());
+            String report = out.toString(StandardCharsets.UTF_8);
+            System.out.printf("[gateway-differential] audit replay %s: exit %d%n%s%n", period, code,
+                    report.lines().filter(l -> l.startsWith("MISMATCH") || l.startsWith("UNDECODABLE") || l.startsWith("VERDICT")
+                            || l.contains("verdict")).limit(20).collect(Collectors.joining("\n")));
+            assertThat(code).as("audit replay of %s (seed %d):%n%s", period, SEED, report).isZero();
+        }
+
+        // The hard spend limit held: the gateway's reservations are priced as billing prices (ADR 0009's bound: each client's
+        // request in flight when the share ran out, at the dearest price of the plan, counted twice for the prompt estimate).
+        long spent = spend(billingDb, budget.id());
+        long dearestRequest = (MAX_TOKENS + 40) * 9_100_000L / 1_000_000 + 1;
+        long bound = 2L * BUDGET_CLIENTS * dearestRequest;
+        System.out.printf("[gateway-differential] hard spend limit %d micros: billed %d micros, bound %d over the limit%n", BUDGET_MICROS,
+                spent, bound);
+        assertThat(refusedBudget.get()).as("the budget tenant reached its limit").isPositive();
+        assertThat(spent).isLessThanOrEqualTo(BUDGET_MICROS + bound).isGreaterThan(BUDGET_MICROS * 8 / 10);
+    }
+
+    private static int audit(ByteArrayOutputStream out, String... args) {
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            return AuditCli.run(args);
+        } finally {
+            System.setOut(original);
+        }
+    }
+
+    private static long billedRows(String jdbcUrl) throws Exception {
+        var server = PostgresDatabase.Server.fromEnvironment();
+        try (var connection = DriverManager.getConnection(jdbcUrl, server.user(), server.password()); var statement = connection.createStatement();
+             var rs = statement.executeQuery("select count(*) from billed_usage")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** What the tenant's billed events cost, exact per event and rounded once at the end (micro-units). */
+    private static long spend(String jdbcUrl, String tenantId) throws Exception {
+        var server = PostgresDatabase.Server.fromEnvironment();
+        try (var connection = DriverManager.getConnection(jdbcUrl, server.user(), server.password());
+             var statement = connection.prepareStatement("select coalesce(sum((uncached_prompt * input_micros + cached_prompt * cached_input_micros"
+                     + " + completion * output_micros) / 1000000.0), 0) from billed_usage where tenant_id = ?")) {
+            statement.setString(1, tenantId);
+            try (var rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getBigDecimal(1).setScale(0, RoundingMode.CEILING).longValueExact();
+            }
+        }
+    }
+
+}
