@@ -33,6 +33,30 @@ final class BilledUsage {
         return counts;
     }
 
+    /** The ids of every billable event on usage.v1, all tenants. */
+    static Set<String> billable(String bootstrap) {
+        var ids = new HashSet<String>();
+        TopicReader.readAll(bootstrap, Topics.USAGE.name()).forEach(record -> {
+            var event = EventCodec.decode(record.value());
+            if (UsageBilling.of(event).isPresent()) {
+                ids.add(event.id());
+            }
+        });
+        return ids;
+    }
+
+    /** Event id -> the price list it is billed with now (null: unpriced). */
+    static Map<String, String> priceLists(PostgresDatabase.Server server, String database) throws SQLException {
+        var lists = new HashMap<String, String>();
+        try (var connection = DriverManager.getConnection(server.jdbcUrl(database), server.user(), server.password());
+             var statement = connection.createStatement(); ResultSet rs = statement.executeQuery("select event_id, price_list_id from billed_usage")) {
+            while (rs.next()) {
+                lists.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        return lists;
+    }
+
     /** Rows of billed_usage, or -1 while the database cannot be reached. */
     static long rows(PostgresDatabase.Server server, String database) {
         try (var connection = DriverManager.getConnection(server.jdbcUrl(database), server.user(), server.password());

@@ -2,12 +2,10 @@ package dev.tollgate.devstack;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.audit.AuditCli;
-import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.projector.reprice.BackfillRepricer;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.ConsumerGroups;
-import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,6 +32,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -50,8 +50,7 @@ import static org.awaitility.Awaitility.await;
  * The differential proof through the real gateway (issue #18): tenants in zones east and west of
  * UTC on seeded random plans and prices, traffic through the dev stack's gateway (chat streamed,
  * not streamed and cut by the client, completions, embeddings) while plans switch at a scheduled
- * time and a price list takes effect mid-run, then a price list backfilled over what was already
- * billed. Every usage event on {@code usage.v1} must be billed once, and {@code tollgate-audit
+ * time and a price list takes effect mid-run, then plans backfilled over what was already billed. Every usage event on {@code usage.v1} must be billed once, and {@code tollgate-audit
  * replay} of the same log must reproduce every invoice. A tenant on a hard spend limit is driven
  * past it: what is billed stays within the limit plus the bound of ADR 0009, which only holds if
  * the gateway prices its reservations as billing does.
@@ -196,6 +195,7 @@ class GatewayDifferentialIT {
 
         var served = new AtomicLong();
         var refusedBudget = new AtomicLong();
+        Instant trafficStart = Instant.now();
         long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         ExecutorService pool = Executors.newFixedThreadPool(4 + BUDGET_CLIENTS);
         var clients = new ArrayList<Future<?>>();
@@ -226,28 +226,40 @@ class GatewayDifferentialIT {
             client.get();
         }
         pool.shutdown();
-        // A backfill over what is billed already: plan 1's prices from a few seconds ago.
-        priceList("gd-1-backfill", "gd-1", Instant.now().minusSeconds(8).truncatedTo(ChronoUnit.SECONDS), true, random);
+        // Every billable event on usage.v1 is billed, once (the last ones may still be on their way to the topic: read it again).
+        var server = PostgresDatabase.Server.fromEnvironment();
+        String billingDb = DATABASE + "_billing";
+        long[] billable = {0};
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            billable[0] = BilledUsage.billable(stack.kafkaBootstrapServers()).size();
+            return BilledUsage.rows(server, billingDb) == billable[0];
+        });
 
-        // Every billable event on usage.v1 is billed, once; the re-pricer has read the whole ledger and made its second pass.
-        long billable = TopicReader.readAll(stack.kafkaBootstrapServers(), Topics.USAGE.name()).stream()
-                .map(r -> EventCodec.decode(r.value())).filter(e -> UsageBilling.of(e).isPresent()).map(e -> e.id()).distinct().count();
-        String billingDb = PostgresDatabase.Server.fromEnvironment().jdbcUrl(DATABASE + "_billing");
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).until(() -> billedRows(billingDb) == billable);
+        // A backfill over what is billed already: the odd tenants were on the other plan since 5 s into the traffic.
+        Map<String, String> pricedBefore = BilledUsage.priceLists(server, billingDb);
+        Instant backfillFrom = trafficStart.plusSeconds(5).truncatedTo(ChronoUnit.MILLIS);
+        for (int t = 1; t < tenants.size(); t += 2) {
+            admin("PUT", "/admin/v1/tenants/" + tenants.get(t).id() + "/plan",
+                    "{\"planId\":\"gd-" + (plans.get(t) + 1) % (PLANS - 1) + "\",\"effectiveFrom\":\"" + backfillFrom + "\"}", 200, 204);
+        }
         ConsumerGroups.awaitConsumed(stack.kafkaBootstrapServers(), "tollgate-invoice-writer-repricer", Topics.LEDGER_EVENTS.name(),
                 Duration.ofMinutes(2));
-        Thread.sleep(BackfillRepricer.SECOND_PASS.plusSeconds(2).toMillis());
+        Thread.sleep(BackfillRepricer.SECOND_PASS.plusSeconds(2).toMillis()); // the re-pricer's second pass
+        Map<String, String> pricedAfter = BilledUsage.priceLists(server, billingDb);
+        long repriced = pricedAfter.entrySet().stream().filter(e -> !Objects.equals(e.getValue(), pricedBefore.get(e.getKey()))).count();
+        System.out.printf("[gateway-differential] plans backfilled for %d tenants: %d billed events priced again%n", tenants.size() / 2,
+                repriced);
+        assertThat(repriced).as("events priced again after the backfill").isPositive();
         System.out.printf("[gateway-differential] seed %d: %d answers, %d billable usage events billed, budget tenant refused %d times%n",
-                SEED, served.get(), billable, refusedBudget.get());
+                SEED, served.get(), billable[0], refusedBudget.get());
 
         // The audit replays the same log and must reproduce every invoice of every period a tenant's zone is in now.
         var periods = new TreeSet<String>();
         ZONES.forEach(zone -> periods.add(YearMonth.now(ZoneId.of(zone)).toString()));
-        var server = PostgresDatabase.Server.fromEnvironment();
         for (String period : periods) {
             var out = new ByteArrayOutputStream();
             int code = audit(out, "replay", "--period", period, "--grace", "PT2H", "--bootstrap-servers", stack.kafkaBootstrapServers(),
-                    "--database-url", billingDb, "--database-user", server.user(), "--database-password", server.password());
+                    "--database-url", server.jdbcUrl(billingDb), "--database-user", server.user(), "--database-password", server.password());
             String report = out.toString(StandardCharsets.UTF_8);
             System.out.printf("[gateway-differential] audit replay %s: exit %d%n%s%n", period, code,
                     report.lines().filter(l -> l.startsWith("MISMATCH") || l.startsWith("UNDECODABLE") || l.startsWith("VERDICT")
@@ -257,7 +269,7 @@ class GatewayDifferentialIT {
 
         // The hard spend limit held: the gateway's reservations are priced as billing prices (ADR 0009's bound: each client's
         // request in flight when the share ran out, at the dearest price of the plan, counted twice for the prompt estimate).
-        long spent = spend(billingDb, budget.id());
+        long spent = spend(server, billingDb, budget.id());
         long dearestRequest = (MAX_TOKENS + 40) * 9_100_000L / 1_000_000 + 1;
         long bound = 2L * BUDGET_CLIENTS * dearestRequest;
         System.out.printf("[gateway-differential] hard spend limit %d micros: billed %d micros, bound %d over the limit%n", BUDGET_MICROS,
@@ -276,19 +288,9 @@ class GatewayDifferentialIT {
         }
     }
 
-    private static long billedRows(String jdbcUrl) throws Exception {
-        var server = PostgresDatabase.Server.fromEnvironment();
-        try (var connection = DriverManager.getConnection(jdbcUrl, server.user(), server.password()); var statement = connection.createStatement();
-             var rs = statement.executeQuery("select count(*) from billed_usage")) {
-            rs.next();
-            return rs.getLong(1);
-        }
-    }
-
-    /** What the tenant's billed events cost, exact per event and rounded once at the end (micro-units). */
-    private static long spend(String jdbcUrl, String tenantId) throws Exception {
-        var server = PostgresDatabase.Server.fromEnvironment();
-        try (var connection = DriverManager.getConnection(jdbcUrl, server.user(), server.password());
+    /** What the tenant's billed events cost, exact per event and rounded up once at the end (micro-units). */
+    private static long spend(PostgresDatabase.Server server, String database, String tenantId) throws Exception {
+        try (var connection = DriverManager.getConnection(server.jdbcUrl(database), server.user(), server.password());
              var statement = connection.prepareStatement("select coalesce(sum((uncached_prompt * input_micros + cached_prompt * cached_input_micros"
                      + " + completion * output_micros) / 1000000.0), 0) from billed_usage where tenant_id = ?")) {
             statement.setString(1, tenantId);
@@ -298,5 +300,4 @@ class GatewayDifferentialIT {
             }
         }
     }
-
 }
