@@ -273,7 +273,7 @@ class GatewayDifferentialIT {
         // (prompt estimate + max_tokens at the gateway's price) fits what is left, and a stream is cut after the chunk that
         // crosses it; what may pass is, per client in flight, the prompt estimate's error (at most the whole prompt, under
         // 40 tokens here) and one chunk, at the dearest price. This holds only if the gateway prices as billing does: with
-        // its rates divided by 4 on purpose the same run billed 21,639 micros, 1,639 over the limit.
+        // its rates divided by 4 on purpose two runs billed 21,639 and 25,297 micros.
         long spent = spend(server, billingDb, budget.id());
         long bound = (long) Math.ceil(BUDGET_CLIENTS * (40 + 1) * (double) MAX_PRICE / 1_000_000);
         System.out.printf("[gateway-differential] hard spend limit %d micros: billed %d micros, bound %d over the limit%n", BUDGET_MICROS,
