@@ -9,9 +9,11 @@ import dev.tollgate.billing.Money;
 
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
 
@@ -97,7 +99,7 @@ public final class Audit {
         if (stored != null) {
             Optional<StoredInvoices.Invoice> invoice = stored.invoice(invoiceId);
             Map<String, StoredInvoices.Billed> billed = stored.billed(tenantId, period);
-            compareEvents(tenantId, invoiceId, recomputed.usage(), billed, problems);
+            compareEvents(tenantId, invoiceId, recomputed.usage(), billed, priceListsByEvent(lines, ids), problems);
             if (invoice.isPresent()) {
                 status = invoice.get().status();
                 storedMicros = invoice.get().totalMicros();
@@ -128,10 +130,33 @@ public final class Audit {
                 recomputed.completion, total, storedMicros, expectedStripe, stripeTotal, lineReports, problems);
     }
 
+    /** The price list each recomputed event is priced with (events priced by no list are absent). */
+    private static Map<String, String> priceListsByEvent(List<InvoiceLine> lines, List<List<String>> ids) {
+        var lists = new HashMap<String, String>();
+        for (int i = 0; i < lines.size(); i++) {
+            for (String eventId : ids.get(i)) {
+                lists.put(eventId, lines.get(i).priceListId());
+            }
+        }
+        return lists;
+    }
+
+    /**
+     * Every event of the log against its billed row: its tokens, and the price list it is billed with,
+     * which must be the one the ledger puts in force at its time. This is what proves an open period's
+     * draft (no stored lines yet), and finds an event priced with another list even where two lists
+     * happen to give the same line amounts.
+     */
     private static void compareEvents(String tenantId, String invoiceId, Map<String, BillableUsage> log, Map<String, StoredInvoices.Billed> billed,
-                                      List<String> problems) {
+                                      Map<String, String> priceLists, List<String> problems) {
         for (BillableUsage event : log.values()) {
             StoredInvoices.Billed row = billed.get(event.eventId());
+            boolean tokens = event.uncachedPrompt() + event.cachedPrompt() + event.completion() > 0;
+            if (row != null && tokens && !Objects.equals(row.priceListId(), priceLists.get(event.eventId()))) {
+                problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + event.eventId() + " (" + event.model()
+                        + ") is billed with price list " + row.priceListId() + ", the ledger prices it with "
+                        + priceLists.get(event.eventId()));
+            }
             if (row == null) {
                 problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + event.eventId() + " (" + event.model()
                         + ") is in the log but was not billed");
