@@ -1,5 +1,6 @@
 package dev.tollgate.gateway;
 
+import dev.tollgate.gateway.auth.ClientAddresses;
 import dev.tollgate.gateway.fleet.Heartbeats;
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
@@ -12,12 +13,15 @@ import io.vertx.core.Vertx;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Runs the gateway. Configuration from the environment: {@code TOLLGATE_GATEWAY_PORT} (8080),
  * {@code TOLLGATE_GATEWAY_REPLICAS} (1: the fleet size each replica assumes while it does not hear the
  * fleet's heartbeats; set it to the autoscaler's maximum, ADR 0020), {@code HOSTNAME} (this replica's id),
+ * {@code TOLLGATE_TRUSTED_PROXIES} (none: comma-separated CIDR ranges of the proxies, e.g. the ingress, whose
+ * {@code X-Forwarded-For} names the client for authentication throttling),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
  * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
  * (false). A bad value fails start-up naming the variable. Logging: JSON lines on stdout
@@ -29,10 +33,10 @@ public final class GatewayMain {
     private GatewayMain() {}
 
     /** Every environment variable the gateway reads (the deployment manifests are checked against this list). */
-    public static final java.util.List<String> ENVIRONMENT = java.util.List.of("TOLLGATE_GATEWAY_PORT", "TOLLGATE_UPSTREAMS",
+    public static final List<String> ENVIRONMENT = List.of("TOLLGATE_GATEWAY_PORT", "TOLLGATE_UPSTREAMS",
             "TOLLGATE_KAFKA_BOOTSTRAP", "HOSTNAME", "TOLLGATE_SPOOL_DIR", "TOLLGATE_SPOOL_FAIL_CLOSED", "TOLLGATE_GATEWAY_REPLICAS",
             "LOGGING_CONFIG", "TOLLGATE_LOG_FORMAT", "TOLLGATE_LOG_LEVEL", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME",
-            "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES");
+            "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES", "TOLLGATE_TRUSTED_PROXIES");
 
     public static void main(String[] args) throws Exception {
         String loggingConfig = System.getenv("LOGGING_CONFIG");
@@ -56,7 +60,8 @@ public final class GatewayMain {
                 Integer.parseInt(env("TOLLGATE_GATEWAY_REPLICAS", "1")), Heartbeats.DEFAULT_INTERVAL, Clock.systemUTC());
         var limits = new RateLimits(heartbeats, System::nanoTime);
         heartbeats.serve(limits);
-        new GatewayServer(vertx, state, upstreams, usage, limits).listen("0.0.0.0", port)
+        var clients = ClientAddresses.trusting(List.of(env("TOLLGATE_TRUSTED_PROXIES", "").split(",")));
+        new GatewayServer(vertx, state, upstreams, usage, limits).trustProxies(clients).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.get().config().modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -7,13 +7,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * Slows down API-key guessing. Failed authentications are counted per client address and per
- * presented key id, each in a bucket of {@code n} failures per minute; once a bucket is empty, that
- * address or key id is answered 429 without even verifying what it presents, until the bucket
- * refills. Guessing a 256-bit secret is hopeless anyway; this keeps a scanner from costing CPU and
- * log volume, and caps guesses on any one key at {@code keyFailuresPerMinute} however many addresses
- * try. The price (SECURITY.md): an attacker who knows a key id can keep its owner out while he
- * keeps failing with it, and clients behind one NAT address share its bucket.
+ * Slows down API-key guessing. Failed authentications are counted per client address
+ * ({@link ClientAddresses}) and per key id the gateway knows, each in a bucket of {@code n} failures
+ * per minute; once a bucket is empty, a failure from that address or on that key id is answered 429
+ * instead of 401 until the bucket refills. Keys are verified first (one SHA-256), so a valid key is
+ * never refused because of anyone else's failures: not a stranger failing on its key id (which is
+ * not secret), not other clients of its address, not the owner's own retries before the key reached
+ * the gateway (a key id the gateway does not know yet counts against the address only). Guessing a
+ * 256-bit secret is hopeless anyway; this keeps scanners and broken clients from costing log volume
+ * and tells them to back off.
  *
  * <p>Memory is bounded: beyond {@value #MAX_TRACKED} tracked addresses or key ids, buckets that have
  * refilled are forgotten first, then all of them (throttling fails open, never the service).

@@ -1,7 +1,9 @@
 package dev.tollgate.gateway.http;
 
 import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.auth.AuthThrottle;
 import dev.tollgate.gateway.auth.Authenticator;
+import dev.tollgate.gateway.auth.ClientAddresses;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.metrics.GatewayMetrics;
@@ -18,6 +20,7 @@ import dev.tollgate.schemas.usage.Endpoint;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.PoolOptions;
@@ -28,6 +31,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -48,7 +53,8 @@ public final class GatewayServer {
     private final InferenceProxy proxy;
     private final dev.tollgate.gateway.metrics.GatewayMetrics metrics;
     private final RequestTelemetry telemetry;
-    private final dev.tollgate.gateway.auth.AuthThrottle authThrottle = dev.tollgate.gateway.auth.AuthThrottle.standard();
+    private final AuthThrottle authThrottle = AuthThrottle.standard();
+    private volatile ClientAddresses clientAddresses = ClientAddresses.direct();
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
         this(vertx, state, () -> endpoints, usage);
@@ -96,7 +102,13 @@ public final class GatewayServer {
     /** A connection with nothing read or written for this long is closed (longer than any first-byte timeout). */
     static final int IDLE_TIMEOUT_SECONDS = 120;
 
-    private final java.util.Map<io.vertx.core.http.HttpConnection, Long> awaitingHead = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<HttpConnection, Long> awaitingHead = new ConcurrentHashMap<>();
+
+    /** Which peers are proxies whose {@code X-Forwarded-For} names the client (for throttling); none unless set. */
+    public GatewayServer trustProxies(ClientAddresses addresses) {
+        this.clientAddresses = addresses;
+        return this;
+    }
 
     /** Listens on {@code host:port} (0 for a free port). */
     public Future<HttpServer> listen(String host, int port) {
@@ -116,8 +128,11 @@ public final class GatewayServer {
                 .listen(port, host);
     }
 
-    /** Closes a connection that has not sent a complete request head in time: a slow-headers attack holds nothing long. */
-    private void expectHeadSoon(io.vertx.core.http.HttpConnection connection) {
+    /**
+     * Closes a connection that has not sent a complete request head in time, after it opened and after
+     * each answer on it: a slow-headers attack holds nothing long, on a fresh or a keep-alive connection.
+     */
+    private void expectHeadSoon(HttpConnection connection) {
         long timer = vertx.setTimer(HEADER_TIMEOUT_MS, id -> {
             if (awaitingHead.remove(connection) != null) {
                 metrics.slowClientClosed();
@@ -160,6 +175,12 @@ public final class GatewayServer {
 
     Router router() {
         Router router = Router.router(vertx);
+        // Every request of a keep-alive connection, not only its first, must arrive whole within the head deadline.
+        router.route().handler(ctx -> {
+            HttpConnection connection = ctx.request().connection();
+            ctx.addEndHandler(ended -> expectHeadSoon(connection));
+            ctx.next();
+        });
         router.get("/healthz").handler(this::liveness);
         router.get("/readyz").handler(this::readiness);
         // Prometheus text format; no tenant or key labels (GatewayMetrics).
@@ -202,28 +223,31 @@ public final class GatewayServer {
             return;
         }
         String authorization = ctx.request().getHeader("authorization");
-        String address = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
-        long wait = authThrottle.retryAfterSeconds(address, Authenticator.presentedKeyId(authorization));
-        if (wait > 0) {
-            // Too many failed keys from this address or on this key id: not even verified (AuthThrottle).
-            metrics.authFailure("throttled");
-            ctx.response().putHeader("retry-after", Long.toString(wait));
-            ErrorResponses.send(ctx, new GatewayError(429, "invalid_request_error", "too_many_authentication_failures",
-                    "Too many requests with an invalid API key; retry after " + wait + " seconds.", null));
-            return;
-        }
+        // Verified first (one SHA-256): a valid key is never held back by anyone else's failures, not by a stranger
+        // failing on its key id nor by other clients of its address (AuthThrottle).
         switch (authenticator.authenticate(authorization, Instant.now())) {
             case Authenticator.Authenticated ok -> {
                 ctx.put(PRINCIPAL, ok.principal());
                 ctx.next();
             }
             case Authenticator.Refused refused -> {
-                metrics.authFailure(refused.error().code());
-                if (refused.badCredentials()) {
-                    authThrottle.failed(address, refused.keyId());
-                }
                 ctx.put(RequestTelemetry.REFUSED_KEY, refused.keyId());
                 ctx.put(RequestTelemetry.REFUSED_TENANT, refused.tenantId());
+                if (refused.badCredentials()) {
+                    String address = clientAddresses.of(ctx.request());
+                    // Only a key the gateway knows counts guesses: a key id not yet propagated is no guess at anyone's key.
+                    String guessedKey = refused.tenantId() == null ? null : refused.keyId();
+                    long wait = authThrottle.retryAfterSeconds(address, guessedKey);
+                    authThrottle.failed(address, guessedKey);
+                    if (wait > 0) {
+                        metrics.authFailure("throttled");
+                        ctx.response().putHeader("retry-after", Long.toString(wait));
+                        ErrorResponses.send(ctx, new GatewayError(429, "invalid_request_error", "too_many_authentication_failures",
+                                "Too many requests with an invalid API key; retry after " + wait + " seconds.", null));
+                        return;
+                    }
+                }
+                metrics.authFailure(refused.error().code());
                 ErrorResponses.send(ctx, refused.error());
             }
         }

@@ -7,6 +7,7 @@ import com.openai.errors.UnauthorizedException;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
+import dev.tollgate.gateway.auth.ClientAddresses;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.support.TestGateway;
@@ -42,7 +43,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -82,11 +85,15 @@ class GatewayAuthIT {
     }
 
     private String start(EmbeddedKafka kafka) throws Exception {
+        return start(kafka, ClientAddresses.direct());
+    }
+
+    private String start(EmbeddedKafka kafka, ClientAddresses addresses) throws Exception {
         vertx = Vertx.vertx();
         state = StateDirectory.start(kafka.bootstrapServers());
         usage = new UsageEmitter(kafka.bootstrapServers(), "auth-it", java.nio.file.Files.createTempDirectory("spool"),
                 dev.tollgate.gateway.spool.Spool.Options.DEFAULT, false);
-        int port = new GatewayServer(vertx, state, new EndpointPool(UPSTREAMS), usage).listen("127.0.0.1", 0)
+        int port = new GatewayServer(vertx, state, new EndpointPool(UPSTREAMS), usage).trustProxies(addresses).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         String base = "http://127.0.0.1:" + port;
         await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/readyz", null).statusCode() == 200);
@@ -235,9 +242,8 @@ class GatewayAuthIT {
                 HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Guessing keys: 10 failures a minute per key id, 30 per client address, then 429 without verification. */
-    @Test
-    void guessingKeysIsThrottledPerKeyIdAndPerAddress(EmbeddedKafka kafka) throws Exception {
+    /** Two active keys of one tenant on the topics: a victim and a bystander. */
+    private static ApiKeys.NewKey[] twoKeys(EmbeddedKafka kafka) throws Exception {
         String tenant = "gw-" + UUID.randomUUID().toString().substring(0, 8);
         ApiKeys.NewKey victim = ApiKeys.issue(ApiKeys.newKeyId());
         ApiKeys.NewKey bystander = ApiKeys.issue(ApiKeys.newKeyId());
@@ -248,6 +254,23 @@ class GatewayAuthIT {
             publish(kafka, Topics.KEYS_STATE.name(), new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE,
                     List.of(new KeyState.Secret(key.hash(), null)), List.of(), List.of(), null, null, 1, now));
         }
+        return new ApiKeys.NewKey[] {victim, bystander};
+    }
+
+    private static HttpResponse<String> get(String url, String key, String forwardedFor) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).header("authorization", "Bearer " + key)
+                .header("x-forwarded-for", forwardedFor).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Guessing keys: 10 failures a minute per known key id, 30 per client address, then 429 instead of
+     * 401 for further failures; a valid key is never held back by them.
+     */
+    @Test
+    void guessingKeysIsThrottledPerKeyIdAndPerAddressAndNeverHoldsBackAValidKey(EmbeddedKafka kafka) throws Exception {
+        ApiKeys.NewKey[] keys = twoKeys(kafka);
+        ApiKeys.NewKey victim = keys[0];
+        ApiKeys.NewKey bystander = keys[1];
         String base = start(kafka);
         await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/v1/models", bystander.token()).statusCode() == 200);
 
@@ -258,15 +281,75 @@ class GatewayAuthIT {
         assertThat(throttled.statusCode()).isEqualTo(429);
         assertThat(throttled.body()).contains("too_many_authentication_failures");
         assertThat(throttled.headers().firstValue("retry-after")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
+        assertThat(get(base + "/v1/models", victim.token()).statusCode()).as("the owner's own key still works").isEqualTo(200);
         assertThat(get(base + "/v1/models", bystander.token()).statusCode()).as("other keys are unaffected").isEqualTo(200);
 
         for (int i = 0; i < 25; i++) {
             get(base + "/v1/models", ApiKeys.issue(ApiKeys.newKeyId()).token()); // a scan over random key ids
         }
-        assertThat(get(base + "/v1/models", bystander.token()).statusCode()).as("this address is held back now").isEqualTo(429);
+        assertThat(get(base + "/v1/models", ApiKeys.issue(ApiKeys.newKeyId()).token()).statusCode())
+                .as("this address's failures are held back now").isEqualTo(429);
+        assertThat(get(base + "/v1/models", bystander.token()).statusCode()).as("its valid keys are not").isEqualTo(200);
         String metrics = get(base + "/metrics", null).body();
         assertThat(metrics).containsPattern("tollgate_gateway_auth_failures_total\\{reason=\"throttled\"} [1-9]")
                 .containsPattern("tollgate_gateway_auth_failures_total\\{reason=\"invalid_api_key\"} [1-9]");
+    }
+
+    /** Issue #19 item 5: a stranger hammering a victim's key id at 100 requests a second cannot keep the victim out. */
+    @Test
+    void aStrangerHammeringAKeyIdDoesNotLockItsOwnerOut(EmbeddedKafka kafka) throws Exception {
+        ApiKeys.NewKey[] keys = twoKeys(kafka);
+        ApiKeys.NewKey victim = keys[0];
+        String base = start(kafka);
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/v1/models", victim.token()).statusCode() == 200);
+
+        var attackerStatuses = new ConcurrentHashMap<Integer, Integer>();
+        var stop = new AtomicBoolean();
+        Runnable hammer = () -> {
+            while (!stop.get()) {
+                try {
+                    attackerStatuses.merge(get(base + "/v1/models", ApiKeys.issue(victim.keyId()).token()).statusCode(), 1, Integer::sum);
+                } catch (Exception e) {
+                    return;
+                }
+            }
+        };
+        List<Thread> attackers = List.of(Thread.ofPlatform().start(hammer), Thread.ofPlatform().start(hammer));
+        long started = System.nanoTime();
+        var victimStatuses = new ArrayList<Integer>();
+        try {
+            for (int i = 0; i < 30; i++) {
+                victimStatuses.add(get(base + "/v1/models", victim.token()).statusCode());
+                Thread.sleep(100);
+            }
+        } finally {
+            stop.set(true);
+            for (Thread attacker : attackers) {
+                attacker.join();
+            }
+        }
+        double rate = attackerStatuses.values().stream().mapToInt(Integer::intValue).sum() / ((System.nanoTime() - started) / 1e9);
+        System.out.printf("[lockout] attacker's answers %s (%.0f a second); the owner's %s%n", attackerStatuses, rate, victimStatuses);
+        assertThat(rate).as("the attack's rate").isGreaterThan(100);
+        assertThat(attackerStatuses.getOrDefault(429, 0)).as("the attacker is throttled").isPositive();
+        assertThat(victimStatuses).as("every request of the owner succeeds").containsOnly(200);
+    }
+
+    /** Behind a trusted proxy, each client address named by X-Forwarded-For has its own failure bucket. */
+    @Test
+    void behindATrustedProxyEachForwardedClientHasItsOwnBucket(EmbeddedKafka kafka) throws Exception {
+        ApiKeys.NewKey[] keys = twoKeys(kafka);
+        String base = start(kafka, ClientAddresses.trusting(List.of("127.0.0.1/32")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/v1/models", keys[1].token()).statusCode() == 200);
+
+        for (int i = 0; i < 30; i++) {
+            get(base + "/v1/models", ApiKeys.issue(ApiKeys.newKeyId()).token(), "198.51.100.7");
+        }
+        assertThat(get(base + "/v1/models", ApiKeys.issue(ApiKeys.newKeyId()).token(), "198.51.100.7").statusCode()).isEqualTo(429);
+        assertThat(get(base + "/v1/models", ApiKeys.issue(ApiKeys.newKeyId()).token(), "198.51.100.8").statusCode())
+                .as("another client behind the same proxy").isEqualTo(401);
+        assertThat(get(base + "/v1/models", ApiKeys.issue(ApiKeys.newKeyId()).token(), "198.51.100.7, 127.0.0.1").statusCode())
+                .as("a trusted hop is skipped").isEqualTo(429);
     }
 
     @Test

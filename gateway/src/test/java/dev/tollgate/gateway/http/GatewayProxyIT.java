@@ -544,6 +544,21 @@ class GatewayProxyIT {
             assertThat(slow.getInputStream().read()).as("closed by the gateway").isEqualTo(-1);
         }
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(GatewayServer.HEADER_TIMEOUT_MS + 5_000));
+        // The same on a keep-alive connection after its first request (issue #19 item 7): one byte of a second head.
+        started = System.nanoTime();
+        try (var keptAlive = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+            keptAlive.setSoTimeout((int) GatewayServer.HEADER_TIMEOUT_MS + 10_000);
+            keptAlive.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.UTF_8));
+            byte[] first = new byte[4096];
+            int read = keptAlive.getInputStream().read(first);
+            assertThat(new String(first, 0, read, StandardCharsets.UTF_8)).startsWith("HTTP/1.1 200");
+            keptAlive.getOutputStream().write('G');
+            while (keptAlive.getInputStream().read(first) != -1) {
+                // the rest of the first answer, then the close
+            }
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("a keep-alive connection with half a second head is closed")
+                .isLessThan(Duration.ofMillis(GatewayServer.HEADER_TIMEOUT_MS + 5_000));
         try (slowBody) {
             slowBody.setSoTimeout((int) GatewayServer.BODY_TIMEOUT_MS + 10_000);
             String answer = new String(slowBody.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
