@@ -23,6 +23,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -32,6 +33,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -103,6 +105,8 @@ public final class GatewayServer {
     static final int IDLE_TIMEOUT_SECONDS = 120;
 
     private final Map<HttpConnection, Long> awaitingHead = new ConcurrentHashMap<>();
+    /** Connections whose current request's framing was ambiguous: closed after its answer (RFC 9112 §6.1). */
+    private final Set<HttpConnection> closeAfterAnswer = ConcurrentHashMap.newKeySet();
 
     /** Which peers are proxies whose {@code X-Forwarded-For} names the client (for throttling); none unless set. */
     public GatewayServer trustProxies(ClientAddresses addresses) {
@@ -117,15 +121,46 @@ public final class GatewayServer {
         Router router = router();
         return vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
                         .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
-                .connectionHandler(this::expectHeadSoon)
+                .connectionHandler(this::opened)
                 .requestHandler(request -> {
                     Long timer = awaitingHead.remove(request.connection());
                     if (timer != null) {
                         vertx.cancelTimer(timer);
                     }
+                    if (!framedUnambiguously(request)) {
+                        return;
+                    }
                     router.handle(request);
                 })
                 .listen(port, host);
+    }
+
+    /**
+     * Request smuggling (RFC 9112 §6.1, issue #19 item 8). A request with a transfer coding other than
+     * plain {@code chunked} is answered 501 and its connection closed: its body would be read by
+     * {@code Content-Length}, which a proxy in front may not have done. A chunked request is served,
+     * and its connection closed after the answer: it may also have carried a {@code Content-Length}
+     * (the HTTP decoder drops that header before the request reaches here), and bytes after its body must
+     * never be read as another request. Requests already read behind it on that connection are not served.
+     */
+    private boolean framedUnambiguously(HttpServerRequest request) {
+        HttpConnection connection = request.connection();
+        if (closeAfterAnswer.contains(connection)) {
+            connection.close(); // pipelined behind a request whose framing a proxy may have read differently
+            return false;
+        }
+        String transferEncoding = request.getHeader("transfer-encoding");
+        if (transferEncoding == null) {
+            return true;
+        }
+        closeAfterAnswer.add(connection);
+        request.response().putHeader("connection", "close");
+        if (!transferEncoding.strip().equalsIgnoreCase("chunked")) {
+            ErrorResponses.send(request.response(), new GatewayError(501, "invalid_request_error", "unsupported_transfer_encoding",
+                    "Only the chunked transfer coding is supported.", null)).onComplete(done -> connection.close());
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -140,12 +175,18 @@ public final class GatewayServer {
             }
         });
         awaitingHead.put(connection, timer);
+    }
+
+    /** A new connection: its first head is due, and what is kept about it goes when it closes. */
+    private void opened(HttpConnection connection) {
         connection.closeHandler(v -> {
+            closeAfterAnswer.remove(connection);
             Long pending = awaitingHead.remove(connection);
             if (pending != null) {
                 vertx.cancelTimer(pending);
             }
         });
+        expectHeadSoon(connection);
     }
 
     private static final String BODY_TIMER = "tollgate.body-timer";
@@ -178,7 +219,13 @@ public final class GatewayServer {
         // Every request of a keep-alive connection, not only its first, must arrive whole within the head deadline.
         router.route().handler(ctx -> {
             HttpConnection connection = ctx.request().connection();
-            ctx.addEndHandler(ended -> expectHeadSoon(connection));
+            ctx.addEndHandler(ended -> {
+                if (closeAfterAnswer.contains(connection)) {
+                    connection.close();
+                } else {
+                    expectHeadSoon(connection);
+                }
+            });
             ctx.next();
         });
         router.get("/healthz").handler(this::liveness);

@@ -161,6 +161,29 @@ class GatewayProxyIT {
                 .findFirst().orElseThrow();
     }
 
+    /** Everything the gateway answers on one raw connection until it closes it (a read timeout fails the test). */
+    private String rawExchange(String request) throws Exception {
+        try (var socket = new Socket("127.0.0.1", URI.create(base).getPort())) {
+            socket.setSoTimeout(5_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Issue #19 item 8 (RFC 9112 §6.1): ambiguous framing is never read as a second request. */
+    @Test
+    void aRequestWithBothContentLengthAndTransferEncodingNeverSmugglesASecondRequest() throws Exception {
+        String smuggling = rawExchange("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(smuggling).startsWith("HTTP/1.1 401").containsIgnoringCase("connection: close");
+        assertThat(smuggling.split("HTTP/1\\.1 ", -1)).as("one answer, then the connection is closed").hasSize(2);
+
+        String unknownCoding = rawExchange("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                + "Transfer-Encoding: xchunked\r\n\r\nhelloGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertThat(unknownCoding).startsWith("HTTP/1.1 501").contains("\"code\":\"unsupported_transfer_encoding\"");
+        assertThat(unknownCoding.split("HTTP/1\\.1 ", -1)).hasSize(2);
+    }
+
     @Test
     void aChatCompletionIsServedWithThePoolCredentialAndMeteredExactly() {
         ChatCompletion completion = client().chat().completions().create(ChatCompletionCreateParams.builder()
