@@ -293,6 +293,7 @@ class BillingApiIT {
                     assertThat(viaSecond.path("totals")).isEqualTo(viaFirst.path("totals"));
                     assertThat(viaSecond.path("servedBy")).isEqualTo(viaFirst.path("servedBy"));
                     owners.add(viaFirst.path("servedBy").asText());
+                    assertThat(viaFirst.path("servedBy").asText()).as("an instance name, not an address").doesNotContain("127.0.0.1", ":");
                 }
                 assertThat(owners).hasSize(2); // both instances own some tenants
             });

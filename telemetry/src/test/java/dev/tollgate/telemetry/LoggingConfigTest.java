@@ -83,6 +83,21 @@ class LoggingConfigTest {
         assertThat(out).contains("INFO").contains("hello").doesNotContain("{\"");
     }
 
+    /** A value with CR or LF (a model name from a request) cannot forge a log line in the text format (issue #19 item 12). */
+    @Test
+    void textFormatEscapesLineBreaksInMessagesAndFields() throws Exception {
+        var captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        System.setProperty("TOLLGATE_LOG_FORMAT", "text");
+        context = configure(getClass().getResource("/logback.xml"));
+        var log = context.getLogger("dev.tollgate.example");
+        log.atWarn().addKeyValue("model", "m\r\n12:00:00.000 INFO  forged").log("unknown model {}", "x\ny");
+        context.stop();
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertThat(out.lines().filter(line -> !line.isBlank())).hasSize(1);
+        assertThat(out).contains("unknown model x\\ny").contains("m\\r\\n12:00:00.000 INFO  forged");
+    }
+
     /** LOGGING_CONFIG names a file that includes the shipped appenders and is re-read while the service runs. */
     @Test
     void levelsChangeAtRunTimeThroughARescannedFile(@TempDir Path dir) throws Exception {

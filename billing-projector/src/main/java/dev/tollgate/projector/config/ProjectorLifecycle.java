@@ -116,6 +116,11 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         return running == null ? null : running.streams();
     }
 
+    /** This instance's name ({@code tollgate.instance-id}): what answers may say about who served them. */
+    public String instanceId() {
+        return properties.instanceId();
+    }
+
     /** {@code host:port} this instance advertises. */
     public String applicationServer() {
         return applicationServer;

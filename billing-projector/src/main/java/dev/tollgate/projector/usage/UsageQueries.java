@@ -115,7 +115,7 @@ public class UsageQueries {
         }
         return new UsageReport(tenantId, granularity.name().toLowerCase(), from.toString(), to.toString(), zone.getId(), List.copyOf(list),
                 new UsageReport.Totals(total.uncachedPrompt(), total.cachedPrompt(), total.completion(), total.totalTokens(), total.events(),
-                        rounded(total)), projector.applicationServer());
+                        rounded(total)), projector.instanceId());
     }
 
     private static long rounded(UsageBucket bucket) {

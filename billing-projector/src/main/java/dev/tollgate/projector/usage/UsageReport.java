@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * Live usage of one tenant per window, key and model, from the projector's state stores.
  *
- * @param servedBy the instance ({@code host:port}) that owns the tenant's partition and answered
+ * @param servedBy the name ({@code tollgate.instance-id}) of the instance that owns the tenant's partition and answered;
+ *                 never an address (issue #19 item 12)
  */
 public record UsageReport(String tenantId, String granularity, String from, String to, String zone, List<Bucket> buckets, Totals totals,
                           String servedBy) {

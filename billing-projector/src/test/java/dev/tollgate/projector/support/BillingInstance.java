@@ -41,6 +41,7 @@ public final class BillingInstance implements AutoCloseable {
             properties.put("tollgate.kafka.bootstrap-servers", kafka);
             properties.put("tollgate.projector.application-id", applicationId);
             properties.put("tollgate.projector.state-dir", stateDir.toString());
+            properties.put("tollgate.instance-id", applicationId + "-" + stateDir.getFileName());
             properties.put("tollgate.projector.quota-emit-interval", "PT0.1S");
             properties.put("tollgate.invoice-writer.group-id", applicationId + "-writer");
             properties.put("tollgate.jwt.hs256-secret", TOKENS.secret());

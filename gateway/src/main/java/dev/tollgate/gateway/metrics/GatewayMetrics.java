@@ -154,8 +154,10 @@ public final class GatewayMetrics {
         var queuedRows = new ArrayList<MultiGauge.Row<?>>();
         for (String name : pool.config().pools().keySet()) {
             List<EndpointPool.Slot> slots = pool.slots(name);
-            for (EndpointPool.Slot slot : slots) {
-                Tags tags = Tags.of("pool", name, "endpoint", slot.name());
+            for (int i = 0; i < slots.size(); i++) {
+                EndpointPool.Slot slot = slots.get(i);
+                // The endpoint's position in its pool, not its URL: /metrics is public, upstream addresses are not.
+                Tags tags = Tags.of("pool", name, "endpoint", name + "/" + i);
                 outstandingRows.add(MultiGauge.Row.of(tags, slot.outstanding()));
                 healthyRows.add(MultiGauge.Row.of(tags, slot.healthy() ? 1 : 0));
             }

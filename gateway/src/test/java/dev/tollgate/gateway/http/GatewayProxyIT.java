@@ -161,6 +161,11 @@ class GatewayProxyIT {
                 .findFirst().orElseThrow();
     }
 
+    /** The fake upstream's {@code host:port}. */
+    private String upstreamAddress() {
+        return URI.create(upstream.baseUrl()).getAuthority();
+    }
+
     /** Everything the gateway answers on one raw connection until it closes it (a read timeout fails the test). */
     private String rawExchange(String request) throws Exception {
         try (var socket = new Socket("127.0.0.1", URI.create(base).getPort())) {
@@ -483,6 +488,7 @@ class GatewayProxyIT {
                 "tollgate_gateway_upstream_healthy{endpoint=", "tollgate_gateway_spool_pending_bytes",
                 "kafka_producer_record_send_total", "kafka_consumer_fetch_manager_records_lag_max");
         assertThat(metrics).doesNotContain(tenant).doesNotContain(key.keyId());
+        assertThat(metrics).as("no upstream address on the public port").doesNotContain(upstreamAddress()).doesNotContain("http://");
         // A client that tries an h2c upgrade (the JDK's default) gets plain HTTP/1.1 and a readable answer.
         for (int i = 0; i < 5; i++) {
             HttpResponse<String> again = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),

@@ -1,8 +1,8 @@
 package dev.tollgate.ledger.api;
 
-import dev.tollgate.service.Problems;
-
 import dev.tollgate.ledger.domain.LedgerException;
+import dev.tollgate.service.Problems;
+import dev.tollgate.service.UnreadableBodies;
 import org.axonframework.commandhandling.CommandExecutionException;
 import org.axonframework.eventsourcing.eventstore.EventStoreException;
 import org.axonframework.modelling.command.AggregateNotFoundException;
@@ -13,12 +13,12 @@ import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
-import org.springframework.http.converter.HttpMessageNotReadableException;
-import org.springframework.web.context.request.WebRequest;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 
 import java.sql.SQLException;
@@ -82,13 +82,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
-        Throwable cause = e.getMostSpecificCause();
-        String detail = cause instanceof IllegalArgumentException ? cause.getMessage()
-                : cause instanceof com.fasterxml.jackson.core.JsonProcessingException json ? json.getOriginalMessage()
-                : "the request body is not valid JSON for this operation";
-        if (detail != null && detail.length() > 300) {
-            detail = detail.substring(0, 300);
-        }
+        String detail = UnreadableBodies.describe(e.getMostSpecificCause());
         return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(problem(HttpStatus.BAD_REQUEST, "invalid_request", detail).getBody());
     }
 
