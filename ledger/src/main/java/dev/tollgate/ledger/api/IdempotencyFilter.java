@@ -1,10 +1,11 @@
 package dev.tollgate.ledger.api;
 
-import dev.tollgate.service.Problems;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.service.Problems;
+import dev.tollgate.service.security.Caller;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -14,6 +15,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.util.ContentCachingResponseWrapper;
@@ -26,6 +28,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Honours {@code Idempotency-Key} on every POST of the admin API: the first request with a key runs
@@ -79,7 +82,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             Problems.write(response, mapper, HttpStatus.PAYLOAD_TOO_LARGE, "body_too_large", "request bodies are limited to 1 MiB");
             return;
         }
-        String subject = auth.getName();
+        String subject = owner(auth);
         String hash = sha256(request.getMethod() + " " + request.getRequestURI() + "\n", body);
         int claimed = jdbc.update("INSERT INTO idempotency_record (subject, idem_key, request_hash) VALUES (?, ?, ?) "
                 + "ON CONFLICT (subject, idem_key) DO NOTHING", subject, key, hash);
@@ -107,6 +110,20 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             }
             wrappedResponse.copyBodyToResponse();
         }
+    }
+
+    /**
+     * Whose records these are: the caller's subject together with its tenant and roles, hashed. A replay
+     * goes only to the identity that made the request; the same subject with another tenant or other
+     * roles has its own keys, and its request runs (and is authorized) anew (issue #19 item 10).
+     */
+    static String owner(Authentication auth) {
+        String identity = auth.getName();
+        if (auth.getPrincipal() instanceof Jwt jwt) {
+            Caller caller = Caller.of(jwt);
+            identity = caller.subject() + "\n" + caller.tenant() + "\n" + new TreeSet<>(caller.roles());
+        }
+        return "caller:" + sha256("", identity.getBytes(StandardCharsets.UTF_8));
     }
 
     private void replay(HttpServletResponse response, String subject, String key, String hash) throws IOException {

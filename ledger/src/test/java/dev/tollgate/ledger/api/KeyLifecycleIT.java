@@ -264,6 +264,30 @@ class KeyLifecycleIT extends LedgerTestSupport {
         assertThat(history.path("events").findValuesAsText("type")).filteredOn(t -> t.contains("key.issued")).hasSize(1);
     }
 
+    /** Issue #19 item 10: a stored answer is replayed only to the identity that made the request, never to another tenant's admin. */
+    @Test
+    void anIdempotentReplayGoesOnlyToTheCallerThatMadeTheRequest() {
+        String admin = platformAdmin();
+        String tenantA = newTenantId("idem-a");
+        String tenantB = newTenantId("idem-b");
+        call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenantA + "\",\"name\":\"A " + tenantA + "\"}");
+        call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenantB + "\",\"name\":\"B " + tenantB + "\"}");
+        Map<String, String> key = Map.of("Idempotency-Key", "shared-" + tenantA);
+        String ownAdmin = token("same-person", List.of("tenant-admin"), tenantA);
+        String otherTenantsAdmin = token("same-person", List.of("tenant-admin"), tenantB);
+
+        HttpResponse<String> first = call("POST", "/admin/v1/tenants/" + tenantA + "/keys", ownAdmin, "{\"name\":\"k\"}", key);
+        HttpResponse<String> replayedToStranger = call("POST", "/admin/v1/tenants/" + tenantA + "/keys", otherTenantsAdmin,
+                "{\"name\":\"k\"}", key);
+        HttpResponse<String> replayedToOwner = call("POST", "/admin/v1/tenants/" + tenantA + "/keys", ownAdmin, "{\"name\":\"k\"}", key);
+
+        assertThat(first.statusCode()).isEqualTo(201);
+        assertThat(replayedToStranger.statusCode()).as("another tenant's admin is authorized anew, and refused").isEqualTo(404);
+        assertThat(replayedToStranger.body()).doesNotContain(json(first).path("keyId").asText());
+        assertThat(replayedToOwner.statusCode()).isEqualTo(201);
+        assertThat(replayedToOwner.headers().firstValue("Idempotent-Replayed")).contains("true");
+    }
+
     /**
      * A claim left without a response (the ledger killed mid-request, or its database gone so that
      * even freeing the key failed): "in progress" while it could still be running, then "outcome
