@@ -292,11 +292,15 @@ class GatewayDifferentialIT {
         }
     }
 
-    /** What the tenant's billed events cost, exact per event and rounded up once at the end (micro-units). */
+    /**
+     * What the tenant's billed events cost in its dearest billing period (the budget is per period: a run across
+     * midnight of the 1st starts a new one), exact per event and rounded up once at the end (micro-units).
+     */
     private static long spend(PostgresDatabase.Server server, String database, String tenantId) throws Exception {
         try (var connection = DriverManager.getConnection(server.jdbcUrl(database), server.user(), server.password());
-             var statement = connection.prepareStatement("select coalesce(sum((uncached_prompt * input_micros + cached_prompt * cached_input_micros"
-                     + " + completion * output_micros) / 1000000.0), 0) from billed_usage where tenant_id = ?")) {
+             var statement = connection.prepareStatement("select coalesce(max(spent), 0) from (select sum((uncached_prompt * input_micros"
+                     + " + cached_prompt * cached_input_micros + completion * output_micros) / 1000000.0) as spent from billed_usage"
+                     + " where tenant_id = ? group by invoice_period) periods")) {
             statement.setString(1, tenantId);
             try (var rs = statement.executeQuery()) {
                 rs.next();

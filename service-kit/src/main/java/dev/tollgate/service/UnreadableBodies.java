@@ -1,7 +1,6 @@
 package dev.tollgate.service;
 
 import com.fasterxml.jackson.core.JsonParseException;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 
@@ -34,8 +33,6 @@ public final class UnreadableBodies {
                     + parse.getLocation().getColumnNr() + ")";
         } else if (cause instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
             detail = "field '" + path(mapping) + "' has a value this operation does not take";
-        } else if (cause instanceof JsonProcessingException) {
-            detail = "the request body is not valid JSON for this operation";
         } else {
             detail = "the request body is not valid JSON for this operation";
         }

@@ -2,11 +2,11 @@ package dev.tollgate.gateway.auth;
 
 import io.netty.handler.ipfilter.IpFilterRuleType;
 import io.netty.handler.ipfilter.IpSubnetFilterRule;
+import io.netty.util.NetUtil;
 import io.vertx.core.http.HttpServerRequest;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -86,24 +86,19 @@ public final class ClientAddresses {
     }
 
     private static boolean isAddress(String text) {
-        try {
-            literal(text);
-            return true;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
+        return NetUtil.isValidIpV4Address(bare(text)) || NetUtil.isValidIpV6Address(bare(text));
     }
 
     /** An IP literal, never a host name (no DNS lookups here). */
     private static InetAddress literal(String text) {
-        String bare = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-        if (bare.isEmpty() || !(bare.indexOf(':') >= 0 || bare.chars().allMatch(c -> c == '.' || Character.isDigit(c)))) {
+        InetAddress address = NetUtil.createInetAddressFromIpAddressString(bare(text));
+        if (address == null) {
             throw new IllegalArgumentException("not an IP literal: " + text);
         }
-        try {
-            return InetAddress.getByName(bare); // a literal: parsed, not resolved
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("not an IP literal: " + text, e);
-        }
+        return address;
+    }
+
+    private static String bare(String text) {
+        return text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
     }
 }

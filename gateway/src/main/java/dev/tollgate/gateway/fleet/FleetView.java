@@ -31,6 +31,9 @@ public record FleetView(int size, Map<String, Map<String, GatewayHeartbeat.Subje
 
     /** What the peers that reported {@code subject} said about it. */
     public List<GatewayHeartbeat.Subject> reports(String subject) {
+        if (peers.isEmpty()) {
+            return List.of(); // admission asks on every request: nothing to allocate when no peer is heard
+        }
         var reports = new ArrayList<GatewayHeartbeat.Subject>(peers.size());
         for (Map<String, GatewayHeartbeat.Subject> subjects : peers.values()) {
             GatewayHeartbeat.Subject s = subjects.get(subject);
