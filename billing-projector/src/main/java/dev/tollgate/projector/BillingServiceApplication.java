@@ -1,6 +1,7 @@
 package dev.tollgate.projector;
 
 import dev.tollgate.service.ProblemFallback;
+import dev.tollgate.service.http.RequestBodyLimits;
 import dev.tollgate.service.telemetry.ServiceTelemetry;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -18,7 +19,7 @@ import java.time.Clock;
  * Its configuration file is {@code billing.yml}.
  */
 @SpringBootApplication
-@Import({ServiceTelemetry.class, ProblemFallback.class})
+@Import({ServiceTelemetry.class, ProblemFallback.class, RequestBodyLimits.class})
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class BillingServiceApplication {

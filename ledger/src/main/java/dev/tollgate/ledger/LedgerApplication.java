@@ -1,8 +1,12 @@
 package dev.tollgate.ledger;
 
+import dev.tollgate.service.ProblemFallback;
+import dev.tollgate.service.http.RequestBodyLimits;
+import dev.tollgate.service.telemetry.ServiceTelemetry;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.context.annotation.Import;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
 /**
@@ -11,7 +15,7 @@ import org.springframework.scheduling.annotation.EnableScheduling;
  * behind the admin API on port 8081.
  */
 @SpringBootApplication
-@org.springframework.context.annotation.Import({dev.tollgate.service.telemetry.ServiceTelemetry.class, dev.tollgate.service.ProblemFallback.class})
+@Import({ServiceTelemetry.class, ProblemFallback.class, RequestBodyLimits.class})
 @ConfigurationPropertiesScan
 @EnableScheduling
 public class LedgerApplication {

@@ -3,6 +3,10 @@ package dev.tollgate.service;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.tollgate.service.http.BodyLimitExceeded;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 
 import java.time.temporal.Temporal;
 import java.util.Arrays;
@@ -20,6 +24,15 @@ public final class UnreadableBodies {
     static final int MAX_DETAIL = 300;
 
     private UnreadableBodies() {}
+
+    /** The problem for a body that could not be read: 400 naming the field, or the limit it broke (413, 408). */
+    public static ProblemDetail problem(HttpMessageNotReadableException e) {
+        BodyLimitExceeded limit = BodyLimitExceeded.in(e);
+        if (limit != null) {
+            return Problems.of(limit.status(), limit.code(), limit.getMessage());
+        }
+        return Problems.of(HttpStatus.BAD_REQUEST, "invalid_request", describe(e.getMostSpecificCause()));
+    }
 
     /** The problem detail for {@code cause}, the most specific cause of the unreadable body. */
     public static String describe(Throwable cause) {

@@ -1,6 +1,12 @@
 package dev.tollgate.projector.api;
 
 import dev.tollgate.service.Problems;
+import dev.tollgate.service.UnreadableBodies;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.context.request.WebRequest;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -11,7 +17,7 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 
 /** The one place where billing API failures become RFC 9457 problem details. */
 @RestControllerAdvice
-@org.springframework.core.annotation.Order(0)
+@Order(0)
 public class BillingProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(BillingException.class)
@@ -36,5 +42,13 @@ public class BillingProblemHandler extends ResponseEntityExceptionHandler {
     ResponseEntity<ProblemDetail> badParameter(MethodArgumentTypeMismatchException e) {
         return ResponseEntity.badRequest().body(Problems.of(HttpStatus.BAD_REQUEST, "invalid_request",
                 "parameter '" + e.getName() + "' is not valid"));
+    }
+
+    /** An unreadable body (say which field), or a body over a limit. */
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
+                                                                  HttpStatusCode status, WebRequest request) {
+        ProblemDetail problem = UnreadableBodies.problem(e);
+        return ResponseEntity.status(problem.getStatus()).body(problem);
     }
 }

@@ -46,7 +46,6 @@ import java.util.TreeSet;
 public class IdempotencyFilter extends OncePerRequestFilter {
     static final String HEADER = "Idempotency-Key";
     private static final int MAX_KEY_LENGTH = 200;
-    private static final int MAX_BODY_BYTES = 1024 * 1024;
     /** Longer than any request can run: its statements are bounded by the 30 s socket timeout (ADR 0016). */
     static final Duration ABANDONED_AFTER = Duration.ofMinutes(2);
 
@@ -77,11 +76,7 @@ public class IdempotencyFilter extends OncePerRequestFilter {
             Problems.write(response, mapper, HttpStatus.BAD_REQUEST, "invalid_idempotency_key", "Idempotency-Key must be 1-" + MAX_KEY_LENGTH + " characters");
             return;
         }
-        byte[] body = request.getInputStream().readNBytes(MAX_BODY_BYTES + 1);
-        if (body.length > MAX_BODY_BYTES) {
-            Problems.write(response, mapper, HttpStatus.PAYLOAD_TOO_LARGE, "body_too_large", "request bodies are limited to 1 MiB");
-            return;
-        }
+        byte[] body = request.getInputStream().readAllBytes(); // bounded in size and time by BoundedBodyFilter
         String subject = owner(auth);
         String hash = sha256(request.getMethod() + " " + request.getRequestURI() + "\n", body);
         int claimed = jdbc.update("INSERT INTO idempotency_record (subject, idem_key, request_hash) VALUES (?, ?, ?) "

@@ -1,6 +1,7 @@
 package dev.tollgate.ledger.api;
 
 import dev.tollgate.ledger.domain.LedgerException;
+import dev.tollgate.service.ProblemFallback;
 import dev.tollgate.service.Problems;
 import dev.tollgate.service.UnreadableBodies;
 import org.axonframework.commandhandling.CommandExecutionException;
@@ -10,6 +11,7 @@ import org.axonframework.modelling.command.AggregateStreamCreationException;
 import org.axonframework.modelling.command.ConcurrencyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -25,7 +27,7 @@ import java.sql.SQLException;
 
 /** The one place where failures become RFC 9457 problem details. */
 @RestControllerAdvice
-@org.springframework.core.annotation.Order(0)
+@Order(0)
 public class ProblemHandler extends ResponseEntityExceptionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ProblemHandler.class);
 
@@ -58,7 +60,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
                 return problem(HttpStatus.CONFLICT, "already_exists", "a resource with this id already exists");
             }
         }
-        return dev.tollgate.service.ProblemFallback.storeUnavailable(e);
+        return ProblemFallback.storeUnavailable(e);
     }
 
     @ExceptionHandler(CommandExecutionException.class)
@@ -66,8 +68,8 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         if (e.getCause() instanceof LedgerException ledger) {
             return ledger(ledger);
         }
-        if (dev.tollgate.service.ProblemFallback.isStoreUnavailable(e)) {
-            return dev.tollgate.service.ProblemFallback.storeUnavailable(e);
+        if (ProblemFallback.isStoreUnavailable(e)) {
+            return ProblemFallback.storeUnavailable(e);
         }
         LOG.error("command failed", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, "internal_error", "the command could not be executed");
@@ -78,12 +80,12 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.BAD_REQUEST, "invalid_request", e.getMessage());
     }
 
-    /** Unreadable JSON or a value a record refuses: say which field, as our records' messages do. */
+    /** Unreadable JSON or a value a record refuses (say which field, as our records' messages do), or a body over a limit. */
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e, HttpHeaders headers,
                                                                   HttpStatusCode status, WebRequest request) {
-        String detail = UnreadableBodies.describe(e.getMostSpecificCause());
-        return ResponseEntity.status(HttpStatus.BAD_REQUEST).body(problem(HttpStatus.BAD_REQUEST, "invalid_request", detail).getBody());
+        ProblemDetail problem = UnreadableBodies.problem(e);
+        return ResponseEntity.status(problem.getStatus()).body(problem);
     }
 
     static ResponseEntity<ProblemDetail> problem(HttpStatus status, String code, String detail) {
