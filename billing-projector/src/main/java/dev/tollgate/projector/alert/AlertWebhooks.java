@@ -13,7 +13,7 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.WebhookSecrets;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
-import dev.tollgate.service.WebhookTargets;
+import dev.tollgate.projector.config.ConsumerThreads;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -33,10 +33,7 @@ import org.springframework.stereotype.Component;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -68,8 +65,7 @@ public class AlertWebhooks implements SmartLifecycle {
     private final ProjectorLifecycle projector;
     private final JdbcTemplate jdbc;
     private final DeadLetters deadLetters;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final WebhookSender sender;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile Thread thread;
     private volatile boolean running;
@@ -79,6 +75,7 @@ public class AlertWebhooks implements SmartLifecycle {
         this.properties = properties;
         this.projector = projector;
         this.jdbc = jdbc;
+        this.sender = new WebhookSender(properties.webhooks().allowPrivateTargets());
     }
 
     @Override
@@ -157,37 +154,24 @@ public class AlertWebhooks implements SmartLifecycle {
     }
 
     private void deliver(Due due) {
-        String refused = WebhookTargets.refusal(due.url(), properties.webhooks().allowPrivateTargets());
-        if (refused != null) {
-            jdbc.update("update webhook_deliveries set status = 'FAILED', last_error = ? where alert_id = ?", "refused: " + refused,
+        long timestamp = Instant.now().getEpochSecond();
+        String secret = WebhookSecrets.derive(properties.webhooks().masterKey().getBytes(StandardCharsets.UTF_8), due.tenantId(),
+                due.secretVersion());
+        WebhookSender.Outcome outcome = sender.post(due.url(), Map.of("X-Tollgate-Event-Id", due.alertId(),
+                SIGNATURE_HEADER, "t=" + timestamp + ",v1=" + sign(secret, timestamp, due.payload())), due.payload());
+        Integer status = outcome.status();
+        if (status != null && status / 100 == 2) {
+            jdbc.update("update webhook_deliveries set status = 'DELIVERED', last_status = ?, last_error = null, delivered_at = now() "
+                    + "where alert_id = ?", status, due.alertId());
+            return;
+        }
+        if (outcome.refused()) {
+            jdbc.update("update webhook_deliveries set status = 'FAILED', last_error = ? where alert_id = ?", "refused: " + outcome.error(),
                     due.alertId());
-            LOG.warn("alert {} for tenant {} not sent: {}", due.alertId(), due.tenantId(), refused);
+            LOG.warn("alert {} for tenant {} not sent: {}", due.alertId(), due.tenantId(), outcome.error());
             return;
         }
-        Integer status = null;
-        String error;
-        try {
-            long timestamp = Instant.now().getEpochSecond();
-            String secret = WebhookSecrets.derive(properties.webhooks().masterKey().getBytes(StandardCharsets.UTF_8), due.tenantId(),
-                    due.secretVersion());
-            HttpResponse<Void> response = http.send(HttpRequest.newBuilder(URI.create(due.url())).timeout(Duration.ofSeconds(10))
-                    .header("Content-Type", "application/cloudevents+json")
-                    .header("X-Tollgate-Event-Id", due.alertId())
-                    .header(SIGNATURE_HEADER, "t=" + timestamp + ",v1=" + sign(secret, timestamp, due.payload()))
-                    .POST(HttpRequest.BodyPublishers.ofString(due.payload())).build(), HttpResponse.BodyHandlers.discarding());
-            status = response.statusCode();
-            if (status / 100 == 2) {
-                jdbc.update("update webhook_deliveries set status = 'DELIVERED', last_status = ?, last_error = null, delivered_at = now() "
-                        + "where alert_id = ?", status, due.alertId());
-                return;
-            }
-            error = "answered " + status;
-        } catch (java.io.IOException e) {
-            error = e.getClass().getSimpleName();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-        }
+        String error = status != null ? "answered " + status : outcome.error();
         boolean giveUp = due.attempts() >= properties.webhooks().maxAttempts();
         Duration backoff = properties.webhooks().initialBackoff().multipliedBy(1L << Math.min(20, due.attempts() - 1));
         backoff = backoff.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff;
@@ -210,7 +194,12 @@ public class AlertWebhooks implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        dev.tollgate.projector.config.ConsumerThreads.stop(consumer, thread);
+        ConsumerThreads.stop(consumer, thread);
+        try {
+            sender.close();
+        } catch (IOException e) {
+            LOG.debug("closing the webhook sender", e);
+        }
     }
 
     @Override

@@ -6,10 +6,12 @@ import dev.tollgate.ledger.publish.ReadModel;
 import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.ledger.security.AccessPolicy.Action;
 import dev.tollgate.service.security.Caller;
+import dev.tollgate.service.webhook.WebhookTargets;
 import dev.tollgate.ledger.tenant.TenantCommands;
 import dev.tollgate.schemas.key.WebhookSecrets;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.TenantState;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
@@ -24,7 +26,10 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 
 /** Tenants: onboarding, suspension, plan and limits. */
 @RestController
@@ -34,7 +39,7 @@ public class TenantController {
     private final ReadModel readModel;
     private final LedgerProperties properties;
     /** Operators of private deployments may allow webhooks to internal addresses (SSRF protection otherwise). */
-    @org.springframework.beans.factory.annotation.Value("${tollgate.webhooks.allow-private-targets:false}")
+    @Value("${tollgate.webhooks.allow-private-targets:false}")
     private boolean allowPrivateWebhooks;
 
     public TenantController(CommandSender commands, ReadModel readModel, LedgerProperties properties) {
@@ -58,7 +63,7 @@ public class TenantController {
         Caller caller = Caller.of(jwt);
         AccessPolicy.check(caller, Action.CREATE_TENANT);
         String zone = request.billingTimeZone() == null ? "UTC" : request.billingTimeZone();
-        String currency = request.currency() == null ? "USD" : request.currency().toUpperCase(java.util.Locale.ROOT);
+        String currency = request.currency() == null ? "USD" : request.currency().toUpperCase(Locale.ROOT);
         commands.send(caller, new TenantCommands.CreateTenant(request.tenantId(), request.name(), zone, currency));
         if (request.planId() != null) {
             commands.send(caller, new TenantCommands.AssignPlan(request.tenantId(), request.planId(), null));
@@ -122,17 +127,17 @@ public class TenantController {
     public WebhookResponse webhook(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId, @RequestBody WebhookRequest request) {
         Caller caller = Caller.of(jwt);
         AccessPolicy.check(caller, Action.CONFIGURE_WEBHOOK, tenantId);
-        String refused = request.url() == null ? null : dev.tollgate.service.WebhookTargets.refusal(request.url(), allowPrivateWebhooks, false);
+        String refused = request.url() == null ? null : WebhookTargets.refusal(request.url(), allowPrivateWebhooks);
         if (refused != null) {
-            throw new dev.tollgate.ledger.domain.LedgerException.Invalid("invalid_webhook_url", "webhook url refused: " + refused);
+            throw new LedgerException.Invalid("invalid_webhook_url", "webhook url refused: " + refused);
         }
         int version = commands.send(caller, new TenantCommands.ConfigureWebhook(tenantId, request.url()));
-        String secret = WebhookSecrets.derive(properties.webhookMasterKey().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        String secret = WebhookSecrets.derive(properties.webhookMasterKey().getBytes(StandardCharsets.UTF_8),
                 tenantId, version);
         return new WebhookResponse(tenantId, request.url(), version, secret);
     }
 
-    public record AssignPlanRequest(String planId, java.time.Instant effectiveFrom) {}
+    public record AssignPlanRequest(String planId, Instant effectiveFrom) {}
 
     @PutMapping("/{tenantId}/plan")
     public ResponseEntity<Void> assignPlan(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId,
