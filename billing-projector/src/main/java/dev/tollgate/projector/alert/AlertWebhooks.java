@@ -1,6 +1,6 @@
 package dev.tollgate.projector.alert;
 
-import dev.tollgate.projector.config.BatchConsumerLoop;
+import dev.tollgate.projector.config.ConsumerLoops;
 import dev.tollgate.projector.config.BillingProperties;
 import dev.tollgate.projector.deadletter.DeadLetters;
 import dev.tollgate.schemas.event.CloudEvent;
@@ -13,7 +13,6 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.WebhookSecrets;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
-import dev.tollgate.projector.config.ConsumerThreads;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -66,11 +65,13 @@ public class AlertWebhooks implements SmartLifecycle {
     private final JdbcTemplate jdbc;
     private final DeadLetters deadLetters;
     private final WebhookSender sender;
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private volatile Thread thread;
+    private final ConsumerLoops loops;
+    private volatile ConsumerLoops.Loop loop;
     private volatile boolean running;
 
-    public AlertWebhooks(BillingProperties properties, ProjectorLifecycle projector, JdbcTemplate jdbc, DeadLetters deadLetters) {
+    public AlertWebhooks(BillingProperties properties, ProjectorLifecycle projector, JdbcTemplate jdbc, DeadLetters deadLetters,
+                         ConsumerLoops loops) {
+        this.loops = loops;
         this.deadLetters = deadLetters;
         this.properties = properties;
         this.projector = projector;
@@ -85,16 +86,12 @@ public class AlertWebhooks implements SmartLifecycle {
             LOG.warn("budget alert webhooks are off on this instance (they need tollgate.webhooks.master-key and the projector)");
             return;
         }
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, properties.projector().applicationId() + "-alert-webhooks",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer());
-        thread = Thread.ofPlatform().name("alert-webhooks").start(this::consume);
-    }
-
-    private void consume() {
-        consumer.subscribe(List.of(Topics.QUOTA_ALERTS.name()));
-        BatchConsumerLoop.run("alert webhooks", consumer, () -> running, this::record, () -> {});
+        loop = loops.start("alert webhooks", () -> new KafkaConsumer<>(Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG, properties.projector().applicationId() + "-alert-webhooks",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer()),
+                List.of(Topics.QUOTA_ALERTS.name()), this::record, () -> {});
     }
 
     /** Writes a batch of alerts to the delivery log; false while the projector's tenant store is not queryable yet. */
@@ -194,7 +191,9 @@ public class AlertWebhooks implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        ConsumerThreads.stop(consumer, thread);
+        if (loop != null) {
+            loop.stop();
+        }
         try {
             sender.close();
         } catch (IOException e) {

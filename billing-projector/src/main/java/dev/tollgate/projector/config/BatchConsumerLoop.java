@@ -17,7 +17,9 @@ import java.util.function.BooleanSupplier;
  * each polled batch is handed over whole; once the handler returns, the batch's offsets are
  * committed. A handler that throws (PostgreSQL restarting, a dead letter not written) gets the same
  * batch again after a backoff doubling up to 30 s, for as long as it takes: nothing is skipped and
- * no operator is needed when the dependency comes back. Handlers must therefore be idempotent.
+ * no operator is needed when the dependency comes back. Handlers must therefore be idempotent. What
+ * fails outside a handler (the poll itself) ends the loop with the exception; {@link ConsumerLoops}
+ * restarts it.
  */
 public final class BatchConsumerLoop {
     private static final Logger LOG = LoggerFactory.getLogger(BatchConsumerLoop.class);
@@ -39,12 +41,14 @@ public final class BatchConsumerLoop {
      * Polls until {@code running} turns false or the consumer is woken up, then closes the consumer.
      *
      * @param onFailure called once per failed attempt (a metric)
+     * @param onPoll    called before each poll (the supervisor's sign of life, {@link ConsumerLoops})
      */
     public static void run(String name, KafkaConsumer<String, byte[]> consumer, BooleanSupplier running, Handler handler,
-                           Runnable onFailure) {
+                           Runnable onFailure, Runnable onPoll) {
         Duration backoff = FIRST_BACKOFF;
         try {
             while (running.getAsBoolean()) {
+                onPoll.run();
                 ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(500));
                 if (records.isEmpty()) {
                     continue;

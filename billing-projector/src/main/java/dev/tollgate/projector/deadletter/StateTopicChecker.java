@@ -1,8 +1,7 @@
 package dev.tollgate.projector.deadletter;
 
-import dev.tollgate.projector.config.BatchConsumerLoop;
 import dev.tollgate.projector.config.BillingProperties;
-import dev.tollgate.projector.config.ConsumerThreads;
+import dev.tollgate.projector.config.ConsumerLoops;
 import dev.tollgate.schemas.json.EventFormatException;
 import dev.tollgate.schemas.state.StateTopicRecords;
 import dev.tollgate.schemas.topic.Topics;
@@ -35,28 +34,25 @@ public class StateTopicChecker implements SmartLifecycle {
 
     private final BillingProperties properties;
     private final DeadLetters deadLetters;
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private volatile Thread thread;
+    private final ConsumerLoops loops;
+    private volatile ConsumerLoops.Loop loop;
     private volatile boolean running;
 
-    public StateTopicChecker(BillingProperties properties, DeadLetters deadLetters) {
+    public StateTopicChecker(BillingProperties properties, DeadLetters deadLetters, ConsumerLoops loops) {
+        this.loops = loops;
         this.properties = properties;
         this.deadLetters = deadLetters;
     }
 
     @Override
     public void start() {
-        consumer = new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
+        running = true;
+        loop = loops.start("state checker", () -> new KafkaConsumer<>(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
                 ConsumerConfig.GROUP_ID_CONFIG, properties.projector().applicationId() + "-state-checker",
                 ConsumerConfig.CLIENT_ID_CONFIG, "state-checker-" + properties.instanceId(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest", ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000),
-                new StringDeserializer(), new ByteArrayDeserializer());
-        running = true;
-        thread = Thread.ofPlatform().name("state-checker").start(() -> {
-            consumer.subscribe(TOPICS);
-            BatchConsumerLoop.run("state checker", consumer, () -> running, this::check, () -> {});
-        });
+                new StringDeserializer(), new ByteArrayDeserializer()), TOPICS, this::check, () -> {});
     }
 
     private boolean check(ConsumerRecords<String, byte[]> records) {
@@ -77,7 +73,9 @@ public class StateTopicChecker implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        ConsumerThreads.stop(consumer, thread);
+        if (loop != null) {
+            loop.stop();
+        }
     }
 
     @Override

@@ -1,10 +1,15 @@
 package dev.tollgate.projector.invoice;
 
+import dev.tollgate.billing.InvoiceIds;
 import dev.tollgate.projector.config.BatchConsumerLoop;
 import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.projector.config.ConsumerLoops;
 import dev.tollgate.projector.deadletter.DeadLetters;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.telemetry.KafkaTracing;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -40,34 +45,41 @@ public class InvoiceWriter implements SmartLifecycle {
     private final BillingProperties properties;
     private final InvoiceStore store;
     private final DeadLetters deadLetters;
-    private volatile KafkaConsumer<String, byte[]> consumer;
-    private volatile Thread thread;
+    private final ConsumerLoops loops;
+    private volatile ConsumerLoops.Loop loop;
+    private volatile KafkaClientMetrics clientMetrics;
     private volatile boolean running;
 
-    private final io.micrometer.core.instrument.MeterRegistry registry;
-    private final io.micrometer.core.instrument.Counter written;
-    private final io.micrometer.core.instrument.Counter failures;
+    private final MeterRegistry registry;
+    private final Counter written;
+    private final Counter failures;
 
     private final OpenTelemetry openTelemetry;
     private final Tracer tracer;
 
     /** @param openTelemetry a span per billed event written, a child of the projector's (from the record's headers) */
-    public InvoiceWriter(BillingProperties properties, InvoiceStore store, io.micrometer.core.instrument.MeterRegistry registry,
-                         OpenTelemetry openTelemetry, DeadLetters deadLetters) {
+    public InvoiceWriter(BillingProperties properties, InvoiceStore store, MeterRegistry registry,
+                         OpenTelemetry openTelemetry, DeadLetters deadLetters, ConsumerLoops loops) {
+        this.loops = loops;
         this.deadLetters = deadLetters;
         this.openTelemetry = openTelemetry;
         this.tracer = openTelemetry.getTracer("dev.tollgate.billing");
         this.registry = registry;
         this.properties = properties;
         this.store = store;
-        this.written = io.micrometer.core.instrument.Counter.builder("tollgate.invoice.writer.records")
+        this.written = Counter.builder("tollgate.invoice.writer.records")
                 .description("usage.billed.v1 records applied to PostgreSQL").register(registry);
-        this.failures = io.micrometer.core.instrument.Counter.builder("tollgate.invoice.writer.failures")
+        this.failures = Counter.builder("tollgate.invoice.writer.failures")
                 .description("batches that failed and were retried").register(registry);
     }
 
     @Override
     public void start() {
+        running = true;
+        loop = loops.start("invoice writer", this::newConsumer, List.of(Topics.USAGE_BILLED.name()), this::write, failures::increment);
+    }
+
+    private KafkaConsumer<String, byte[]> newConsumer() {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers());
         config.put(ConsumerConfig.GROUP_ID_CONFIG, properties.invoiceWriter().groupId());
@@ -76,16 +88,14 @@ public class InvoiceWriter implements SmartLifecycle {
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "invoice-writer-" + properties.instanceId());
-        consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+        var consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         // records-lag-max and commit latency of the writer: how far invoices are behind billing.
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer).bindTo(registry);
-        running = true;
-        thread = Thread.ofPlatform().name("invoice-writer").start(this::run);
-    }
-
-    private void run() {
-        consumer.subscribe(List.of(Topics.USAGE_BILLED.name()));
-        BatchConsumerLoop.run("invoice writer", consumer, () -> running, this::write, failures::increment);
+        if (clientMetrics != null) {
+            clientMetrics.close();
+        }
+        clientMetrics = new KafkaClientMetrics(consumer);
+        clientMetrics.bindTo(registry);
+        return consumer;
     }
 
     /** One polled batch into PostgreSQL in one transaction; a record that does not decode is dead-lettered first. */
@@ -125,14 +135,16 @@ public class InvoiceWriter implements SmartLifecycle {
                 .setAttribute("messaging.destination.name", Topics.USAGE_BILLED.name())
                 .setAttribute("messaging.message.id", billed.eventId())
                 .setAttribute("tollgate.tenant.id", billed.tenantId())
-                .setAttribute("tollgate.invoice.id", dev.tollgate.billing.InvoiceIds.of(billed.tenantId(), billed.period()))
+                .setAttribute("tollgate.invoice.id", InvoiceIds.of(billed.tenantId(), billed.period()))
                 .startSpan();
     }
 
     @Override
     public void stop() {
         running = false;
-        dev.tollgate.projector.config.ConsumerThreads.stop(consumer, thread);
+        if (loop != null) {
+            loop.stop();
+        }
     }
 
     @Override

@@ -2,9 +2,8 @@ package dev.tollgate.projector.reprice;
 
 import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.UsageBilling;
-import dev.tollgate.projector.config.BatchConsumerLoop;
 import dev.tollgate.projector.config.BillingProperties;
-import dev.tollgate.projector.config.ConsumerThreads;
+import dev.tollgate.projector.config.ConsumerLoops;
 import dev.tollgate.projector.config.ProjectorLifecycle;
 import dev.tollgate.projector.invoice.BillingRecord;
 import dev.tollgate.projector.invoice.InvoiceStore;
@@ -78,9 +77,9 @@ public class BackfillRepricer implements SmartLifecycle {
     private final ProjectorLifecycle projector;
     private final Counter repriced;
     private final Counter failures;
-    private volatile KafkaConsumer<String, byte[]> consumer;
+    private final ConsumerLoops loops;
+    private volatile ConsumerLoops.Loop loop;
     private volatile KafkaProducer<String, byte[]> producer;
-    private volatile Thread thread;
     private volatile boolean running;
     private volatile ScheduledExecutorService later;
     /** When the batch now being retried was first found unready (0: it was not), to bound the wait. */
@@ -98,7 +97,9 @@ public class BackfillRepricer implements SmartLifecycle {
         }
     }
 
-    public BackfillRepricer(BillingProperties properties, InvoiceStore store, ProjectorLifecycle projector, MeterRegistry registry) {
+    public BackfillRepricer(BillingProperties properties, InvoiceStore store, ProjectorLifecycle projector, MeterRegistry registry,
+                            ConsumerLoops loops) {
+        this.loops = loops;
         this.properties = properties;
         this.store = store;
         this.projector = projector;
@@ -122,16 +123,13 @@ public class BackfillRepricer implements SmartLifecycle {
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "repricer-" + properties.instanceId());
-        consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.CLIENT_ID_CONFIG, "repricer-" + properties.instanceId()), new StringSerializer(), new ByteArraySerializer());
         running = true;
         later = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("backfill-repricer-second-pass").factory());
-        thread = Thread.ofPlatform().name("backfill-repricer").start(() -> {
-            consumer.subscribe(List.of(Topics.LEDGER_EVENTS.name()));
-            BatchConsumerLoop.run("backfill repricer", consumer, () -> running, this::apply, failures::increment);
-        });
+        loop = loops.start("backfill repricer", () -> new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer()),
+                List.of(Topics.LEDGER_EVENTS.name()), this::apply, failures::increment);
     }
 
     /** Applies a batch once the projector's stores hold what it changed (or after {@link #STORE_WAIT}); false: not yet. */
@@ -243,7 +241,9 @@ public class BackfillRepricer implements SmartLifecycle {
         if (later != null) {
             later.shutdownNow();
         }
-        ConsumerThreads.stop(consumer, thread);
+        if (loop != null) {
+            loop.stop();
+        }
         if (producer != null) {
             producer.close(Duration.ofSeconds(5));
         }
