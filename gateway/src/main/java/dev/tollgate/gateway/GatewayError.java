@@ -5,6 +5,13 @@ package dev.tollgate.gateway;
  * with its HTTP status. One type, mapped to a response in one place ({@code ErrorResponses}).
  */
 public record GatewayError(int status, String type, String code, String message, String param) {
+    /** The most characters of a caller's value echoed in an answer, a log line or a span (issue #19 item 4). */
+    public static final int MAX_ECHO = 256;
+
+    /** {@code value} as it may be echoed: at most {@link #MAX_ECHO} characters, cut ones marked with an ellipsis. */
+    public static String echoed(String value) {
+        return value == null || value.length() <= MAX_ECHO ? value : value.substring(0, MAX_ECHO) + "…";
+    }
 
     public static GatewayError missingKey() {
         return new GatewayError(401, "invalid_request_error", "missing_api_key",
@@ -23,7 +30,7 @@ public record GatewayError(int status, String type, String code, String message,
 
     public static GatewayError modelNotFound(String model) {
         return new GatewayError(404, "invalid_request_error", "model_not_found",
-                "The model '" + model + "' does not exist or you do not have access to it.", "model");
+                "The model '" + echoed(model) + "' does not exist or you do not have access to it.", "model");
     }
 
     public static GatewayError scopeMissing(String what, String scope) {
@@ -33,7 +40,7 @@ public record GatewayError(int status, String type, String code, String message,
 
     public static GatewayError modelNotPriced(String model) {
         return new GatewayError(403, "permission_error", "model_not_priced",
-                "The model '" + model + "' has no price on your plan, so it cannot be billed; ask your administrator to price it.", "model");
+                "The model '" + echoed(model) + "' has no price on your plan, so it cannot be billed; ask your administrator to price it.", "model");
     }
 
     public static GatewayError notReady() {

@@ -1,7 +1,7 @@
 package dev.tollgate.gateway.http;
 
 import dev.tollgate.gateway.GatewayError;
-import dev.tollgate.gateway.auth.AuthThrottle;
+import dev.tollgate.gateway.auth.FailureThrottle;
 import dev.tollgate.gateway.auth.Authenticator;
 import dev.tollgate.gateway.auth.ClientAddresses;
 import dev.tollgate.gateway.auth.Principal;
@@ -55,7 +55,10 @@ public final class GatewayServer {
     private final InferenceProxy proxy;
     private final dev.tollgate.gateway.metrics.GatewayMetrics metrics;
     private final RequestTelemetry telemetry;
-    private final AuthThrottle authThrottle = AuthThrottle.standard();
+    private final FailureThrottle authThrottle = FailureThrottle.authFailures();
+    private final FailureThrottle refusals = FailureThrottle.refusals();
+    /** Answers to an authenticated request that count against its key's and address's refusal budget. */
+    private static final Set<Integer> REFUSALS = Set.of(400, 403, 404, 405, 408, 413, 415, 422);
     private volatile ClientAddresses clientAddresses = ClientAddresses.direct();
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
@@ -235,6 +238,7 @@ public final class GatewayServer {
                 .end(metrics.scrape()));
         router.route("/v1/*").handler(telemetry::begin);
         router.route("/v1/*").handler(this::authenticate);
+        router.route("/v1/*").handler(this::refusalBudget);
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:model").handler(this::model);
         router.post("/v1/*").handler(this::expectBodySoon);
@@ -271,7 +275,7 @@ public final class GatewayServer {
         }
         String authorization = ctx.request().getHeader("authorization");
         // Verified first (one SHA-256): a valid key is never held back by anyone else's failures, not by a stranger
-        // failing on its key id nor by other clients of its address (AuthThrottle).
+        // failing on its key id nor by other clients of its address (FailureThrottle).
         switch (authenticator.authenticate(authorization, Instant.now())) {
             case Authenticator.Authenticated ok -> {
                 ctx.put(PRINCIPAL, ok.principal());
@@ -298,6 +302,32 @@ public final class GatewayServer {
                 ErrorResponses.send(ctx, refused.error());
             }
         }
+    }
+
+    /**
+     * A key or address that has had too many requests refused as invalid lately is answered 429 before
+     * its body is read (and the connection closed, since the body is not); every refusal is counted
+     * when its answer ends, in this one place ({@link FailureThrottle#refusals()}).
+     */
+    private void refusalBudget(RoutingContext ctx) {
+        Principal principal = ctx.get(PRINCIPAL);
+        String address = clientAddresses.of(ctx.request());
+        long wait = refusals.retryAfterSeconds(address, principal.keyId());
+        if (wait > 0) {
+            metrics.refusalThrottled();
+            HttpConnection connection = ctx.request().connection();
+            closeAfterAnswer.add(connection);
+            ctx.response().putHeader("retry-after", Long.toString(wait)).putHeader("connection", "close");
+            ErrorResponses.send(ctx, new GatewayError(429, "invalid_request_error", "too_many_invalid_requests",
+                    "Too many invalid requests from this API key or address; retry after " + wait + " seconds.", null));
+            return;
+        }
+        ctx.addEndHandler(ended -> {
+            if (REFUSALS.contains(ctx.response().getStatusCode())) {
+                refusals.failed(address, principal.keyId());
+            }
+        });
+        ctx.next();
     }
 
     /** Live unless a background loop is wedged (the state reader made no progress for minutes): then restart me. */

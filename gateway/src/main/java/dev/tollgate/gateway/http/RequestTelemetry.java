@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.http;
 
+import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.telemetry.LogFields;
 import io.opentelemetry.api.OpenTelemetry;
@@ -143,9 +144,9 @@ public final class RequestTelemetry {
         return id != null ? id : "req_" + UUID.randomUUID().toString().replace("-", "");
     }
 
-    /** Records the model a request named (for the span and the access log). */
+    /** Records the model a request named (for the span and the access log), cut to what may be echoed. */
     public static void model(RoutingContext ctx, String model) {
-        ctx.put(MODEL, model);
+        ctx.put(MODEL, GatewayError.echoed(model));
     }
 
     /** A bounded span name: the path template, never a caller-chosen segment. */

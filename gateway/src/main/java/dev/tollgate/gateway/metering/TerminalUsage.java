@@ -11,8 +11,11 @@ import dev.tollgate.schemas.usage.TokenUsage;
  *       5xx, a reset or a timeout before the first byte reached the client): nothing. The client got
  *       an error and no output; a refusal did no work, and a failure is the platform's to bear.</li>
  *   <li><b>Failed or cancelled after output was delivered</b> (cut mid-stream, client hung up, budget
- *       exhausted): the prompt (the server's count when it gave one, else the gateway's estimate) and
- *       every completion token delivered or already reported.</li>
+ *       exhausted): the prompt and every completion token delivered or already reported. The prompt
+ *       is the server's count when it gave one (even if the client left right after it came); else,
+ *       when the client hung up, the gateway's <em>ceiling</em> of the prompt (an upper bound, so that
+ *       hanging up never costs less than reading on: ADR 0022), and otherwise its estimate (the cut
+ *       was not the client's doing).</li>
  *   <li><b>Completed</b>: the server's counts; a streamed answer without them, the chunks delivered; a
  *       non-streamed answer without them bills its prompt estimate and no guessed completion.</li>
  * </ul>
@@ -22,21 +25,25 @@ import dev.tollgate.schemas.usage.TokenUsage;
 public final class TerminalUsage {
     private TerminalUsage() {}
 
+    /** The gateway's own figures for a prompt: an estimate, and an upper bound. */
+    public record PromptSize(long estimate, long ceiling) {}
+
     /**
      * @param upstreamUsage   the server's own counts, when it reported them
      * @param deliveredChunks content chunks relayed to the client
      * @param reportedTokens  completion tokens already billed by {@code tokens.streamed} events
-     * @param promptEstimate  the gateway's estimate of the prompt, used when the server gave no count
+     * @param prompt          the gateway's estimate and ceiling of the prompt, for when the server gave no count
+     * @param clientLeft      the request was cancelled because the client disconnected
      */
-    public static TokenUsage of(EventType outcome, TokenUsage upstreamUsage, long deliveredChunks, long reportedTokens, long promptEstimate,
-                                boolean stream) {
+    public static TokenUsage of(EventType outcome, TokenUsage upstreamUsage, long deliveredChunks, long reportedTokens, PromptSize prompt,
+                                boolean stream, boolean clientLeft) {
         if (outcome == EventType.USAGE_REQUEST_FAILED && deliveredChunks == 0 && reportedTokens == 0) {
             return TokenUsage.ZERO;
         }
         long counted = upstreamUsage == null && outcome == EventType.USAGE_REQUEST_COMPLETED && !stream ? 0 : deliveredChunks;
         long completion = Math.max(upstreamUsage == null ? counted : upstreamUsage.completionTokens(), reportedTokens);
-        long prompt = upstreamUsage == null ? promptEstimate : upstreamUsage.promptTokens();
+        long promptTokens = upstreamUsage != null ? upstreamUsage.promptTokens() : clientLeft ? prompt.ceiling() : prompt.estimate();
         long cached = upstreamUsage == null ? 0 : upstreamUsage.cachedPromptTokens(); // never above the prompt (TokenUsage checks)
-        return new TokenUsage(prompt, completion, cached);
+        return new TokenUsage(promptTokens, completion, cached);
     }
 }

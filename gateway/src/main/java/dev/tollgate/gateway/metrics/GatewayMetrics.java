@@ -119,6 +119,12 @@ public final class GatewayMetrics {
                 .tags("reason", reason).register(registry).increment(count);
     }
 
+    /** A request answered 429 because its key or address had too many requests refused as invalid lately. */
+    public void refusalThrottled() {
+        Counter.builder("tollgate.gateway.requests.refusals.throttled")
+                .description("requests answered 429 after too many invalid requests from their key or address").register(registry).increment();
+    }
+
     /** A connection closed for not sending its request head in time. */
     public void slowBodyRefused() {
         Counter.builder("tollgate.gateway.requests.slow.body").description("requests answered 408 for a body too slow to arrive")

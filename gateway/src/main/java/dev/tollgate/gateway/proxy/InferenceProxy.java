@@ -76,6 +76,10 @@ public final class InferenceProxy {
     static final int MAX_SSE_EVENT_BYTES = 1024 * 1024;
     /** Tries per request, each on another endpoint, while nothing has reached the client. */
     static final int MAX_ATTEMPTS = 3;
+    /** Bodies larger than this are parsed on a worker thread, not the event loop (issue #19 item 4). */
+    static final int PARSE_ON_LOOP_BYTES = 64 * 1024;
+    /** The cancel reason of a request whose client went away. */
+    static final String CLIENT_DISCONNECT = "client_disconnect";
 
     /** Names the budgets over a soft limit on an answer that was still served. */
     public static final String SOFT_LIMIT_HEADER = "x-tollgate-quota-soft-limit";
@@ -142,13 +146,35 @@ public final class InferenceProxy {
             refusePermission(ctx, principal, api, null, GatewayError.scopeMissing(path, KeyScopes.of(api)));
             return;
         }
-        JsonObject body;
-        try {
-            body = RequestBodies.parse(ctx.body().buffer());
-        } catch (RequestBodies.InvalidBody e) {
-            ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_json", e.getMessage(), null));
+        Buffer raw = ctx.body().buffer();
+        if (raw != null && raw.length() > PARSE_ON_LOOP_BYTES) {
+            // Megabytes of JSON take the event loop for up to a second: parse them on a worker thread and come back.
+            vertx.executeBlocking(() -> RequestBodies.parse(raw), false).onComplete(parsed -> {
+                if (parsed.failed()) {
+                    invalidBody(ctx, parsed.cause());
+                } else if (!ctx.response().closed()) {
+                    handle(ctx, principal, api, path, parsed.result());
+                }
+            });
             return;
         }
+        JsonObject body;
+        try {
+            body = RequestBodies.parse(raw);
+        } catch (RequestBodies.InvalidBody e) {
+            invalidBody(ctx, e);
+            return;
+        }
+        handle(ctx, principal, api, path, body);
+    }
+
+    private static void invalidBody(RoutingContext ctx, Throwable e) {
+        String message = e instanceof RequestBodies.InvalidBody ? e.getMessage() : "The request body could not be read.";
+        ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_json", message, null));
+    }
+
+    /** The request with its body parsed: validation, admission, routing. */
+    private void handle(RoutingContext ctx, Principal principal, Endpoint api, String path, JsonObject body) {
         Object modelValue = body.getValue("model");
         if (!(modelValue instanceof String model) || model.isBlank()) {
             ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "missing_model",
@@ -259,7 +285,7 @@ public final class InferenceProxy {
                        EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body,
                        Holds holds, long promptEstimate, long reservedCompletionTokens) {
         var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, holds);
-        call.accepted(promptEstimate, reservedCompletionTokens);
+        call.accepted(new TerminalUsage.PromptSize(promptEstimate, PromptEstimate.ceiling(body)), reservedCompletionTokens);
         call.send(path, body);
     }
 
@@ -348,7 +374,8 @@ public final class InferenceProxy {
         private Span upstreamSpan;
         private final long startNanos = System.nanoTime();
         private final StreamMeter meter = new StreamMeter();
-        private long promptEstimate;
+        /** What the prompt is billed when the model server gave no count (ADR 0022). */
+        private TerminalUsage.PromptSize prompt;
         private Long firstTokenMs;
         private long emittedTokens;
         private long sequence;
@@ -376,15 +403,16 @@ public final class InferenceProxy {
             this.trace = RequestTelemetry.context(ctx);
         }
 
-        void accepted(long promptEstimate, long reservedCompletionTokens) {
-            this.promptEstimate = promptEstimate;
+        void accepted(TerminalUsage.PromptSize prompt, long reservedCompletionTokens) {
+            this.prompt = prompt;
             usage.emit(EventType.USAGE_REQUEST_ACCEPTED, requestId, trace, new RequestAccepted(requestId, principal.tenantId(),
-                    principal.keyId(), model, api, stream, lease.slot().name(), promptEstimate, reservedCompletionTokens));
+                    principal.keyId(), model, api, stream, lease.slot().name(), prompt.estimate(), reservedCompletionTokens));
             ctx.response().closeHandler(v -> {
                 if (!finished) {
                     // Finish first: resetting the upstream fires its exception handler, which must not
-                    // record a second terminal event.
-                    finish(EventType.USAGE_REQUEST_CANCELLED, null, null, "client_disconnect");
+                    // record a second terminal event. The server's usage chunk, if it came before the
+                    // client left, bills the prompt; otherwise the prompt's ceiling does (ADR 0022).
+                    finish(EventType.USAGE_REQUEST_CANCELLED, meter.upstreamUsage().orElse(null), null, CLIENT_DISCONNECT);
                     if (upstreamRequest != null) {
                         upstreamRequest.reset();
                     }
@@ -625,7 +653,8 @@ public final class InferenceProxy {
             }
             finished = true;
             lease.release();
-            TokenUsage billed = TerminalUsage.of(type, upstreamUsage, meter.contentChunks(), emittedTokens, promptEstimate, stream);
+            TokenUsage billed = TerminalUsage.of(type, upstreamUsage, meter.contentChunks(), emittedTokens, prompt, stream,
+                    CLIENT_DISCONNECT.equals(cancelReason));
             long prompt = billed.promptTokens();
             long completion = billed.completionTokens();
             long cached = billed.cachedPromptTokens();

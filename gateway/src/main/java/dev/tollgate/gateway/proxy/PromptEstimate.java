@@ -4,26 +4,105 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * A cheap upper-bound-ish estimate of prompt tokens, for quota reservation and for billing only
- * when the upstream reports no usage: one token per 4 bytes of text, plus 4 per chat message.
+ * What the gateway can say about a prompt's size without the model's tokenizer, from the request
+ * body: the text (messages' content parts, tool calls, a completion prompt, embedding inputs, the
+ * tool definitions), token ids given as numbers (one token each, exactly), images and audio parts.
+ * <ul>
+ *   <li>{@link #tokens} is an <b>estimate</b> for reservations (one token per 4 characters, 4 per
+ *       message, {@value #IMAGE_ESTIMATE} per image): admission must be cheap, not exact.</li>
+ *   <li>{@link #ceiling} is an <b>upper bound</b>, billed as the prompt only when the model server
+ *       gave no count (the client hung up before its usage chunk, or a server that reports none;
+ *       ADR 0022): one token per UTF-8 byte of text (a byte-level BPE or byte-fallback tokenizer never
+ *       makes more tokens than bytes), every token id, {@value #MESSAGE_CEILING} per message for the
+ *       chat template, {@value #MEDIA_CEILING} per image or audio part. Hanging up can therefore
+ *       never cost less than reading the answer to its end. Never 0 for a non-empty prompt.</li>
+ * </ul>
  */
 final class PromptEstimate {
+    static final int IMAGE_ESTIMATE = 256;
+    static final int MESSAGE_CEILING = 16;
+    static final int MEDIA_CEILING = 4_096;
+
     private PromptEstimate() {}
 
-    static long tokens(JsonObject body) {
-        long bytes = 0;
-        long overhead = 0;
-        if (body.getValue("messages") instanceof JsonArray messages) {
-            for (Object message : messages) {
-                overhead += 4;
-                if (message instanceof JsonObject m) {
-                    bytes += textBytes(m.getValue("content"));
+    /** What one body holds. */
+    private static final class Size {
+        long chars;
+        long utf8Bytes;
+        long tokenIds;
+        long media;
+        long messages;
+
+        void text(String text) {
+            chars += text.length();
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
+                if (c < 0x80) {
+                    utf8Bytes += 1;
+                } else if (c < 0x800) {
+                    utf8Bytes += 2;
+                } else if (Character.isHighSurrogate(c)) {
+                    utf8Bytes += 4;
+                    i++;
+                } else {
+                    utf8Bytes += 3;
                 }
             }
         }
-        bytes += textBytes(body.getValue("prompt"));
-        bytes += textBytes(body.getValue("input"));
-        return overhead + (bytes + 3) / 4;
+    }
+
+    /** The reservation estimate. */
+    static long tokens(JsonObject body) {
+        Size size = measure(body);
+        return size.messages * 4 + (size.chars + 3) / 4 + size.tokenIds + size.media * IMAGE_ESTIMATE;
+    }
+
+    /** The billing ceiling: at least as many tokens as any byte-level tokenizer makes of this prompt. */
+    static long ceiling(JsonObject body) {
+        Size size = measure(body);
+        return size.messages * MESSAGE_CEILING + size.utf8Bytes + size.tokenIds + size.media * MEDIA_CEILING;
+    }
+
+    private static Size measure(JsonObject body) {
+        Size size = new Size();
+        if (body.getValue("messages") instanceof JsonArray messages) {
+            for (Object message : messages) {
+                size.messages++;
+                if (message instanceof JsonObject m) {
+                    content(m.getValue("content"), size);
+                    if (m.getValue("name") instanceof String name) {
+                        size.text(name);
+                    }
+                    if (m.getValue("tool_calls") instanceof JsonArray calls) {
+                        size.text(calls.encode());
+                    }
+                }
+            }
+        }
+        if (body.getValue("tools") instanceof JsonArray tools) {
+            size.text(tools.encode());
+        }
+        content(body.getValue("prompt"), size);
+        content(body.getValue("input"), size);
+        return size;
+    }
+
+    /** A string, token ids, or an array of strings, token-id arrays or content parts. */
+    private static void content(Object value, Size size) {
+        switch (value) {
+            case String text -> size.text(text);
+            case Number ignored -> size.tokenIds++;
+            case JsonArray parts -> parts.forEach(part -> content(part, size));
+            case JsonObject part -> {
+                if (part.getValue("text") instanceof String text) {
+                    size.text(text);
+                } else if (part.containsKey("image_url") || part.containsKey("input_audio") || part.containsKey("audio_url")
+                        || part.containsKey("video_url")) {
+                    size.media++;
+                }
+            }
+            case null, default -> { }
+        }
     }
 
     /** The first {@code length} characters of the prompt text: the affinity key when no session is named. */
@@ -44,18 +123,5 @@ final class PromptEstimate {
             text.append(input);
         }
         return text.length() > length ? text.substring(0, length) : text.toString();
-    }
-
-    private static long textBytes(Object value) {
-        if (value instanceof String text) {
-            return text.length();
-        }
-        long total = 0;
-        if (value instanceof JsonArray parts) {
-            for (Object part : parts) {
-                total += part instanceof JsonObject object ? textBytes(object.getValue("text")) : textBytes(part);
-            }
-        }
-        return total;
     }
 }

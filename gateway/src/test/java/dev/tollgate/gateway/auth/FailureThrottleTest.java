@@ -6,9 +6,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class AuthThrottleTest {
+class FailureThrottleTest {
     private final AtomicLong now = new AtomicLong();
-    private final AuthThrottle throttle = new AuthThrottle(5, 3, now::get);
+    private final FailureThrottle throttle = new FailureThrottle(5, 3, now::get);
 
     @Test
     void anAddressIsHeldBackOnceItsFailuresRunOutAndLetGoAsTheyRefill() {
@@ -33,9 +33,9 @@ class AuthThrottleTest {
 
     @Test
     void memoryStaysBounded() {
-        for (int i = 0; i < AuthThrottle.MAX_TRACKED + 10; i++) {
+        for (int i = 0; i < FailureThrottle.MAX_TRACKED + 10; i++) {
             throttle.failed("addr-" + i, null);
         }
-        assertThat(throttle.tracked()).isLessThanOrEqualTo(AuthThrottle.MAX_TRACKED);
+        assertThat(throttle.tracked()).isLessThanOrEqualTo(FailureThrottle.MAX_TRACKED);
     }
 }

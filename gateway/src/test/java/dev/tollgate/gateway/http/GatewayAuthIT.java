@@ -352,6 +352,50 @@ class GatewayAuthIT {
                 .as("a trusted hop is skipped").isEqualTo(429);
     }
 
+    /**
+     * Issue #19 item 4: refused requests cost the caller. A key that asks for an unknown model over and
+     * over gets 60 answers a minute, then 429 whatever it sends; other keys are unaffected until their
+     * address as a whole has had 300 refusals; echoed values are cut.
+     */
+    @Test
+    void refusedRequestsCountAgainstTheKeysAndTheAddresssRefusalBudget(EmbeddedKafka kafka) throws Exception {
+        ApiKeys.NewKey[] keys = twoKeys(kafka);
+        String base = start(kafka, ClientAddresses.trusting(List.of("127.0.0.1/32")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/v1/models", keys[1].token()).statusCode() == 200);
+
+        String longModel = "m".repeat(1_000_000);
+        HttpResponse<String> echoed = post(base, keys[0].token(), "/v1/chat/completions", longModel);
+        assertThat(echoed.statusCode()).isEqualTo(404);
+        assertThat(echoed.body().length()).as("a 1,000,000-character model name is not echoed whole").isLessThan(1_000);
+        for (int i = 1; i < 60; i++) {
+            assertThat(post(base, keys[0].token(), "/v1/chat/completions", "no-such-model").statusCode()).as("refusal %d", i).isEqualTo(404);
+        }
+        HttpResponse<String> throttled = post(base, keys[0].token(), "/v1/chat/completions", "no-such-model");
+        assertThat(throttled.statusCode()).isEqualTo(429);
+        assertThat(throttled.body()).contains("too_many_invalid_requests");
+        assertThat(throttled.headers().firstValue("retry-after")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isPositive());
+        assertThat(get(base + "/v1/models", keys[0].token()).statusCode()).as("the key's valid requests wait too").isEqualTo(429);
+        assertThat(get(base + "/v1/models", keys[1].token()).statusCode()).as("another key of the same address").isEqualTo(200);
+
+        // Per address: six keys of one client (behind a proxy that names the client), 55 refusals each (fewer than a key's 60),
+        // more than the address's 300 a minute even with what refills meanwhile.
+        List<ApiKeys.NewKey> six = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            six.addAll(List.of(twoKeys(kafka)));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/v1/models", six.getLast().token()).statusCode() == 200);
+        for (ApiKeys.NewKey key : six) {
+            for (int i = 0; i < 55; i++) {
+                assertThat(get(base + "/v1/models/no-such-model", key.token(), "198.51.100.9").statusCode()).isIn(404, 429);
+            }
+        }
+        assertThat(get(base + "/v1/models", six.getFirst().token(), "198.51.100.9").statusCode()).as("the address's budget is spent")
+                .isEqualTo(429);
+        assertThat(get(base + "/v1/models", six.getFirst().token(), "198.51.100.10").statusCode()).as("another client address")
+                .isEqualTo(200);
+        assertThat(get(base + "/metrics", null).body()).containsPattern("tollgate_gateway_requests_refusals_throttled_total [1-9]");
+    }
+
     @Test
     void aRevocationOnTheTopicTakesEffectWithoutARestart(EmbeddedKafka kafka) throws Exception {
         String tenant = "gw-" + UUID.randomUUID().toString().substring(0, 8);

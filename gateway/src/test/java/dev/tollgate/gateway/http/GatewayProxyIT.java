@@ -50,6 +50,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.Socket;
 import java.net.URI;
@@ -367,21 +368,34 @@ class GatewayProxyIT {
         assertThat(answer.headers().firstValue(InferenceProxy.SOFT_LIMIT_HEADER)).contains("tenant-spend");
     }
 
-    @Test
-    void aClientThatHangsUpMidStreamCancelsTheUpstreamAndIsBilledForWhatItReceived() throws Exception {
-        String body = "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"long\"}]}";
+    /**
+     * Sends {@code body} to {@code path} on a raw connection, reads the SSE answer until {@code chunks}
+     * content chunks (those whose {@code field} is not empty) have arrived, then hangs up.
+     * @return the content chunks received
+     */
+    private int readChunksThenHangUp(String path, String body, String field, int chunks) throws IOException {
         int received = 0;
-        upstream.setBehaviour(FakeBehaviour.DEFAULT.withCompletionTokens(1000).withInterTokenDelayMs(20));
         try (var socket = new Socket("127.0.0.1", URI.create(base).getPort())) {
-            socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Authorization: Bearer " + key.token() + "\r\n"
                     + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
             var reader = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
-            for (String line = reader.readLine(); line != null && received < 5; line = reader.readLine()) {
-                if (line.contains("\"content\":\"") && !line.contains("\"content\":\"\"")) {
+            for (String line = reader.readLine(); line != null && received < chunks; line = reader.readLine()) {
+                if (line.startsWith("data: {") && line.contains("\"" + field + "\":\"") && !line.contains("\"" + field + "\":\"\"")) {
                     received++;
                 }
             }
+        }
+        return received;
+    }
+
+    @Test
+    void aClientThatHangsUpMidStreamCancelsTheUpstreamAndIsBilledForWhatItReceived() throws Exception {
+        String body = "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"long\"}]}";
+        upstream.setBehaviour(FakeBehaviour.DEFAULT.withCompletionTokens(1000).withInterTokenDelayMs(20));
+        int received;
+        try {
+            received = readChunksThenHangUp("/v1/chat/completions", body, "content", 5);
         } finally {
             upstream.setBehaviour(FakeBehaviour.DEFAULT);
         }
@@ -398,6 +412,30 @@ class GatewayProxyIT {
         assertThat(events.getLast().type()).isEqualTo(EventType.USAGE_REQUEST_CANCELLED.typeName());
         assertThat(cancelled.cancelReason()).isEqualTo("client_disconnect");
         assertThat(cancelled.usage().completionTokens()).isBetween((long) received, 100L);
+    }
+
+    /**
+     * Issue #19 item 2: a client that hangs up before the usage chunk pays the prompt's ceiling (here
+     * exactly its 3,000 token ids), never 0; one that read the usage chunk pays the server's count.
+     */
+    @Test
+    void aClientThatHangsUpBeforeTheUsageChunkPaysThePromptsCeilingNeverNothing() throws Exception {
+        var ids = new StringBuilder();
+        for (int id = 1000; id < 4000; id++) {
+            ids.append(ids.isEmpty() ? "" : ",").append(id);
+        }
+        String body = "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":20,\"prompt\":[" + ids + "]}";
+        upstream.setBehaviour(FakeBehaviour.DEFAULT.withCompletionTokens(20).withInterTokenDelayMs(20));
+        try {
+            assertThat(readChunksThenHangUp("/v1/completions", body, "text", 19)).isEqualTo(19);
+        } finally {
+            upstream.setBehaviour(FakeBehaviour.DEFAULT);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> eventsOf(lastRequestId()).stream().anyMatch(e -> e.data() instanceof RequestFinished));
+        RequestFinished hungUp = terminal(eventsOf(lastRequestId()));
+        assertThat(hungUp.cancelReason()).isEqualTo("client_disconnect");
+        assertThat(hungUp.usage().promptTokens()).as("3,000 token ids: the ceiling, not 0").isEqualTo(3_000);
+        assertThat(hungUp.usage().completionTokens()).isBetween(19L, 20L);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.metering;
 
+import dev.tollgate.gateway.metering.TerminalUsage.PromptSize;
 import dev.tollgate.schemas.usage.TokenUsage;
 import org.junit.jupiter.api.Test;
 
@@ -14,27 +15,37 @@ class TerminalUsageTest {
 
     @Test
     void aFailureBeforeAnyOutputBillsNothingEvenWithTheServersCounts() {
-        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, 500, false)).isEqualTo(TokenUsage.ZERO);
-        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, 500, true)).isEqualTo(TokenUsage.ZERO);
-        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, SERVER, 0, 0, 500, false)).isEqualTo(TokenUsage.ZERO);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, new PromptSize(500, 2000), false, false)).isEqualTo(TokenUsage.ZERO);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, new PromptSize(500, 2000), true, false)).isEqualTo(TokenUsage.ZERO);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, SERVER, 0, 0, new PromptSize(500, 2000), false, false)).isEqualTo(TokenUsage.ZERO);
     }
 
     @Test
     void aFailureAfterOutputBillsThePromptAndWhatWasDeliveredOrReported() {
-        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 7, 0, 500, true)).isEqualTo(new TokenUsage(500, 7, 0));
-        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 64, 500, true)).isEqualTo(new TokenUsage(500, 64, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 7, 0, new PromptSize(500, 2000), true, false)).isEqualTo(new TokenUsage(500, 7, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 64, new PromptSize(500, 2000), true, false)).isEqualTo(new TokenUsage(500, 64, 0));
     }
 
     @Test
     void aCancelledStreamBillsThePromptAndNeverLessThanWasReported() {
-        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, null, 5, 64, 300, true)).isEqualTo(new TokenUsage(300, 64, 0));
-        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, SERVER, 5, 0, 300, true)).isEqualTo(SERVER);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, null, 5, 64, new PromptSize(300, 1200), true, false)).isEqualTo(new TokenUsage(300, 64, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, SERVER, 5, 0, new PromptSize(300, 1200), true, false)).isEqualTo(SERVER);
+    }
+
+    /** ADR 0022: hanging up never bills less than reading on would have. */
+    @Test
+    void aClientThatHungUpPaysTheServersPromptCountOrElseTheCeiling() {
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, null, 5, 0, new PromptSize(300, 1200), true, true))
+                .isEqualTo(new TokenUsage(1200, 5, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, SERVER, 5, 0, new PromptSize(300, 1200), true, true)).isEqualTo(SERVER);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, null, 0, 0, new PromptSize(300, 1200), false, true))
+                .as("hung up before the first byte: the prompt was sent to the server").isEqualTo(new TokenUsage(1200, 0, 0));
     }
 
     @Test
     void aCompletedAnswerBillsTheServersCountsOrWhatCanBeCountedButNeverAGuess() {
-        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, SERVER, 40, 0, 300, true)).isEqualTo(SERVER);
-        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 12, 0, 300, true)).isEqualTo(new TokenUsage(300, 12, 0));
-        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 0, 0, 300, false)).isEqualTo(new TokenUsage(300, 0, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, SERVER, 40, 0, new PromptSize(300, 1200), true, false)).isEqualTo(SERVER);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 12, 0, new PromptSize(300, 1200), true, false)).isEqualTo(new TokenUsage(300, 12, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 0, 0, new PromptSize(300, 1200), false, false)).isEqualTo(new TokenUsage(300, 0, 0));
     }
 }
