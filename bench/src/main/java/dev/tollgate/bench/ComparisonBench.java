@@ -141,7 +141,9 @@ public final class ComparisonBench {
         startServer("tollgate", Procs.java("dev.tollgate.gateway.GatewayMain", gatewayJvm), Map.of(
                 "TOLLGATE_GATEWAY_PORT", Integer.toString(gatewayPort), "TOLLGATE_UPSTREAMS", upstreams.toString(),
                 "TOLLGATE_KAFKA_BOOTSTRAP", bootstrap, "TOLLGATE_SPOOL_DIR", work.resolve("spool").toString(),
-                "HOSTNAME", "bench-gateway"), work);
+                "HOSTNAME", "bench-gateway",
+                // every load generator connection comes from loopback: the per-address idle cap would close them between requests
+                "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "100000"), work);
         String tollgate = "http://127.0.0.1:" + gatewayPort;
         Procs.awaitUp(tollgate + "/readyz", Duration.ofSeconds(90), Map.of());
         Procs.awaitUp(tollgate + "/v1/models", Duration.ofSeconds(60), Map.of("authorization", "Bearer " + key.token()));

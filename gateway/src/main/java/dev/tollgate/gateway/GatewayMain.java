@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  * {@code TOLLGATE_GATEWAY_REPLICAS} (1: the fleet size each replica assumes while it does not hear the
  * fleet's heartbeats; set it to the autoscaler's maximum, ADR 0020), {@code HOSTNAME} (this replica's id),
  * {@code TOLLGATE_TRUSTED_PROXIES} (none: comma-separated CIDR ranges of the proxies, e.g. the ingress, whose
- * {@code X-Forwarded-For} names the client for authentication throttling),
+ * {@code X-Forwarded-For} names the client for authentication throttling; they are also exempt from the idle
+ * connection cap), {@code TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS} (512: idle connections one client
+ * address may hold; its oldest are closed beyond that),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
  * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
  * (false). A bad value fails start-up naming the variable. Logging: JSON lines on stdout
@@ -36,7 +38,8 @@ public final class GatewayMain {
     public static final List<String> ENVIRONMENT = List.of("TOLLGATE_GATEWAY_PORT", "TOLLGATE_UPSTREAMS",
             "TOLLGATE_KAFKA_BOOTSTRAP", "HOSTNAME", "TOLLGATE_SPOOL_DIR", "TOLLGATE_SPOOL_FAIL_CLOSED", "TOLLGATE_GATEWAY_REPLICAS",
             "LOGGING_CONFIG", "TOLLGATE_LOG_FORMAT", "TOLLGATE_LOG_LEVEL", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME",
-            "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES", "TOLLGATE_TRUSTED_PROXIES");
+            "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES", "TOLLGATE_TRUSTED_PROXIES",
+            "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS");
 
     public static void main(String[] args) throws Exception {
         String loggingConfig = System.getenv("LOGGING_CONFIG");
@@ -61,7 +64,8 @@ public final class GatewayMain {
         var limits = new RateLimits(heartbeats, System::nanoTime);
         heartbeats.serve(limits);
         var clients = ClientAddresses.trusting(List.of(env("TOLLGATE_TRUSTED_PROXIES", "").split(",")));
-        new GatewayServer(vertx, state, upstreams, usage, limits).trustProxies(clients).listen("0.0.0.0", port)
+        int maxIdle = Integer.parseInt(env("TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "512"));
+        new GatewayServer(vertx, state, upstreams, usage, limits).trustProxies(clients).capIdleConnections(maxIdle).listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.get().config().modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

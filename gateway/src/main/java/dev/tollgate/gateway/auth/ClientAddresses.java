@@ -77,6 +77,11 @@ public final class ClientAddresses {
         return hops.isEmpty() ? peer : hops.getFirst();
     }
 
+    /** True when {@code address} (a direct peer) is one of the trusted proxies. */
+    public boolean isTrustedProxy(String address) {
+        return !trusted.isEmpty() && isTrusted(address);
+    }
+
     private boolean isTrusted(String address) {
         if (!isAddress(address)) {
             return false;

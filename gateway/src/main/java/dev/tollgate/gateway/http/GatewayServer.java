@@ -60,6 +60,8 @@ public final class GatewayServer {
     /** Answers to an authenticated request that count against its key's and address's refusal budget. */
     private static final Set<Integer> REFUSALS = Set.of(400, 403, 404, 405, 408, 413, 415, 422);
     private volatile ClientAddresses clientAddresses = ClientAddresses.direct();
+    private int maxIdlePerAddress = IdleConnections.DEFAULT_MAX_PER_ADDRESS;
+    private IdleConnections idleConnections;
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
         this(vertx, state, () -> endpoints, usage);
@@ -117,11 +119,19 @@ public final class GatewayServer {
         return this;
     }
 
+    /** At most {@code maxPerAddress} idle connections per client address ({@link IdleConnections}); call before {@link #listen}. */
+    public GatewayServer capIdleConnections(int maxPerAddress) {
+        this.maxIdlePerAddress = maxPerAddress;
+        return this;
+    }
+
     /** Listens on {@code host:port} (0 for a free port). */
     public Future<HttpServer> listen(String host, int port) {
         // No cleartext HTTP/2 upgrade (h2c): OpenAI clients and Prometheus speak HTTP/1.1 here, and a JDK client's
         // upgrade attempt once got a large response it could not parse; HTTP/2 belongs behind TLS.
         Router router = router();
+        idleConnections = new IdleConnections(maxIdlePerAddress, address -> clientAddresses.isTrustedProxy(address),
+                metrics::idleConnectionCapped);
         return vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
                         .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
                 .connectionHandler(this::opened)
@@ -130,6 +140,7 @@ public final class GatewayServer {
                     if (timer != null) {
                         vertx.cancelTimer(timer);
                     }
+                    idleConnections.active(request.connection());
                     if (!framedUnambiguously(request)) {
                         return;
                     }
@@ -178,12 +189,14 @@ public final class GatewayServer {
             }
         });
         awaitingHead.put(connection, timer);
+        idleConnections.idle(connection);
     }
 
     /** A new connection: its first head is due, and what is kept about it goes when it closes. */
     private void opened(HttpConnection connection) {
         connection.closeHandler(v -> {
             closeAfterAnswer.remove(connection);
+            idleConnections.active(connection);
             Long pending = awaitingHead.remove(connection);
             if (pending != null) {
                 vertx.cancelTimer(pending);

@@ -125,6 +125,12 @@ public final class GatewayMetrics {
                 .description("requests answered 429 after too many invalid requests from their key or address").register(registry).increment();
     }
 
+    /** An idle connection closed because its client address held more idle connections than allowed. */
+    public void idleConnectionCapped() {
+        Counter.builder("tollgate.gateway.connections.idle.capped")
+                .description("idle connections closed because their client address held too many").register(registry).increment();
+    }
+
     /** A connection closed for not sending its request head in time. */
     public void slowBodyRefused() {
         Counter.builder("tollgate.gateway.requests.slow.body").description("requests answered 408 for a body too slow to arrive")

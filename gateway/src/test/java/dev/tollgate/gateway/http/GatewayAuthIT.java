@@ -34,6 +34,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -89,11 +92,16 @@ class GatewayAuthIT {
     }
 
     private String start(EmbeddedKafka kafka, ClientAddresses addresses) throws Exception {
+        return start(kafka, addresses, IdleConnections.DEFAULT_MAX_PER_ADDRESS);
+    }
+
+    private String start(EmbeddedKafka kafka, ClientAddresses addresses, int maxIdlePerAddress) throws Exception {
         vertx = Vertx.vertx();
         state = StateDirectory.start(kafka.bootstrapServers());
         usage = new UsageEmitter(kafka.bootstrapServers(), "auth-it", java.nio.file.Files.createTempDirectory("spool"),
                 dev.tollgate.gateway.spool.Spool.Options.DEFAULT, false);
-        int port = new GatewayServer(vertx, state, new EndpointPool(UPSTREAMS), usage).trustProxies(addresses).listen("127.0.0.1", 0)
+        int port = new GatewayServer(vertx, state, new EndpointPool(UPSTREAMS), usage).trustProxies(addresses)
+                .capIdleConnections(maxIdlePerAddress).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         String base = "http://127.0.0.1:" + port;
         await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/readyz", null).statusCode() == 200);
@@ -394,6 +402,43 @@ class GatewayAuthIT {
         assertThat(get(base + "/v1/models", six.getFirst().token(), "198.51.100.10").statusCode()).as("another client address")
                 .isEqualTo(200);
         assertThat(get(base + "/metrics", null).body()).containsPattern("tollgate_gateway_requests_refusals_throttled_total [1-9]");
+    }
+
+    /** Idle connections per client address are capped, oldest closed first; a trusted proxy is not capped. */
+    @Test
+    void aClientAddressHoldsAtMostTheCapOfIdleConnections(EmbeddedKafka kafka) throws Exception {
+        ApiKeys.NewKey[] keys = twoKeys(kafka);
+        String base = start(kafka, ClientAddresses.direct(), 8);
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/v1/models", keys[0].token()).statusCode() == 200);
+        int port = URI.create(base).getPort();
+        List<Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket socket = new Socket("127.0.0.1", port);
+                socket.setSoTimeout(300);
+                sockets.add(socket);
+            }
+            Thread.sleep(500);
+            int open = 0;
+            for (Socket socket : sockets) {
+                try {
+                    if (socket.getInputStream().read() >= 0) {
+                        throw new AssertionError("the gateway sent something on a connection that sent nothing");
+                    }
+                } catch (SocketTimeoutException stillOpen) {
+                    open++;
+                } catch (IOException reset) {
+                    // closed by the gateway
+                }
+            }
+            assertThat(open).as("idle connections left open of 20").isEqualTo(8);
+            assertThat(get(base + "/v1/models", keys[0].token()).statusCode()).as("a connection that carries a request").isEqualTo(200);
+            assertThat(get(base + "/metrics", null).body()).containsPattern("tollgate_gateway_connections_idle_capped_total [1-9]");
+        } finally {
+            for (Socket socket : sockets) {
+                socket.close();
+            }
+        }
     }
 
     @Test
