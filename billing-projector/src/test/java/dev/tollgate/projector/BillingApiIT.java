@@ -22,7 +22,10 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -311,5 +314,50 @@ class BillingApiIT {
             assertThat(metrics.body()).doesNotContain("\"" + tenant + "\"");
         }
         assertThat(billing.call("GET", "/health/readiness", null).statusCode()).isEqualTo(200);
+    }
+
+    /**
+     * Issue #19 item 6 on the billing API: the Stripe webhook takes bodies without a token, so slow
+     * senders there are bounded by how many bodies may arrive slowly at once (ADR 0021), and the API
+     * keeps answering.
+     */
+    @Test
+    @Order(8)
+    void slowBodiesOnTheStripeWebhookCannotStarveTheApi() throws Exception {
+        String admin = token("platform-admin", null);
+        List<Socket> senders = new ArrayList<>();
+        try {
+            for (int i = 0; i < 230; i++) {
+                Socket socket = new Socket("127.0.0.1", billing.port());
+                socket.setSoTimeout(20_000);
+                socket.getOutputStream().write(("POST /billing/v1/stripe/webhook HTTP/1.1\r\nHost: billing\r\n"
+                        + "Content-Type: application/json\r\nStripe-Signature: t=1,v1=00\r\nContent-Length: 100000\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                senders.add(socket);
+            }
+            long slowest = 0;
+            for (int second = 0; second < 6; second++) {
+                for (Socket socket : senders) {
+                    try {
+                        socket.getOutputStream().write('{');
+                    } catch (IOException closedByTheServer) {
+                        // answered and closed: expected
+                    }
+                }
+                long started = System.nanoTime();
+                assertThat(billing.call("GET", "/billing/v1/tenants/acme/invoices", admin).statusCode()).isEqualTo(200);
+                slowest = Math.max(slowest, (System.nanoTime() - started) / 1_000_000);
+                Thread.sleep(1_000);
+            }
+            assertThat(slowest).as("slowest API call during the attack, ms").isLessThan(1_000);
+            for (Socket socket : senders) {
+                String answer = new String(socket.getInputStream().readNBytes(600), StandardCharsets.US_ASCII);
+                assertThat(answer).as("every slow body is answered").startsWith("HTTP/1.1 408");
+            }
+        } finally {
+            for (Socket socket : senders) {
+                socket.close();
+            }
+        }
     }
 }

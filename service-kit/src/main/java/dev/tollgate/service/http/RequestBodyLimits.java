@@ -8,6 +8,7 @@ import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Import;
 import org.springframework.core.Ordered;
 
 import java.time.Duration;
@@ -18,18 +19,19 @@ import java.time.Duration;
  * an unread body never drained at the cost of a worker thread ({@link UnreadBodyValve}), and each
  * blocking read of a request bounded by {@code tollgate.http.read-timeout} (Tomcat's
  * {@code connectionTimeout}, also the wait for a request head), while idle keep-alive connections,
- * which hold no thread, wait up to {@code tollgate.http.keep-alive-timeout}.
+ * which hold no thread, wait up to {@code tollgate.http.keep-alive-timeout}. What Tomcat refuses by
+ * itself is answered as a problem too ({@link ProblemErrors}).
  */
 @Configuration(proxyBeanMethods = false)
+@Import(ProblemErrors.class)
 public class RequestBodyLimits {
 
     @Bean
     public FilterRegistrationBean<BoundedBodyFilter> boundedBodyFilter(ObjectMapper mapper,
             @Value("${tollgate.http.max-body-bytes:1048576}") long maxBytes,
             @Value("${tollgate.http.body-deadline:10s}") Duration deadline,
-            @Value("${tollgate.http.slow-body-after:1s}") Duration slowAfter,
             @Value("${tollgate.http.max-slow-bodies:32}") int maxSlowBodies) {
-        var registration = new FilterRegistrationBean<>(new BoundedBodyFilter(mapper, maxBytes, deadline, slowAfter, maxSlowBodies));
+        var registration = new FilterRegistrationBean<>(new BoundedBodyFilter(mapper, maxBytes, deadline, maxSlowBodies));
         // After request telemetry (so a refusal is traced), before Spring Security and anything that reads a body.
         registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 20);
         return registration;

@@ -5,6 +5,7 @@ import dev.tollgate.service.Problems;
 import dev.tollgate.service.telemetry.RequestTelemetryFilter;
 import dev.tollgate.telemetry.LogFields;
 import io.opentelemetry.api.trace.Span;
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
@@ -28,6 +29,7 @@ import org.springframework.security.oauth2.server.resource.authentication.JwtAut
 import org.springframework.security.oauth2.server.resource.web.authentication.BearerTokenAuthenticationFilter;
 import org.springframework.security.web.SecurityFilterChain;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import javax.crypto.spec.SecretKeySpec;
@@ -42,13 +44,16 @@ public final class BearerSecurity {
     private BearerSecurity() {}
 
     /**
-     * A stateless chain: {@code publicPaths} open to all, the log-level endpoint ({@code /loggers},
+     * A stateless chain: {@code publicPaths} and error dispatches open to all, the log-level endpoint ({@code /loggers},
      * changes at run time) to platform admins only, everything else needs a valid token.
      */
     public static SecurityFilterChain chain(HttpSecurity http, ObjectMapper mapper, String... publicPaths) throws Exception {
         http.csrf(csrf -> csrf.disable())
                 .sessionManagement(s -> s.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
-                .authorizeHttpRequests(auth -> auth.requestMatchers(publicPaths).permitAll()
+                // The container's own error answers (a body that stopped arriving: Tomcat's 408) are rendered by
+                // ProblemErrors for whoever caused them, token or not; they carry nothing but the status.
+                .authorizeHttpRequests(auth -> auth.dispatcherTypeMatchers(DispatcherType.ERROR).permitAll()
+                        .requestMatchers(publicPaths).permitAll()
                         .requestMatchers("/loggers", "/loggers/**", "/actuator/loggers", "/actuator/loggers/**")
                         .access((authentication, context) -> new AuthorizationDecision(
                                 authentication.get() instanceof JwtAuthenticationToken token
@@ -66,7 +71,7 @@ public final class BearerSecurity {
 
     /** Puts the verified caller's tenant and subject in the MDC and on the request's span. */
     private static void callerInLogs(ServletRequest request, ServletResponse response, FilterChain chain)
-            throws java.io.IOException, ServletException {
+            throws IOException, ServletException {
         if (SecurityContextHolder.getContext().getAuthentication() instanceof JwtAuthenticationToken token) {
             Caller caller = Caller.of(token.getToken());
             if (caller.tenant() != null) {
