@@ -7,6 +7,7 @@ import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.http.SlowSenders;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import dev.tollgate.testkit.stripe.FakeStripe;
@@ -22,10 +23,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.IOException;
-import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -325,39 +323,13 @@ class BillingApiIT {
     @Order(8)
     void slowBodiesOnTheStripeWebhookCannotStarveTheApi() throws Exception {
         String admin = token("platform-admin", null);
-        List<Socket> senders = new ArrayList<>();
-        try {
-            for (int i = 0; i < 230; i++) {
-                Socket socket = new Socket("127.0.0.1", billing.port());
-                socket.setSoTimeout(20_000);
-                socket.getOutputStream().write(("POST /billing/v1/stripe/webhook HTTP/1.1\r\nHost: billing\r\n"
-                        + "Content-Type: application/json\r\nStripe-Signature: t=1,v1=00\r\nContent-Length: 100000\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
-                senders.add(socket);
-            }
-            long slowest = 0;
-            for (int second = 0; second < 6; second++) {
-                for (Socket socket : senders) {
-                    try {
-                        socket.getOutputStream().write('{');
-                    } catch (IOException closedByTheServer) {
-                        // answered and closed: expected
-                    }
-                }
-                long started = System.nanoTime();
-                assertThat(billing.call("GET", "/billing/v1/tenants/acme/invoices", admin).statusCode()).isEqualTo(200);
-                slowest = Math.max(slowest, (System.nanoTime() - started) / 1_000_000);
-                Thread.sleep(1_000);
-            }
+        String head = "POST /billing/v1/stripe/webhook HTTP/1.1\r\nHost: billing\r\nContent-Type: application/json\r\n"
+                + "Stripe-Signature: t=1,v1=00\r\nContent-Length: 100000\r\n\r\n";
+        try (SlowSenders senders = SlowSenders.open(billing.port(), 230, head)) {
+            long slowest = senders.drip(6, () -> assertThat(billing.call("GET", "/billing/v1/tenants/acme/invoices", admin).statusCode())
+                    .isEqualTo(200));
             assertThat(slowest).as("slowest API call during the attack, ms").isLessThan(1_000);
-            for (Socket socket : senders) {
-                String answer = new String(socket.getInputStream().readNBytes(600), StandardCharsets.US_ASCII);
-                assertThat(answer).as("every slow body is answered").startsWith("HTTP/1.1 408");
-            }
-        } finally {
-            for (Socket socket : senders) {
-                socket.close();
-            }
+            assertThat(senders.answers(12)).as("every slow body is answered 408").allMatch(answer -> answer.equals("HTTP/1.1 408"));
         }
     }
 }

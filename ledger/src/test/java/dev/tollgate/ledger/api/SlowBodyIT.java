@@ -1,6 +1,7 @@
 package dev.tollgate.ledger.api;
 
 import dev.tollgate.ledger.support.LedgerTestSupport;
+import dev.tollgate.testkit.http.SlowSenders;
 import org.junit.jupiter.api.Test;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -76,38 +77,12 @@ class SlowBodyIT extends LedgerTestSupport {
         assertThat(call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"Slow\",\"billingTimeZone\":\"UTC\","
                 + "\"currency\":\"USD\",\"planId\":\"" + plan + "\"}").statusCode()).isEqualTo(201);
         await().atMost(Duration.ofSeconds(10)).until(() -> call("GET", "/admin/v1/tenants/" + tenant, admin, null).statusCode() == 200);
-        List<Socket> attackers = new ArrayList<>();
-        try {
-            for (int i = 0; i < ATTACKERS; i++) {
-                Socket socket = open();
-                sendHead(socket, null, 1_000_000);
-                attackers.add(socket);
-            }
-            long[] slowest = new long[1];
-            for (int second = 0; second < 8; second++) {
-                for (Socket socket : attackers) {
-                    try {
-                        socket.getOutputStream().write('{');
-                    } catch (IOException closedByTheServer) {
-                        // expected: the server stopped reading
-                    }
-                }
-                long started = System.nanoTime();
-                HttpResponse<String> answer = call("GET", "/admin/v1/tenants/" + tenant, admin, null);
-                long millis = (System.nanoTime() - started) / 1_000_000;
-                assertThat(answer.statusCode()).isEqualTo(200);
-                slowest[0] = Math.max(slowest[0], millis);
-                Thread.sleep(1_000);
-            }
-            assertThat(slowest[0]).as("slowest authenticated GET during the attack, ms").isLessThan(1_000);
-            for (Socket socket : attackers) {
-                String answer = readUntilClosed(socket);
-                assertThat(answer).as("the server answered 401 and closed the connection").isNotNull().startsWith("HTTP/1.1 401");
-            }
-        } finally {
-            for (Socket socket : attackers) {
-                socket.close();
-            }
+        String head = "POST /admin/v1/tenants HTTP/1.1\r\nHost: ledger\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n";
+        try (SlowSenders attackers = SlowSenders.open(port, ATTACKERS, head)) {
+            long slowest = attackers.drip(8, () -> assertThat(call("GET", "/admin/v1/tenants/" + tenant, admin, null).statusCode())
+                    .isEqualTo(200));
+            assertThat(slowest).as("slowest authenticated GET during the attack, ms").isLessThan(1_000);
+            assertThat(attackers.answers(12)).as("each attacker got its 401").allMatch(answer -> answer.equals("HTTP/1.1 401"));
         }
     }
 
