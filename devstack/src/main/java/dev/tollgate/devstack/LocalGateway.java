@@ -62,7 +62,7 @@ final class LocalGateway implements AutoCloseable {
         var limits = new RateLimits(heartbeats, System::nanoTime);
         heartbeats.serve(limits);
         var pool = new EndpointPool(config);
-        int actual = new GatewayServer(vertx, state, () -> pool, usage, limits).listen("127.0.0.1", port)
+        int actual = new GatewayServer(vertx, state, () -> pool, usage, limits).monitor(heartbeats).listen("127.0.0.1", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).actualPort();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!state.ready() && System.nanoTime() < deadline) {

@@ -65,7 +65,8 @@ public final class GatewayMain {
         heartbeats.serve(limits);
         var clients = ClientAddresses.trusting(List.of(env("TOLLGATE_TRUSTED_PROXIES", "").split(",")));
         int maxIdle = Integer.parseInt(env("TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "512"));
-        new GatewayServer(vertx, state, upstreams, usage, limits).trustProxies(clients).capIdleConnections(maxIdle).listen("0.0.0.0", port)
+        new GatewayServer(vertx, state, upstreams, usage, limits).trustProxies(clients).capIdleConnections(maxIdle).monitor(heartbeats)
+                .listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.get().config().modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

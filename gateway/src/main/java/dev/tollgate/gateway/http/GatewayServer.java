@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.http;
 
+import dev.tollgate.gateway.fleet.Heartbeats;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.FailureThrottle;
 import dev.tollgate.gateway.auth.Authenticator;
@@ -116,6 +117,12 @@ public final class GatewayServer {
     /** Which peers are proxies whose {@code X-Forwarded-For} names the client (for throttling); none unless set. */
     public GatewayServer trustProxies(ClientAddresses addresses) {
         this.clientAddresses = addresses;
+        return this;
+    }
+
+    /** Exports the health of this replica's fleet heartbeats at {@code /metrics}. */
+    public GatewayServer monitor(Heartbeats heartbeats) {
+        metrics.heartbeats(heartbeats);
         return this;
     }
 

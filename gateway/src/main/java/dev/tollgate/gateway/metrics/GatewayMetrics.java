@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.metrics;
 
+import dev.tollgate.gateway.fleet.Heartbeats;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.state.StateDirectory;
@@ -38,6 +39,13 @@ public final class GatewayMetrics {
     public void fleet(RateLimits limits) {
         Gauge.builder("tollgate.gateway.fleet.replicas", limits, RateLimits::replicas)
                 .description("gateway replicas this one counts as live; its rate-limit and budget shares follow it").register(registry);
+    }
+
+    /** Counter {@code tollgate_gateway_heartbeat_failures_total}: fleet heartbeats that failed (each is retried the next interval). */
+    public void heartbeats(Heartbeats heartbeats) {
+        FunctionCounter.builder("tollgate.gateway.heartbeat.failures", heartbeats, Heartbeats::failures)
+                .description("fleet heartbeat sends and reads that failed; the fleet view ages out towards the configured size")
+                .register(registry);
     }
 
     public GatewayMetrics(Supplier<EndpointPool> pools, UsageEmitter usage) {
