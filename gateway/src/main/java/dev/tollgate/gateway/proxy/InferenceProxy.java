@@ -208,7 +208,8 @@ public final class InferenceProxy {
         if (route.upstreamModel() != null) {
             body.put("model", route.upstreamModel());
         }
-        long promptEstimate = PromptEstimate.tokens(body);
+        TerminalUsage.PromptSize prompt = PromptEstimate.of(body); // one walk of the body for both figures
+        long promptEstimate = prompt.estimate();
         long reserve = promptEstimate + fields.reservedCompletionTokens();
         Object decision = limits.admit(principal, reserve);
         if (decision instanceof RateLimits.Refusal refusal) {
@@ -244,7 +245,7 @@ public final class InferenceProxy {
                 : null;
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
         if (lease.isPresent()) {
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, holds, promptEstimate,
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, holds, prompt,
                     fields.reservedCompletionTokens());
             return;
         }
@@ -259,7 +260,7 @@ public final class InferenceProxy {
                 holds.release();
                 return;
             }
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, holds, promptEstimate,
+            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, holds, prompt,
                     fields.reservedCompletionTokens());
         }));
         if (waiter.isEmpty()) {
@@ -283,9 +284,9 @@ public final class InferenceProxy {
 
     private void start(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
                        EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body,
-                       Holds holds, long promptEstimate, long reservedCompletionTokens) {
+                       Holds holds, TerminalUsage.PromptSize prompt, long reservedCompletionTokens) {
         var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, holds);
-        call.accepted(new TerminalUsage.PromptSize(promptEstimate, PromptEstimate.ceiling(body)), reservedCompletionTokens);
+        call.accepted(prompt, reservedCompletionTokens);
         call.send(path, body);
     }
 

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.proxy;
 
+import dev.tollgate.gateway.metering.TerminalUsage.PromptSize;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -51,16 +52,21 @@ final class PromptEstimate {
         }
     }
 
+    /** Both figures from one walk of the body (per request: walk it once). */
+    static PromptSize of(JsonObject body) {
+        Size size = measure(body);
+        return new PromptSize(size.messages * 4 + (size.chars + 3) / 4 + size.tokenIds + size.media * IMAGE_ESTIMATE,
+                size.messages * MESSAGE_CEILING + size.utf8Bytes + size.tokenIds + size.media * MEDIA_CEILING);
+    }
+
     /** The reservation estimate. */
     static long tokens(JsonObject body) {
-        Size size = measure(body);
-        return size.messages * 4 + (size.chars + 3) / 4 + size.tokenIds + size.media * IMAGE_ESTIMATE;
+        return of(body).estimate();
     }
 
     /** The billing ceiling: at least as many tokens as any byte-level tokenizer makes of this prompt. */
     static long ceiling(JsonObject body) {
-        Size size = measure(body);
-        return size.messages * MESSAGE_CEILING + size.utf8Bytes + size.tokenIds + size.media * MEDIA_CEILING;
+        return of(body).ceiling();
     }
 
     private static Size measure(JsonObject body) {

@@ -11,6 +11,8 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
+import java.util.Locale;
+
 /**
  * The answer to what the servlet container itself refuses (Tomcat's 408 for a body that stopped
  * arriving, its 400s for requests it cannot parse), as RFC 9457 problem details like every other
@@ -33,6 +35,6 @@ public class ProblemErrors implements ErrorController {
             default -> status.is4xxClientError() ? "invalid_request" : "internal_error";
         };
         return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON)
-                .body(Problems.of(status, code, status.getReasonPhrase().toLowerCase()));
+                .body(Problems.of(status, code, status.getReasonPhrase().toLowerCase(Locale.ROOT)));
     }
 }
