@@ -18,6 +18,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -91,7 +94,7 @@ public final class GatewayMetrics {
                 .tags("gen_ai.request.model", model, "gen_ai.operation.name", operation, "http.response.status_code", Integer.toString(status),
                         "tollgate.tenant.tier", tier)
                 .publishPercentileHistogram().maximumExpectedValue(Duration.ofMinutes(5)).register(registry)
-                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void timeToFirstToken(String model, long millis) {
@@ -107,7 +110,7 @@ public final class GatewayMetrics {
         perToken.computeIfAbsent(model, m -> Timer.builder("gen_ai.server.time_per_output_token").tags("gen_ai.request.model", m)
                         .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
                         .maximumExpectedValue(Duration.ofSeconds(10)).register(registry))
-                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void tokens(String model, String type, long count) {
@@ -154,6 +157,24 @@ public final class GatewayMetrics {
     public void permissionRefusal(String code) {
         Counter.builder("tollgate.gateway.permission.refusals").description("requests refused with 403 by reason")
                 .tags("code", code).register(registry).increment();
+    }
+
+    private final Map<String, Timer> queueTimes = new ConcurrentHashMap<>();
+
+    /**
+     * How long a request of {@code priorityClass} waited for an endpoint's capacity (0 when it got one at
+     * once). By class only: the classes are configured and few; tenants are not a label.
+     */
+    public void queueTime(String priorityClass, long nanos) {
+        queueTimes.computeIfAbsent(priorityClass, c -> Timer.builder("tollgate.gateway.queue.time")
+                .description("time waiting for an endpoint with capacity, by scheduling class").tags("class", c)
+                .publishPercentileHistogram().register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A request that found no capacity: its class, and queue_full, tenant_queue_full, shed or timed_out. */
+    public void capacityRefusal(String priorityClass, String reason) {
+        Counter.builder("tollgate.gateway.capacity.refusals").description("requests refused for lack of upstream capacity")
+                .tags("class", priorityClass, "reason", reason).register(registry).increment();
     }
 
     /** A 429 of the gateway: rpm, tpm, concurrency, or a budget. */

@@ -13,6 +13,9 @@ import dev.tollgate.gateway.metrics.GatewayMetrics;
 import dev.tollgate.gateway.quota.Budgets;
 import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.quota.UnpricedModels;
+import dev.tollgate.gateway.scheduling.FairQueue;
+import dev.tollgate.gateway.scheduling.PriorityClasses;
+import dev.tollgate.gateway.scheduling.UpstreamPriority;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
@@ -43,7 +46,9 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -80,6 +85,10 @@ public final class InferenceProxy {
     static final int PARSE_ON_LOOP_BYTES = 64 * 1024;
     /** The cancel reason of a request whose client went away. */
     static final String CLIENT_DISCONNECT = "client_disconnect";
+
+    /** Span attributes: the request's scheduling class and how long it waited for capacity. */
+    static final String PRIORITY_CLASS_ATTRIBUTE = "tollgate.priority_class";
+    static final String QUEUE_MS_ATTRIBUTE = "tollgate.queue.ms";
 
     /** Names the budgets over a soft limit on an answer that was still served. */
     public static final String SOFT_LIMIT_HEADER = "x-tollgate-quota-soft-limit";
@@ -240,54 +249,76 @@ public final class InferenceProxy {
             return;
         }
         UpstreamConfig.Pool pool = endpoints.config().pools().get(route.pool());
+        int priorityClass = endpoints.classes().of(principal);
+        String className = endpoints.classes().name(priorityClass);
+        Span.fromContext(RequestTelemetry.context(ctx)).setAttribute(PRIORITY_CLASS_ATTRIBUTE, className);
+        UpstreamPriority.applyTo(body, pool, className);
         String affinityKey = "affinity".equals(pool.policyOrDefault())
                 ? Optional.ofNullable(ctx.request().getHeader(pool.affinityHeaderOrDefault())).orElseGet(() -> PromptEstimate.prefix(body, 256))
                 : null;
-        Optional<EndpointPool.Lease> lease = endpoints.acquire(model, java.util.Set.of(), affinityKey);
+        Admitted admitted = new Admitted(principal, api, model, stream, clientWantsUsage, className, path, body, holds, prompt,
+                fields.reservedCompletionTokens());
+        Optional<EndpointPool.Lease> lease = endpoints.acquire(model, Set.of(), affinityKey);
         if (lease.isPresent()) {
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease.get(), affinityKey, path, body, holds, prompt,
-                    fields.reservedCompletionTokens());
+            metrics.queueTime(className, 0);
+            start(ctx, admitted, endpoints, lease.get(), affinityKey);
             return;
         }
-        // Every endpoint is at capacity: wait in the pool's bounded queue, at most the first-byte timeout.
+        // Every endpoint is at capacity: wait in the pool's fair queue (ADR 0023), at most the first-byte timeout.
         io.vertx.core.Context context = vertx.getOrCreateContext();
         long waitMs = pool.timeouts() == null || pool.timeouts().firstByteMs() == null
                 ? UpstreamConfig.Timeouts.DEFAULT.firstByteMs() : pool.timeouts().firstByteMs();
-        JsonObject request = body;
-        Optional<EndpointPool.Waiter> waiter = endpoints.enqueue(model, affinityKey, granted -> context.runOnContext(v -> {
-            if (ctx.response().closed()) {
-                granted.release();
-                holds.release();
-                return;
-            }
-            start(ctx, principal, api, model, stream, clientWantsUsage, endpoints, granted, affinityKey, path, request, holds, prompt,
-                    fields.reservedCompletionTokens());
-        }));
-        if (waiter.isEmpty()) {
+        long[] timer = {-1};
+        long enqueuedNanos = System.nanoTime();
+        EndpointPool.Enqueued queued = endpoints.enqueue(model, affinityKey, priorityClass, principal.tenantId(), PriorityClasses.weight(principal),
+                granted -> context.runOnContext(v -> {
+                    vertx.cancelTimer(timer[0]);
+                    if (ctx.response().closed()) {
+                        granted.release();
+                        holds.release();
+                        return;
+                    }
+                    long waitedNanos = System.nanoTime() - enqueuedNanos;
+                    metrics.queueTime(className, waitedNanos);
+                    Span.fromContext(RequestTelemetry.context(ctx)).setAttribute(QUEUE_MS_ATTRIBUTE, waitedNanos / 1_000_000);
+                    start(ctx, admitted, endpoints, granted, affinityKey);
+                }),
+                () -> context.runOnContext(v -> {
+                    vertx.cancelTimer(timer[0]);
+                    holds.release();
+                    if (!ctx.response().closed()) {
+                        refuseCapacity(ctx, admitted, CapacityRefusal.SHED, waitMs);
+                    }
+                }));
+        if (queued.waiter() == null) {
             holds.release();
-            capacityExhausted(ctx);
+            refuseCapacity(ctx, admitted, queued.refusal() == FairQueue.Refusal.TENANT_FULL ? CapacityRefusal.TENANT_QUEUE_FULL
+                    : CapacityRefusal.QUEUE_FULL, waitMs);
             return;
         }
-        long timer = vertx.setTimer(waitMs, id -> {
-            if (endpoints.cancel(waiter.get())) {
+        EndpointPool.Waiter waiter = queued.waiter();
+        timer[0] = vertx.setTimer(waitMs, id -> {
+            if (endpoints.cancel(waiter)) {
                 holds.release();
-                capacityExhausted(ctx);
+                refuseCapacity(ctx, admitted, CapacityRefusal.TIMED_OUT, waitMs);
             }
         });
         ctx.response().closeHandler(v -> {
-            vertx.cancelTimer(timer);
-            if (endpoints.cancel(waiter.get())) {
+            vertx.cancelTimer(timer[0]);
+            if (endpoints.cancel(waiter)) {
                 holds.release();
             }
         });
     }
 
-    private void start(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
-                       EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, String path, JsonObject body,
-                       Holds holds, TerminalUsage.PromptSize prompt, long reservedCompletionTokens) {
-        var call = new Call(ctx, principal, api, model, stream, clientWantsUsage, endpoints, lease, affinityKey, holds);
-        call.accepted(prompt, reservedCompletionTokens);
-        call.send(path, body);
+    /** What an admitted request carries to its upstream call. */
+    private record Admitted(Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage, String priorityClass,
+                            String path, JsonObject body, Holds holds, TerminalUsage.PromptSize prompt, long reservedCompletionTokens) {}
+
+    private void start(RoutingContext ctx, Admitted a, EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey) {
+        var call = new Call(ctx, a.principal(), a.api(), a.model(), a.stream(), a.clientWantsUsage(), endpoints, lease, affinityKey, a.holds());
+        call.accepted(a.prompt(), a.reservedCompletionTokens(), a.priorityClass());
+        call.send(a.path(), a.body());
     }
 
     /**
@@ -348,10 +379,32 @@ public final class InferenceProxy {
         }
     }
 
-    private static void capacityExhausted(RoutingContext ctx) {
+    /** Why a request found no capacity (ADR 0023). */
+    enum CapacityRefusal { QUEUE_FULL, TENANT_QUEUE_FULL, SHED, TIMED_OUT }
+
+    /**
+     * 503 {@code upstream_capacity} (429 {@code tenant_queue_full} when the tenant's own requests fill its
+     * share of the queue) with {@code Retry-After}, and a never-charged {@code request.rejected} event with
+     * reason {@code CAPACITY} and the request's class.
+     */
+    private void refuseCapacity(RoutingContext ctx, Admitted a, CapacityRefusal why, long waitMs) {
+        metrics.capacityRefusal(a.priorityClass(), why.name().toLowerCase(Locale.ROOT));
         ctx.response().putHeader("retry-after", "1");
-        ErrorResponses.send(ctx, new GatewayError(503, "server_error", "upstream_capacity",
-                "Every endpoint serving this model is at capacity and its queue is full; retry shortly.", null));
+        GatewayError error = switch (why) {
+            case TENANT_QUEUE_FULL -> new GatewayError(429, "requests", "tenant_queue_full",
+                    "Your requests already fill your share of this model's queue; retry shortly.", null);
+            case SHED -> new GatewayError(503, "server_error", "upstream_capacity",
+                    "Every endpoint serving this model is at capacity and this request gave its place to higher-priority work; retry shortly.", null);
+            case TIMED_OUT -> new GatewayError(503, "server_error", "upstream_capacity",
+                    "Every endpoint serving this model stayed at capacity for " + waitMs + " ms; retry shortly.", null);
+            case QUEUE_FULL -> new GatewayError(503, "server_error", "upstream_capacity",
+                    "Every endpoint serving this model is at capacity and its queue is full; retry shortly.", null);
+        };
+        String requestId = RequestTelemetry.requestId(ctx);
+        usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
+                a.principal().tenantId(), a.principal().keyId(), a.model(), a.api(), RejectReason.CAPACITY,
+                new RequestError(error.status(), error.type(), error.code(), error.message()), null, a.priorityClass()));
+        ErrorResponses.send(ctx, error);
     }
 
     /** One proxied request from acceptance to its terminal usage event. */
@@ -377,6 +430,8 @@ public final class InferenceProxy {
         private final StreamMeter meter = new StreamMeter();
         /** What the prompt is billed when the model server gave no count (ADR 0022). */
         private TerminalUsage.PromptSize prompt;
+        /** The request's scheduling class, told to servers whose pool asks for it by header. */
+        private String priorityClass;
         private Long firstTokenMs;
         private long emittedTokens;
         private long sequence;
@@ -404,10 +459,11 @@ public final class InferenceProxy {
             this.trace = RequestTelemetry.context(ctx);
         }
 
-        void accepted(TerminalUsage.PromptSize prompt, long reservedCompletionTokens) {
+        void accepted(TerminalUsage.PromptSize prompt, long reservedCompletionTokens, String priorityClass) {
             this.prompt = prompt;
+            this.priorityClass = priorityClass;
             usage.emit(EventType.USAGE_REQUEST_ACCEPTED, requestId, trace, new RequestAccepted(requestId, principal.tenantId(),
-                    principal.keyId(), model, api, stream, lease.slot().name(), prompt.estimate(), reservedCompletionTokens));
+                    principal.keyId(), model, api, stream, lease.slot().name(), prompt.estimate(), reservedCompletionTokens, priorityClass));
             ctx.response().closeHandler(v -> {
                 if (!finished) {
                     // Finish first: resetting the upstream fires its exception handler, which must not
@@ -439,6 +495,7 @@ public final class InferenceProxy {
             if (lease.pool().credential() != null && !lease.pool().credential().isBlank()) {
                 options.putHeader("authorization", "Bearer " + lease.pool().credential());
             }
+            UpstreamPriority.header(lease.pool(), priorityClass).ifPresent(h -> options.putHeader(h.name(), h.value()));
             endUpstreamSpan(-1, -1, "retried"); // a previous try of this request
             upstreamSpan = upstreamSpan(lease.slot());
             // The model server continues this trace (W3C traceparent): never the caller's headers verbatim.

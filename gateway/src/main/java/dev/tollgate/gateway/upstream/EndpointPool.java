@@ -1,5 +1,9 @@
 package dev.tollgate.gateway.upstream;
 
+import dev.tollgate.gateway.scheduling.FairQueue;
+import dev.tollgate.gateway.scheduling.PriorityClasses;
+
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,7 +14,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The endpoints of every pool with their outstanding requests, and the routing policies:
@@ -30,7 +36,10 @@ public final class EndpointPool {
 
     private final Map<String, List<Slot>> pools = new TreeMap<>();
     private final Map<String, TreeMap<Long, Slot>> rings = new TreeMap<>();
+    /** Each pool's waiters (ADR 0023); each guarded by its own monitor. */
+    private final Map<String, FairQueue<Waiter>> queues = new TreeMap<>();
     private final UpstreamConfig config;
+    private final PriorityClasses classes;
 
     /** One endpoint: its in-flight count and health (passive ejection, active checks). */
     public static final class Slot {
@@ -43,13 +52,13 @@ public final class EndpointPool {
         private volatile long ejectedUntilNanos = System.nanoTime();
         private volatile boolean checkedHealthy = true;
         /** Host and port of {@link #url()}, parsed once (spans name the server of every upstream try). */
-        private final java.net.URI uri;
+        private final URI uri;
 
         Slot(String pool, UpstreamConfig.Endpoint endpoint, UpstreamConfig.Ejection ejection) {
             this.pool = pool;
             this.endpoint = endpoint;
             this.ejection = ejection;
-            this.uri = java.net.URI.create(endpoint.url());
+            this.uri = URI.create(endpoint.url());
         }
 
         /** The endpoint's host name or address. */
@@ -79,7 +88,7 @@ public final class EndpointPool {
                 consecutiveFailures.set(0);
                 int doublings = Math.min(consecutiveEjections, 16);
                 consecutiveEjections++;
-                ejectedUntilNanos = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ejection.forMs()) * (1L << doublings);
+                ejectedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ejection.forMs()) * (1L << doublings);
             }
         }
 
@@ -88,12 +97,12 @@ public final class EndpointPool {
             checkedHealthy = healthy;
         }
 
-        private volatile long lastCheckNanos = System.nanoTime() - java.util.concurrent.TimeUnit.DAYS.toNanos(1);
+        private volatile long lastCheckNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
 
         /** True (and the clock reset) when a health check of this endpoint is due. */
         boolean checkDue(long intervalMs) {
             long now = System.nanoTime();
-            if (now - lastCheckNanos >= java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(intervalMs)) {
+            if (now - lastCheckNanos >= TimeUnit.MILLISECONDS.toNanos(intervalMs)) {
                 lastCheckNanos = now;
                 return true;
             }
@@ -156,6 +165,7 @@ public final class EndpointPool {
 
     public EndpointPool(UpstreamConfig config) {
         this.config = config;
+        this.classes = new PriorityClasses(config.scheduling());
         config.pools().forEach((name, pool) -> {
             var slots = new ArrayList<Slot>();
             pool.endpoints().forEach(endpoint -> slots.add(new Slot(name, endpoint, pool.ejectionOrDefault())));
@@ -167,11 +177,18 @@ public final class EndpointPool {
                 }
             }
             rings.put(name, ring);
+            queues.put(name, new FairQueue<>(config.scheduling().classes().size(), pool.maxQueued(), pool.maxQueuedPerTenantOrDefault(),
+                    TimeUnit.MILLISECONDS.toNanos(config.scheduling().starvationMs())));
         });
     }
 
     public UpstreamConfig config() {
         return config;
+    }
+
+    /** The priority classes of this configuration. */
+    public PriorityClasses classes() {
+        return classes;
     }
 
     /** Every endpoint of {@code pool}. */
@@ -210,43 +227,70 @@ public final class EndpointPool {
         return Optional.empty();
     }
 
-    /** A request waiting for capacity: it gets a lease, or nothing when it gave up first. */
+    /** A request waiting for capacity: it gets a lease, is shed for higher-priority work, or gives up first. */
     public static final class Waiter {
         private final String model;
         private final String affinityKey;
-        private final java.util.function.Consumer<Lease> onLease;
+        private final Consumer<Lease> onLease;
+        private final Runnable onShed;
+        private final long enqueuedNanos = System.nanoTime();
+        private FairQueue<Waiter>.Ticket ticket;
         private boolean done;
 
-        Waiter(String model, String affinityKey, java.util.function.Consumer<Lease> onLease) {
+        Waiter(String model, String affinityKey, Consumer<Lease> onLease, Runnable onShed) {
             this.model = model;
             this.affinityKey = affinityKey;
             this.onLease = onLease;
+            this.onShed = onShed;
+        }
+
+        /** When it started waiting ({@link System#nanoTime()}). */
+        public long enqueuedNanos() {
+            return enqueuedNanos;
         }
     }
-
-    private final Map<String, java.util.ArrayDeque<Waiter>> queues = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * Queues a request for {@code model} until an endpoint of its pool has capacity. Returns the
-     * waiter (to {@link #cancel}), or empty when the pool's queue (the sum of its endpoints'
-     * {@code maxQueued}) is full. {@code onLease} runs on the thread that frees the capacity.
+     * What {@link #enqueue} did: the waiter, or why the request may not wait.
+     *
+     * @param refusal {@code QUEUE_FULL} (the pool's queue holds only work of the request's class or higher)
+     *                or {@code TENANT_FULL} (the tenant already has its share of the queue)
      */
-    public Optional<Waiter> enqueue(String model, String affinityKey, java.util.function.Consumer<Lease> onLease) {
+    public record Enqueued(Waiter waiter, FairQueue.Refusal refusal) {}
+
+    /**
+     * Queues a request for {@code model} until an endpoint of its pool has capacity, in the pool's fair
+     * queue (ADR 0023). {@code onLease} runs on the thread that frees the capacity; {@code onShed} on the
+     * thread of a higher-priority arrival that pushed this request out of a full queue.
+     *
+     * @param priorityClass the request's class (0 the highest)
+     * @param tenant        whose request it is; {@code weight} its fair share among its class
+     */
+    public Enqueued enqueue(String model, String affinityKey, int priorityClass, String tenant, int weight,
+                            Consumer<Lease> onLease, Runnable onShed) {
         String pool = config.models().get(model).pool();
-        int capacity = pools.get(pool).stream().mapToInt(s -> s.endpoint.maxQueuedOrDefault()).sum();
-        var queue = queues.computeIfAbsent(pool, p -> new java.util.ArrayDeque<>());
-        var waiter = new Waiter(model, affinityKey, onLease);
+        FairQueue<Waiter> queue = queues.get(pool);
+        var waiter = new Waiter(model, affinityKey, onLease, onShed);
+        Waiter shed = null;
         synchronized (queue) {
-            if (queue.size() >= capacity) {
-                return Optional.empty();
+            var offer = queue.offer(waiter, priorityClass, tenant, weight, waiter.enqueuedNanos);
+            if (!offer.queued()) {
+                return new Enqueued(null, offer.refusal());
             }
-            queue.add(waiter);
+            waiter.ticket = offer.ticket();
+            if (offer.shed() != null) {
+                shed = offer.shed().item();
+                shed.done = true;
+            }
+        }
+        if (shed != null) {
+            shed.onShed.run();
         }
         handOver(pool); // capacity may have freed between the failed acquire and now
-        return Optional.of(waiter);
+        return new Enqueued(waiter, null);
     }
 
-    /** Gives up waiting; false if the waiter already got (or is getting) a lease. */
+    /** Gives up waiting; false if the waiter already got (or is getting) a lease, or was shed. */
     public boolean cancel(Waiter waiter) {
         String pool = config.models().get(waiter.model).pool();
         var queue = queues.get(pool);
@@ -255,7 +299,7 @@ public final class EndpointPool {
                 return false;
             }
             waiter.done = true;
-            queue.remove(waiter);
+            queue.remove(waiter.ticket);
             return true;
         }
     }
@@ -271,6 +315,7 @@ public final class EndpointPool {
         }
     }
 
+    /** Serves the pool's waiters, in the fair queue's order, while an endpoint has capacity. */
     private void handOver(String pool) {
         var queue = queues.get(pool);
         if (queue == null) {
@@ -280,15 +325,16 @@ public final class EndpointPool {
             Waiter waiter;
             Lease lease;
             synchronized (queue) {
-                waiter = queue.peek();
-                if (waiter == null) {
+                long now = System.nanoTime();
+                var next = queue.peek(now);
+                if (next == null) {
                     return;
                 }
-                Optional<Lease> claimed = acquire(waiter.model, Set.of(), waiter.affinityKey);
+                Optional<Lease> claimed = acquire(next.item().model, Set.of(), next.item().affinityKey);
                 if (claimed.isEmpty()) {
                     return;
                 }
-                queue.poll();
+                waiter = queue.poll(now).item();
                 waiter.done = true;
                 lease = claimed.get();
             }

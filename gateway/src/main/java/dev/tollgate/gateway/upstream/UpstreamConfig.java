@@ -10,12 +10,17 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * The upstream file: public model names mapped to pools of OpenAI-compatible endpoints.
  *
  * <pre>
+ * scheduling:                         # optional: the gateway's priority classes, highest first (ADR 0023)
+ *   classes: [interactive, standard, batch]
+ *   defaultClass: standard            # for plans, tenants and keys that name none
+ *   starvationMs: 2000                # a backlogged class waits at most this long for a grant
  * pools:
  *   local:
  *     credential: ${ENV_VAR}            # optional bearer sent upstream (never the tenant's key)
@@ -23,6 +28,8 @@ import java.util.TreeMap;
  *     ejection: {afterFailures: 3, forMs: 10000}     # passive ejection / circuit breaking
  *     healthCheck: {path: /health, intervalMs: 5000}  # optional active checks
  *     timeouts: {connectMs: 2000, firstByteMs: 30000, idleMs: 60000}
+ *     maxQueuedPerTenant: 32            # optional: one tenant's share of the pool's queue (default half of it)
+ *     priority: {field: priority, values: {interactive: -10, standard: 0, batch: 10}}   # optional: tell the servers
  *     endpoints:
  *       - {url: http://127.0.0.1:8000, weight: 1, maxConcurrency: 256, maxQueued: 64}
  * models:
@@ -32,18 +39,48 @@ import java.util.TreeMap;
  * A bad file fails with a message naming the offending key.
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> models) {
+public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> models, Scheduling scheduling) {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /**
+     * The priority classes and how long the lowest may starve (ADR 0023).
+     *
+     * @param classes      class names, highest priority first
+     * @param defaultClass the class of requests whose plan, tenant and key name none
+     * @param starvationMs the longest a backlogged class goes without a grant while higher ones are served
+     */
+    public record Scheduling(List<String> classes, String defaultClass, Long starvationMs) {
+        public static final Scheduling DEFAULT = new Scheduling(List.of("interactive", "standard", "batch"), "standard", 2_000L);
+
+        public Scheduling {
+            classes = classes == null ? DEFAULT.classes : List.copyOf(classes);
+            defaultClass = defaultClass == null ? (classes.contains("standard") ? "standard" : classes.getLast()) : defaultClass;
+            starvationMs = starvationMs == null ? DEFAULT.starvationMs : starvationMs;
+        }
+    }
+
+    /**
+     * How a pool's servers learn a request's class: a JSON body field (vLLM's {@code priority} under
+     * {@code --scheduling-policy priority}: lower is served earlier) or a header, with the value for
+     * each class. Pools without it are sent nothing.
+     */
+    public record PriorityHint(String field, String header, Map<String, Integer> values) {
+        public PriorityHint {
+            values = values == null ? Map.of() : Map.copyOf(values);
+        }
+    }
+
+    /**
      * @param policy         {@code least-outstanding} (default), {@code power-of-two} or {@code affinity}
      * @param affinityHeader for {@code affinity}: the request header naming a session (default
      *                       {@code x-session-id}); without it the prompt's first 256 characters are the key
+     * @param maxQueuedPerTenant requests of one tenant that may wait for the pool (default half the pool's queue)
+     * @param priority       how to pass the request's class to the servers (null: not at all)
      */
     public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints, String policy, String affinityHeader,
-                       Ejection ejection, HealthCheck healthCheck) {
+                       Ejection ejection, HealthCheck healthCheck, Integer maxQueuedPerTenant, PriorityHint priority) {
         public static final List<String> POLICIES = List.of("least-outstanding", "power-of-two", "affinity");
 
         public Ejection ejectionOrDefault() {
@@ -56,6 +93,16 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
 
         public String affinityHeaderOrDefault() {
             return affinityHeader == null ? "x-session-id" : affinityHeader;
+        }
+
+        /** Requests that may wait for the pool: the sum of its endpoints' {@code maxQueued}. */
+        public int maxQueued() {
+            return endpoints.stream().mapToInt(Endpoint::maxQueuedOrDefault).sum();
+        }
+
+        /** Requests of one tenant that may wait for the pool. */
+        public int maxQueuedPerTenantOrDefault() {
+            return maxQueuedPerTenant != null ? maxQueuedPerTenant : Math.max(1, maxQueued() / 2);
         }
     }
 
@@ -96,7 +143,9 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
     public UpstreamConfig {
         pools = pools == null ? Map.of() : Map.copyOf(pools);
         models = models == null ? Map.of() : new TreeMap<>(models);
+        scheduling = scheduling == null ? Scheduling.DEFAULT : scheduling;
         validate(pools, models);
+        validate(scheduling, pools);
     }
 
     /** Reads and validates the file. */
@@ -163,6 +212,34 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
         models.forEach((model, route) -> {
             if (route == null || route.pool() == null || !pools.containsKey(route.pool())) {
                 throw new IllegalArgumentException("models." + model + ".pool must name one of the pools " + pools.keySet());
+            }
+        });
+    }
+
+    private static void validate(Scheduling scheduling, Map<String, Pool> pools) {
+        if (scheduling.classes().isEmpty() || scheduling.classes().size() != scheduling.classes().stream().distinct().count()) {
+            throw new IllegalArgumentException("scheduling.classes must list at least one class, each once");
+        }
+        if (!scheduling.classes().contains(scheduling.defaultClass())) {
+            throw new IllegalArgumentException("scheduling.defaultClass must be one of scheduling.classes " + scheduling.classes());
+        }
+        if (scheduling.starvationMs() < 1) {
+            throw new IllegalArgumentException("scheduling.starvationMs must be >= 1");
+        }
+        pools.forEach((name, pool) -> {
+            if (pool.maxQueuedPerTenant() != null && pool.maxQueuedPerTenant() < 1) {
+                throw new IllegalArgumentException("pools." + name + ".maxQueuedPerTenant must be >= 1");
+            }
+            PriorityHint hint = pool.priority();
+            if (hint == null) {
+                return;
+            }
+            if ((hint.field() == null) == (hint.header() == null)) {
+                throw new IllegalArgumentException("pools." + name + ".priority needs either a field or a header");
+            }
+            if (!hint.values().keySet().equals(Set.copyOf(scheduling.classes()))) {
+                throw new IllegalArgumentException("pools." + name + ".priority.values must give a value for each class "
+                        + scheduling.classes() + ", was " + hint.values().keySet());
             }
         });
     }

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.upstream;
 
+import dev.tollgate.gateway.scheduling.FairQueue;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -123,18 +124,61 @@ class EndpointPoolTest {
         EndpointPool.Lease running = pool.acquire("m").orElseThrow();
         var granted = new ArrayList<String>();
 
-        var first = pool.enqueue("m", null, lease -> granted.add("first"));
-        var second = pool.enqueue("m", null, lease -> granted.add("second"));
-        var third = pool.enqueue("m", null, lease -> granted.add("third"));
+        var first = enqueue(pool, "a", 1, granted, "first");
+        var second = enqueue(pool, "b", 1, granted, "second");
+        var third = enqueue(pool, "c", 1, granted, "third");
 
-        assertThat(first).isPresent();
-        assertThat(second).isPresent();
-        assertThat(third).as("the queue holds maxQueued").isEmpty();
-        assertThat(pool.cancel(second.orElseThrow())).isTrue();
+        assertThat(first.waiter()).isNotNull();
+        assertThat(second.waiter()).isNotNull();
+        assertThat(third.refusal()).as("the queue holds maxQueued").isEqualTo(FairQueue.Refusal.QUEUE_FULL);
+        assertThat(pool.cancel(second.waiter())).isTrue();
         running.release();
         assertThat(granted).containsExactly("first");
-        assertThat(pool.cancel(first.orElseThrow())).as("already served").isFalse();
+        assertThat(pool.cancel(first.waiter())).as("already served").isFalse();
         assertThat(pool.queued("p")).isZero();
+    }
+
+    @Test
+    void aTenantMayFillOnlyItsShareOfThePoolsQueue() {
+        EndpointPool pool = pool("least-outstanding", "{url: 'http://a', maxConcurrency: 1, maxQueued: 4}");
+        pool.acquire("m").orElseThrow();
+        var granted = new ArrayList<String>();
+        assertThat(enqueue(pool, "a", 1, granted, "a1").waiter()).isNotNull();
+        assertThat(enqueue(pool, "a", 1, granted, "a2").waiter()).isNotNull();
+        assertThat(enqueue(pool, "a", 1, granted, "a3").refusal()).as("half the queue by default").isEqualTo(FairQueue.Refusal.TENANT_FULL);
+        assertThat(enqueue(pool, "b", 1, granted, "b1").waiter()).isNotNull();
+    }
+
+    @Test
+    void freedCapacityAlternatesBetweenTenantsAndAHigherClassArrivalShedsTheLowestClass() {
+        EndpointPool pool = new EndpointPool(UpstreamConfig.parse("pools: {p: {maxQueuedPerTenant: 3, endpoints: [{url: 'http://a', maxConcurrency: 1, maxQueued: 6}]}}\n"
+                + "models: {m: {pool: p}}\n"));
+        EndpointPool.Lease running = pool.acquire("m").orElseThrow();
+        var granted = new ArrayList<String>();
+        for (String name : List.of("a1", "a2", "a3")) {
+            enqueue(pool, "a", 1, granted, name);
+        }
+        enqueue(pool, "c", 2, granted, "batch");
+        enqueue(pool, "b", 1, granted, "b1");
+        enqueue(pool, "b", 1, granted, "b2");
+        enqueue(pool, "d", 0, granted, "interactive");
+        assertThat(granted).as("the full queue gave the batch request's place to the interactive one").containsExactly("shed batch");
+        granted.clear();
+
+        for (int i = 0; i < 6; i++) {
+            running.release(); // the freed slot goes to the next waiter
+            running = lastLease;
+        }
+        assertThat(granted).containsExactly("interactive", "a1", "b1", "a2", "b2", "a3");
+    }
+
+    private EndpointPool.Lease lastLease;
+
+    private EndpointPool.Enqueued enqueue(EndpointPool pool, String tenant, int priorityClass, List<String> granted, String name) {
+        return pool.enqueue("m", null, priorityClass, tenant, 1, lease -> {
+            granted.add(name);
+            lastLease = lease;
+        }, () -> granted.add("shed " + name));
     }
 
     @Test

@@ -20,7 +20,9 @@ final class EffectiveLimits {
                 pick(own.tokensPerDay(), plan.tokensPerDay()),
                 ownSpend ? own.spendPerPeriodMicros() : plan.spendPerPeriodMicros(),
                 ownSpend ? own.spendLimitMode() : plan.spendLimitMode(),
-                pick(own.maxConcurrentRequests(), plan.maxConcurrentRequests()));
+                pick(own.maxConcurrentRequests(), plan.maxConcurrentRequests()),
+                own.priorityClass() != null ? own.priorityClass() : plan.priorityClass(),
+                own.queueWeight() != null ? own.queueWeight() : plan.queueWeight());
     }
 
     private static Long pick(Long own, Long plan) {

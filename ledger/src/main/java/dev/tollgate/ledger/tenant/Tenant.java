@@ -125,6 +125,10 @@ public class Tenant {
         }
         if (command.keyId() != null) {
             requireKey(command.keyId());
+            if (command.limits().queueWeight() != null) {
+                // The fair share is the tenant's among tenants: a key cannot widen it (ADR 0023).
+                throw new LedgerException.Invalid("key_queue_weight", "queueWeight is set on a tenant or its plan, not on a key");
+            }
         }
         apply(new LimitsSet(tenantId, command.keyId(), command.limits()));
     }

@@ -130,6 +130,21 @@ class TenantAggregateTest {
     }
 
     @Test
+    void settingATenantsSchedulingClassAndWeight() {
+        var limits = new Limits(null, null, null, null, null, null, "interactive", 3);
+        fixture.given(CREATED).when(new SetLimits("acme", null, limits)).expectEvents(new LimitsSet("acme", null, limits));
+    }
+
+    @Test
+    void aKeyMayMoveItsRequestsToAClassButNotWidenItsTenantsShare() {
+        var moved = new Limits(null, null, null, null, null, null, "batch", null);
+        fixture.given(CREATED, issued(null)).when(new SetLimits("acme", KEY, moved)).expectEvents(new LimitsSet("acme", KEY, moved));
+        fixture.given(CREATED, issued(null)).when(new SetLimits("acme", KEY, new Limits(null, null, null, null, null, null, null, 5)))
+                .expectException(LedgerException.Invalid.class)
+                .expectExceptionMessage("queueWeight is set on a tenant or its plan, not on a key");
+    }
+
+    @Test
     void settingLimitsOfAnUnknownKeyIsNotFound() {
         fixture.given(CREATED).when(new SetLimits("acme", KEY, Limits.NONE)).expectException(LedgerException.NotFound.class);
     }

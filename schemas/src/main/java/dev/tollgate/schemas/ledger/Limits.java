@@ -3,6 +3,8 @@ package dev.tollgate.schemas.ledger;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import java.util.regex.Pattern;
+
 import static dev.tollgate.schemas.event.Fields.nonNegativeOrNull;
 
 /**
@@ -10,6 +12,14 @@ import static dev.tollgate.schemas.event.Fields.nonNegativeOrNull;
  *
  * @param spendPerPeriodMicros spend per billing period, in micro-units of the tenant's currency
  * @param spendLimitMode       whether reaching the spend limit refuses requests (HARD) or only flags them (SOFT)
+ * @param priorityClass        the scheduling class of the requests (e.g. {@code interactive}, {@code standard},
+ *                             {@code batch}; the gateway's configuration orders them): on a plan or tenant, the
+ *                             class of its requests; on a key, a class it moves its own requests down to (never
+ *                             above its tenant's). Null: the tenant's, else the gateway's default class
+ *                             (optional, added in v1)
+ * @param queueWeight          the tenant's share of a saturated pool relative to the other tenants of its class
+ *                             (1 to {@value #MAX_QUEUE_WEIGHT}; null = 1); tenants and plans only
+ *                             (optional, added in v1)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -19,10 +29,17 @@ public record Limits(
         Long tokensPerDay,
         Long spendPerPeriodMicros,
         SpendLimitMode spendLimitMode,
-        Long maxConcurrentRequests) {
+        Long maxConcurrentRequests,
+        String priorityClass,
+        Integer queueWeight) {
 
     /** No limit of any kind. */
     public static final Limits NONE = new Limits(null, null, null, null, null, null);
+
+    /** The largest fair-share weight. */
+    public static final int MAX_QUEUE_WEIGHT = 1_000;
+
+    private static final Pattern CLASS_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
 
     /** Hard refuses at the limit; soft serves and flags. */
     public enum SpendLimitMode { HARD, SOFT }
@@ -36,5 +53,17 @@ public record Limits(
         if (spendPerPeriodMicros != null && spendLimitMode == null) {
             spendLimitMode = SpendLimitMode.HARD;
         }
+        if (priorityClass != null && !CLASS_NAME.matcher(priorityClass).matches()) {
+            throw new IllegalArgumentException("priorityClass must be 1 to 32 lower-case letters, digits, '-' or '_', starting with a letter");
+        }
+        if (queueWeight != null && (queueWeight < 1 || queueWeight > MAX_QUEUE_WEIGHT)) {
+            throw new IllegalArgumentException("queueWeight must be between 1 and " + MAX_QUEUE_WEIGHT);
+        }
+    }
+
+    /** Limits without scheduling settings, as written before they existed. */
+    public Limits(Long requestsPerMinute, Long tokensPerMinute, Long tokensPerDay, Long spendPerPeriodMicros,
+                  SpendLimitMode spendLimitMode, Long maxConcurrentRequests) {
+        this(requestsPerMinute, tokensPerMinute, tokensPerDay, spendPerPeriodMicros, spendLimitMode, maxConcurrentRequests, null, null);
     }
 }

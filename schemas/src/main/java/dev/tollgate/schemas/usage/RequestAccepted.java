@@ -16,6 +16,7 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  * @param upstream             the endpoint chosen ({@code pool/endpoint}); null if not routed yet
  * @param promptTokensEstimate the gateway's estimate of prompt tokens, reserved against quotas
  * @param maxTokensReserved    completion tokens reserved ({@code max_tokens} or the model's cap)
+ * @param priorityClass        the scheduling class the request was queued and sent in (optional, added in v1)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -28,7 +29,8 @@ public record RequestAccepted(
         @JsonProperty(required = true) boolean stream,
         String upstream,
         @JsonProperty(required = true) long promptTokensEstimate,
-        @JsonProperty(required = true) long maxTokensReserved) implements EventData {
+        @JsonProperty(required = true) long maxTokensReserved,
+        String priorityClass) implements EventData {
 
     public RequestAccepted {
         requiredText(requestId, "requestId");
@@ -38,5 +40,11 @@ public record RequestAccepted(
         required(endpoint, "endpoint");
         nonNegative(promptTokensEstimate, "promptTokensEstimate");
         nonNegative(maxTokensReserved, "maxTokensReserved");
+    }
+
+    /** An acceptance without a scheduling class, as published before classes existed. */
+    public RequestAccepted(String requestId, String tenantId, String keyId, String model, Endpoint endpoint, boolean stream,
+                           String upstream, long promptTokensEstimate, long maxTokensReserved) {
+        this(requestId, tenantId, keyId, model, endpoint, stream, upstream, promptTokensEstimate, maxTokensReserved, null);
     }
 }

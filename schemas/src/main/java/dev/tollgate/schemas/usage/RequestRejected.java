@@ -13,6 +13,8 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  *
  * @param keyId     the key id the caller presented, if one could be parsed
  * @param quotaKind for {@link RejectReason#QUOTA}: {@code rpm}, {@code tpm}, {@code tpd}, {@code spend}, {@code concurrency}
+ * @param priorityClass for {@link RejectReason#CAPACITY}: the scheduling class the request waited in
+ *                  (optional, added in v1)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -24,12 +26,19 @@ public record RequestRejected(
         Endpoint endpoint,
         RejectReason reason,
         RequestError error,
-        String quotaKind) implements EventData {
+        String quotaKind,
+        String priorityClass) implements EventData {
 
     public RequestRejected {
         requiredText(requestId, "requestId");
         requiredText(tenantId, "tenantId");
         required(reason, "reason");
         required(error, "error");
+    }
+
+    /** A rejection without a scheduling class, as published before classes existed. */
+    public RequestRejected(String requestId, String tenantId, String keyId, String model, Endpoint endpoint, RejectReason reason,
+                           RequestError error, String quotaKind) {
+        this(requestId, tenantId, keyId, model, endpoint, reason, error, quotaKind, null);
     }
 }
