@@ -15,6 +15,7 @@ import dev.tollgate.gateway.quota.UnpricedModels;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.HealthChecker;
+import dev.tollgate.gateway.upstream.LoadScraper;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.usage.Endpoint;
@@ -97,6 +98,7 @@ public final class GatewayServer {
         this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, new UnpricedModels(state, state, Instant::now),
                 metrics, openTelemetry);
         HealthChecker.start(vertx, client, endpoints, 200);
+        LoadScraper.start(vertx, client, endpoints, 100);
     }
 
     /** A new connection must have sent a whole request head within this time (slowloris), else it is closed. */

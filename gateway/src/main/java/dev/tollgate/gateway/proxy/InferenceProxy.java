@@ -253,9 +253,7 @@ public final class InferenceProxy {
         String className = endpoints.classes().name(priorityClass);
         Span.fromContext(RequestTelemetry.context(ctx)).setAttribute(PRIORITY_CLASS_ATTRIBUTE, className);
         UpstreamPriority.applyTo(body, pool, className);
-        String affinityKey = "affinity".equals(pool.policyOrDefault())
-                ? Optional.ofNullable(ctx.request().getHeader(pool.affinityHeaderOrDefault())).orElseGet(() -> PromptEstimate.prefix(body, 256))
-                : null;
+        EndpointPool.Affinity affinityKey = affinity(ctx, pool, body);
         Admitted admitted = new Admitted(principal, api, model, stream, clientWantsUsage, className, path, body, holds, prompt,
                 fields.reservedCompletionTokens());
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, Set.of(), affinityKey);
@@ -311,11 +309,25 @@ public final class InferenceProxy {
         });
     }
 
+    /**
+     * What keeps the request near its KV cache, by the pool's policy: the session header (or, for
+     * {@code affinity}, the prompt's first 256 characters) and, for {@code prefix-aware}, its prefix blocks.
+     */
+    private static EndpointPool.Affinity affinity(RoutingContext ctx, UpstreamConfig.Pool pool, JsonObject body) {
+        return switch (pool.policyOrDefault()) {
+            case "affinity" -> EndpointPool.Affinity.session(Optional.ofNullable(ctx.request().getHeader(pool.affinityHeaderOrDefault()))
+                    .orElseGet(() -> PromptEstimate.prefix(body, 256)));
+            case "prefix-aware" -> new EndpointPool.Affinity(ctx.request().getHeader(pool.affinityHeaderOrDefault()),
+                    PromptPrefix.blocks(body, pool.prefixOrDefault()));
+            default -> EndpointPool.Affinity.NONE;
+        };
+    }
+
     /** What an admitted request carries to its upstream call. */
     private record Admitted(Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage, String priorityClass,
                             String path, JsonObject body, Holds holds, TerminalUsage.PromptSize prompt, long reservedCompletionTokens) {}
 
-    private void start(RoutingContext ctx, Admitted a, EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey) {
+    private void start(RoutingContext ctx, Admitted a, EndpointPool endpoints, EndpointPool.Lease lease, EndpointPool.Affinity affinityKey) {
         var call = new Call(ctx, a.principal(), a.api(), a.model(), a.stream(), a.clientWantsUsage(), endpoints, lease, affinityKey, a.holds());
         call.accepted(a.prompt(), a.reservedCompletionTokens(), a.priorityClass());
         call.send(a.path(), a.body());
@@ -440,11 +452,11 @@ public final class InferenceProxy {
         private boolean finished;
         private HttpClientRequest upstreamRequest;
 
-        private final String affinityKey;
+        private final EndpointPool.Affinity affinityKey;
         private final Holds holds;
 
         Call(RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage,
-             EndpointPool endpoints, EndpointPool.Lease lease, String affinityKey, Holds holds) {
+             EndpointPool endpoints, EndpointPool.Lease lease, EndpointPool.Affinity affinityKey, Holds holds) {
             this.endpoints = endpoints;
             this.affinityKey = affinityKey;
             this.holds = holds;

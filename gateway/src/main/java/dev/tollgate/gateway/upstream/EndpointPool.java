@@ -17,6 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * The endpoints of every pool with their outstanding requests, and the routing policies:
@@ -26,7 +27,14 @@ import java.util.function.Consumer;
  *   <li>{@code power-of-two}: two endpoints drawn at random (by weight), the less loaded of them;</li>
  *   <li>{@code affinity}: consistent hashing of a session id or prompt prefix onto a ring of
  *       100 virtual nodes per unit of weight, so that a conversation keeps hitting the endpoint
- *       whose KV cache holds its prefix; the next node clockwise when that endpoint is full.</li>
+ *       whose KV cache holds its prefix; the next node clockwise when that endpoint is full;</li>
+ *   <li>{@code load-aware}: the endpoint with the least load as its server reports it (running and
+ *       waiting requests, KV-cache use; {@link LoadScraper}), never less than the gateway's own count;
+ *       the gateway's own count alone when the report is stale (ADR 0024);</li>
+ *   <li>{@code prefix-aware}: the endpoint that was sent the longest leading part of the prompt (so
+ *       likely holds it in its KV cache), unless its load is above {@code loadFactor} times the pool's
+ *       mean; a new prefix goes to its place on the ring under the same bound (consistent hashing with
+ *       bounded loads, ADR 0024); a session header pins a session the same way.</li>
  * </ul>
  * No endpoint is ever chosen at its {@code maxConcurrency}, while ejected or failing its health
  * checks, or among those a retry already tried.
@@ -53,12 +61,51 @@ public final class EndpointPool {
         private volatile boolean checkedHealthy = true;
         /** Host and port of {@link #url()}, parsed once (spans name the server of every upstream try). */
         private final URI uri;
+        /** The server's own last load report (null until one is read). */
+        private volatile ServerLoad serverLoad;
+        private volatile long lastLoadReadNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+        private final PrefixMemory prefixes;
 
-        Slot(String pool, UpstreamConfig.Endpoint endpoint, UpstreamConfig.Ejection ejection) {
+        Slot(String pool, UpstreamConfig.Endpoint endpoint, UpstreamConfig.Ejection ejection, int prefixBlocks) {
             this.pool = pool;
             this.endpoint = endpoint;
             this.ejection = ejection;
             this.uri = URI.create(endpoint.url());
+            this.prefixes = new PrefixMemory(prefixBlocks);
+        }
+
+        /** The server's latest load report. */
+        void reported(ServerLoad load) {
+            serverLoad = load;
+        }
+
+        /** The server's latest load report, or null. */
+        public ServerLoad serverLoad() {
+            return serverLoad;
+        }
+
+        /** True (and the clock reset) when a read of this endpoint's load is due. */
+        boolean loadReadDue(long intervalMs) {
+            long now = System.nanoTime();
+            if (now - lastLoadReadNanos >= TimeUnit.MILLISECONDS.toNanos(intervalMs)) {
+                lastLoadReadNanos = now;
+                return true;
+            }
+            return false;
+        }
+
+        /**
+         * Load per unit of weight: the server's running (never below the gateway's own outstanding count)
+         * and waiting requests plus its KV-cache use, while its report is younger than {@code staleNanos};
+         * else the gateway's own outstanding count.
+         */
+        double effectiveLoad(long staleNanos) {
+            ServerLoad report = serverLoad;
+            int own = outstanding.get();
+            if (report == null || staleNanos <= 0 || System.nanoTime() - report.atNanos() > staleNanos) {
+                return (double) own / endpoint.weightOrDefault();
+            }
+            return (Math.max(own, report.running()) + report.waiting()) / endpoint.weightOrDefault() + report.kvCacheUsage();
         }
 
         /** The endpoint's host name or address. */
@@ -168,7 +215,8 @@ public final class EndpointPool {
         this.classes = new PriorityClasses(config.scheduling());
         config.pools().forEach((name, pool) -> {
             var slots = new ArrayList<Slot>();
-            pool.endpoints().forEach(endpoint -> slots.add(new Slot(name, endpoint, pool.ejectionOrDefault())));
+            pool.endpoints().forEach(endpoint -> slots.add(new Slot(name, endpoint, pool.ejectionOrDefault(),
+                    "prefix-aware".equals(pool.policyOrDefault()) ? pool.prefixOrDefault().blocksPerEndpoint() : 1)));
             pools.put(name, List.copyOf(slots));
             var ring = new TreeMap<Long, Slot>();
             for (Slot slot : slots) {
@@ -196,31 +244,52 @@ public final class EndpointPool {
         return pools.getOrDefault(pool, List.of());
     }
 
-    /** A slot for {@code model}, or empty when every endpoint of its pool is at its limit. */
-    public Optional<Lease> acquire(String model) {
-        return acquire(model, Set.of(), null);
+    /**
+     * What keeps a conversation on the endpoint that holds its KV cache: a session id (a header, or for
+     * {@code affinity} without one the prompt's start) and, for {@code prefix-aware}, the chained hashes
+     * of the prompt's leading blocks. Either may be null.
+     */
+    public record Affinity(String session, long[] prefixBlocks) {
+        public static final Affinity NONE = new Affinity(null, null);
+
+        public static Affinity session(String session) {
+            return session == null ? NONE : new Affinity(session, null);
+        }
     }
 
-    /**
-     * A slot for {@code model} by its pool's policy, never one in {@code exclude}.
-     *
-     * @param affinityKey the session id or prompt prefix for the {@code affinity} policy (may be null)
-     */
-    public Optional<Lease> acquire(String model, Set<Slot> exclude, String affinityKey) {
+    /** A slot for {@code model}, or empty when every endpoint of its pool is at its limit. */
+    public Optional<Lease> acquire(String model) {
+        return acquire(model, Set.of(), Affinity.NONE);
+    }
+
+    /** A slot for {@code model} by its pool's policy, never one in {@code exclude}; {@code session} for {@code affinity}. */
+    public Optional<Lease> acquire(String model, Set<Slot> exclude, String session) {
+        return acquire(model, exclude, Affinity.session(session));
+    }
+
+    /** A slot for {@code model} by its pool's policy, never one in {@code exclude}. */
+    public Optional<Lease> acquire(String model, Set<Slot> exclude, Affinity affinity) {
         UpstreamConfig.ModelRoute route = config.models().get(model);
         UpstreamConfig.Pool pool = config.pools().get(route.pool());
         List<Slot> slots = pools.get(route.pool());
+        UpstreamConfig.LoadMetrics loadMetrics = pool.loadMetricsOrDefault();
+        long staleNanos = loadMetrics == null ? 0 : TimeUnit.MILLISECONDS.toNanos(loadMetrics.staleMsOrDefault());
         for (int attempt = 0; attempt < 8; attempt++) {
             Slot chosen = switch (pool.policyOrDefault()) {
                 case "power-of-two" -> powerOfTwo(slots, exclude);
-                case "affinity" -> affinityKey == null ? leastOutstanding(slots, exclude)
-                        : onRing(rings.get(route.pool()), affinityKey, exclude);
+                case "affinity" -> affinity.session() == null ? leastOutstanding(slots, exclude)
+                        : onRing(rings.get(route.pool()), hash(affinity.session()), exclude, slot -> true);
+                case "load-aware" -> leastLoaded(slots, exclude, staleNanos);
+                case "prefix-aware" -> prefixAware(route.pool(), pool.prefixOrDefault(), slots, exclude, affinity, staleNanos);
                 default -> leastOutstanding(slots, exclude);
             };
             if (chosen == null) {
                 return Optional.empty();
             }
             if (chosen.claim()) {
+                if (affinity.prefixBlocks() != null && "prefix-aware".equals(pool.policyOrDefault())) {
+                    chosen.prefixes.remember(affinity.prefixBlocks());
+                }
                 return Optional.of(new Lease(chosen, pool, new AtomicInteger(), this));
             }
         }
@@ -230,16 +299,16 @@ public final class EndpointPool {
     /** A request waiting for capacity: it gets a lease, is shed for higher-priority work, or gives up first. */
     public static final class Waiter {
         private final String model;
-        private final String affinityKey;
+        private final Affinity affinity;
         private final Consumer<Lease> onLease;
         private final Runnable onShed;
         private final long enqueuedNanos = System.nanoTime();
         private FairQueue<Waiter>.Ticket ticket;
         private boolean done;
 
-        Waiter(String model, String affinityKey, Consumer<Lease> onLease, Runnable onShed) {
+        Waiter(String model, Affinity affinity, Consumer<Lease> onLease, Runnable onShed) {
             this.model = model;
-            this.affinityKey = affinityKey;
+            this.affinity = affinity;
             this.onLease = onLease;
             this.onShed = onShed;
         }
@@ -266,11 +335,11 @@ public final class EndpointPool {
      * @param priorityClass the request's class (0 the highest)
      * @param tenant        whose request it is; {@code weight} its fair share among its class
      */
-    public Enqueued enqueue(String model, String affinityKey, int priorityClass, String tenant, int weight,
+    public Enqueued enqueue(String model, Affinity affinity, int priorityClass, String tenant, int weight,
                             Consumer<Lease> onLease, Runnable onShed) {
         String pool = config.models().get(model).pool();
         FairQueue<Waiter> queue = queues.get(pool);
-        var waiter = new Waiter(model, affinityKey, onLease, onShed);
+        var waiter = new Waiter(model, affinity, onLease, onShed);
         Waiter shed = null;
         synchronized (queue) {
             var offer = queue.offer(waiter, priorityClass, tenant, weight, waiter.enqueuedNanos);
@@ -330,7 +399,7 @@ public final class EndpointPool {
                 if (next == null) {
                     return;
                 }
-                Optional<Lease> claimed = acquire(next.item().model, Set.of(), next.item().affinityKey);
+                Optional<Lease> claimed = acquire(next.item().model, Set.of(), next.item().affinity);
                 if (claimed.isEmpty()) {
                     return;
                 }
@@ -377,20 +446,86 @@ public final class EndpointPool {
         return slots.getLast();
     }
 
-    private static Slot onRing(TreeMap<Long, Slot> ring, String key, Set<Slot> exclude) {
-        long point = hash(key);
-        var tail = ring.tailMap(point, true).values();
-        for (Slot slot : tail) {
-            if (usable(slot, exclude)) {
+    /** The first usable endpoint clockwise from {@code point} that {@code allowed} admits. */
+    private static Slot onRing(TreeMap<Long, Slot> ring, long point, Set<Slot> exclude, Predicate<Slot> allowed) {
+        for (Slot slot : ring.tailMap(point, true).values()) {
+            if (usable(slot, exclude) && allowed.test(slot)) {
                 return slot;
             }
         }
         for (Slot slot : ring.headMap(point, false).values()) {
-            if (usable(slot, exclude)) {
+            if (usable(slot, exclude) && allowed.test(slot)) {
                 return slot;
             }
         }
         return null;
+    }
+
+    private static Slot leastLoaded(List<Slot> slots, Set<Slot> exclude, long staleNanos) {
+        Slot best = null;
+        double bestLoad = Double.MAX_VALUE;
+        for (Slot slot : slots) {
+            if (usable(slot, exclude)) {
+                double load = slot.effectiveLoad(staleNanos);
+                if (best == null || load < bestLoad) {
+                    best = slot;
+                    bestLoad = load;
+                }
+            }
+        }
+        return best;
+    }
+
+    /**
+     * The usable endpoint holding the longest leading part of the prompt among those whose load, with
+     * this request, stays within {@code loadFactor} times the pool's mean (ties: the less loaded); for a
+     * prefix none holds, its first block's place on the ring under the same bound; when the bound
+     * admits nobody, the least loaded.
+     */
+    private Slot prefixAware(String pool, UpstreamConfig.PrefixRouting routing, List<Slot> slots, Set<Slot> exclude, Affinity affinity,
+                             long staleNanos) {
+        double totalLoad = 0;
+        int totalWeight = 0;
+        for (Slot slot : slots) {
+            if (usable(slot, exclude)) {
+                totalLoad += slot.effectiveLoad(staleNanos) * slot.endpoint.weightOrDefault();
+                totalWeight += slot.endpoint.weightOrDefault();
+            }
+        }
+        if (totalWeight == 0) {
+            return null;
+        }
+        double meanAfter = (totalLoad + 1) / totalWeight;
+        // An endpoint's bound in requests is ceil(c · mean · weight), as consistent hashing with bounded loads has it.
+        Predicate<Slot> withinBound = slot -> {
+            int weight = slot.endpoint.weightOrDefault();
+            return slot.effectiveLoad(staleNanos) * weight + 1 <= Math.ceil(routing.loadFactor() * meanAfter * weight);
+        };
+        if (affinity.session() != null) {
+            Slot pinned = onRing(rings.get(pool), hash(affinity.session()), exclude, withinBound);
+            return pinned != null ? pinned : leastLoaded(slots, exclude, staleNanos);
+        }
+        long[] blocks = affinity.prefixBlocks();
+        if (blocks == null || blocks.length == 0) {
+            return leastLoaded(slots, exclude, staleNanos);
+        }
+        Slot best = null;
+        int bestMatch = 0;
+        for (Slot slot : slots) {
+            if (!usable(slot, exclude) || !withinBound.test(slot)) {
+                continue;
+            }
+            int match = slot.prefixes.matched(blocks);
+            if (match > bestMatch || match == bestMatch && match > 0 && slot.effectiveLoad(staleNanos) < best.effectiveLoad(staleNanos)) {
+                best = slot;
+                bestMatch = match;
+            }
+        }
+        if (best != null) {
+            return best;
+        }
+        Slot placed = onRing(rings.get(pool), blocks[0], exclude, withinBound);
+        return placed != null ? placed : leastLoaded(slots, exclude, staleNanos);
     }
 
     private static boolean usable(Slot slot, Set<Slot> exclude) {

@@ -24,7 +24,10 @@ import java.util.TreeMap;
  * pools:
  *   local:
  *     credential: ${ENV_VAR}            # optional bearer sent upstream (never the tenant's key)
- *     policy: least-outstanding         # or power-of-two, or affinity (consistent hash on a session or prompt prefix)
+ *     policy: least-outstanding         # or power-of-two, affinity (consistent hash on a session or prompt prefix),
+ *                                       # load-aware (the servers' own load) or prefix-aware (KV-cache locality, bounded load)
+ *     loadMetrics: {path: /metrics, intervalMs: 1000, staleMs: 3000}   # optional: read the servers' load (vLLM names by default)
+ *     prefix: {blockChars: 256, maxBlocks: 32, loadFactor: 1.25, blocksPerEndpoint: 65536}   # optional: prefix-aware tuning
  *     ejection: {afterFailures: 3, forMs: 10000}     # passive ejection / circuit breaking
  *     healthCheck: {path: /health, intervalMs: 5000}  # optional active checks
  *     timeouts: {connectMs: 2000, firstByteMs: 30000, idleMs: 60000}
@@ -80,8 +83,18 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
      * @param priority       how to pass the request's class to the servers (null: not at all)
      */
     public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints, String policy, String affinityHeader,
-                       Ejection ejection, HealthCheck healthCheck, Integer maxQueuedPerTenant, PriorityHint priority) {
-        public static final List<String> POLICIES = List.of("least-outstanding", "power-of-two", "affinity");
+                       Ejection ejection, HealthCheck healthCheck, Integer maxQueuedPerTenant, PriorityHint priority,
+                       LoadMetrics loadMetrics, PrefixRouting prefix) {
+        public static final List<String> POLICIES = List.of("least-outstanding", "power-of-two", "affinity", "load-aware", "prefix-aware");
+
+        /** The load metrics to read: as configured, vLLM's for {@code load-aware} without any, else none. */
+        public LoadMetrics loadMetricsOrDefault() {
+            return loadMetrics != null ? loadMetrics : "load-aware".equals(policy) ? LoadMetrics.VLLM : null;
+        }
+
+        public PrefixRouting prefixOrDefault() {
+            return prefix == null ? PrefixRouting.DEFAULT : prefix;
+        }
 
         public Ejection ejectionOrDefault() {
             return ejection == null ? Ejection.DEFAULT : ejection;
@@ -103,6 +116,57 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
         /** Requests of one tenant that may wait for the pool. */
         public int maxQueuedPerTenantOrDefault() {
             return maxQueuedPerTenant != null ? maxQueuedPerTenant : Math.max(1, maxQueued() / 2);
+        }
+    }
+
+    /**
+     * Where and how often to read a model server's own load (ADR 0024): a Prometheus text exposition at
+     * {@code path}, the gauges named {@code running}, {@code waiting} and {@code kvCache} (vLLM's names by
+     * default; SGLang: {@code sglang:num_running_reqs}, {@code sglang:num_queue_reqs}, {@code sglang:token_usage}),
+     * every {@code intervalMs}; a report older than {@code staleMs} is ignored.
+     */
+    public record LoadMetrics(String path, Long intervalMs, Long staleMs, String running, String waiting, String kvCache) {
+        public static final LoadMetrics VLLM = new LoadMetrics(null, null, null, null, null, null);
+
+        public String pathOrDefault() {
+            return path == null ? "/metrics" : path;
+        }
+
+        public long intervalMsOrDefault() {
+            return intervalMs == null ? 1_000 : intervalMs;
+        }
+
+        public long staleMsOrDefault() {
+            return staleMs == null ? 3 * intervalMsOrDefault() : staleMs;
+        }
+
+        public String runningOrDefault() {
+            return running == null ? "vllm:num_requests_running" : running;
+        }
+
+        public String waitingOrDefault() {
+            return waiting == null ? "vllm:num_requests_waiting" : waiting;
+        }
+
+        public String kvCacheOrDefault() {
+            return kvCache == null ? "vllm:kv_cache_usage_perc" : kvCache;
+        }
+    }
+
+    /**
+     * Prefix-aware routing (ADR 0024): the rendered prompt is cut into blocks of {@code blockChars}
+     * characters (at most {@code maxBlocks}); each endpoint remembers the last {@code blocksPerEndpoint}
+     * block hashes it was sent; a request goes to the endpoint holding its longest prefix unless that
+     * endpoint's load exceeds {@code loadFactor} times the pool's mean (consistent hashing with bounded loads).
+     */
+    public record PrefixRouting(Integer blockChars, Integer maxBlocks, Double loadFactor, Integer blocksPerEndpoint) {
+        public static final PrefixRouting DEFAULT = new PrefixRouting(256, 32, 1.25, 65_536);
+
+        public PrefixRouting {
+            blockChars = blockChars == null ? 256 : blockChars;
+            maxBlocks = maxBlocks == null ? 32 : maxBlocks;
+            loadFactor = loadFactor == null ? 1.25 : loadFactor;
+            blocksPerEndpoint = blocksPerEndpoint == null ? 65_536 : blocksPerEndpoint;
         }
     }
 
@@ -227,6 +291,16 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
             throw new IllegalArgumentException("scheduling.starvationMs must be >= 1");
         }
         pools.forEach((name, pool) -> {
+            LoadMetrics load = pool.loadMetrics();
+            if (load != null && (!load.pathOrDefault().startsWith("/") || load.intervalMsOrDefault() < 100
+                    || load.staleMsOrDefault() < load.intervalMsOrDefault())) {
+                throw new IllegalArgumentException("pools." + name + ".loadMetrics needs a path starting with /, intervalMs >= 100 and staleMs >= intervalMs");
+            }
+            PrefixRouting prefix = pool.prefix();
+            if (prefix != null && (prefix.blockChars() < 16 || prefix.maxBlocks() < 1 || prefix.maxBlocks() > 1_024
+                    || prefix.loadFactor() < 1.0 || prefix.blocksPerEndpoint() < 1)) {
+                throw new IllegalArgumentException("pools." + name + ".prefix needs blockChars >= 16, maxBlocks 1 to 1024, loadFactor >= 1 and blocksPerEndpoint >= 1");
+            }
             if (pool.maxQueuedPerTenant() != null && pool.maxQueuedPerTenant() < 1) {
                 throw new IllegalArgumentException("pools." + name + ".maxQueuedPerTenant must be >= 1");
             }

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -100,7 +101,7 @@ class EndpointPoolTest {
                 "pools: {p: {ejection: {afterFailures: 2, forMs: 300}, endpoints: [{url: 'http://a'}, {url: 'http://b'}]}}\n"
                         + "models: {m: {pool: p}}\n"));
         EndpointPool.Slot a = pool.slots("p").getFirst();
-        EndpointPool.Lease lease = pool.acquire("m", Set.of(pool.slots("p").get(1)), null).orElseThrow();
+        EndpointPool.Lease lease = pool.acquire("m", Set.of(pool.slots("p").get(1)), EndpointPool.Affinity.NONE).orElseThrow();
         lease.failed();
         lease.succeeded();
         lease.failed();
@@ -172,10 +173,89 @@ class EndpointPoolTest {
         assertThat(granted).containsExactly("interactive", "a1", "b1", "a2", "b2", "a3");
     }
 
+    @Test
+    void loadAwareRoutingFollowsWhatTheServersReportAndNeverLessThanTheGatewaysOwnCount() {
+        EndpointPool pool = pool("load-aware", "{url: 'http://a'}, {url: 'http://b'}");
+        EndpointPool.Slot a = pool.slots("p").get(0);
+        EndpointPool.Slot b = pool.slots("p").get(1);
+        a.reported(new ServerLoad(9, 4, 0.9, System.nanoTime())); // another gateway keeps a busy
+        b.reported(new ServerLoad(2, 0, 0.1, System.nanoTime()));
+        var leases = new ArrayList<EndpointPool.Lease>();
+        for (int i = 0; i < 10; i++) {
+            leases.add(pool.acquire("m").orElseThrow());
+        }
+        long onB = leases.stream().filter(l -> l.slot() == b).count();
+        // b's load: max(own, 2) + 0.1; a's: max(own, 9) + 4 + 0.9 = 13.9 until b's own count passes 13.
+        assertThat(onB).isEqualTo(10);
+    }
+
+    @Test
+    void staleServerReportsFallBackToTheGatewaysOwnCount() {
+        EndpointPool pool = pool("load-aware", "{url: 'http://a'}, {url: 'http://b'}");
+        EndpointPool.Slot a = pool.slots("p").get(0);
+        EndpointPool.Slot b = pool.slots("p").get(1);
+        long tenSecondsAgo = System.nanoTime() - TimeUnit.SECONDS.toNanos(10); // staleMs defaults to 3 reads of 1 s
+        a.reported(new ServerLoad(50, 50, 1.0, tenSecondsAgo));
+        b.reported(new ServerLoad(0, 0, 0, tenSecondsAgo));
+        var leases = new ArrayList<EndpointPool.Lease>();
+        for (int i = 0; i < 10; i++) {
+            leases.add(pool.acquire("m").orElseThrow());
+        }
+        assertThat(leases.stream().filter(l -> l.slot() == a).count()).as("least outstanding: an even split").isEqualTo(5);
+    }
+
+    @Test
+    void prefixAwareRoutingKeepsAPrefixOnOneEndpointUntilItIsOverloadedThenSpills() {
+        EndpointPool pool = new EndpointPool(UpstreamConfig.parse("pools: {p: {policy: prefix-aware, loadMetrics: {intervalMs: 1000},"
+                + " endpoints: [{url: 'http://a'}, {url: 'http://b'}, {url: 'http://c'}, {url: 'http://d'}]}}\nmodels: {m: {pool: p}}\n"));
+        long[] conversation = {11, 22, 33};
+        EndpointPool.Lease first = pool.acquire("m", Set.of(), new EndpointPool.Affinity(null, conversation)).orElseThrow();
+        EndpointPool.Slot owner = first.slot();
+        first.release();
+        for (int turn = 0; turn < 5; turn++) { // the next turns share the first blocks and add their own
+            long[] longer = {11, 22, 33, 44 + turn};
+            EndpointPool.Lease next = pool.acquire("m", Set.of(), new EndpointPool.Affinity(null, longer)).orElseThrow();
+            assertThat(next.slot()).as("turn %d goes where its prefix is", turn).isSameAs(owner);
+            next.release();
+        }
+
+        // Other gateways load the owner: 8 running and 2 waiting, the rest idle. The bound is
+        // ceil(1.25 × (10 + 1) / 4) = 4 requests: the owner is over it.
+        long now = System.nanoTime();
+        for (EndpointPool.Slot slot : pool.slots("p")) {
+            slot.reported(slot == owner ? new ServerLoad(8, 2, 0.5, now) : new ServerLoad(0, 0, 0, now));
+        }
+        EndpointPool.Lease spilled = pool.acquire("m", Set.of(), new EndpointPool.Affinity(null, conversation)).orElseThrow();
+        assertThat(spilled.slot()).as("the overloaded owner is passed over").isNotSameAs(owner);
+        spilled.release();
+        EndpointPool.Lease again = pool.acquire("m", Set.of(), new EndpointPool.Affinity(null, new long[] {11, 22, 33, 99})).orElseThrow();
+        assertThat(again.slot()).as("the prefix now lives where it spilled to as well").isSameAs(spilled.slot());
+        again.release();
+
+        owner.reported(new ServerLoad(0, 0, 0, System.nanoTime()));
+        EndpointPool.Lease back = pool.acquire("m", Set.of(), new EndpointPool.Affinity(null, new long[] {11, 22, 33, 44})).orElseThrow();
+        assertThat(back.slot()).as("the longest prefix (four blocks) is the owner's again").isSameAs(owner);
+    }
+
+    @Test
+    void aNewPrefixHasAStablePlaceOnTheRingSoEveryReplicaSendsItToTheSameEndpoint() {
+        String endpoints = "{url: 'http://a'}, {url: 'http://b'}, {url: 'http://c'}, {url: 'http://d'}";
+        EndpointPool one = pool("prefix-aware", endpoints);
+        EndpointPool other = pool("prefix-aware", endpoints);
+        for (long first = 1; first <= 20; first++) {
+            long[] blocks = {first * 7_919, 5};
+            EndpointPool.Lease a = one.acquire("m", Set.of(), new EndpointPool.Affinity(null, blocks)).orElseThrow();
+            EndpointPool.Lease b = other.acquire("m", Set.of(), new EndpointPool.Affinity(null, blocks)).orElseThrow();
+            assertThat(a.slot().url()).isEqualTo(b.slot().url());
+            a.release();
+            b.release();
+        }
+    }
+
     private EndpointPool.Lease lastLease;
 
     private EndpointPool.Enqueued enqueue(EndpointPool pool, String tenant, int priorityClass, List<String> granted, String name) {
-        return pool.enqueue("m", null, priorityClass, tenant, 1, lease -> {
+        return pool.enqueue("m", EndpointPool.Affinity.NONE, priorityClass, tenant, 1, lease -> {
             granted.add(name);
             lastLease = lease;
         }, () -> granted.add("shed " + name));

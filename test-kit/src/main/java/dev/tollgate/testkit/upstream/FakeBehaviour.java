@@ -53,6 +53,11 @@ public record FakeBehaviour(
                 cachedPromptTokens, omitUsage, maxRunningRequests);
     }
 
+    public FakeBehaviour withCachedPromptTokens(int value) {
+        return new FakeBehaviour(timeToFirstTokenMs, interTokenDelayMs, completionTokens, failStatus, disconnectAfterTokens,
+                value, omitUsage, maxRunningRequests);
+    }
+
     public FakeBehaviour withMaxRunningRequests(int value) {
         return new FakeBehaviour(timeToFirstTokenMs, interTokenDelayMs, completionTokens, failStatus,
                 disconnectAfterTokens, cachedPromptTokens, omitUsage, value);

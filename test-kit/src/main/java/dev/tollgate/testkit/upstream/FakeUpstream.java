@@ -58,6 +58,7 @@ public final class FakeUpstream implements AutoCloseable {
     private final ConcurrentLinkedDeque<String> recordedOrder = new ConcurrentLinkedDeque<>();
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
+    private volatile FakePrefixCache prefixCache;
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
     /** Requests waiting for a running slot; touched only on the server's event loop. */
     private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
@@ -215,6 +216,12 @@ public final class FakeUpstream implements AutoCloseable {
         String prompt = api == Api.CHAT ? chatPrompt(body) : completionPrompt(body);
         int promptTokens = api == Api.CHAT ? FakeTokens.count(prompt) + 3 * body.getJsonArray("messages", new JsonArray()).size() + 3
                 : FakeTokens.count(prompt);
+        FakePrefixCache cache = prefixCache;
+        if (cache != null) { // a prefix hit shortens the prefill, as a model server's prefix cache does
+            double cached = cache.lookUp(prompt);
+            b = b.withTimeToFirstTokenMs(Math.round(b.timeToFirstTokenMs() * (1 - cached)))
+                    .withCachedPromptTokens((int) Math.floor(promptTokens * cached));
+        }
         Long maxTokens = body.getLong("max_completion_tokens", body.getLong("max_tokens"));
         int tokens = maxTokens == null ? b.completionTokens() : (int) Math.min(b.completionTokens(), maxTokens);
         boolean capped = maxTokens != null && maxTokens <= b.completionTokens();
@@ -474,7 +481,31 @@ public final class FakeUpstream implements AutoCloseable {
             text.append("vllm:num_requests_waiting{model_name=\"").append(model).append("\"} ")
                     .append(waiting.getOrDefault(model, new AtomicInteger()).get()).append(".0\n");
         }
+        FakePrefixCache cache = prefixCache;
+        if (cache != null) {
+            text.append("# HELP vllm:prefix_cache_queries Prompt blocks looked up in the prefix cache (blocks of 64 characters here).\n");
+            text.append("# TYPE vllm:prefix_cache_queries counter\n");
+            text.append("vllm:prefix_cache_queries_total ").append(cache.queriedBlocks()).append(".0\n");
+            text.append("# HELP vllm:prefix_cache_hits Prompt blocks found in the prefix cache.\n");
+            text.append("# TYPE vllm:prefix_cache_hits counter\n");
+            text.append("vllm:prefix_cache_hits_total ").append(cache.hitBlocks()).append(".0\n");
+        }
         ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(text.toString());
+    }
+
+    /**
+     * Simulates a prefix cache of {@code blocks} blocks of 64 prompt characters (0 turns it off): a
+     * prompt whose leading blocks were seen lately answers its first token sooner by the cached share
+     * and reports that share as {@code cached_tokens}; {@code /metrics} then counts queries and hits.
+     */
+    public void setPrefixCacheBlocks(int blocks) {
+        prefixCache = blocks <= 0 ? null : new FakePrefixCache(blocks);
+    }
+
+    /** Prompt blocks looked up and found in the simulated prefix cache, or zeros when it is off. */
+    public long[] prefixCacheQueriesAndHits() {
+        FakePrefixCache cache = prefixCache;
+        return cache == null ? new long[2] : new long[] {cache.queriedBlocks(), cache.hitBlocks()};
     }
 
     private void putBehaviour(RoutingContext ctx) {
@@ -602,6 +633,7 @@ public final class FakeUpstream implements AutoCloseable {
         List<String> models = List.of(options.getOrDefault("models", "fake-chat,fake-embed").split(","));
         FakeUpstream upstream = start(Vertx.vertx(), true, options.getOrDefault("host", "127.0.0.1"),
                 Integer.parseInt(options.getOrDefault("port", "8000")), models, behaviour);
+        upstream.setPrefixCacheBlocks(Integer.parseInt(options.getOrDefault("prefix-cache-blocks", "0")));
         System.out.println("fake OpenAI-compatible upstream listening on " + upstream.baseUrl() + "/v1 models=" + models);
         Runtime.getRuntime().addShutdownHook(new Thread(upstream::close, "fake-upstream-stop"));
     }

@@ -41,7 +41,33 @@ class FakeUpstreamTest {
     @BeforeEach
     void resetBehaviour() {
         upstream.setBehaviour(FakeBehaviour.DEFAULT);
+        upstream.setPrefixCacheBlocks(0);
         upstream.reset();
+    }
+
+    @Test
+    void aSimulatedPrefixCacheAnswersARepeatedPrefixSoonerAndReportsItAsCached() throws Exception {
+        upstream.setPrefixCacheBlocks(1_000);
+        upstream.setBehaviour(FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(400));
+        String system = "You are the accounting team's assistant; answer in one sentence. ".repeat(8); // 520 characters
+        JsonObject first = new JsonObject().put("model", "fake-chat").put("messages", new JsonArray()
+                .add(new JsonObject().put("role", "system").put("content", system))
+                .add(new JsonObject().put("role", "user").put("content", "What is a ledger?")));
+        long start = System.nanoTime();
+        JsonObject cold = new JsonObject(post("/v1/chat/completions", first, Map.of()).body()).getJsonObject("usage");
+        long coldMs = (System.nanoTime() - start) / 1_000_000;
+        start = System.nanoTime();
+        JsonObject warm = new JsonObject(post("/v1/chat/completions", first, Map.of()).body()).getJsonObject("usage");
+        long warmMs = (System.nanoTime() - start) / 1_000_000;
+
+        assertThat(cold.getJsonObject("prompt_tokens_details", new JsonObject()).getInteger("cached_tokens", 0)).isZero();
+        int cached = warm.getJsonObject("prompt_tokens_details").getInteger("cached_tokens");
+        assertThat(cached).as("8 of the prompt's 8 whole blocks, of 539 characters").isBetween(warm.getInteger("prompt_tokens") * 8 / 10,
+                warm.getInteger("prompt_tokens"));
+        assertThat(coldMs).isGreaterThanOrEqualTo(400);
+        assertThat(warmMs).as("about 5 %% of the prefill remains").isLessThan(coldMs);
+        assertThat(upstream.prefixCacheQueriesAndHits()).containsExactly(16, 8);
+        assertThat(get("/metrics")).contains("vllm:prefix_cache_hits_total 8.0");
     }
 
     @Test
