@@ -14,7 +14,8 @@ import java.util.Map;
  *       is served next, whatever waits above it, so the lowest class gets at least one grant per bound;</li>
  *   <li><b>weighted fair sharing between tenants within a class</b>: deficit round robin with a cost of
  *       one request, so that backlogged tenants of weights 1 and 3 get grants in the ratio 1:3; a
- *       tenant's own requests keep their arrival order;</li>
+ *       tenant that was not waiting is served first (its turn starts at once), so a sparse tenant waits
+ *       for one free slot, not for a round; a tenant's own requests keep their arrival order;</li>
  *   <li><b>bounds</b>: at most {@code capacity} waiters in all and {@code perTenant} of any one tenant;
  *       when full, an arrival sheds the newest waiter of the most-queued tenant of the lowest class
  *       below its own, or is refused.</li>
@@ -229,7 +230,8 @@ public final class FairQueue<T> {
 
     /**
      * The tenants backlogged in one class, in round order: the head is served until its credit (its
-     * weight, one per request) is spent or it runs dry, then goes to the tail.
+     * weight, one per request) is spent or it runs dry, then goes to the tail; a newly backlogged
+     * tenant joins at the head.
      */
     private final class ClassQueue {
         private final ArrayDeque<TenantQueue> round = new ArrayDeque<>();
@@ -241,12 +243,12 @@ public final class FairQueue<T> {
         void add(Ticket ticket, int weight) {
             TenantQueue queue = byTenant.get(ticket.tenant);
             if (queue == null) {
+                // A tenant that was not waiting goes first, as a new flow does in FQ-CoDel (RFC 8290): a
+                // sparse tenant is served at the next grant; one that stays backlogged takes its turns.
                 queue = new TenantQueue(ticket.tenant);
                 byTenant.put(ticket.tenant, queue);
-                round.addLast(queue);
-                if (round.size() == 1) {
-                    queue.credit = weight;
-                }
+                round.addFirst(queue);
+                queue.credit = weight;
             }
             queue.weight = weight; // the plan's latest weight
             queue.tickets.addLast(ticket);

@@ -44,6 +44,8 @@ public final class EndpointPool {
 
     private final Map<String, List<Slot>> pools = new TreeMap<>();
     private final Map<String, TreeMap<Long, Slot>> rings = new TreeMap<>();
+    /** The one tenant bucket of a {@code fifo} pool: arrival order within a class. */
+    private static final String FIFO_BUCKET = "";
     /** Each pool's waiters (ADR 0023); each guarded by its own monitor. */
     private final Map<String, FairQueue<Waiter>> queues = new TreeMap<>();
     private final UpstreamConfig config;
@@ -225,7 +227,8 @@ public final class EndpointPool {
                 }
             }
             rings.put(name, ring);
-            queues.put(name, new FairQueue<>(config.scheduling().classes().size(), pool.maxQueued(), pool.maxQueuedPerTenantOrDefault(),
+            queues.put(name, new FairQueue<>(config.scheduling().classes().size(), pool.maxQueued(),
+                    pool.fairQueuing() ? pool.maxQueuedPerTenantOrDefault() : Math.max(1, pool.maxQueued()),
                     TimeUnit.MILLISECONDS.toNanos(config.scheduling().starvationMs())));
         });
     }
@@ -342,7 +345,8 @@ public final class EndpointPool {
         var waiter = new Waiter(model, affinity, onLease, onShed);
         Waiter shed = null;
         synchronized (queue) {
-            var offer = queue.offer(waiter, priorityClass, tenant, weight, waiter.enqueuedNanos);
+            boolean fair = config.pools().get(pool).fairQueuing();
+            var offer = queue.offer(waiter, priorityClass, fair ? tenant : FIFO_BUCKET, fair ? weight : 1, waiter.enqueuedNanos);
             if (!offer.queued()) {
                 return new Enqueued(null, offer.refusal());
             }

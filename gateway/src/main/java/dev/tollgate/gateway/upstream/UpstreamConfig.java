@@ -32,6 +32,7 @@ import java.util.TreeMap;
  *     healthCheck: {path: /health, intervalMs: 5000}  # optional active checks
  *     timeouts: {connectMs: 2000, firstByteMs: 30000, idleMs: 60000}
  *     maxQueuedPerTenant: 32            # optional: one tenant's share of the pool's queue (default half of it)
+ *     queueing: fair                    # or fifo: arrival order within a class, no per-tenant sharing
  *     priority: {field: priority, values: {interactive: -10, standard: 0, batch: 10}}   # optional: tell the servers
  *     endpoints:
  *       - {url: http://127.0.0.1:8000, weight: 1, maxConcurrency: 256, maxQueued: 64}
@@ -84,12 +85,20 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
      */
     public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints, String policy, String affinityHeader,
                        Ejection ejection, HealthCheck healthCheck, Integer maxQueuedPerTenant, PriorityHint priority,
-                       LoadMetrics loadMetrics, PrefixRouting prefix) {
+                       LoadMetrics loadMetrics, PrefixRouting prefix, String queueing) {
         public static final List<String> POLICIES = List.of("least-outstanding", "power-of-two", "affinity", "load-aware", "prefix-aware");
 
         /** The load metrics to read: as configured, vLLM's for {@code load-aware} without any, else none. */
         public LoadMetrics loadMetricsOrDefault() {
             return loadMetrics != null ? loadMetrics : "load-aware".equals(policy) ? LoadMetrics.VLLM : null;
+        }
+
+        /**
+         * {@code fair} (default): tenants share a saturated pool by weight, each within its bound (ADR 0023);
+         * {@code fifo}: arrival order within a class, no per-tenant sharing or bound (single-tenant pools).
+         */
+        public boolean fairQueuing() {
+            return queueing == null || "fair".equals(queueing);
         }
 
         public PrefixRouting prefixOrDefault() {
@@ -300,6 +309,9 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
             if (prefix != null && (prefix.blockChars() < 16 || prefix.maxBlocks() < 1 || prefix.maxBlocks() > 1_024
                     || prefix.loadFactor() < 1.0 || prefix.blocksPerEndpoint() < 1)) {
                 throw new IllegalArgumentException("pools." + name + ".prefix needs blockChars >= 16, maxBlocks 1 to 1024, loadFactor >= 1 and blocksPerEndpoint >= 1");
+            }
+            if (pool.queueing() != null && !List.of("fair", "fifo").contains(pool.queueing())) {
+                throw new IllegalArgumentException("pools." + name + ".queueing must be fair or fifo");
             }
             if (pool.maxQueuedPerTenant() != null && pool.maxQueuedPerTenant() < 1) {
                 throw new IllegalArgumentException("pools." + name + ".maxQueuedPerTenant must be >= 1");

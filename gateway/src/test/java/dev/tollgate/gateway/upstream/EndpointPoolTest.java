@@ -170,7 +170,8 @@ class EndpointPoolTest {
             running.release(); // the freed slot goes to the next waiter
             running = lastLease;
         }
-        assertThat(granted).containsExactly("interactive", "a1", "b1", "a2", "b2", "a3");
+        assertThat(granted).as("b was not waiting when it arrived: it goes first, then the tenants alternate")
+                .containsExactly("interactive", "b1", "a1", "b2", "a2", "a3");
     }
 
     @Test
@@ -250,6 +251,23 @@ class EndpointPoolTest {
             a.release();
             b.release();
         }
+    }
+
+    @Test
+    void aFifoPoolServesInArrivalOrderWithoutPerTenantBounds() {
+        EndpointPool pool = new EndpointPool(UpstreamConfig.parse("pools: {p: {queueing: fifo, endpoints: [{url: 'http://a', maxConcurrency: 1, maxQueued: 4}]}}\n"
+                + "models: {m: {pool: p}}\n"));
+        EndpointPool.Lease running = pool.acquire("m").orElseThrow();
+        var granted = new ArrayList<String>();
+        for (String name : List.of("a1", "a2", "a3")) {
+            assertThat(enqueue(pool, "a", 1, granted, name).waiter()).isNotNull();
+        }
+        enqueue(pool, "b", 1, granted, "b1");
+        for (int i = 0; i < 4; i++) {
+            running.release();
+            running = lastLease;
+        }
+        assertThat(granted).containsExactly("a1", "a2", "a3", "b1");
     }
 
     private EndpointPool.Lease lastLease;
