@@ -97,6 +97,8 @@ public final class SchedulingBenchmark {
                     2.0 * slotsPerServer * 1000 / serviceMs, STEADY_INTERVAL_MS, 10 * 2 * slotsPerServer);
             System.out.println("| scenario | B TTFT p50 ms | B TTFT p99 ms | B max ms | B served / refused | A goodput req/s | A refused | JVM CPU s |");
             System.out.println("|---|---|---|---|---|---|---|---|");
+            // The JIT, the connections and Kafka's first batches settle here, under the heaviest load of the run.
+            noisyNeighbour("(warm-up, not a result)", endpoints, "fair", "standard", "standard", true, Math.max(5, seconds / 4));
             Row idle = noisyNeighbour("B alone (A idle)", endpoints, "fair", "standard", "standard", false, seconds);
             Row fifo = noisyNeighbour("A floods, FIFO queue (before ADR 0023)", endpoints, "fifo", "standard", "standard", true, seconds);
             Row fair = noisyNeighbour("A floods, fair queuing, same class", endpoints, "fair", "standard", "standard", true, seconds);
