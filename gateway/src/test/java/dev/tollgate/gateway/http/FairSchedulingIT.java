@@ -52,20 +52,24 @@ class FairSchedulingIT {
         String suffix = UUID.randomUUID().toString().substring(0, 8);
         ApiKeys.NewKey batch = tenantInClass(kafka, "batch-" + suffix, "batch");
         ApiKeys.NewKey interactive = tenantInClass(kafka, "chat-" + suffix, "interactive");
-        try (var upstream = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(1_500));
+        try (var upstream = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(8_000));
              var gateway = TestGateway.start(kafka.bootstrapServers(), UpstreamConfig.parse(
-                     "pools: {p: {maxQueuedPerTenant: 4, priority: {field: priority, values: {interactive: -10, standard: 0, batch: 10}},"
+                     // A starvation bound longer than the test: the 8 s the first request runs would otherwise let batch go first.
+                     "scheduling: {starvationMs: 60000}\n"
+                             + "pools: {p: {maxQueuedPerTenant: 4, timeouts: {firstByteMs: 60000}, priority: {field: priority, values: {interactive: -10, standard: 0, batch: 10}},"
                              + " endpoints: [{url: \"" + upstream.baseUrl() + "\", maxConcurrency: 1, maxQueued: 4}]}}\n"
                              + "models: {m: {pool: p}}\n"))) {
             var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             var responses = new ArrayList<CompletableFuture<HttpResponse<String>>>();
-            // Each request is sent once the previous one runs or waits; all arrive while the first runs (1.5 s).
+            // Each request is sent once the previous one runs or waits; all arrive while the first runs (8 s).
             for (int i = 0; i < 5; i++) { // one runs, four wait: the queue is full
                 responses.add(send(http, gateway, batch, "batch-" + i));
                 int waiting = i;
                 await().atMost(Duration.ofSeconds(5)).until(() -> upstream.runningRequests() == 1 && queued(http, gateway) == waiting);
             }
             var chat = send(http, gateway, interactive, "chat");
+            await().atMost(Duration.ofSeconds(5)).until(() -> queued(http, gateway) == 4 && responses.get(4).isDone());
+            upstream.setBehaviour(FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(100)); // the rest need not wait 8 s each
 
             assertThat(chat.get().statusCode()).isEqualTo(200);
             List<Integer> statuses = responses.stream().map(CompletableFuture::join).map(HttpResponse::statusCode).toList();

@@ -35,11 +35,11 @@ class LoadAwareRoutingIT {
     @Test
     void requestsGoToTheServerThatReportsItselfIdleNotTheOneBusyWithAnotherGatewaysWork(EmbeddedKafka kafka) throws Exception {
         ApiKeys.NewKey key = TestGateway.publishTenantWithKey(kafka.bootstrapServers(), "load-" + UUID.randomUUID().toString().substring(0, 8));
-        FakeBehaviour slow = FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(3_000).withMaxRunningRequests(4);
+        FakeBehaviour slow = FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(6_000).withMaxRunningRequests(4);
         try (var busy = FakeUpstream.start(0, List.of("m"), slow);
              var idle = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(100));
              var gateway = TestGateway.start(kafka.bootstrapServers(), UpstreamConfig.parse(
-                     "pools: {p: {policy: load-aware, loadMetrics: {intervalMs: 100},"
+                     "pools: {p: {policy: load-aware, loadMetrics: {intervalMs: 100, staleMs: 10000},"
                              + " endpoints: [{url: \"" + busy.baseUrl() + "\"}, {url: \"" + idle.baseUrl() + "\"}]}}\n"
                              + "models: {m: {pool: p}}\n"))) {
             var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -51,7 +51,7 @@ class LoadAwareRoutingIT {
                         HttpResponse.BodyHandlers.ofString()));
             }
             await().atMost(Duration.ofSeconds(2)).until(() -> busy.runningRequests() == 4);
-            Thread.sleep(400); // a few reads of the servers' /metrics (every 100 ms)
+            Thread.sleep(1_000); // several reads of the servers' /metrics (every 100 ms), even on a loaded machine
 
             for (int i = 0; i < 6; i++) {
                 HttpResponse<String> answer = http.send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v1/chat/completions"))
