@@ -25,7 +25,8 @@ public record LedgerProperties(@NotBlank String instanceId, Kafka kafka, @Valid 
 
     /**
      * @param bootstrapServers Kafka's {@code bootstrap.servers}
-     * @param sendTimeout      how long one publish may take before the processor retries it
+     * @param sendTimeout      how long one publish may take before the processor retries it; below Axon's 30 s
+     *                         event-handler timeout, whose interrupt would stop the publishing processor instead
      */
     public record Kafka(@NotBlank String bootstrapServers, Duration sendTimeout) {}
 }
