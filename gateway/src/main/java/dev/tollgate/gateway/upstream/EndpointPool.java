@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -65,7 +66,7 @@ public final class EndpointPool {
         private final URI uri;
         /** The server's own last load report (null until one is read). */
         private volatile ServerLoad serverLoad;
-        private volatile long lastLoadReadNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+        private final IntervalClock loadReads = new IntervalClock();
         private final PrefixMemory prefixes;
 
         Slot(String pool, UpstreamConfig.Endpoint endpoint, UpstreamConfig.Ejection ejection, int prefixBlocks) {
@@ -88,12 +89,7 @@ public final class EndpointPool {
 
         /** True (and the clock reset) when a read of this endpoint's load is due. */
         boolean loadReadDue(long intervalMs) {
-            long now = System.nanoTime();
-            if (now - lastLoadReadNanos >= TimeUnit.MILLISECONDS.toNanos(intervalMs)) {
-                lastLoadReadNanos = now;
-                return true;
-            }
-            return false;
+            return loadReads.due(intervalMs);
         }
 
         /**
@@ -146,16 +142,11 @@ public final class EndpointPool {
             checkedHealthy = healthy;
         }
 
-        private volatile long lastCheckNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+        private final IntervalClock checks = new IntervalClock();
 
         /** True (and the clock reset) when a health check of this endpoint is due. */
         boolean checkDue(long intervalMs) {
-            long now = System.nanoTime();
-            if (now - lastCheckNanos >= TimeUnit.MILLISECONDS.toNanos(intervalMs)) {
-                lastCheckNanos = now;
-                return true;
-            }
-            return false;
+            return checks.due(intervalMs);
         }
 
         public String url() {
@@ -488,11 +479,15 @@ public final class EndpointPool {
      */
     private Slot prefixAware(String pool, UpstreamConfig.PrefixRouting routing, List<Slot> slots, Set<Slot> exclude, Affinity affinity,
                              long staleNanos) {
+        // Each usable endpoint's load, read once per decision: reports change under us.
+        Map<Slot, Double> loads = new IdentityHashMap<>();
         double totalLoad = 0;
         int totalWeight = 0;
         for (Slot slot : slots) {
             if (usable(slot, exclude)) {
-                totalLoad += slot.effectiveLoad(staleNanos) * slot.endpoint.weightOrDefault();
+                double load = slot.effectiveLoad(staleNanos);
+                loads.put(slot, load);
+                totalLoad += load * slot.endpoint.weightOrDefault();
                 totalWeight += slot.endpoint.weightOrDefault();
             }
         }
@@ -502,8 +497,9 @@ public final class EndpointPool {
         double meanAfter = (totalLoad + 1) / totalWeight;
         // An endpoint's bound in requests is ceil(c · mean · weight), as consistent hashing with bounded loads has it.
         Predicate<Slot> withinBound = slot -> {
+            Double load = loads.get(slot);
             int weight = slot.endpoint.weightOrDefault();
-            return slot.effectiveLoad(staleNanos) * weight + 1 <= Math.ceil(routing.loadFactor() * meanAfter * weight);
+            return load != null && load * weight + 1 <= Math.ceil(routing.loadFactor() * meanAfter * weight);
         };
         if (affinity.session() != null) {
             Slot pinned = onRing(rings.get(pool), hash(affinity.session()), exclude, withinBound);
@@ -516,11 +512,11 @@ public final class EndpointPool {
         Slot best = null;
         int bestMatch = 0;
         for (Slot slot : slots) {
-            if (!usable(slot, exclude) || !withinBound.test(slot)) {
+            if (!withinBound.test(slot)) {
                 continue;
             }
             int match = slot.prefixes.matched(blocks);
-            if (match > bestMatch || match == bestMatch && match > 0 && slot.effectiveLoad(staleNanos) < best.effectiveLoad(staleNanos)) {
+            if (match > bestMatch || match == bestMatch && match > 0 && loads.get(slot) < loads.get(best)) {
                 best = slot;
                 bestMatch = match;
             }

@@ -27,13 +27,13 @@ public record ServerLoad(double running, double waiting, double kvCacheUsage, lo
             }
             String name = metricName(line);
             if (name.equals(names.runningOrDefault())) {
-                running += value(line);
+                running += value(line, name.length());
                 sawRunning = true;
             } else if (name.equals(names.waitingOrDefault())) {
-                waiting += value(line);
+                waiting += value(line, name.length());
                 sawWaiting = true;
             } else if (name.equals(names.kvCacheOrDefault())) {
-                kvCache = Math.max(kvCache, value(line));
+                kvCache = Math.max(kvCache, value(line, name.length()));
             }
         }
         if (!sawRunning || !sawWaiting || !Double.isFinite(running) || !Double.isFinite(waiting)) {
@@ -51,9 +51,9 @@ public record ServerLoad(double running, double waiting, double kvCacheUsage, lo
         return line.substring(0, end);
     }
 
-    /** The sample value: the first field after the name and labels (a timestamp may follow). */
-    private static double value(String line) {
-        int labelsEnd = line.charAt(metricName(line).length()) == '{' ? line.lastIndexOf('}') + 1 : metricName(line).length();
+    /** The sample value: the first field after the name (of {@code nameLength} characters) and labels (a timestamp may follow). */
+    private static double value(String line, int nameLength) {
+        int labelsEnd = nameLength < line.length() && line.charAt(nameLength) == '{' ? line.lastIndexOf('}') + 1 : nameLength;
         String[] fields = line.substring(labelsEnd).trim().split("\\s+");
         try {
             return Double.parseDouble(fields[0]);
