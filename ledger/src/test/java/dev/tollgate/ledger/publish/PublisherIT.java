@@ -1,6 +1,7 @@
 package dev.tollgate.ledger.publish;
 
 import dev.tollgate.ledger.config.AxonConfig;
+import dev.tollgate.ledger.processing.ProcessorSupervisor;
 import dev.tollgate.ledger.support.LedgerTestSupport;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
@@ -36,6 +37,8 @@ class PublisherIT extends LedgerTestSupport {
     EventProcessingConfiguration processing;
     @Autowired
     EventStore eventStore;
+    @Autowired
+    ProcessorSupervisor supervisor;
 
     private StreamingEventProcessor publisher() {
         return processing.eventProcessor(AxonConfig.PUBLISHER, StreamingEventProcessor.class).orElseThrow();
@@ -70,6 +73,7 @@ class PublisherIT extends LedgerTestSupport {
         var keyIds = new HashSet<String>();
         for (int i = 0; i < 30; i++) {
             if (i == 12) {
+                supervisor.hold(AxonConfig.PUBLISHER); // stopped on purpose: the supervisor must not start it
                 publisher().shutDown(); // stops between two events of the burst; commands go on
             }
             var response = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"k" + i + "\"}");
@@ -77,6 +81,7 @@ class PublisherIT extends LedgerTestSupport {
             keyIds.add(response.body().replaceAll(".*\"keyId\":\"([^\"]+)\".*", "$1"));
         }
         publisher().start();
+        supervisor.release(AxonConfig.PUBLISHER);
 
         List<String> expected = storeIds(tenant);
         assertThat(expected).hasSize(31);
@@ -90,9 +95,11 @@ class PublisherIT extends LedgerTestSupport {
         int stateRecordsBefore = (int) TopicReader.readAll(kafka(), Topics.KEYS_STATE.name()).stream()
                 .filter(r -> keyIds.contains(r.key())).count();
 
+        supervisor.hold(AxonConfig.PUBLISHER);
         publisher().shutDown();
         publisher().resetTokens();
         publisher().start();
+        supervisor.release(AxonConfig.PUBLISHER);
 
         await().atMost(Duration.ofSeconds(60)).until(() -> TopicReader.readAll(kafka(), Topics.KEYS_STATE.name()).stream()
                 .filter(r -> keyIds.contains(r.key())).count() >= 2L * stateRecordsBefore);
