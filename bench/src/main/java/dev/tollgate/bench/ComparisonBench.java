@@ -1,22 +1,7 @@
 package dev.tollgate.bench;
 
-import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
-import dev.tollgate.schemas.ledger.Limits;
-import dev.tollgate.schemas.state.KeyState;
-import dev.tollgate.schemas.state.StateRecord;
-import dev.tollgate.schemas.state.TenantState;
-import dev.tollgate.schemas.topic.TopicSpec;
-import dev.tollgate.schemas.topic.Topics;
 import org.HdrHistogram.Histogram;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,33 +31,19 @@ public final class ComparisonBench {
             + "\"Tell me a story\"}],\"max_tokens\":256}";
     private static final String PATH = "/v1/chat/completions";
 
-    private final List<Process> children = new ArrayList<>();
-    private final Map<String, ProcessHandle> servers = new LinkedHashMap<>();
+    private final BenchProcesses servers;
+    private final Path work;
     private final StringBuilder report = new StringBuilder();
 
+    private ComparisonBench(BenchProcesses servers, Path work) {
+        this.servers = servers;
+        this.work = work;
+    }
+
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 0; i + 1 < args.length; i += 2) {
-            options.put(args[i].replaceFirst("^--", ""), args[i + 1]);
-        }
-        var bench = new ComparisonBench();
-        try {
-            bench.run(options);
-        } finally {
-            bench.children.forEach(p -> {
-                p.descendants().forEach(ProcessHandle::destroy);
-                p.destroy();
-            });
-            for (Process p : bench.children) {
-                try {
-                    if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                        p.descendants().forEach(ProcessHandle::destroyForcibly);
-                        p.destroyForcibly();
-                    }
-                } catch (InterruptedException e) {
-                    p.destroyForcibly();
-                }
-            }
+        Path work = Files.createTempDirectory("tollgate-bench");
+        try (var servers = new BenchProcesses(work)) {
+            new ComparisonBench(servers, work).run(BenchProcesses.options(args));
         }
         System.exit(0);
     }
@@ -88,18 +59,17 @@ public final class ComparisonBench {
         List<Integer> streamCounts = java.util.Arrays.stream(options.getOrDefault("streams", "1000,5000").split(","))
                 .map(String::strip).filter(s -> !s.isEmpty()).map(Integer::parseInt).toList();
         int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "64"));
-        Path work = Files.createTempDirectory("tollgate-bench");
         String nginxBinary = options.getOrDefault("nginx", "/usr/sbin/nginx");
         Path portkeyDir = Path.of(options.getOrDefault("portkey-dir", "bench/.portkey"));
 
         // The fake upstream twice: small answers (16 tokens at once) and streams (256 tokens, 20 ms apart).
         int smallPort = Procs.freePort();
         int streamPort = Procs.freePort();
-        startServer("upstream-small", Procs.java("dev.tollgate.testkit.upstream.FakeUpstream", List.of("-Xmx1g"),
-                "--port", Integer.toString(smallPort), "--models", "fake-chat", "--completion-tokens", "16"), Map.of(), work);
-        startServer("upstream-stream", Procs.java("dev.tollgate.testkit.upstream.FakeUpstream", List.of("-Xmx1g"),
+        servers.start("upstream-small", Procs.java("dev.tollgate.testkit.upstream.FakeUpstream", List.of("-Xmx1g"),
+                "--port", Integer.toString(smallPort), "--models", "fake-chat", "--completion-tokens", "16"), Map.of());
+        servers.start("upstream-stream", Procs.java("dev.tollgate.testkit.upstream.FakeUpstream", List.of("-Xmx1g"),
                 "--port", Integer.toString(streamPort), "--models", "fake-stream", "--completion-tokens", "256",
-                "--inter-token-ms", "20"), Map.of(), work);
+                "--inter-token-ms", "20"), Map.of());
         String small = "http://127.0.0.1:" + smallPort;
         String stream = "http://127.0.0.1:" + streamPort;
         Procs.awaitUp(small + "/v1/models", Duration.ofSeconds(60), Map.of());
@@ -110,12 +80,12 @@ public final class ComparisonBench {
         int brokerPort = Procs.freePort();
         int controllerPort = Procs.freePort();
         String bootstrap = "127.0.0.1:" + brokerPort;
-        startServer("kafka", Procs.java("dev.tollgate.testkit.kafka.KafkaNode", List.of("-Xmx1g"), "--node-id", "1", "--broker-port",
+        servers.start("kafka", Procs.java("dev.tollgate.testkit.kafka.KafkaNode", List.of("-Xmx1g"), "--node-id", "1", "--broker-port",
                 Integer.toString(brokerPort), "--controller-port", Integer.toString(controllerPort), "--voters",
                 "1@127.0.0.1:" + controllerPort, "--cluster-id", org.apache.kafka.common.Uuid.randomUuid().toString(), "--data-dir",
-                work.resolve("kafka").toString(), "--replication", "1"), Map.of(), work);
+                work.resolve("kafka").toString(), "--replication", "1"), Map.of());
         ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
-        seed(bootstrap, key);
+        BenchTenant.seed(bootstrap, key);
 
         // Tollgate in its own JVM, 512 MiB of heap, everything on (JSON access log included).
         int gatewayPort = Procs.freePort();
@@ -138,12 +108,12 @@ public final class ComparisonBench {
         if (options.containsKey("gateway-jfr")) { // a profile of the gateway for "what bounds it"
             gatewayJvm.add("-XX:StartFlightRecording=filename=" + options.get("gateway-jfr") + ",settings=profile,dumponexit=true");
         }
-        startServer("tollgate", Procs.java("dev.tollgate.gateway.GatewayMain", gatewayJvm), Map.of(
+        servers.start("tollgate", Procs.java("dev.tollgate.gateway.GatewayMain", gatewayJvm), Map.of(
                 "TOLLGATE_GATEWAY_PORT", Integer.toString(gatewayPort), "TOLLGATE_UPSTREAMS", upstreams.toString(),
                 "TOLLGATE_KAFKA_BOOTSTRAP", bootstrap, "TOLLGATE_SPOOL_DIR", work.resolve("spool").toString(),
                 "HOSTNAME", "bench-gateway",
                 // every load generator connection comes from loopback: the per-address idle cap would close them between requests
-                "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "100000"), work);
+                "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "100000"));
         String tollgate = "http://127.0.0.1:" + gatewayPort;
         Procs.awaitUp(tollgate + "/readyz", Duration.ofSeconds(90), Map.of());
         Procs.awaitUp(tollgate + "/v1/models", Duration.ofSeconds(60), Map.of("authorization", "Bearer " + key.token()));
@@ -171,8 +141,8 @@ public final class ComparisonBench {
                         proxy_set_header Connection ""; proxy_buffering off; proxy_read_timeout 300s; } }
                     }
                     """.formatted(dir, smallPort, streamPort, nginxSmall, nginxStream));
-            startServer("nginx", List.of(nginxBinary, "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString(), "-g",
-                    "daemon off;"), Map.of(), work);
+            servers.start("nginx", List.of(nginxBinary, "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString(), "-g",
+                    "daemon off;"), Map.of());
             Procs.awaitUp("http://127.0.0.1:" + nginxSmall + "/v1/models", Duration.ofSeconds(30), Map.of());
         }
 
@@ -181,8 +151,8 @@ public final class ComparisonBench {
         Path portkeyServer = portkeyDir.resolve("node_modules/@portkey-ai/gateway/build/start-server.js");
         boolean havePortkey = Files.exists(portkeyServer);
         if (havePortkey) {
-            startServer("portkey", List.of("node", portkeyServer.toAbsolutePath().toString(), "--port=" + portkeyPort, "--headless"),
-                    Map.of("NODE_ENV", "production"), work);
+            servers.start("portkey", List.of("node", portkeyServer.toAbsolutePath().toString(), "--port=" + portkeyPort, "--headless"),
+                    Map.of("NODE_ENV", "production"));
             Procs.awaitUp("http://127.0.0.1:" + portkeyPort + "/", Duration.ofSeconds(60), Map.of());
         }
 
@@ -397,55 +367,5 @@ public final class ComparisonBench {
         Row spool = rows.getLast();
         print("- Tollgate with Kafka down / with Kafka: " + f(spool.saturation / tollgate.saturation, "%.2f") + "; " + f(spool.spooledBytes / 1e6, "%.1f")
                 + " MB of usage events waiting in the spool at the end");
-    }
-
-    private void startServer(String name, List<String> command, Map<String, String> env, Path work) throws Exception {
-        Process process = Procs.start(command, env, work.resolve(name + ".log"));
-        children.add(process);
-        servers.put(name, process.toHandle());
-        Thread.sleep(200);
-        if (!process.isAlive()) {
-            throw new IllegalStateException(name + " exited at once; see " + work.resolve(name + ".log"));
-        }
-    }
-
-    private static void seed(String bootstrap, ApiKeys.NewKey key) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
-            while (true) { // the node is a fresh process: wait until it answers
-                try {
-                    admin.describeCluster().nodes().get(5, java.util.concurrent.TimeUnit.SECONDS);
-                    break;
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("the Kafka node did not start", e);
-                    }
-                }
-            }
-            var topics = new ArrayList<NewTopic>();
-            for (TopicSpec spec : Topics.all()) {
-                topics.add(new NewTopic(spec.name(), spec.partitions(), (short) 1));
-            }
-            try {
-                admin.createTopics(topics).all().get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                    throw e;
-                }
-            }
-        }
-        Instant now = Instant.now();
-        var limits = new Limits(100_000_000L, 100_000_000_000L, null, null, null, 1_000_000L);
-        List<StateRecord> records = List.of(
-                new TenantState("bench", "Bench", TenantState.Status.ACTIVE, null, "UTC", "USD", limits, null, null, 1, now),
-                new KeyState(key.keyId(), "bench", "bench", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(key.hash(), null)),
-                        List.of(), List.of(), null, null, 1, now));
-        try (var producer = new KafkaProducer<>(Map.<String, Object>of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
-                new StringSerializer(), new ByteArraySerializer())) {
-            for (StateRecord record : records) {
-                String topic = record instanceof KeyState ? Topics.KEYS_STATE.name() : Topics.TENANTS_STATE.name();
-                producer.send(new ProducerRecord<>(topic, record.stateKey(), EventCodec.encodeState(record))).get();
-            }
-        }
     }
 }

@@ -4,12 +4,14 @@ import dev.tollgate.gateway.auth.ClientAddresses;
 import dev.tollgate.gateway.fleet.Heartbeats;
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.proxy.StreamProgress;
 import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.UpstreamWatcher;
 import dev.tollgate.telemetry.Telemetry;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -23,7 +25,10 @@ import java.util.concurrent.TimeUnit;
  * {@code TOLLGATE_TRUSTED_PROXIES} (none: comma-separated CIDR ranges of the proxies, e.g. the ingress, whose
  * {@code X-Forwarded-For} names the client for authentication throttling; they are also exempt from the idle
  * connection cap), {@code TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS} (512: idle connections one client
- * address may hold; its oldest are closed beyond that),
+ * address may hold; its oldest are closed beyond that), {@code TOLLGATE_GATEWAY_EVENT_LOOPS} (the available
+ * processors: event loops serving requests, each with its own server on the port and its own upstream client, ADR 0025),
+ * {@code TOLLGATE_STREAM_PROGRESS_MS} and {@code TOLLGATE_STREAM_PROGRESS_TOKENS} (1000 and 256: how often a stream's
+ * {@code tokens.streamed} event goes out, {@code StreamProgress}),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
  * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
  * (false). A bad value fails start-up naming the variable. Logging: JSON lines on stdout
@@ -39,7 +44,8 @@ public final class GatewayMain {
             "TOLLGATE_KAFKA_BOOTSTRAP", "HOSTNAME", "TOLLGATE_SPOOL_DIR", "TOLLGATE_SPOOL_FAIL_CLOSED", "TOLLGATE_GATEWAY_REPLICAS",
             "LOGGING_CONFIG", "TOLLGATE_LOG_FORMAT", "TOLLGATE_LOG_LEVEL", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME",
             "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_RESOURCE_ATTRIBUTES", "TOLLGATE_TRUSTED_PROXIES",
-            "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS");
+            "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "TOLLGATE_GATEWAY_EVENT_LOOPS", "TOLLGATE_STREAM_PROGRESS_MS",
+            "TOLLGATE_STREAM_PROGRESS_TOKENS");
 
     public static void main(String[] args) throws Exception {
         String loggingConfig = System.getenv("LOGGING_CONFIG");
@@ -52,8 +58,10 @@ public final class GatewayMain {
         if (upstreamFile == null || upstreamFile.isBlank()) {
             throw new IllegalArgumentException("TOLLGATE_UPSTREAMS must name the upstream YAML file");
         }
+        int eventLoops = Integer.parseInt(env("TOLLGATE_GATEWAY_EVENT_LOOPS", Integer.toString(GatewayServer.defaultEventLoops())));
         var openTelemetry = Telemetry.start("tollgate-gateway");
-        Vertx vertx = Vertx.vertx();
+        // At least one event loop per serving loop (Vert.x's default is twice the processors).
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, eventLoops)));
         UpstreamWatcher upstreams = UpstreamWatcher.start(vertx, Path.of(upstreamFile), 2_000);
         StateDirectory state = StateDirectory.start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"));
         var usage = new UsageEmitter(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("HOSTNAME", "gateway-0"),
@@ -66,9 +74,12 @@ public final class GatewayMain {
         var clients = ClientAddresses.trusting(List.of(env("TOLLGATE_TRUSTED_PROXIES", "").split(",")));
         int maxIdle = Integer.parseInt(env("TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "512"));
         new GatewayServer(vertx, state, upstreams, usage, limits).trustProxies(clients).capIdleConnections(maxIdle).monitor(heartbeats)
+                .eventLoops(eventLoops)
+                .streamProgress(new StreamProgress(Long.parseLong(env("TOLLGATE_STREAM_PROGRESS_MS", Long.toString(StreamProgress.DEFAULT.intervalMs()))),
+                        Long.parseLong(env("TOLLGATE_STREAM_PROGRESS_TOKENS", Long.toString(StreamProgress.DEFAULT.tokens())))))
                 .listen("0.0.0.0", port)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        System.out.println("Tollgate gateway listening on port " + port + "; models " + upstreams.get().config().modelNames());
+        System.out.println("Tollgate gateway listening on port " + port + " on " + eventLoops + " event loops; models " + upstreams.get().config().modelNames());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             vertx.close();
             heartbeats.close();

@@ -9,6 +9,7 @@ import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.metrics.GatewayMetrics;
 import dev.tollgate.gateway.proxy.InferenceProxy;
+import dev.tollgate.gateway.proxy.StreamProgress;
 import dev.tollgate.gateway.quota.Budgets;
 import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.quota.UnpricedModels;
@@ -19,14 +20,20 @@ import dev.tollgate.gateway.upstream.LoadScraper;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.usage.Endpoint;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -34,9 +41,14 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -54,7 +66,8 @@ public final class GatewayServer {
     private final StateDirectory state;
     private final Authenticator authenticator;
     private final Supplier<UpstreamConfig> upstreams;
-    private final InferenceProxy proxy;
+    /** Makes one event loop's proxy around that loop's own HTTP client. */
+    private final Function<HttpClient, InferenceProxy> proxies;
     private final dev.tollgate.gateway.metrics.GatewayMetrics metrics;
     private final RequestTelemetry telemetry;
     private final FailureThrottle authThrottle = FailureThrottle.authFailures();
@@ -64,6 +77,9 @@ public final class GatewayServer {
     private volatile ClientAddresses clientAddresses = ClientAddresses.direct();
     private int maxIdlePerAddress = IdleConnections.DEFAULT_MAX_PER_ADDRESS;
     private IdleConnections idleConnections;
+    private int eventLoops = defaultEventLoops();
+    private StreamProgress streamProgress = StreamProgress.DEFAULT;
+    private final List<ServingLoop> loops = new CopyOnWriteArrayList<>();
 
     public GatewayServer(Vertx vertx, StateDirectory state, EndpointPool endpoints, UsageEmitter usage) {
         this(vertx, state, () -> endpoints, usage);
@@ -90,15 +106,27 @@ public final class GatewayServer {
         this.state = state;
         this.authenticator = new Authenticator(state);
         this.upstreams = () -> endpoints.get().config();
-        var client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16_384));
+        // Health checks and load reads have their own client; each event loop has another for the requests it serves.
+        var client = upstreamClient(vertx);
         // Daily and period budgets split what is left over the same live fleet as the rate limits (ADR 0009, 0020).
         var budgets = new Budgets(state, state, usage.source(), limits::replicas, Instant::now);
         this.metrics = new GatewayMetrics(endpoints, usage, state);
         metrics.fleet(limits);
-        this.proxy = new InferenceProxy(vertx, client, endpoints, usage, limits, budgets, new UnpricedModels(state, state, Instant::now),
-                metrics, openTelemetry);
+        var unpriced = new UnpricedModels(state, state, Instant::now);
+        this.proxies = loopClient -> new InferenceProxy(vertx, loopClient, endpoints, usage, limits, budgets, unpriced, metrics, openTelemetry,
+                streamProgress);
         HealthChecker.start(vertx, client, endpoints, 200);
         LoadScraper.start(vertx, client, endpoints, 100);
+    }
+
+    /** A client to the model servers; its connections live on the event loop that opened them. */
+    private static HttpClient upstreamClient(Vertx vertx) {
+        return vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(16_384));
+    }
+
+    /** One event loop per available processor, unless {@code TOLLGATE_GATEWAY_EVENT_LOOPS} says otherwise (GatewayMain). */
+    public static int defaultEventLoops() {
+        return Runtime.getRuntime().availableProcessors();
     }
 
     /** A new connection must have sent a whole request head within this time (slowloris), else it is closed. */
@@ -134,28 +162,101 @@ public final class GatewayServer {
         return this;
     }
 
-    /** Listens on {@code host:port} (0 for a free port). */
+    /** How often streams tell their progress ({@code tokens.streamed}); call before {@link #listen}. */
+    public GatewayServer streamProgress(StreamProgress progress) {
+        this.streamProgress = progress;
+        return this;
+    }
+
+    /** Serves on {@code loops} event loops (at least 1); call before {@link #listen}. */
+    public GatewayServer eventLoops(int loops) {
+        if (loops < 1) {
+            throw new IllegalArgumentException("event loops must be at least 1, not " + loops);
+        }
+        this.eventLoops = loops;
+        return this;
+    }
+
+    /**
+     * Listens on {@code host:port} (0 for a free port) with one {@link ServingLoop} per configured event
+     * loop, all on the same port (ADR 0025); the answer is the first loop's server.
+     */
     public Future<HttpServer> listen(String host, int port) {
-        // No cleartext HTTP/2 upgrade (h2c): OpenAI clients and Prometheus speak HTTP/1.1 here, and a JDK client's
-        // upgrade attempt once got a large response it could not parse; HTTP/2 belongs behind TLS.
-        Router router = router();
         idleConnections = new IdleConnections(maxIdlePerAddress, address -> clientAddresses.isTrustedProxy(address),
                 metrics::idleConnectionCapped);
-        return vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
-                        .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
-                .connectionHandler(this::opened)
-                .requestHandler(request -> {
-                    Long timer = awaitingHead.remove(request.connection());
-                    if (timer != null) {
-                        vertx.cancelTimer(timer);
-                    }
-                    idleConnections.active(request.connection());
-                    if (!framedUnambiguously(request)) {
-                        return;
-                    }
-                    router.handle(request);
-                })
-                .listen(port, host);
+        // A free port is chosen once and shared by every loop: Vert.x does that for a negative port.
+        int shared = port == 0 ? -1 : port;
+        // Each loop on its own Netty event loop: deploying instances assigns loops round-robin from a counter that
+        // every other context also advances, which put two instances on one thread (EventLoopsIT).
+        List<ServingLoop> threads = new ArrayList<>();
+        for (EventExecutor executor : ((VertxInternal) vertx).nettyEventLoopGroup()) {
+            if (threads.size() == eventLoops) {
+                break;
+            }
+            threads.add(new ServingLoop(host, shared, ((VertxInternal) vertx).contextBuilder().withEventLoop((EventLoop) executor).build()));
+        }
+        if (threads.size() < eventLoops) {
+            throw new IllegalStateException(eventLoops + " event loops asked for, but Vert.x has " + threads.size()
+                    + "; raise VertxOptions.eventLoopPoolSize");
+        }
+        loops.addAll(threads);
+        Future<HttpServer> first = threads.getFirst().start();
+        // The first loop binds (and picks the port); the others join it.
+        return first.compose(server -> Future.all(threads.stream().skip(1).map(ServingLoop::start).toList()).map(all -> server));
+    }
+
+    /** The threads of the event loops serving requests (one per loop when Vert.x has enough of them). */
+    public Set<String> servingThreads() {
+        var threads = new TreeSet<String>();
+        loops.forEach(loop -> threads.add(loop.thread));
+        return threads;
+    }
+
+    /**
+     * One event loop's share of the gateway: its own HTTP server on the shared port (Vert.x hands each
+     * new connection to one loop in turn) and its own client to the model servers, so that a request's
+     * client connection and its upstream connection live on the same thread and no token hops threads.
+     * What the loops share (keys, limits, budgets, endpoint state, the spool, metrics) is thread-safe.
+     */
+    private final class ServingLoop {
+        private final String host;
+        private final int port;
+        private final ContextInternal context;
+        private volatile String thread;
+
+        ServingLoop(String host, int port, ContextInternal context) {
+            this.host = host;
+            this.port = port;
+            this.context = context;
+        }
+
+        /** Creates this loop's client, proxy, router and server on its own thread. */
+        Future<HttpServer> start() {
+            Promise<HttpServer> started = Promise.promise();
+            context.runOnContext(v -> {
+                thread = Thread.currentThread().getName();
+                Router router = router(proxies.apply(upstreamClient(vertx)));
+                // No cleartext HTTP/2 upgrade (h2c): OpenAI clients and Prometheus speak HTTP/1.1 here, and a JDK client's
+                // upgrade attempt once got a large response it could not parse; HTTP/2 belongs behind TLS.
+                vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
+                                .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
+                        .connectionHandler(GatewayServer.this::opened)
+                        .requestHandler(request -> {
+                            Long timer = awaitingHead.remove(request.connection());
+                            if (timer != null) {
+                                vertx.cancelTimer(timer);
+                            }
+                            idleConnections.active(request.connection());
+                            if (!framedUnambiguously(request)) {
+                                return;
+                            }
+                            router.handle(request);
+                        })
+                        .listen(port, host)
+                        .onComplete(started);
+            });
+            return started.future();
+        }
     }
 
     /**
@@ -239,7 +340,7 @@ public final class GatewayServer {
         ctx.next();
     }
 
-    Router router() {
+    Router router(InferenceProxy proxy) {
         Router router = Router.router(vertx);
         // Every request of a keep-alive connection, not only its first, must arrive whole within the head deadline.
         router.route().handler(ctx -> {
@@ -329,7 +430,7 @@ public final class GatewayServer {
     /**
      * A key or address that has had too many requests refused as invalid lately is answered 429 before
      * its body is read (and the connection closed, since the body is not); every refusal is counted
-     * when its answer ends, in this one place ({@link FailureThrottle#refusals()}).
+     * when its answer's head is written, in this one place ({@link FailureThrottle#refusals()}).
      */
     private void refusalBudget(RoutingContext ctx) {
         Principal principal = ctx.get(PRINCIPAL);
@@ -344,7 +445,10 @@ public final class GatewayServer {
                     "Too many invalid requests from this API key or address; retry after " + wait + " seconds.", null));
             return;
         }
-        ctx.addEndHandler(ended -> {
+        // Counted as the answer's head is written, before the client can send its next request: an end handler runs
+        // after the write completes, by when that next request may already be on another event loop (GatewayAuthIT
+        // failed so on two loops).
+        ctx.addHeadersEndHandler(head -> {
             if (REFUSALS.contains(ctx.response().getStatusCode())) {
                 refusals.failed(address, principal.keyId());
             }

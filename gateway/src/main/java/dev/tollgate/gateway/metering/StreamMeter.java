@@ -7,6 +7,8 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.usage.TokenUsage;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -33,14 +35,22 @@ public final class StreamMeter {
     private boolean sawUsageOnlyChunk;
     private TokenUsage upstreamUsage;
 
+    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+
     /** Accepts the data of one SSE event. */
     public void onData(String data) {
-        if (data.equals("[DONE]")) {
+        byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+        onData(bytes, 0, bytes.length);
+    }
+
+    /** Accepts the data of one SSE event, {@code data[offset, offset + length)}, without copying it. */
+    public void onData(byte[] data, int offset, int length) {
+        if (Arrays.equals(data, offset, offset + length, DONE, 0, DONE.length)) {
             done = true;
             return;
         }
         Chunk chunk;
-        try (JsonParser parser = FACTORY.createParser(data)) {
+        try (JsonParser parser = FACTORY.createParser(data, offset, length)) {
             chunk = Chunk.read(parser);
         } catch (IOException e) {
             malformedEvents++;

@@ -74,10 +74,6 @@ import java.util.UUID;
  * event. Daily and period limits from quota.state.v1 are the quota issue's.
  */
 public final class InferenceProxy {
-    /** Coalescing of {@code tokens.streamed}: at most every this many ms... */
-    static final long COALESCE_INTERVAL_MS = 250;
-    /** ...or this many tokens, whichever comes first. */
-    static final long COALESCE_TOKENS = 64;
     static final int MAX_SSE_EVENT_BYTES = 1024 * 1024;
     /** Tries per request, each on another endpoint, while nothing has reached the client. */
     static final int MAX_ATTEMPTS = 3;
@@ -108,6 +104,8 @@ public final class InferenceProxy {
     private final GatewayMetrics metrics;
     private final OpenTelemetry openTelemetry;
     private final Tracer tracer;
+    /** How often a stream's {@code tokens.streamed} events go out. */
+    private final StreamProgress progress;
 
     /** What an admitted request holds: its rate-limit admission and its budget hold (null without budgets). */
     private record Holds(RateLimits.Admission admission, Budgets.Hold budget) {
@@ -134,10 +132,12 @@ public final class InferenceProxy {
      * @param unpriced refuses models without a price on the tenant's plan; null to serve them all
      * @param metrics what /metrics exports
      * @param openTelemetry makes the upstream call's span and carries its context to the model server
+     * @param progress how often a stream's {@code tokens.streamed} events go out
      */
     public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
                           UsageEmitter usage, RateLimits limits, Budgets budgets, UnpricedModels unpriced, GatewayMetrics metrics,
-                          OpenTelemetry openTelemetry) {
+                          OpenTelemetry openTelemetry, StreamProgress progress) {
+        this.progress = progress;
         this.unpriced = unpriced;
         this.metrics = metrics;
         this.openTelemetry = openTelemetry;
@@ -617,16 +617,23 @@ public final class InferenceProxy {
 
         private void relayStream(HttpClientResponse upstream, HttpServerResponse response) {
             response.setChunked(true).putHeader("cache-control", "no-cache");
-            var scanner = new SseScanner(MAX_SSE_EVENT_BYTES, data -> onEvent(data, response));
+            var relay = new SseRelay(response);
+            var scanner = new SseScanner(MAX_SSE_EVENT_BYTES, (data, offset, length, start, end) -> onEvent(data, offset, length, start, end,
+                    relay, response));
             upstream.handler(buffer -> {
-                byte[] bytes = buffer.getBytes();
+                relay.received(buffer);
+                SseRelay.Bytes bytes = SseRelay.bytesOf(buffer);
                 try {
-                    scanner.feed(bytes, 0, bytes.length);
+                    scanner.feed(bytes.array(), bytes.offset(), bytes.length());
                 } catch (SseScanner.EventTooLargeException e) {
                     upstreamRequest.reset();
                     upstreamFailed(e.getMessage());
                     return;
                 }
+                if (finished) {
+                    return;
+                }
+                relay.flush(scanner.boundary());
                 if (response.writeQueueFull()) {
                     upstream.pause();
                     response.drainHandler(v -> upstream.resume());
@@ -646,13 +653,14 @@ public final class InferenceProxy {
             });
         }
 
-        private void onEvent(String data, HttpServerResponse response) {
+        /** One whole event of the answer: metered; written with the rest of its read, or left out; may cut the stream. */
+        private void onEvent(byte[] data, int offset, int length, long start, long end, SseRelay relay, HttpServerResponse response) {
             if (finished) {
                 return;
             }
             long before = meter.contentChunks();
             boolean usageOnlyBefore = meter.sawUsageOnlyChunk();
-            meter.onData(data);
+            meter.onData(data, offset, length);
             boolean isUsageOnlyChunk = !usageOnlyBefore && meter.sawUsageOnlyChunk();
             if (meter.contentChunks() > before) {
                 long now = System.nanoTime();
@@ -663,16 +671,17 @@ public final class InferenceProxy {
                 }
                 lastChunkNanos = now;
             }
-            if (!(isUsageOnlyChunk && !clientWantsUsage)) {
-                response.write("data: " + data + "\n\n");
+            if (isUsageOnlyChunk && !clientWantsUsage) {
+                relay.drop(start, end);
             }
             long newTokens = meter.contentChunks() - before;
             if (newTokens > 0 && holds.budget() != null && holds.budget().onTokens(newTokens)) {
+                relay.flush(end); // this event was delivered, as the tokens billed say
                 quotaExhausted(response);
                 return;
             }
             long pending = meter.contentChunks() - emittedTokens;
-            if (pending >= COALESCE_TOKENS || (pending > 0 && System.nanoTime() - lastEmitNanos >= COALESCE_INTERVAL_MS * 1_000_000)) {
+            if (pending >= progress.tokens() || (pending > 0 && System.nanoTime() - lastEmitNanos >= progress.intervalNanos())) {
                 emitStreamed(pending);
             }
         }

@@ -7,8 +7,6 @@ import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.Limits;
-import dev.tollgate.schemas.state.KeyState;
-import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.schemas.usage.RejectReason;
 import dev.tollgate.schemas.usage.RequestRejected;
@@ -25,7 +23,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
@@ -38,12 +35,7 @@ class RateLimitIT {
     @Test
     void theRequestBeyondTheLimitGets429WithRetryAfterAndRateLimitHeaders(EmbeddedKafka kafka) throws Exception {
         String tenant = "rl-" + UUID.randomUUID().toString().substring(0, 8);
-        ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
-        Instant now = Instant.now();
-        TestGateway.publish(kafka.bootstrapServers(), new TenantState(tenant, "RL", TenantState.Status.ACTIVE, null, "UTC", "USD",
-                new Limits(2L, 100_000L, null, null, null, null), null, null, 1, now));
-        TestGateway.publish(kafka.bootstrapServers(), new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE,
-                List.of(new KeyState.Secret(key.hash(), null)), List.of(), List.of(), null, null, 1, now));
+        ApiKeys.NewKey key = TestGateway.publishTenantWithKey(kafka.bootstrapServers(), tenant, new Limits(2L, 100_000L, null, null, null, null));
         try (var upstream = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT);
              var gateway = TestGateway.start(kafka.bootstrapServers(), UpstreamConfig.parse(
                      "pools: {p: {endpoints: [{url: \"" + upstream.baseUrl() + "\"}]}}\nmodels: {m: {pool: p}}\n"))) {

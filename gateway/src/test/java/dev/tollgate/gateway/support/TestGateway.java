@@ -15,6 +15,7 @@ import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,12 +36,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TestGateway implements AutoCloseable {
     private final Vertx vertx;
+    private final GatewayServer server;
     private final StateDirectory state;
     private final UsageEmitter usage;
     private final int port;
 
-    private TestGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, int port) {
+    private TestGateway(Vertx vertx, GatewayServer server, StateDirectory state, UsageEmitter usage, int port) {
         this.vertx = vertx;
+        this.server = server;
         this.state = state;
         this.usage = usage;
         this.port = port;
@@ -57,16 +61,22 @@ public final class TestGateway implements AutoCloseable {
     /** @param failClosed refuse requests (503) rather than lose their usage events when the spool cannot take them */
     public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool, java.nio.file.Path spoolDirectory,
                                     boolean failClosed) throws Exception {
-        Vertx vertx = Vertx.vertx();
+        return start(bootstrap, config, spool, spoolDirectory, failClosed, GatewayServer.defaultEventLoops());
+    }
+
+    /** @param eventLoops how many event loops serve requests */
+    public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool, java.nio.file.Path spoolDirectory,
+                                    boolean failClosed, int eventLoops) throws Exception {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, eventLoops)));
         StateDirectory state = StateDirectory.start(bootstrap);
         var usage = new UsageEmitter(bootstrap, "test-gateway", spoolDirectory, spool, failClosed);
-        int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
+        var server = new GatewayServer(vertx, state, new EndpointPool(config), usage).eventLoops(eventLoops);
+        int port = server.listen("127.0.0.1", 0).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!state.ready() && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
-        return new TestGateway(vertx, state, usage, port);
+        return new TestGateway(vertx, server, state, usage, port);
     }
 
     /** {@code http://127.0.0.1:port}. */
@@ -78,11 +88,21 @@ public final class TestGateway implements AutoCloseable {
         return usage;
     }
 
+    /** The threads of the event loops that serve requests. */
+    public Set<String> servingThreads() {
+        return server.servingThreads();
+    }
+
     /** Publishes an active tenant and an active key of it, as the ledger would; returns the key. */
     public static ApiKeys.NewKey publishTenantWithKey(String bootstrap, String tenant) throws Exception {
+        return publishTenantWithKey(bootstrap, tenant, Limits.NONE);
+    }
+
+    /** Publishes an active tenant with {@code limits} and an active key of it, as the ledger would; returns the key. */
+    public static ApiKeys.NewKey publishTenantWithKey(String bootstrap, String tenant, Limits limits) throws Exception {
         ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
         Instant now = Instant.now();
-        publish(bootstrap, new TenantState(tenant, tenant, TenantState.Status.ACTIVE, null, "UTC", "USD", Limits.NONE, null, null, 1, now));
+        publish(bootstrap, new TenantState(tenant, tenant, TenantState.Status.ACTIVE, null, "UTC", "USD", limits, null, null, 1, now));
         publish(bootstrap, new KeyState(key.keyId(), tenant, "k", KeyState.Status.ACTIVE, List.of(new KeyState.Secret(key.hash(), null)),
                 List.of(), List.of(), null, null, 1, now));
         return key;
