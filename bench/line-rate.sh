@@ -2,7 +2,7 @@
 # Small requests at line rate with a harness that is not the bottleneck (issue #17): wrk and a canned nginx model
 # server (and the Kafka node) pinned to one core, the proxy under test (nginx, Tollgate) alone on the other; prints
 # the proxy's CPU per request beside the harness's. Writes bench/results/line-rate.md.
-# Options: --seconds 10 --warm-up-seconds 15 --connections 32 --harness-core 0 --proxy-core 1 [--event-loops N]
+# Options: --seconds 10 --warm-up-seconds 60 --connections 32 --harness-core 0 --proxy-core 1 [--event-loops N]
 #          [--gateway-jfr /tmp/gw.jfr]
 set -euo pipefail
 cd "$(dirname "$0")/.."

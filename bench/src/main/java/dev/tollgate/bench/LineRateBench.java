@@ -22,6 +22,9 @@ import java.util.regex.Pattern;
  * measured after a warm-up, and prints the proxy's CPU per request beside the harness's own, so a
  * reader can see which side ran out. Rows: direct (wrk to the canned upstream), nginx, Tollgate,
  * Tollgate with Kafka down. Latency at saturation and at a light load (4 connections) from wrk.
+ * Tollgate runs with everything on: key authentication, rate limits, usage events through the disk
+ * spool to Kafka, spans, metrics and a JSON access-log line per request (to its log file). A JVM on one
+ * core compiles for about a minute: warm up for 60 s before believing its row.
  */
 public final class LineRateBench {
     private static final String BODY = "{\"model\":\"fake-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}],\"max_tokens\":16}";
@@ -59,7 +62,7 @@ public final class LineRateBench {
 
     private void run(Map<String, String> options) throws Exception {
         int seconds = Integer.parseInt(options.getOrDefault("seconds", "10"));
-        int warmUp = Integer.parseInt(options.getOrDefault("warm-up-seconds", "15"));
+        int warmUp = Integer.parseInt(options.getOrDefault("warm-up-seconds", "60"));
         int connections = Integer.parseInt(options.getOrDefault("connections", "32"));
         harnessCore = options.getOrDefault("harness-core", "0");
         proxyCore = options.getOrDefault("proxy-core", "1");
@@ -108,7 +111,7 @@ public final class LineRateBench {
                 "TOLLGATE_GATEWAY_PORT", Integer.toString(gatewayPort), "TOLLGATE_UPSTREAMS", upstreams.toString(),
                 "TOLLGATE_KAFKA_BOOTSTRAP", bootstrap, "TOLLGATE_SPOOL_DIR", work.resolve("spool").toString(),
                 "HOSTNAME", "bench-gateway", "TOLLGATE_GATEWAY_EVENT_LOOPS", loops,
-                "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "100000", "TOLLGATE_LOG_LEVEL", "WARN"));
+                "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "100000"));
         String tollgate = "http://127.0.0.1:" + gatewayPort;
         Procs.awaitUp(tollgate + "/readyz", Duration.ofSeconds(90), Map.of());
         Procs.awaitUp(tollgate + "/v1/models", Duration.ofSeconds(60), Map.of("authorization", "Bearer " + key.token()));
