@@ -39,23 +39,99 @@ public final class StreamMeter {
 
     /** Accepts the data of one SSE event. */
     public void onData(String data) {
-        byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
-        onData(bytes, 0, bytes.length);
-    }
-
-    /** Accepts the data of one SSE event, {@code data[offset, offset + length)}, without copying it. */
-    public void onData(byte[] data, int offset, int length) {
-        if (Arrays.equals(data, offset, offset + length, DONE, 0, DONE.length)) {
+        if (data.equals("[DONE]")) {
             done = true;
             return;
         }
         Chunk chunk;
-        try (JsonParser parser = FACTORY.createParser(data, offset, length)) {
+        try (JsonParser parser = FACTORY.createParser(data)) {
             chunk = Chunk.read(parser);
         } catch (IOException e) {
             malformedEvents++;
             return;
         }
+        apply(chunk);
+    }
+
+    /**
+     * Accepts the data of one SSE event, {@code data[offset, offset + length)}, parsed in place. It reads
+     * exactly as {@link #onData(String)} does (the text decoded as UTF-8, bad bytes replaced): bytes that
+     * Jackson's byte reader could take differently (anything but well-formed UTF-8, a byte-order mark, a
+     * start that looks like UTF-16 or UTF-32) and JSON it refuses go through the text reader instead, which
+     * costs a copy only for such events ({@code SseMeteringFuzzTest} holds the two readers together; it
+     * found a field name with a stray 0xFF byte that Jackson's byte reader read differently).
+     */
+    public void onData(byte[] data, int offset, int length) {
+        if (Arrays.equals(data, offset, offset + length, DONE, 0, DONE.length)) {
+            done = true;
+            return;
+        }
+        if (plainStart(data, offset, length) && wellFormedUtf8(data, offset, length)) {
+            try (JsonParser parser = FACTORY.createParser(data, offset, length)) {
+                apply(Chunk.read(parser));
+                return;
+            } catch (IOException e) {
+                // The text reader decides: it may read the event whole after replacing bad bytes.
+            }
+        }
+        onData(new String(data, offset, length, StandardCharsets.UTF_8));
+    }
+
+    /** True when the first bytes cannot make Jackson's byte reader guess a BOM or another encoding than UTF-8. */
+    private static boolean plainStart(byte[] data, int offset, int length) {
+        for (int i = offset; i < offset + Math.min(4, length); i++) {
+            if (data[i] == 0 || data[i] < 0 && i == offset) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** True when {@code data[offset, offset + length)} is well-formed UTF-8 (RFC 3629: no overlongs, surrogates or code points past U+10FFFF). */
+    static boolean wellFormedUtf8(byte[] data, int offset, int length) {
+        int end = offset + length;
+        int i = offset;
+        while (i < end) {
+            int lead = data[i] & 0xff;
+            if (lead < 0x80) {
+                i++;
+                continue;
+            }
+            int continuation;
+            int low = 0x80;
+            int high = 0xBF;
+            if (lead >= 0xC2 && lead <= 0xDF) {
+                continuation = 1;
+            } else if (lead >= 0xE0 && lead <= 0xEF) {
+                continuation = 2;
+                low = lead == 0xE0 ? 0xA0 : low; // no overlong three-byte forms
+                high = lead == 0xED ? 0x9F : high; // no surrogates
+            } else if (lead >= 0xF0 && lead <= 0xF4) {
+                continuation = 3;
+                low = lead == 0xF0 ? 0x90 : low; // no overlong four-byte forms
+                high = lead == 0xF4 ? 0x8F : high; // nothing past U+10FFFF
+            } else {
+                return false;
+            }
+            if (end - i - 1 < continuation) {
+                return false;
+            }
+            int second = data[i + 1] & 0xff;
+            if (second < low || second > high) {
+                return false;
+            }
+            for (int k = 2; k <= continuation; k++) {
+                int next = data[i + k] & 0xff;
+                if (next < 0x80 || next > 0xBF) {
+                    return false;
+                }
+            }
+            i += continuation + 1;
+        }
+        return true;
+    }
+
+    private void apply(Chunk chunk) {
         if (chunk == null) {
             return; // not an object: nothing to meter
         }

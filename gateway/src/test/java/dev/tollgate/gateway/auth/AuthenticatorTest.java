@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,17 +20,7 @@ class AuthenticatorTest {
 
     private final Map<String, KeyState> keys = new HashMap<>();
     private final Map<String, TenantState> tenants = new HashMap<>();
-    private final Authenticator authenticator = new Authenticator(new KeyLookup() {
-        @Override
-        public Optional<KeyState> key(String keyId) {
-            return Optional.ofNullable(keys.get(keyId));
-        }
-
-        @Override
-        public Optional<TenantState> tenant(String tenantId) {
-            return Optional.ofNullable(tenants.get(tenantId));
-        }
-    });
+    private final Authenticator authenticator = new Authenticator(KeyLookup.of(keys, tenants));
 
     private ApiKeys.NewKey current = ApiKeys.issue(KEY_ID);
 

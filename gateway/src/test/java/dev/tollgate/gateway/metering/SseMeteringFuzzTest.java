@@ -2,7 +2,9 @@ package dev.tollgate.gateway.metering;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,21 +25,22 @@ class SseMeteringFuzzTest {
             return;
         }
         int readSize = (input[0] & 0xff) + 1; // the first byte: how many bytes each read delivers (1 to 256)
-        byte[] stream = java.util.Arrays.copyOfRange(input, 1, input.length);
+        byte[] stream = Arrays.copyOfRange(input, 1, input.length);
 
         List<String> whole = new ArrayList<>();
-        boolean wholeTooLarge = scan(stream, new int[0], whole);
+        List<byte[]> wholeBytes = new ArrayList<>();
+        boolean wholeTooLarge = scan(stream, new int[0], whole, wholeBytes);
         int[] cuts = new int[stream.length / readSize];
         for (int i = 0; i < cuts.length; i++) {
             cuts[i] = (i + 1) * readSize;
         }
         List<String> split = new ArrayList<>();
-        boolean splitTooLarge = scan(stream, cuts, split);
+        boolean splitTooLarge = scan(stream, cuts, split, new ArrayList<>());
         assertThat(splitTooLarge).isEqualTo(wholeTooLarge);
         assertThat(split).isEqualTo(whole);
 
-        StreamMeter meter = new StreamMeter();
-        whole.forEach(meter::onData);
+        StreamMeter meter = new StreamMeter(); // fed bytes, as the gateway feeds it
+        wholeBytes.forEach(data -> meter.onData(data, 0, data.length));
         TreeStreamMeter reference = new TreeStreamMeter(); // the tree-based reader it replaced: the same answers on every input
         whole.forEach(reference::onData);
         assertThat(meter.contentChunks()).as("content chunks").isEqualTo(reference.contentChunks());
@@ -54,9 +57,12 @@ class SseMeteringFuzzTest {
         });
     }
 
-    /** Feeds {@code stream} cut at {@code cuts}; true if it stopped at an oversized event. */
-    private static boolean scan(byte[] stream, int[] cuts, List<String> events) {
-        var scanner = new SseScanner(MAX_EVENT_BYTES, events::add);
+    /** Feeds {@code stream} cut at {@code cuts}, collecting each event's data as text and as bytes; true if it stopped at an oversized event. */
+    private static boolean scan(byte[] stream, int[] cuts, List<String> events, List<byte[]> eventBytes) {
+        var scanner = new SseScanner(MAX_EVENT_BYTES, (data, offset, length, start, end) -> {
+            events.add(new String(data, offset, length, StandardCharsets.UTF_8));
+            eventBytes.add(Arrays.copyOfRange(data, offset, offset + length));
+        });
         int from = 0;
         try {
             for (int cut : cuts) {

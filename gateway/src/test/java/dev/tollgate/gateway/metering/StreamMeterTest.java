@@ -11,6 +11,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -53,6 +54,22 @@ class StreamMeterTest {
             assertThat(meter.contentChunks()).isEqualTo(37);
             assertThat(meter.upstreamUsage()).contains(new TokenUsage(6 + 3 + 3, 37, 0));
             assertThat(meter.sawUsageOnlyChunk()).isTrue();
+        }
+    }
+
+    @Test
+    void wellFormedUtf8IsToldFromEveryMalformedShape() {
+        assertThat(StreamMeter.wellFormedUtf8("ascii {\"a\":1}".getBytes(StandardCharsets.UTF_8), 0, 13)).isTrue();
+        byte[] text = "Grüße 👋 ✓".getBytes(StandardCharsets.UTF_8);
+        assertThat(StreamMeter.wellFormedUtf8(text, 0, text.length)).isTrue();
+        assertThat(StreamMeter.wellFormedUtf8(text, 0, 3)).as("cut inside ü").isFalse();
+        for (int[] bad : new int[][] {{0xFF}, {0xC0, 0x80}, {0xC1, 0xBF}, {0xE0, 0x80, 0x80}, {0xED, 0xA0, 0x80}, {0xF0, 0x80, 0x80, 0x80},
+                {0xF4, 0x90, 0x80, 0x80}, {0xF5, 0x80, 0x80, 0x80}, {0x80}, {0xC3, 0x28}, {0xE2, 0x82}}) {
+            byte[] bytes = new byte[bad.length];
+            for (int i = 0; i < bad.length; i++) {
+                bytes[i] = (byte) bad[i];
+            }
+            assertThat(StreamMeter.wellFormedUtf8(bytes, 0, bytes.length)).as(Arrays.toString(bad)).isFalse();
         }
     }
 }
