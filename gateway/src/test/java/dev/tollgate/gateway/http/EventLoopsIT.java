@@ -33,13 +33,12 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A gateway on four event loops (ADR 0025), 240 requests at once over 48 connections from one
+ * A gateway on four event loops (ADR 0025), 240 requests at once from 48 clients of one
  * tenant limited to 40 requests a minute: the loops share one rate limit, so exactly the admitted
  * requests (40, plus what the bucket refills while the burst lasts) reach the model server, and every
  * request has exactly one terminal usage event, none lost and none twice.
@@ -47,7 +46,7 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(KafkaExtension.class)
 class EventLoopsIT {
     private static final int REQUESTS = 240;
-    private static final int CONNECTIONS = 48;
+    private static final int CLIENTS = 48;
     private static final long PER_MINUTE = 40;
 
     @Test
@@ -63,15 +62,15 @@ class EventLoopsIT {
                     .header("authorization", "Bearer " + key.token()).header("content-type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"m\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"))
                     .build();
-            // One client per connection, all sending at once: the gateway spreads the connections over its loops.
+            // 48 clients, each with its own connections, all sending at once: the gateway spreads connections over its loops.
             List<HttpClient> clients = new ArrayList<>();
-            for (int i = 0; i < CONNECTIONS; i++) {
-                clients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Executors.newSingleThreadExecutor()).build());
+            for (int i = 0; i < CLIENTS; i++) {
+                clients.add(HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build());
             }
             long started = System.nanoTime();
             List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
             for (int i = 0; i < REQUESTS; i++) {
-                answers.add(clients.get(i % CONNECTIONS).sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+                answers.add(clients.get(i % CLIENTS).sendAsync(request, HttpResponse.BodyHandlers.ofString()));
             }
             CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get();
             double seconds = (System.nanoTime() - started) / 1e9;
