@@ -1,6 +1,7 @@
 package dev.tollgate.bench;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,8 +18,14 @@ final class BenchProcesses implements AutoCloseable {
     private final List<Process> children = new ArrayList<>();
     private final Map<String, ProcessHandle> servers = new LinkedHashMap<>();
 
-    BenchProcesses(Path work) {
-        this.work = work;
+    /** A run whose servers log into a new temporary directory named {@code prefix...}. */
+    BenchProcesses(String prefix) throws IOException {
+        this.work = Files.createTempDirectory(prefix);
+    }
+
+    /** The run's directory: server logs, configuration files, data. */
+    Path work() {
+        return work;
     }
 
     /** {@code --name value} pairs of a command line. */

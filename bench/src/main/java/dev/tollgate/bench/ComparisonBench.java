@@ -35,15 +35,14 @@ public final class ComparisonBench {
     private final Path work;
     private final StringBuilder report = new StringBuilder();
 
-    private ComparisonBench(BenchProcesses servers, Path work) {
+    private ComparisonBench(BenchProcesses servers) {
         this.servers = servers;
-        this.work = work;
+        this.work = servers.work();
     }
 
     public static void main(String[] args) throws Exception {
-        Path work = Files.createTempDirectory("tollgate-bench");
-        try (var servers = new BenchProcesses(work)) {
-            new ComparisonBench(servers, work).run(BenchProcesses.options(args));
+        try (var servers = new BenchProcesses("tollgate-bench")) {
+            new ComparisonBench(servers).run(BenchProcesses.options(args));
         }
         System.exit(0);
     }

@@ -43,15 +43,14 @@ public final class LineRateBench {
     private String harnessCore;
     private String proxyCore;
 
-    private LineRateBench(BenchProcesses servers, Path work) {
+    private LineRateBench(BenchProcesses servers) {
         this.servers = servers;
-        this.work = work;
+        this.work = servers.work();
     }
 
     public static void main(String[] args) throws Exception {
-        Path work = Files.createTempDirectory("tollgate-line-rate");
-        try (var servers = new BenchProcesses(work)) {
-            new LineRateBench(servers, work).run(BenchProcesses.options(args));
+        try (var servers = new BenchProcesses("tollgate-line-rate")) {
+            new LineRateBench(servers).run(BenchProcesses.options(args));
         }
         System.exit(0);
     }
