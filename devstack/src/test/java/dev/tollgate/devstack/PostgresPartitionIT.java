@@ -100,7 +100,7 @@ class PostgresPartitionIT {
                 assertThat(publication.lost()).as("ledger events of the store never published").isEmpty();
                 assertThat(publication.unknown()).as("published ledger events the store does not hold").isEmpty();
                 assertThat(publication.duplicateRecords()).as("ledger events sent twice").isZero();
-                assertThat(rotations.answers.keySet()).as("how the admin API answered rotations (status -> count)")
+                assertThat(rotations.answers.keySet()).as("how the admin API answered rotations (status -> count); first bodies %s", rotations.firstBodies)
                         .isSubsetOf(Set.of(200, 503));
                 assertThat(checked).as("keys whose last rotation is known").isPositive();
             }
@@ -134,6 +134,7 @@ class PostgresPartitionIT {
         final Map<String, String> acknowledged = new ConcurrentHashMap<>(); // key id -> secret of its last 200
         final Set<String> unacknowledgedAfterLastAck = ConcurrentHashMap.newKeySet();
         final Map<Integer, Integer> answers = new TreeMap<>(); // status -> count; -1 for no answer
+        final Map<Integer, String> firstBodies = new ConcurrentHashMap<>(); // status -> the first answer's body, to say why
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final Thread thread;
 
@@ -152,6 +153,7 @@ class PostgresPartitionIT {
                         HttpResponse<String> rotated = TestHttp.call("POST", stack.adminUrl() + "/admin/v1/keys/" + keyId + ":rotate",
                                 stack.adminToken(), "{}");
                         status = rotated.statusCode();
+                        firstBodies.putIfAbsent(status, rotated.body());
                         if (status == 200) {
                             acknowledged.put(keyId, EventCodec.mapper().readTree(rotated.body()).path("apiKey").asText());
                             unacknowledgedAfterLastAck.remove(keyId);

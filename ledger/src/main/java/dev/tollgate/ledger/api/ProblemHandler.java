@@ -5,6 +5,7 @@ import dev.tollgate.service.ProblemFallback;
 import dev.tollgate.service.Problems;
 import dev.tollgate.service.UnreadableBodies;
 import org.axonframework.commandhandling.CommandExecutionException;
+import org.axonframework.common.lock.LockAcquisitionFailedException;
 import org.axonframework.eventsourcing.eventstore.EventStoreException;
 import org.axonframework.modelling.command.AggregateNotFoundException;
 import org.axonframework.modelling.command.AggregateStreamCreationException;
@@ -61,6 +62,19 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
             }
         }
         return ProblemFallback.storeUnavailable(e);
+    }
+
+    /**
+     * The tenant's aggregate stayed locked for longer than Axon waits (60 s): the command holding it
+     * is waiting on the database (a partition, up to the 30 s socket timeout per statement). This
+     * command never ran, so the answer is the one for an unavailable store: 503, retry.
+     */
+    @ExceptionHandler(LockAcquisitionFailedException.class)
+    ResponseEntity<ProblemDetail> busy(LockAcquisitionFailedException e) {
+        LOG.warn("a command waited too long for its aggregate's lock: {}", e.getMessage());
+        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5")
+                .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, "resource_busy",
+                        "another change to this resource is waiting on the database; retry shortly"));
     }
 
     @ExceptionHandler(CommandExecutionException.class)
