@@ -6,14 +6,8 @@
 #          [--gateway-jfr /tmp/gw.jfr]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-if ! command -v wrk >/dev/null || ! [ -x /usr/sbin/nginx ]; then
-  echo "installing wrk and nginx from Debian's packages" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk nginx-light >/dev/null 2>&1 \
-    || sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk nginx-light >/dev/null
-fi
+. bench/lib.sh
+need_packages wrk=wrk /usr/sbin/nginx=nginx-light
 ./mvnw -q -B -ntp -pl bench -am install -DskipTests -Dfuzz.skip=true
 exec "$JAVA_HOME/bin/java" -Xmx1g --enable-native-access=ALL-UNNAMED -Dlogback.configurationFile=bench/logback-bench.xml \
   -cp "bench/target/classes:$(cat bench/target/classpath.txt)" dev.tollgate.bench.LineRateBench "$@"

@@ -3,10 +3,6 @@ package dev.tollgate.bench;
 import dev.tollgate.schemas.key.ApiKeys;
 import org.HdrHistogram.Histogram;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -222,7 +218,7 @@ public final class ComparisonBench {
             spoolRow.atHalf = load.openLoop(spoolRow.small, smallWork, rate, seconds, 10_000);
             spoolRow.streams.put(streamCounts.getFirst(), streams(load, spoolRow, streamWork, streamCounts.getFirst(), streamSeconds, tollgate));
             rows.add(spoolRow);
-            spoolRow.spooledBytes = metric(tollgate, "tollgate_gateway_spool_pending_bytes");
+            spoolRow.spooledBytes = Procs.metric(tollgate, "tollgate_gateway_spool_pending_bytes");
         }
         table(rows, direct, streamCounts);
         Path out = Path.of(options.getOrDefault("out", "bench/results/latest.md"));
@@ -272,7 +268,7 @@ public final class ComparisonBench {
         if (row.name.startsWith("tollgate")) {
             sampler = Thread.ofPlatform().daemon().start(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
-                    heapMax.accumulateAndGet((long) metric(tollgate, "jvm_memory_used_bytes{area=\"heap\""), Math::max);
+                    heapMax.accumulateAndGet((long) Procs.metric(tollgate, "jvm_memory_used_bytes{area=\"heap\""), Math::max);
                     try {
                         Thread.sleep(1_000);
                     } catch (InterruptedException e) {
@@ -288,23 +284,6 @@ public final class ComparisonBench {
         System.out.printf(Locale.ROOT, "[%s] %d streams: %d completed, %d errors, TTFT p99 %.1f ms, inter-token p99 %.1f ms%n", row.name, n,
                 stats.ok.get(), stats.errors.get(), ms(stats.timeToFirstToken, 99), ms(stats.interToken, 99));
         return new StreamResult(stats, heapMax.get() / 1048576.0);
-    }
-
-    /** Sums every series of {@code name} (a prefix up to the label set) in the gateway's /metrics. */
-    private static double metric(String base, String name) {
-        try {
-            String text = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
-                    .send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
-            double sum = 0;
-            for (String line : text.split("\n")) {
-                if (line.startsWith(name)) {
-                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                }
-            }
-            return sum;
-        } catch (Exception e) {
-            return Double.NaN;
-        }
     }
 
     private static double ms(Histogram histogram, double percentile) {

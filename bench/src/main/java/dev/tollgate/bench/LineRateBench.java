@@ -69,11 +69,11 @@ public final class LineRateBench {
 
         int upstreamPort = Procs.freePort();
         int nginxPort = Procs.freePort();
-        nginx("upstream", harnessCore, """
+        servers.nginx("upstream", harnessCore, """
                 server { listen 127.0.0.1:%d backlog=4096;
                   location / { default_type application/json; return 200 '%s'; } }
                 """.formatted(upstreamPort, ANSWER));
-        nginx("nginx", proxyCore, """
+        servers.nginx("nginx", proxyCore, """
                 upstream model { server 127.0.0.1:%d; keepalive 256; }
                 server { listen 127.0.0.1:%d backlog=4096; location / { proxy_pass http://model; proxy_http_version 1.1;
                   proxy_set_header Connection ""; proxy_buffering off; } }
@@ -82,37 +82,23 @@ public final class LineRateBench {
         Procs.awaitUp(upstream + "/v1/models", Duration.ofSeconds(30), Map.of());
         Procs.awaitUp("http://127.0.0.1:" + nginxPort + "/v1/models", Duration.ofSeconds(30), Map.of());
 
-        int brokerPort = Procs.freePort();
-        int controllerPort = Procs.freePort();
-        String bootstrap = "127.0.0.1:" + brokerPort;
-        servers.start("kafka", pinned(harnessCore, Procs.java("dev.tollgate.testkit.kafka.KafkaNode", List.of("-Xmx1g"), "--node-id", "1",
-                "--broker-port", Integer.toString(brokerPort), "--controller-port", Integer.toString(controllerPort), "--voters",
-                "1@127.0.0.1:" + controllerPort, "--cluster-id", org.apache.kafka.common.Uuid.randomUuid().toString(), "--data-dir",
-                work.resolve("kafka").toString(), "--replication", "1")), Map.of());
+        String bootstrap = servers.kafka(harnessCore);
         ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
         BenchTenant.seed(bootstrap, key);
 
-        int gatewayPort = Procs.freePort();
-        Path upstreams = work.resolve("upstreams.yaml");
-        Files.writeString(upstreams, """
+        String upstreamsYaml = """
                 pools:
                   small:
                     ejection: {afterFailures: 1000000, forMs: 1000}
                     endpoints: [{url: "%s", maxConcurrency: 100000, maxQueued: 100000}]
                 models:
                   fake-chat: {pool: small}
-                """.formatted(upstream));
+                """.formatted(upstream);
         var jvm = new ArrayList<>(List.of("-Xmx512m", "-XX:+UseG1GC"));
         if (options.containsKey("gateway-jfr")) {
             jvm.add("-XX:StartFlightRecording=filename=" + options.get("gateway-jfr") + ",settings=profile,dumponexit=true");
         }
-        servers.start("tollgate", pinned(proxyCore, Procs.java("dev.tollgate.gateway.GatewayMain", jvm)), Map.of(
-                "TOLLGATE_GATEWAY_PORT", Integer.toString(gatewayPort), "TOLLGATE_UPSTREAMS", upstreams.toString(),
-                "TOLLGATE_KAFKA_BOOTSTRAP", bootstrap, "TOLLGATE_SPOOL_DIR", work.resolve("spool").toString(),
-                "HOSTNAME", "bench-gateway", "TOLLGATE_GATEWAY_EVENT_LOOPS", loops,
-                "TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "100000"));
-        String tollgate = "http://127.0.0.1:" + gatewayPort;
-        Procs.awaitUp(tollgate + "/readyz", Duration.ofSeconds(90), Map.of());
+        String tollgate = servers.tollgate(proxyCore, upstreamsYaml, bootstrap, loops, jvm);
         Procs.awaitUp(tollgate + "/v1/models", Duration.ofSeconds(60), Map.of("authorization", "Bearer " + key.token()));
 
         Path script = work.resolve("post.lua");
@@ -191,7 +177,7 @@ public final class LineRateBench {
 
     private Wrk wrk(Path script, String url, int connections, int seconds) throws Exception {
         Path log = work.resolve("wrk.log");
-        Process process = Procs.start(pinned(harnessCore, List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--latency",
+        Process process = Procs.start(BenchProcesses.pinned(harnessCore, List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--latency",
                 "--timeout", "5s", "-s", script.toString(), url)), Map.of(), log);
         double cpu = 0;
         while (process.isAlive()) {
@@ -222,31 +208,6 @@ public final class LineRateBench {
     private static String percentile(String wrkOutput, String label) {
         Matcher m = Pattern.compile("^\\s*" + Pattern.quote(label) + "\\s+(\\S+)", Pattern.MULTILINE).matcher(wrkOutput);
         return m.find() ? m.group(1) : "?";
-    }
-
-    private void nginx(String name, String core, String server) throws Exception {
-        Path dir = Files.createDirectories(work.resolve(name));
-        Files.writeString(dir.resolve("nginx.conf"), """
-                worker_processes 1;
-                error_log %1$s/error.log warn;
-                pid %1$s/nginx.pid;
-                events { worker_connections 20000; }
-                http {
-                  access_log off;
-                  client_body_temp_path %1$s/body;
-                  proxy_temp_path %1$s/proxy;
-                  keepalive_requests 1000000;
-                  %2$s
-                }
-                """.formatted(dir, server));
-        servers.start(name, pinned(core, List.of("/usr/sbin/nginx", "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString(), "-g",
-                "daemon off;")), Map.of());
-    }
-
-    private static List<String> pinned(String core, List<String> command) {
-        var pinned = new ArrayList<>(List.of("taskset", "-c", core));
-        pinned.addAll(command);
-        return pinned;
     }
 
     private void print(String line) {

@@ -66,12 +66,27 @@ public final class LoadGenerator implements AutoCloseable {
 
     /** {@code concurrency} requests in flight for {@code duration}. */
     public Stats closedLoop(Target target, Workload workload, int concurrency, Duration duration) throws InterruptedException {
+        return closedLoop(target, workload, concurrency, duration, Duration.ZERO);
+    }
+
+    /**
+     * {@code concurrency} requests in flight for {@code duration}, the first of each of them started
+     * evenly over {@code ramp} (so that N long streams run staggered, as real ones do, instead of
+     * starting, and ending, all at the same instant).
+     */
+    public Stats closedLoop(Target target, Workload workload, int concurrency, Duration duration, Duration ramp)
+            throws InterruptedException {
         var stats = new Stats();
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         var finished = new CountDownLatch(concurrency);
         for (int i = 0; i < concurrency; i++) {
-            vertx.runOnContext(v -> loop(target, workload, stats, end, finished));
+            long delayMs = ramp.toMillis() * i / concurrency;
+            if (delayMs == 0) {
+                vertx.runOnContext(v -> loop(target, workload, stats, end, finished));
+            } else {
+                vertx.setTimer(delayMs, id -> loop(target, workload, stats, end, finished));
+            }
         }
         if (!finished.await(duration.toSeconds() + 120, TimeUnit.SECONDS)) {
             stats.errors.incrementAndGet(); // some requests never finished: counted once, the run goes on

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /** Child processes of a benchmark run, and what Linux says they used (CPU time, peak resident memory). */
@@ -43,15 +44,41 @@ final class Procs {
 
     /** CPU seconds (user + system) the process and its descendants have used so far. */
     static double cpuSeconds(ProcessHandle process) {
-        return tree(process).mapToDouble(p -> {
-            try {
-                String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
-                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS;
-            } catch (IOException | RuntimeException e) {
-                return 0;
+        return tree(process).mapToDouble(Procs::ownCpuSeconds).sum();
+    }
+
+    /** CPU seconds (user + system) the process itself (not its children) has used so far; 0 once it is gone. */
+    static double ownCpuSeconds(ProcessHandle p) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * CPU seconds per thread group of one process: its threads' {@code comm} names with digits dropped
+     * ("vert.x-eventloop-thread-", "C2 CompilerThread", "GC Thread#"...); empty once it is gone.
+     */
+    static Map<String, Double> cpuSecondsByThread(ProcessHandle p) {
+        Map<String, Double> groups = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(p.pid()), "task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]", "");
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    groups.merge(name, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS, Double::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended
+                }
             }
-        }).sum();
+        } catch (IOException e) {
+            // the process ended
+        }
+        return groups;
     }
 
     /** Peak resident memory (VmHWM) of the process and its descendants, in MiB. */
@@ -92,6 +119,23 @@ final class Procs {
     static int freePort() throws IOException {
         try (var socket = new java.net.ServerSocket(0)) {
             return socket.getLocalPort();
+        }
+    }
+
+    /** Sums every series of {@code name} (a prefix up to the label set) in the Prometheus text at {@code base + "/metrics"}; NaN if unreadable. */
+    static double metric(String base, String name) {
+        try {
+            String text = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+                    .send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            double sum = 0;
+            for (String line : text.split("\n")) {
+                if (line.startsWith(name)) {
+                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            return sum;
+        } catch (Exception e) {
+            return Double.NaN;
         }
     }
 }

@@ -237,9 +237,12 @@ public final class GatewayServer {
                 thread = Thread.currentThread().getName();
                 Router router = router(proxies.apply(upstreamClient(vertx)));
                 // No cleartext HTTP/2 upgrade (h2c): OpenAI clients and Prometheus speak HTTP/1.1 here, and a JDK client's
-                // upgrade attempt once got a large response it could not parse; HTTP/2 belongs behind TLS.
+                // upgrade attempt once got a large response it could not parse; HTTP/2 belongs behind TLS. No WebSocket
+                // compression either: the gateway serves no WebSocket, and the extension handler sat in every connection's
+                // pipeline, on the way of every streamed chunk (async-profiler, BENCHMARKS.md "Streams").
                 vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
-                                .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
+                                .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS)
+                                .setPerMessageWebSocketCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false))
                         .connectionHandler(GatewayServer.this::opened)
                         .requestHandler(request -> {
                             Long timer = awaitingHead.remove(request.connection());

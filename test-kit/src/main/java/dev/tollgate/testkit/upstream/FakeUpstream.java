@@ -553,11 +553,12 @@ public final class FakeUpstream implements AutoCloseable {
                 ctx.body().asString(), Instant.now(), 0, RecordedRequest.Outcome.IN_PROGRESS, null);
         recorded.put(id, recordedRequest);
         recordedOrder.add(id);
-        while (recordedOrder.size() > MAX_RECORDED_REQUESTS) {
+        while (recorded.size() > MAX_RECORDED_REQUESTS) { // the map's size is O(1); the deque's walks all 10,000 per request
             String oldest = recordedOrder.poll();
-            if (oldest != null) {
-                recorded.remove(oldest);
+            if (oldest == null) {
+                break;
             }
+            recorded.remove(oldest);
         }
         return id;
     }
