@@ -42,8 +42,13 @@ public class ProblemFallback {
     /** The answer while the database is unavailable: 503, retry in a few seconds. */
     public static ResponseEntity<ProblemDetail> storeUnavailable(Throwable e) {
         LOG.error("the database is not available", e);
+        return retryShortly("store_unavailable", "the database is not available; retry shortly");
+    }
+
+    /** 503 with {@code Retry-After: 5}: the request did not run and can be sent again as it is. */
+    public static ResponseEntity<ProblemDetail> retryShortly(String code, String detail) {
         return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5")
-                .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, "store_unavailable", "the database is not available; retry shortly"));
+                .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, code, detail));
     }
 
     @ExceptionHandler(Exception.class)

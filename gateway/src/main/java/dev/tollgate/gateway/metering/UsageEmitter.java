@@ -8,6 +8,8 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.telemetry.KafkaTracing;
 import dev.tollgate.telemetry.Telemetry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -24,12 +26,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -126,9 +133,9 @@ public final class UsageEmitter implements AutoCloseable {
             try {
                 send.get(610, TimeUnit.SECONDS);
                 delivered++;
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            } catch (ExecutionException | TimeoutException e) {
                 LOG.warn("usage.v1 send failed after {} of {} records: {}", delivered, sends.size(),
-                        e instanceof java.util.concurrent.ExecutionException ? e.getCause().toString() : e.toString());
+                        e instanceof ExecutionException ? e.getCause().toString() : e.toString());
                 break; // later records of the batch may have landed, but order forbids counting them
             }
         }
@@ -139,7 +146,7 @@ public final class UsageEmitter implements AutoCloseable {
         try {
             done.get();
             return false;
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+        } catch (ExecutionException | CancellationException e) {
             return true;
         }
     }
@@ -155,8 +162,8 @@ public final class UsageEmitter implements AutoCloseable {
     }
 
     /** The producer's client metrics (sends, errors, batch sizes, request latency) for {@code /metrics}. */
-    public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer).bindTo(registry);
+    public void bindTo(MeterRegistry registry) {
+        new KafkaClientMetrics(producer).bindTo(registry);
     }
 
     /**
@@ -164,7 +171,7 @@ public final class UsageEmitter implements AutoCloseable {
      * The event's producer span ends at once: what follows (the spool, the send) is the spool's.
      */
     public String emit(EventType type, String subject, Context parent, EventData data) {
-        String id = java.util.UUID.randomUUID().toString();
+        String id = UUID.randomUUID().toString();
         Span span = tracer.spanBuilder("create " + Topics.USAGE.name()).setSpanKind(SpanKind.PRODUCER).setParent(parent)
                 .setAttribute("messaging.system", "kafka")
                 .setAttribute("messaging.operation.type", "create")
@@ -211,6 +218,6 @@ public final class UsageEmitter implements AutoCloseable {
         spool.close();
         // Bounded: with Kafka down, sends in flight would hold the shutdown for the whole delivery timeout. Whatever
         // was not acknowledged is still in the spool (not checkpointed) and is sent again on the next start.
-        producer.close(java.time.Duration.ofSeconds(5));
+        producer.close(Duration.ofSeconds(5));
     }
 }

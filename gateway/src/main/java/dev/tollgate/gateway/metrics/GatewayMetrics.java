@@ -12,6 +12,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -64,16 +68,16 @@ public final class GatewayMetrics {
             FunctionCounter.builder("tollgate.gateway.state.reader.restarts", state, StateDirectory::restarts)
                     .description("times the state reader failed and was restarted (Kafka unreachable, a broken poll)").register(registry);
         }
-        for (String reason : java.util.List.of("missing_api_key", "invalid_api_key", "tenant_suspended", "throttled")) {
+        for (String reason : List.of("missing_api_key", "invalid_api_key", "tenant_suspended", "throttled")) {
             authFailure(reason, 0);
         }
-        for (String kind : java.util.List.of("rpm", "tpm", "concurrency", "budget")) {
+        for (String kind : List.of("rpm", "tpm", "concurrency", "budget")) {
             refusal(kind, 0); // every kind has a series from the start, so that rates and alerts read 0, not nothing
         }
-        new io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.jvm.JvmGcMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.system.ProcessorMetrics().bindTo(registry);
-        new io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
         outstanding = MultiGauge.builder("tollgate.gateway.upstream.outstanding").description("requests in flight per endpoint")
                 .register(registry);
         healthy = MultiGauge.builder("tollgate.gateway.upstream.healthy").description("1 if the endpoint is in rotation").register(registry);
@@ -103,7 +107,7 @@ public final class GatewayMetrics {
     }
 
     /** Per model, looked up once: this one is recorded for every streamed chunk, on the event loop. */
-    private final java.util.Map<String, Timer> perToken = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Timer> perToken = new ConcurrentHashMap<>();
 
     /** The time between two streamed chunks. */
     public void timePerOutputToken(String model, long nanos) {

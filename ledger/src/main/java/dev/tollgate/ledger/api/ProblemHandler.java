@@ -72,9 +72,7 @@ public class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(LockAcquisitionFailedException.class)
     ResponseEntity<ProblemDetail> busy(LockAcquisitionFailedException e) {
         LOG.warn("a command waited too long for its aggregate's lock: {}", e.getMessage());
-        return ResponseEntity.status(HttpStatus.SERVICE_UNAVAILABLE).header("Retry-After", "5")
-                .body(Problems.of(HttpStatus.SERVICE_UNAVAILABLE, "resource_busy",
-                        "another change to this resource is waiting on the database; retry shortly"));
+        return ProblemFallback.retryShortly("resource_busy", "another change to this resource is waiting on the database; retry shortly");
     }
 
     @ExceptionHandler(CommandExecutionException.class)
