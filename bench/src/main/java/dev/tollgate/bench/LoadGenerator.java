@@ -11,12 +11,15 @@ import io.vertx.core.http.RequestOptions;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.function.LongConsumer;
 
 /**
  * An HTTP load generator fit for OpenAI-style SSE streams (non-blocking, Vert.x client, one
@@ -32,6 +35,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * gap between consecutive content chunks (inter-token latency), each in an HdrHistogram (µs).
  */
 public final class LoadGenerator implements AutoCloseable {
+    /** 100 ms windows kept per run (an hour). */
+    private static final int WINDOWS = 36_000;
+    private static final byte[] CONTENT = "\"content\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SENT = "\"x_sent_ns\":".getBytes(StandardCharsets.US_ASCII);
+
     /** What is called: {@code baseUrl + path}, with these headers. */
     public record Target(String name, String baseUrl, Map<String, String> headers) {}
 
@@ -43,12 +51,30 @@ public final class LoadGenerator implements AutoCloseable {
         public final Histogram latency = new ConcurrentHistogram(3_600_000_000L, 3);
         public final Histogram timeToFirstToken = new ConcurrentHistogram(3_600_000_000L, 3);
         public final Histogram interToken = new ConcurrentHistogram(3_600_000_000L, 3);
+        /**
+         * Each token's delivery latency, from the model server's {@code "x_sent_ns"} stamp (its monotonic clock, the
+         * same as this process's on one Linux host) to its arrival here; empty when the server does not stamp.
+         */
+        public final Histogram delivery = new ConcurrentHistogram(3_600_000_000L, 3);
+        /** Per 100 ms of the run (by when the token was sent): tokens, tokens delivered later than 50 ms, the slowest (µs). */
+        public final AtomicLongArray windowTokens = new AtomicLongArray(WINDOWS);
+        public final AtomicLongArray windowLate = new AtomicLongArray(WINDOWS);
+        public final AtomicLongArray windowMax = new AtomicLongArray(WINDOWS);
+        /** What is recorded: only what happens in [{@code from}, {@code to}) (a request's latency: when it ends then). */
+        volatile long from = Long.MIN_VALUE;
+        volatile long to = Long.MAX_VALUE;
+        /** Where the 100 ms windows start. */
+        volatile long startNanos = System.nanoTime();
         public final AtomicLong ok = new AtomicLong();
         public final AtomicLong errors = new AtomicLong();
         public final AtomicLong tokens = new AtomicLong();
         /** Requests an open loop could not even start on time because too many were outstanding. */
         public final AtomicLong dropped = new AtomicLong();
         public volatile double seconds;
+
+        boolean counts(long nanos) {
+            return nanos >= from && nanos < to;
+        }
 
         public double ratePerSecond() {
             return ok.get() / seconds;
@@ -76,9 +102,25 @@ public final class LoadGenerator implements AutoCloseable {
      */
     public Stats closedLoop(Target target, Workload workload, int concurrency, Duration duration, Duration ramp)
             throws InterruptedException {
+        return closedLoop(target, workload, concurrency, duration, ramp, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #closedLoop(Target, Workload, int, Duration, Duration)}, under one continuous load, but recording only
+     * the last {@code duration - warmUp}: what is measured is the steady state, with no start or end of the load in it
+     * (a load stopped and started again between a warm-up and the measurement had the proxy's JIT deoptimize and
+     * recompile its hot paths in the first seconds measured).
+     */
+    public Stats closedLoop(Target target, Workload workload, int concurrency, Duration duration, Duration ramp, Duration warmUp)
+            throws InterruptedException {
         var stats = new Stats();
         long start = System.nanoTime();
         long end = start + duration.toNanos();
+        if (!warmUp.isZero()) {
+            stats.from = start + warmUp.toNanos();
+            stats.to = end;
+            stats.startNanos = stats.from;
+        }
         var finished = new CountDownLatch(concurrency);
         for (int i = 0; i < concurrency; i++) {
             long delayMs = ramp.toMillis() * i / concurrency;
@@ -91,7 +133,7 @@ public final class LoadGenerator implements AutoCloseable {
         if (!finished.await(duration.toSeconds() + 120, TimeUnit.SECONDS)) {
             stats.errors.incrementAndGet(); // some requests never finished: counted once, the run goes on
         }
-        stats.seconds = (System.nanoTime() - start) / 1e9;
+        stats.seconds = (Math.min(System.nanoTime(), stats.to) - Math.max(start, stats.from)) / 1e9;
         return stats;
     }
 
@@ -168,7 +210,9 @@ public final class LoadGenerator implements AutoCloseable {
         };
         client.request(options).compose(request -> request.send(Buffer.buffer(workload.body()))).onComplete(sent -> {
             if (sent.failed()) {
-                stats.errors.incrementAndGet();
+                if (stats.counts(System.nanoTime())) {
+                    stats.errors.incrementAndGet();
+                }
                 finish.run();
                 return;
             }
@@ -182,22 +226,32 @@ public final class LoadGenerator implements AutoCloseable {
                 int tokens = contentChunks(buffer);
                 if (tokens > 0) {
                     long now = System.nanoTime();
-                    if (lastToken[0] == 0) {
-                        stats.timeToFirstToken.recordValue(Math.max(0, (now - intendedNanos) / 1_000));
-                    } else {
-                        stats.interToken.recordValue(Math.max(0, (now - lastToken[0]) / 1_000));
+                    if (stats.counts(now)) {
+                        if (lastToken[0] == 0) {
+                            stats.timeToFirstToken.recordValue(Math.max(0, (now - intendedNanos) / 1_000));
+                        } else {
+                            stats.interToken.recordValue(Math.max(0, (now - lastToken[0]) / 1_000));
+                        }
+                        stats.tokens.addAndGet(tokens);
+                        sentStamps(buffer, stamp -> recordDelivery(stats, stamp, now));
                     }
                     lastToken[0] = now;
-                    stats.tokens.addAndGet(tokens);
                 }
             });
             response.exceptionHandler(error -> {
-                stats.errors.incrementAndGet();
+                if (stats.counts(System.nanoTime())) {
+                    stats.errors.incrementAndGet();
+                }
                 finish.run();
             });
             response.endHandler(v -> {
+                long now = System.nanoTime();
+                if (!stats.counts(now)) {
+                    finish.run();
+                    return;
+                }
                 if (good) {
-                    stats.latency.recordValue(Math.max(0, (System.nanoTime() - intendedNanos) / 1_000));
+                    stats.latency.recordValue(Math.max(0, (now - intendedNanos) / 1_000));
                     stats.ok.incrementAndGet();
                 } else {
                     stats.errors.incrementAndGet();
@@ -209,22 +263,53 @@ public final class LoadGenerator implements AutoCloseable {
 
     /** How many SSE chunks in {@code buffer} carry content ({@code "content":"} followed by something). */
     static int contentChunks(Buffer buffer) {
-        byte[] needle = "\"content\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         int count = 0;
-        int length = buffer.length();
+        for (int at = indexOf(buffer, CONTENT, 0); at >= 0; at = indexOf(buffer, CONTENT, at + CONTENT.length)) {
+            if (at + CONTENT.length < buffer.length() && buffer.getByte(at + CONTENT.length) != '"') {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Every whole {@code "x_sent_ns":<digits>} stamp in {@code buffer} (one cut by the end of a read is skipped). */
+    static void sentStamps(Buffer buffer, LongConsumer each) {
+        for (int at = indexOf(buffer, SENT, 0); at >= 0; at = indexOf(buffer, SENT, at + SENT.length)) {
+            long value = 0;
+            int i = at + SENT.length;
+            for (; i < buffer.length() && buffer.getByte(i) >= '0' && buffer.getByte(i) <= '9'; i++) {
+                value = value * 10 + (buffer.getByte(i) - '0');
+            }
+            if (i < buffer.length() && i > at + SENT.length) {
+                each.accept(value);
+            }
+        }
+    }
+
+    private static void recordDelivery(Stats stats, long sentNanos, long arrivedNanos) {
+        long micros = Math.max(0, (arrivedNanos - sentNanos) / 1_000);
+        stats.delivery.recordValue(micros);
+        int window = (int) ((sentNanos - stats.startNanos) / 100_000_000L);
+        if (window >= 0 && window < WINDOWS) {
+            stats.windowTokens.incrementAndGet(window);
+            if (micros > 50_000) {
+                stats.windowLate.incrementAndGet(window);
+            }
+            stats.windowMax.accumulateAndGet(window, micros, Math::max);
+        }
+    }
+
+    private static int indexOf(Buffer buffer, byte[] needle, int from) {
         outer:
-        for (int i = 0; i + needle.length < length; i++) {
+        for (int i = from; i + needle.length <= buffer.length(); i++) {
             for (int j = 0; j < needle.length; j++) {
                 if (buffer.getByte(i + j) != needle[j]) {
                     continue outer;
                 }
             }
-            if (buffer.getByte(i + needle.length) != '"') {
-                count++;
-            }
-            i += needle.length - 1;
+            return i;
         }
-        return count;
+        return -1;
     }
 
     @Override

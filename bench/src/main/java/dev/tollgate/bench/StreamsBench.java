@@ -58,7 +58,7 @@ public final class StreamsBench {
         int seconds = Integer.parseInt(options.getOrDefault("seconds", "30"));
         int warmUp = Integer.parseInt(options.getOrDefault("warm-up-seconds", "60"));
         int tokens = Integer.parseInt(options.getOrDefault("tokens", "64"));
-        int tokenRate = Integer.parseInt(options.getOrDefault("token-rate", "20000"));
+        int tokenRate = Integer.parseInt(options.getOrDefault("token-rate", "15000"));
         List<String> targets = List.of(options.getOrDefault("targets", "direct,nginx,tollgate").split(","));
         String harnessCore = options.getOrDefault("harness-core", "0");
         String proxyCore = options.getOrDefault("proxy-core", "1");
@@ -79,7 +79,7 @@ public final class StreamsBench {
             int port = Procs.freePort();
             servers.start("upstream-" + n, BenchProcesses.pinned(harnessCore, Procs.java("dev.tollgate.testkit.upstream.FakeUpstream",
                     List.of("-Xmx1g"), "--port", Integer.toString(port), "--models", model(n), "--completion-tokens", Integer.toString(tokens),
-                    "--inter-token-ms", Long.toString(gap))), Map.of());
+                    "--inter-token-ms", Long.toString(gap), "--stamp-tokens", "true")), Map.of());
             upstreams.put(n, "http://127.0.0.1:" + port);
             gapsMs.put(n, gap);
             int nginxPort = Procs.freePort();
@@ -167,42 +167,40 @@ public final class StreamsBench {
     }
 
     /**
-     * A warm-up (for Tollgate also the memory reading: a full GC and the live heap with N streams open),
-     * then the measured window with CPU accounting.
+     * One continuous load of N streams: a warm-up (for Tollgate also the memory reading: a full GC and the live heap
+     * with N streams open), then the measured window with CPU accounting; nothing stops or starts between them.
      */
     private Measured measure(LoadGenerator load, LoadGenerator.Target target, ProcessHandle proxy, int n, LoadGenerator.Workload work,
                              Duration ramp, int seconds, int warmUp, String gatewayBase) throws Exception {
+        Duration warm = Duration.ofSeconds(Math.max(warmUp, ramp.toSeconds() + 2));
         double[] memory = {Double.NaN, Double.NaN};
-        Thread reader = null;
-        if (gatewayBase != null) {
-            long at = Math.max(ramp.toMillis(), warmUp * 750L);
-            reader = Thread.ofPlatform().name("memory-reader").start(() -> {
-                try {
-                    Thread.sleep(at);
-                    memory[0] = liveHeapMib(proxy);
-                    memory[1] = rssMib(proxy);
-                } catch (Exception e) {
-                    // no reading: shown as –
-                }
-            });
-        }
-        load.closedLoop(target, work, n, Duration.ofSeconds(Math.max(warmUp, ramp.toSeconds() + 2)), ramp);
-        if (reader != null) {
-            reader.join();
-        }
         // this JVM alone (its descendants are the servers, the proxies among them), the model server, the Kafka node
         List<ProcessHandle> harness = List.of(ProcessHandle.current(), servers.get("upstream-" + n), servers.get("kafka"));
-        double proxyBefore = proxy == null ? 0 : Procs.cpuSeconds(proxy);
-        Map<String, Double> threadsBefore = proxy == null ? Map.of() : Procs.cpuSecondsByThread(proxy);
-        double eventsBefore = gatewayBase == null ? Double.NaN : Procs.metric(gatewayBase, EVENTS_SENT);
-        double harnessBefore = harness.stream().mapToDouble(Procs::ownCpuSeconds).sum();
-        long started = System.nanoTime();
-        LoadGenerator.Stats stats = load.closedLoop(target, work, n, Duration.ofSeconds(seconds), ramp);
-        double wall = (System.nanoTime() - started) / 1e9;
-        double proxyCpu = proxy == null ? 0 : Procs.cpuSeconds(proxy) - proxyBefore;
-        String threads = proxy == null ? "" : byThread(threadsBefore, Procs.cpuSecondsByThread(proxy), wall);
-        double eventsPerSecond = gatewayBase == null ? Double.NaN : (Procs.metric(gatewayBase, EVENTS_SENT) - eventsBefore) / wall;
-        double harnessCpu = harness.stream().mapToDouble(Procs::ownCpuSeconds).sum() - harnessBefore;
+        var window = new Window(proxy, harness, gatewayBase);
+        Thread reader = Thread.ofPlatform().name("window-reader").start(() -> {
+            try {
+                if (gatewayBase != null) {
+                    Thread.sleep(warm.toMillis() * 3 / 4);
+                    memory[0] = liveHeapMib(proxy);
+                    memory[1] = rssMib(proxy);
+                    Thread.sleep(warm.toMillis() - warm.toMillis() * 3 / 4);
+                } else {
+                    Thread.sleep(warm.toMillis());
+                }
+                window.start();
+                Thread.sleep(seconds * 1000L);
+                window.end();
+            } catch (Exception e) {
+                // no reading: shown as –
+            }
+        });
+        LoadGenerator.Stats stats = load.closedLoop(target, work, n, warm.plusSeconds(seconds), ramp, warm);
+        reader.join();
+        double wall = window.wall;
+        double proxyCpu = window.proxyCpu;
+        String threads = window.threads;
+        double eventsPerSecond = window.eventsPerSecond;
+        double harnessCpu = window.harnessCpu;
         long tokens = Math.max(1, stats.tokens.get());
         var m = new Measured(target.name(), n, stats, proxyCpu / tokens * 1e6, harnessCpu / tokens * 1e6, proxyCpu / wall,
                 harnessCpu / wall, memory[0], memory[1], threads, eventsPerSecond);
@@ -210,7 +208,77 @@ public final class StreamsBench {
                 m.target, n, stats.tokens.get() / wall, stats.ok.get(), stats.errors.get(), m.proxyCores,
                 threads.isEmpty() ? "" : " (" + threads + ")", m.harnessCores)
                 + (Double.isNaN(eventsPerSecond) ? "" : f(eventsPerSecond, "; usage events sent to Kafka %,.0f/s")));
+        print("  delivery (model server's write to this client's read) p50 / p99 / p99.9 / max: " + f(ms(stats.delivery, 50), "%.1f")
+                + " / " + f(ms(stats.delivery, 99), "%.1f") + " / " + f(ms(stats.delivery, 99.9), "%.1f") + " / "
+                + f(stats.delivery.getMaxValue() / 1000.0, "%.1f") + " ms; " + lateWindows(stats));
         return m;
+    }
+
+    /** CPU and usage counters read at the start and the end of the measured window, while the load runs. */
+    private static final class Window {
+        private final ProcessHandle proxy;
+        private final List<ProcessHandle> harness;
+        private final String gatewayBase;
+        private long started;
+        private double proxyBefore;
+        private double harnessBefore;
+        private double eventsBefore;
+        private Map<String, Double> threadsBefore = Map.of();
+        double wall = Double.NaN;
+        double proxyCpu = Double.NaN;
+        double harnessCpu = Double.NaN;
+        double eventsPerSecond = Double.NaN;
+        String threads = "";
+
+        Window(ProcessHandle proxy, List<ProcessHandle> harness, String gatewayBase) {
+            this.proxy = proxy;
+            this.harness = harness;
+            this.gatewayBase = gatewayBase;
+        }
+
+        void start() throws Exception {
+            started = System.nanoTime();
+            proxyBefore = proxy == null ? 0 : Procs.cpuSeconds(proxy);
+            threadsBefore = proxy == null ? Map.of() : Procs.cpuSecondsByThread(proxy);
+            eventsBefore = gatewayBase == null ? Double.NaN : Procs.metric(gatewayBase, EVENTS_SENT);
+            harnessBefore = harness.stream().mapToDouble(Procs::ownCpuSeconds).sum();
+        }
+
+        void end() throws Exception {
+            wall = (System.nanoTime() - started) / 1e9;
+            proxyCpu = proxy == null ? 0 : Procs.cpuSeconds(proxy) - proxyBefore;
+            threads = proxy == null ? "" : byThread(threadsBefore, Procs.cpuSecondsByThread(proxy), wall);
+            eventsPerSecond = gatewayBase == null ? Double.NaN : (Procs.metric(gatewayBase, EVENTS_SENT) - eventsBefore) / wall;
+            harnessCpu = harness.stream().mapToDouble(Procs::ownCpuSeconds).sum() - harnessBefore;
+        }
+    }
+
+    /**
+     * Whether late tokens come together (every stream held at the same instants: something process-wide) or spread out
+     * (single streams): the 100 ms windows, by when tokens were sent, with the most tokens later than 50 ms.
+     */
+    private static String lateWindows(LoadGenerator.Stats stats) {
+        long windows = 0;
+        long lateWindows = 0;
+        List<int[]> worst = new ArrayList<>();
+        for (int w = 0; w < stats.windowTokens.length(); w++) {
+            long tokens = stats.windowTokens.get(w);
+            if (tokens == 0) {
+                continue;
+            }
+            windows++;
+            long late = stats.windowLate.get(w);
+            if (late * 10 > tokens) {
+                lateWindows++;
+            }
+            if (late > 0) {
+                worst.add(new int[] {w, (int) late, (int) tokens, (int) (stats.windowMax.get(w) / 1000)});
+            }
+        }
+        worst.sort((a, b) -> Integer.compare(b[1], a[1]));
+        return lateWindows + " of " + windows + " windows of 100 ms had more than 10 % of their tokens later than 50 ms; most late: "
+                + worst.stream().limit(5).map(w -> String.format(Locale.ROOT, "t=%.1f s %d/%d late (max %d ms)", w[0] / 10.0, w[1], w[2], w[3]))
+                .collect(Collectors.joining(", "));
     }
 
     /** The busiest thread groups' share of a core over the window, e.g. {@code "vert.x-eventloop-thread- 0.61, C CompilerThread 0.12"}. */
@@ -254,8 +322,9 @@ public final class StreamsBench {
         print("");
         print("| streams | target | tokens/s | errors | proxy CPU µs/token | vs nginx | harness CPU µs/token | harness cores "
                 + "| TTFT p50 / p99 ms | added TTFT p99 | inter-token p50 / p99 / p99.9 ms | added inter-token p50 / p99 "
+                + "| delivery p50 / p99 / p99.9 ms "
                 + "| live heap / RSS MiB per 1,000 streams | usage events/s |");
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (Measured m : rows) {
             Measured direct = rows.stream().filter(r -> r.streams == m.streams && r.target.equals("direct")).findFirst().orElse(NONE);
             Measured nginx = rows.stream().filter(r -> r.streams == m.streams && r.target.equals("nginx")).findFirst().orElse(NONE);
@@ -271,6 +340,7 @@ public final class StreamsBench {
                     + f(ms(s.interToken, 50), "%.1f") + " / " + f(ms(s.interToken, 99), "%.1f") + " / " + f(ms(s.interToken, 99.9), "%.1f")
                     + " | " + (proxied ? f(ms(s.interToken, 50) - ms(direct.stats.interToken, 50), "%.1f") + " / "
                     + f(ms(s.interToken, 99) - ms(direct.stats.interToken, 99), "%.1f") : "—") + " | "
+                    + f(ms(s.delivery, 50), "%.1f") + " / " + f(ms(s.delivery, 99), "%.1f") + " / " + f(ms(s.delivery, 99.9), "%.1f") + " | "
                     + (Double.isNaN(m.liveHeapMib) ? "—" : f(m.liveHeapMib / perThousand, "%.1f") + " / " + f(m.rssMib / perThousand, "%.0f")
                     + " (" + f(m.liveHeapMib, "%.0f") + " / " + f(m.rssMib, "%.0f") + " in all)") + " | "
                     + (Double.isNaN(m.eventsPerSecond) ? "—" : f(m.eventsPerSecond, "%,.0f")) + " |");

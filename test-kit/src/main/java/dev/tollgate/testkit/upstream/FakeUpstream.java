@@ -59,6 +59,8 @@ public final class FakeUpstream implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
     private volatile FakePrefixCache prefixCache;
+    /** Whether each content chunk carries {@code "x_sent_ns"}: this host's monotonic clock when it was written (benchmarks). */
+    private volatile boolean stampTokens;
     private final Map<String, AtomicInteger> waiting = new ConcurrentHashMap<>();
     /** Requests waiting for a running slot; touched only on the server's event loop. */
     private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
@@ -349,7 +351,11 @@ public final class FakeUpstream implements AutoCloseable {
             String token = FakeTokens.token(model, prompt, sent);
             sent++;
             update(RecordedRequest.Outcome.IN_PROGRESS);
-            response.write(sse(chunk(api == Api.CHAT ? new JsonObject().put("content", token) : null, null, token)));
+            JsonObject chunk = chunk(api == Api.CHAT ? new JsonObject().put("content", token) : null, null, token);
+            if (stampTokens) {
+                chunk.put("x_sent_ns", System.nanoTime());
+            }
+            response.write(sse(chunk));
             if (response.writeQueueFull()) {
                 // Backpressure: a slow reader pauses generation instead of growing a buffer.
                 response.drainHandler(v -> later(behaviour.interTokenDelayMs(), this::nextToken));
@@ -498,6 +504,15 @@ public final class FakeUpstream implements AutoCloseable {
      * prompt whose leading blocks were seen lately answers its first token sooner by the cached share
      * and reports that share as {@code cached_tokens}; {@code /metrics} then counts queries and hits.
      */
+    /**
+     * Stamps every streamed content chunk with {@code "x_sent_ns"}, {@link System#nanoTime()} when it was written.
+     * On Linux that is {@code CLOCK_MONOTONIC}, one clock for every process of the host, so a load generator on the
+     * same host can measure each token's delivery latency through a proxy, not only the gaps between tokens.
+     */
+    public void setStampTokens(boolean stamp) {
+        stampTokens = stamp;
+    }
+
     public void setPrefixCacheBlocks(int blocks) {
         prefixCache = blocks <= 0 ? null : new FakePrefixCache(blocks);
     }
@@ -635,6 +650,7 @@ public final class FakeUpstream implements AutoCloseable {
         FakeUpstream upstream = start(Vertx.vertx(), true, options.getOrDefault("host", "127.0.0.1"),
                 Integer.parseInt(options.getOrDefault("port", "8000")), models, behaviour);
         upstream.setPrefixCacheBlocks(Integer.parseInt(options.getOrDefault("prefix-cache-blocks", "0")));
+        upstream.setStampTokens(Boolean.parseBoolean(options.getOrDefault("stamp-tokens", "false")));
         System.out.println("fake OpenAI-compatible upstream listening on " + upstream.baseUrl() + "/v1 models=" + models);
         Runtime.getRuntime().addShutdownHook(new Thread(upstream::close, "fake-upstream-stop"));
     }

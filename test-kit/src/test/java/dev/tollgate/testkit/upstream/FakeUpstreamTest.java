@@ -42,6 +42,7 @@ class FakeUpstreamTest {
     void resetBehaviour() {
         upstream.setBehaviour(FakeBehaviour.DEFAULT);
         upstream.setPrefixCacheBlocks(0);
+        upstream.setStampTokens(false);
         upstream.reset();
     }
 
@@ -107,6 +108,20 @@ class FakeUpstreamTest {
         JsonObject finishChunk = new JsonObject(events.get(events.size() - 3));
         assertThat(finishChunk.getJsonArray("choices").getJsonObject(0).getString("finish_reason")).isEqualTo("length");
         assertThat(finishChunk.containsKey("usage")).as("content chunks carry usage: null").isTrue();
+    }
+
+    @Test
+    void stampedContentChunksCarryTheMonotonicClockWhenTheyWereWritten() throws Exception {
+        upstream.setStampTokens(true);
+        long before = System.nanoTime();
+
+        List<String> events = dataLines(post("/v1/chat/completions", chat(true, 4L), Map.of()).body());
+
+        long after = System.nanoTime();
+        List<Long> stamps = events.stream().filter(e -> e.contains("\"x_sent_ns\"")).map(e -> new JsonObject(e).getLong("x_sent_ns")).toList();
+        assertThat(stamps).hasSize(4).isSorted().allSatisfy(stamp -> assertThat(stamp).isBetween(before, after));
+        assertThat(events).filteredOn(e -> !e.contains("\"content\":\"") || e.contains("\"content\":\"\""))
+                .noneMatch(e -> e.contains("x_sent_ns"));
     }
 
     @Test
