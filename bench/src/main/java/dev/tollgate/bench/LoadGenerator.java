@@ -76,6 +76,24 @@ public final class LoadGenerator implements AutoCloseable {
             return nanos >= from && nanos < to;
         }
 
+        /** Stats that record nothing until {@link #startWindow()}, for a load that runs until {@link #endWindow()}. */
+        public static Stats windowed() {
+            var stats = new Stats();
+            stats.from = Long.MAX_VALUE;
+            return stats;
+        }
+
+        /** Records from now on. */
+        public void startWindow() {
+            startNanos = System.nanoTime();
+            from = startNanos;
+        }
+
+        /** Records nothing more; the load stops starting requests and ends when those in flight have. */
+        public void endWindow() {
+            to = System.nanoTime();
+        }
+
         public double ratePerSecond() {
             return ok.get() / seconds;
         }
@@ -102,25 +120,9 @@ public final class LoadGenerator implements AutoCloseable {
      */
     public Stats closedLoop(Target target, Workload workload, int concurrency, Duration duration, Duration ramp)
             throws InterruptedException {
-        return closedLoop(target, workload, concurrency, duration, ramp, Duration.ZERO);
-    }
-
-    /**
-     * As {@link #closedLoop(Target, Workload, int, Duration, Duration)}, under one continuous load, but recording only
-     * the last {@code duration - warmUp}: what is measured is the steady state, with no start or end of the load in it
-     * (a load stopped and started again between a warm-up and the measurement had the proxy's JIT deoptimize and
-     * recompile its hot paths in the first seconds measured).
-     */
-    public Stats closedLoop(Target target, Workload workload, int concurrency, Duration duration, Duration ramp, Duration warmUp)
-            throws InterruptedException {
         var stats = new Stats();
         long start = System.nanoTime();
         long end = start + duration.toNanos();
-        if (!warmUp.isZero()) {
-            stats.from = start + warmUp.toNanos();
-            stats.to = end;
-            stats.startNanos = stats.from;
-        }
         var finished = new CountDownLatch(concurrency);
         for (int i = 0; i < concurrency; i++) {
             long delayMs = ramp.toMillis() * i / concurrency;
@@ -133,8 +135,39 @@ public final class LoadGenerator implements AutoCloseable {
         if (!finished.await(duration.toSeconds() + 120, TimeUnit.SECONDS)) {
             stats.errors.incrementAndGet(); // some requests never finished: counted once, the run goes on
         }
-        stats.seconds = (Math.min(System.nanoTime(), stats.to) - Math.max(start, stats.from)) / 1e9;
+        stats.seconds = (System.nanoTime() - start) / 1e9;
         return stats;
+    }
+
+    /**
+     * As {@link #closedLoop(Target, Workload, int, Duration, Duration)}, under one continuous load that runs until
+     * {@link Stats#endWindow()}, recording only between {@link Stats#startWindow()} and {@link Stats#endWindow()}, which
+     * another thread calls: what is measured is the steady state, with no start or end of the load in it (a load stopped
+     * and started again between a warm-up and the measurement had the proxy's JIT deoptimize and recompile its hot paths
+     * in the first seconds measured). {@code stats} comes from {@link Stats#windowed()}.
+     */
+    public Stats closedLoop(Target target, Workload workload, int concurrency, Duration ramp, Stats stats) throws InterruptedException {
+        var finished = new CountDownLatch(concurrency);
+        for (int i = 0; i < concurrency; i++) {
+            long delayMs = ramp.toMillis() * i / concurrency;
+            vertx.setTimer(Math.max(1, delayMs), id -> windowLoop(target, workload, stats, finished));
+        }
+        while (!finished.await(1, TimeUnit.SECONDS)) {
+            if (stats.to != Long.MAX_VALUE && System.nanoTime() - stats.to > TimeUnit.SECONDS.toNanos(180)) {
+                stats.errors.incrementAndGet(); // some requests never finished: counted once, the run goes on
+                break;
+            }
+        }
+        stats.seconds = (stats.to - stats.from) / 1e9;
+        return stats;
+    }
+
+    private void windowLoop(Target target, Workload workload, Stats stats, CountDownLatch finished) {
+        if (System.nanoTime() >= stats.to) {
+            finished.countDown();
+            return;
+        }
+        send(target, workload, System.nanoTime(), stats, () -> windowLoop(target, workload, stats, finished));
     }
 
     private void loop(Target target, Workload workload, Stats stats, long end, CountDownLatch finished) {

@@ -32,6 +32,10 @@ import java.util.stream.Collectors;
 public final class StreamsBench {
     /** Records the gateway's usage producer sent (the heartbeat producer's client id does not start so). */
     private static final String EVENTS_SENT = "kafka_producer_record_send_total{client_id=\"gateway-bench-gateway\"";
+    /** C1 and C2 compiler threads, as {@link Procs#cpuSecondsByThread} groups them (digits dropped). */
+    private static final String COMPILER_THREADS = "C CompilerThre";
+    /** A JVM proxy is warm when its JIT compilers use less than this share of a core. */
+    private static final double JIT_SETTLED_CORES = 0.05;
     private static final Pattern HEAP_USED = Pattern.compile("garbage-first heap\\s+total (?:reserved )?[0-9]+K, (?:committed [0-9]+K, )?used ([0-9]+)K");
 
     private final BenchProcesses servers;
@@ -57,6 +61,7 @@ public final class StreamsBench {
                 .map(String::strip).map(Integer::parseInt).toList();
         int seconds = Integer.parseInt(options.getOrDefault("seconds", "30"));
         int warmUp = Integer.parseInt(options.getOrDefault("warm-up-seconds", "60"));
+        int maxWarmUp = Integer.parseInt(options.getOrDefault("max-warm-up-seconds", "300"));
         int tokens = Integer.parseInt(options.getOrDefault("tokens", "64"));
         int tokenRate = Integer.parseInt(options.getOrDefault("token-rate", "15000"));
         List<String> targets = List.of(options.getOrDefault("targets", "direct,nginx,tollgate").split(","));
@@ -130,8 +135,9 @@ public final class StreamsBench {
                 + "; the proxy under test alone on core " + proxyCore + " (Tollgate with " + loops + " event loop(s), 512 MiB heap). "
                 + tokens + " tokens per stream; N streams together make " + tokenRate + " tokens/s (gap per stream: "
                 + gapsMs.entrySet().stream().map(e -> e.getKey() + " → " + e.getValue() + " ms").toList() + "); streams start "
-                + "staggered over one stream's length and are replaced as they end; " + seconds + " s measured after " + warmUp
-                + " s of warm-up per row." + (gatewayEnv.isEmpty() ? "" : " Gateway environment: " + gatewayEnv + "."));
+                + "staggered over one stream's length and are replaced as they end; each row is one continuous load: " + seconds
+                + " s measured after at least " + warmUp + " s of warm-up, which for a JVM proxy lasts until its JIT compilers use less "
+                + "than " + Math.round(JIT_SETTLED_CORES * 100) + " % of a core (at most " + maxWarmUp + " s)." + (gatewayEnv.isEmpty() ? "" : " Gateway environment: " + gatewayEnv + "."));
         print("");
 
         List<Measured> rows = new ArrayList<>();
@@ -145,13 +151,13 @@ public final class StreamsBench {
                 var nginx = new LoadGenerator.Target("nginx", "http://127.0.0.1:" + nginxPorts.get(n), Map.of());
                 var gateway = new LoadGenerator.Target("tollgate", tollgate, auth);
                 if (targets.contains("direct")) {
-                    rows.add(measure(load, direct, null, n, work, ramp, seconds, warmUp, null));
+                    rows.add(measure(load, direct, null, n, work, ramp, seconds, warmUp, maxWarmUp, null));
                 }
                 if (targets.contains("nginx")) {
-                    rows.add(measure(load, nginx, servers.get("nginx"), n, work, ramp, seconds, warmUp, null));
+                    rows.add(measure(load, nginx, servers.get("nginx"), n, work, ramp, seconds, warmUp, maxWarmUp, null));
                 }
                 if (targets.contains("tollgate")) {
-                    rows.add(measure(load, gateway, servers.get("tollgate"), n, work, ramp, seconds, warmUp, tollgate));
+                    rows.add(measure(load, gateway, servers.get("tollgate"), n, work, ramp, seconds, warmUp, maxWarmUp, tollgate));
                 }
             }
         }
@@ -167,34 +173,43 @@ public final class StreamsBench {
     }
 
     /**
-     * One continuous load of N streams: a warm-up (for Tollgate also the memory reading: a full GC and the live heap
-     * with N streams open), then the measured window with CPU accounting; nothing stops or starts between them.
+     * One continuous load of N streams: a warm-up of at least {@code warmUp} seconds that lasts, for a JVM proxy, until
+     * its JIT compilers have settled (below {@link #JIT_SETTLED_CORES} of a core over 10 s, at most {@code maxWarmUp}
+     * seconds); for Tollgate then the memory reading (a full GC and the live heap with N streams open) and 5 s to
+     * recover from it; then the measured window with CPU accounting. Nothing stops or starts between them.
      */
     private Measured measure(LoadGenerator load, LoadGenerator.Target target, ProcessHandle proxy, int n, LoadGenerator.Workload work,
-                             Duration ramp, int seconds, int warmUp, String gatewayBase) throws Exception {
-        Duration warm = Duration.ofSeconds(Math.max(warmUp, ramp.toSeconds() + 2));
+                             Duration ramp, int seconds, int warmUp, int maxWarmUp, String gatewayBase) throws Exception {
+        long minWarmMs = Math.max(warmUp, ramp.toSeconds() + 2) * 1000L;
         double[] memory = {Double.NaN, Double.NaN};
+        double[] warmedSeconds = {Double.NaN};
         // this JVM alone (its descendants are the servers, the proxies among them), the model server, the Kafka node
         List<ProcessHandle> harness = List.of(ProcessHandle.current(), servers.get("upstream-" + n), servers.get("kafka"));
         var window = new Window(proxy, harness, gatewayBase);
+        LoadGenerator.Stats stats = LoadGenerator.Stats.windowed();
+        long loadStarted = System.nanoTime();
         Thread reader = Thread.ofPlatform().name("window-reader").start(() -> {
             try {
+                Thread.sleep(minWarmMs);
+                while (proxy != null && (System.nanoTime() - loadStarted) / 1e9 < maxWarmUp && compilerCores(proxy, 10) >= JIT_SETTLED_CORES) {
+                    // still compiling: warm up longer
+                }
+                warmedSeconds[0] = (System.nanoTime() - loadStarted) / 1e9;
                 if (gatewayBase != null) {
-                    Thread.sleep(warm.toMillis() * 3 / 4);
                     memory[0] = liveHeapMib(proxy);
                     memory[1] = rssMib(proxy);
-                    Thread.sleep(warm.toMillis() - warm.toMillis() * 3 / 4);
-                } else {
-                    Thread.sleep(warm.toMillis());
+                    Thread.sleep(5_000);
                 }
                 window.start();
+                stats.startWindow();
                 Thread.sleep(seconds * 1000L);
+                stats.endWindow();
                 window.end();
             } catch (Exception e) {
-                // no reading: shown as –
+                stats.endWindow(); // no reading: shown as –
             }
         });
-        LoadGenerator.Stats stats = load.closedLoop(target, work, n, warm.plusSeconds(seconds), ramp, warm);
+        load.closedLoop(target, work, n, ramp, stats);
         reader.join();
         double wall = window.wall;
         double proxyCpu = window.proxyCpu;
@@ -207,11 +222,19 @@ public final class StreamsBench {
         print(String.format(Locale.ROOT, "- %s, %d streams: %,.0f tokens/s, %d streams completed, %d errors; proxy %.2f cores%s, harness %.2f cores",
                 m.target, n, stats.tokens.get() / wall, stats.ok.get(), stats.errors.get(), m.proxyCores,
                 threads.isEmpty() ? "" : " (" + threads + ")", m.harnessCores)
-                + (Double.isNaN(eventsPerSecond) ? "" : f(eventsPerSecond, "; usage events sent to Kafka %,.0f/s")));
+                + (Double.isNaN(eventsPerSecond) ? "" : f(eventsPerSecond, "; usage events sent to Kafka %,.0f/s"))
+                + f(warmedSeconds[0], "; measured after %.0f s of warm-up"));
         print("  delivery (model server's write to this client's read) p50 / p99 / p99.9 / max: " + f(ms(stats.delivery, 50), "%.1f")
                 + " / " + f(ms(stats.delivery, 99), "%.1f") + " / " + f(ms(stats.delivery, 99.9), "%.1f") + " / "
                 + f(stats.delivery.getMaxValue() / 1000.0, "%.1f") + " ms; " + lateWindows(stats));
         return m;
+    }
+
+    /** The proxy's JIT compiler threads' share of a core over the next {@code seconds}. */
+    private static double compilerCores(ProcessHandle proxy, int seconds) throws InterruptedException {
+        double before = Procs.cpuSecondsByThread(proxy).getOrDefault(COMPILER_THREADS, 0.0);
+        Thread.sleep(seconds * 1000L);
+        return (Procs.cpuSecondsByThread(proxy).getOrDefault(COMPILER_THREADS, 0.0) - before) / seconds;
     }
 
     /** CPU and usage counters read at the start and the end of the measured window, while the load runs. */
