@@ -63,6 +63,8 @@ public final class LoadGenerator implements AutoCloseable {
         /** What is recorded: only what happens in [{@code from}, {@code to}) (a request's latency: when it ends then). */
         volatile long from = Long.MIN_VALUE;
         volatile long to = Long.MAX_VALUE;
+        /** A windowed load starts no request after this. */
+        volatile long loadUntil = Long.MAX_VALUE;
         /** Where the 100 ms windows start. */
         volatile long startNanos = System.nanoTime();
         public final AtomicLong ok = new AtomicLong();
@@ -89,9 +91,14 @@ public final class LoadGenerator implements AutoCloseable {
             from = startNanos;
         }
 
-        /** Records nothing more; the load stops starting requests and ends when those in flight have. */
+        /** Records nothing more; the load goes on until {@link #stopLoad()}. */
         public void endWindow() {
             to = System.nanoTime();
+        }
+
+        /** The load starts no more requests and ends when those in flight have. */
+        public void stopLoad() {
+            loadUntil = System.nanoTime();
         }
 
         public double ratePerSecond() {
@@ -141,7 +148,7 @@ public final class LoadGenerator implements AutoCloseable {
 
     /**
      * As {@link #closedLoop(Target, Workload, int, Duration, Duration)}, under one continuous load that runs until
-     * {@link Stats#endWindow()}, recording only between {@link Stats#startWindow()} and {@link Stats#endWindow()}, which
+     * {@link Stats#stopLoad()}, recording only between {@link Stats#startWindow()} and {@link Stats#endWindow()}, which
      * another thread calls: what is measured is the steady state, with no start or end of the load in it (a load stopped
      * and started again between a warm-up and the measurement had the proxy's JIT deoptimize and recompile its hot paths
      * in the first seconds measured). {@code stats} comes from {@link Stats#windowed()}.
@@ -153,7 +160,7 @@ public final class LoadGenerator implements AutoCloseable {
             vertx.setTimer(Math.max(1, delayMs), id -> windowLoop(target, workload, stats, finished));
         }
         while (!finished.await(1, TimeUnit.SECONDS)) {
-            if (stats.to != Long.MAX_VALUE && System.nanoTime() - stats.to > TimeUnit.SECONDS.toNanos(180)) {
+            if (stats.loadUntil != Long.MAX_VALUE && System.nanoTime() - stats.loadUntil > TimeUnit.SECONDS.toNanos(180)) {
                 stats.errors.incrementAndGet(); // some requests never finished: counted once, the run goes on
                 break;
             }
@@ -163,7 +170,7 @@ public final class LoadGenerator implements AutoCloseable {
     }
 
     private void windowLoop(Target target, Workload workload, Stats stats, CountDownLatch finished) {
-        if (System.nanoTime() >= stats.to) {
+        if (System.nanoTime() >= stats.loadUntil) {
             finished.countDown();
             return;
         }

@@ -175,8 +175,9 @@ public final class StreamsBench {
     /**
      * One continuous load of N streams: a warm-up of at least {@code warmUp} seconds that lasts, for a JVM proxy, until
      * its JIT compilers have settled (below {@link #JIT_SETTLED_CORES} of a core over 10 s, at most {@code maxWarmUp}
-     * seconds); for Tollgate then the memory reading (a full GC and the live heap with N streams open) and 5 s to
-     * recover from it; then the measured window with CPU accounting. Nothing stops or starts between them.
+     * seconds); then the measured window with CPU accounting; for Tollgate then, with the N streams still open, the
+     * memory reading (a full GC and the live heap): after the window, because G1 shrinks the heap after a full GC and
+     * collects more often for a while. Nothing stops or starts between them.
      */
     private Measured measure(LoadGenerator load, LoadGenerator.Target target, ProcessHandle proxy, int n, LoadGenerator.Workload work,
                              Duration ramp, int seconds, int warmUp, int maxWarmUp, String gatewayBase) throws Exception {
@@ -195,18 +196,19 @@ public final class StreamsBench {
                     // still compiling: warm up longer
                 }
                 warmedSeconds[0] = (System.nanoTime() - loadStarted) / 1e9;
-                if (gatewayBase != null) {
-                    memory[0] = liveHeapMib(proxy);
-                    memory[1] = rssMib(proxy);
-                    Thread.sleep(5_000);
-                }
                 window.start();
                 stats.startWindow();
                 Thread.sleep(seconds * 1000L);
                 stats.endWindow();
                 window.end();
+                if (gatewayBase != null) {
+                    memory[0] = liveHeapMib(proxy);
+                    memory[1] = rssMib(proxy);
+                }
             } catch (Exception e) {
                 stats.endWindow(); // no reading: shown as –
+            } finally {
+                stats.stopLoad();
             }
         });
         load.closedLoop(target, work, n, ramp, stats);
