@@ -458,7 +458,6 @@ public final class GatewayServer {
         ctx.next();
     }
 
-    /** Live unless a background loop is wedged (the state reader made no progress for minutes): then restart me. */
     /**
      * Renders the exposition on a worker thread: it takes 50-70 ms (about 1,450 lines, most of them the Kafka producer's
      * metrics), and on the event loop every stream of that loop would wait for it at each scrape.
@@ -473,6 +472,7 @@ public final class GatewayServer {
         });
     }
 
+    /** Live unless a background loop is wedged (the state reader made no progress for minutes): then restart me. */
     private void liveness(RoutingContext ctx) {
         if (state.live()) {
             ctx.json(new JsonObject().put("status", "UP"));
