@@ -78,7 +78,7 @@ public final class LoadGenerator implements AutoCloseable {
             return nanos >= from && nanos < to;
         }
 
-        /** Stats that record nothing until {@link #startWindow()}, for a load that runs until {@link #endWindow()}. */
+        /** Stats that record nothing until {@link #startWindow()}, for a load that runs until {@link #stopLoad()}. */
         public static Stats windowed() {
             var stats = new Stats();
             stats.from = Long.MAX_VALUE;
