@@ -8,7 +8,7 @@
 # Writes bench/results/streams.md.
 # 9,000 rather than 10,000 streams by default: a proxy holds two sockets per stream, and this machine's hard limit of
 # open files per process is 20,000 (raising it needs CAP_SYS_RESOURCE, which its container does not have).
-# Options: --streams 1000,5000,9000 --seconds 30 --warm-up-seconds 60 --tokens 64 --token-rate 15000
+# Options: --streams 1000,5000,9000 --seconds 30 --warm-up-seconds 60 --max-warm-up-seconds 300 --tokens 64 --token-rate 15000
 #          [--targets direct,nginx,tollgate] [--gateway-env K=V,K=V] [--gateway-gc "-XX:+UseG1GC"]
 #          --harness-core 0 --proxy-core 1 [--event-loops N] [--gateway-jfr /tmp/gw.jfr] [--gateway-java-options "-agentpath:..."]
 set -euo pipefail

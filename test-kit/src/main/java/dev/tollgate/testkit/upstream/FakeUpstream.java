@@ -500,11 +500,6 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     /**
-     * Simulates a prefix cache of {@code blocks} blocks of 64 prompt characters (0 turns it off): a
-     * prompt whose leading blocks were seen lately answers its first token sooner by the cached share
-     * and reports that share as {@code cached_tokens}; {@code /metrics} then counts queries and hits.
-     */
-    /**
      * Stamps every streamed content chunk with {@code "x_sent_ns"}, {@link System#nanoTime()} when it was written.
      * On Linux that is {@code CLOCK_MONOTONIC}, one clock for every process of the host, so a load generator on the
      * same host can measure each token's delivery latency through a proxy, not only the gaps between tokens.
@@ -513,6 +508,11 @@ public final class FakeUpstream implements AutoCloseable {
         stampTokens = stamp;
     }
 
+    /**
+     * Simulates a prefix cache of {@code blocks} blocks of 64 prompt characters (0 turns it off): a
+     * prompt whose leading blocks were seen lately answers its first token sooner by the cached share
+     * and reports that share as {@code cached_tokens}; {@code /metrics} then counts queries and hits.
+     */
     public void setPrefixCacheBlocks(int blocks) {
         prefixCache = blocks <= 0 ? null : new FakePrefixCache(blocks);
     }
