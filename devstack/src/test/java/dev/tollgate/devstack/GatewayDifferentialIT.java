@@ -67,6 +67,8 @@ class GatewayDifferentialIT {
     private static final long MAX_PRICE = 9_100_000;
     private static final long BUDGET_MICROS = 20_000;
     private static final int BUDGET_CLIENTS = 2;
+    /** How long the budget tenant's clients may call before its limit must have refused them. */
+    private static final Duration BUDGET_DEADLINE = Duration.ofSeconds(90);
 
     @TempDir
     static Path dataDir;
@@ -212,10 +214,15 @@ class GatewayDifferentialIT {
                 return null;
             }));
         }
+        // The budget tenant's clients go on until its limit has refused them (on a slow machine 15 s may not reach it: a CI
+        // run on a loaded machine once ended with no refusal at all), for at most BUDGET_DEADLINE.
+        var budgetCalls = new AtomicLong();
+        long budgetUntil = System.nanoTime() + BUDGET_DEADLINE.toNanos();
         for (int c = 0; c < BUDGET_CLIENTS; c++) {
             var clientRandom = new Random(SEED * 37 + c);
             clients.add(pool.submit(() -> {
-                while (System.nanoTime() < until) {
+                while (System.nanoTime() < until || refusedBudget.get() < BUDGET_CLIENTS && System.nanoTime() < budgetUntil) {
+                    budgetCalls.incrementAndGet();
                     if (call(budget, clientRandom) == 429) {
                         refusedBudget.incrementAndGet();
                         Thread.sleep(50);
@@ -227,6 +234,7 @@ class GatewayDifferentialIT {
         for (Future<?> client : clients) {
             client.get();
         }
+        Instant trafficEnd = Instant.now();
         pool.shutdown();
         // Every billable event on usage.v1 is billed, once (the last ones may still be on their way to the topic: read it again).
         var server = PostgresDatabase.Server.fromEnvironment();
@@ -252,8 +260,9 @@ class GatewayDifferentialIT {
         System.out.printf("[gateway-differential] plans backfilled for %d tenants: %d billed events priced again%n", tenants.size() / 2,
                 repriced);
         assertThat(repriced).as("events priced again after the backfill").isPositive();
-        System.out.printf("[gateway-differential] seed %d: %d answers, %d billable usage events billed, budget tenant refused %d times%n",
-                SEED, served.get(), billable[0], refusedBudget.get());
+        System.out.printf("[gateway-differential] seed %d: %d answers, %d billable usage events billed, budget tenant refused %d of %d"
+                + " calls in %d s%n", SEED, served.get(), billable[0], refusedBudget.get(), budgetCalls.get(),
+                Duration.between(trafficStart, trafficEnd).toSeconds());
 
         // The audit replays the same log and must reproduce every invoice of every period a tenant's zone is in now.
         var periods = new TreeSet<String>();

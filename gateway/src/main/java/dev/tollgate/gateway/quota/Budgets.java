@@ -10,6 +10,8 @@ import dev.tollgate.gateway.state.QuotaLookup;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.math.BigInteger;
 import java.time.Duration;
@@ -39,6 +41,7 @@ public final class Budgets {
      * the state's {@code asOf} is taken as reflected in it (larger is safer and refuses earlier).
      */
     public static final Duration REFLECTION_MARGIN = Duration.ofSeconds(1);
+    private static final Logger LOG = LoggerFactory.getLogger(Budgets.class);
 
     private final QuotaLookup quotas;
     private final KeyLookup directory;
@@ -201,8 +204,8 @@ public final class Budgets {
                         QuotaState state = current(b, now);
                         boolean over = state != null && state.status() == QuotaState.Status.EXHAUSTED
                                 || settled(l, b, now) + l.inFlightHeld + reserve > allowance(b, now);
-                        if (over && !b.soft() && org.slf4j.LoggerFactory.getLogger(Budgets.class).isDebugEnabled()) {
-                            org.slf4j.LoggerFactory.getLogger(Budgets.class).debug("refusing {}: state used {} asOf {}, own settled {}, held {}, reserve {}, share {}",
+                        if (over && !b.soft() && LOG.isDebugEnabled()) {
+                            LOG.debug("refusing {}: state used {} asOf {}, own settled {}, held {}, reserve {}, share {}",
                                     b.stateKey(), state == null ? null : state.usedTokens(), state == null ? null : state.asOf(),
                                     settled(l, b, now), l.inFlightHeld, reserve, allowance(b, now));
                         }
