@@ -47,6 +47,8 @@ public class HotPathBenchmarks {
     private CloudEvent<EventData> finished;
     private RateLimits limits;
     private Principal principal;
+    private StreamMeter streamMeter;
+    private SseScanner streamScanner;
 
     @Setup
     public void setUp() {
@@ -60,6 +62,8 @@ public class HotPathBenchmarks {
                     .append("\"choices\":[{\"index\":0,\"delta\":{\"content\":\" token").append(i).append("\"},\"finish_reason\":null}]}\n\n");
         }
         upstreamBuffer = sse.toString().getBytes(StandardCharsets.UTF_8);
+        streamMeter = new StreamMeter();
+        streamScanner = new SseScanner(1 << 20, (data, offset, length, start, end) -> streamMeter.onData(data, offset, length));
         finished = CloudEvent.of(EventType.USAGE_REQUEST_COMPLETED, "/gateway/gw-1", Instant.now(), "req_0123456789abcdef",
                 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
                 new RequestFinished("req_0123456789abcdef", "acme", "k0123456789abcde", "llama", Endpoint.CHAT_COMPLETIONS, "gpu-0",
@@ -81,6 +85,16 @@ public class HotPathBenchmarks {
         var meter = new StreamMeter();
         new SseScanner(1 << 20, (data, offset, length, start, end) -> meter.onData(data, offset, length)).feed(upstreamBuffer);
         return meter.contentChunks();
+    }
+
+    /**
+     * One read of a stream that is already running: the stream's scanner and meter live as long as the
+     * stream, so what this allocates per call is what the gateway allocates per four tokens ({@code -prof gc}).
+     */
+    @Benchmark
+    public long sseStreamRead() {
+        streamScanner.feed(upstreamBuffer);
+        return streamMeter.contentChunks();
     }
 
     /** Encoding a terminal usage event (CloudEvents JSON) for the spool and Kafka. */

@@ -7,6 +7,9 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.usage.TokenUsage;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,17 +28,27 @@ import java.util.Optional;
  * keys wins, an object in place of the {@code choices} array counts its values, anything after the
  * first JSON value is ignored, a chunk that is not JSON counts as malformed and nothing else —
  * which {@code SseMeteringFuzzTest} checks against the tree-based reader on every input.
+ *
+ * <p>A chunk given as bytes that is a JSON object goes to one parser that lives as long as the stream
+ * (Jackson's non-blocking parser, fed each event whole: {@link StreamParser}), so that a token costs
+ * no parser, no buffers and no field-name strings; anything that parser cannot read whole and alone
+ * goes to a parser of its own as before, which then decides.
  */
-public final class StreamMeter {
+public final class StreamMeter implements AutoCloseable {
     private static final JsonFactory FACTORY = EventCodec.mapper().getFactory();
+    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private long contentChunks;
     private long malformedEvents;
     private boolean done;
     private boolean sawUsageOnlyChunk;
     private TokenUsage upstreamUsage;
-
-    private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+    /** What the last chunk said; reused, so that reading a chunk allocates nothing. */
+    private final Chunk chunk = new Chunk();
+    /** The stream's parser; null before the first object chunk, after one it could not read, and once closed. */
+    private StreamParser streamParser;
+    private boolean closed;
 
     /** Accepts the data of one SSE event. */
     public void onData(String data) {
@@ -43,14 +56,11 @@ public final class StreamMeter {
             done = true;
             return;
         }
-        Chunk chunk;
         try (JsonParser parser = FACTORY.createParser(data)) {
-            chunk = Chunk.read(parser);
+            apply(chunk.read(parser));
         } catch (IOException e) {
             malformedEvents++;
-            return;
         }
-        apply(chunk);
     }
 
     /**
@@ -67,14 +77,35 @@ public final class StreamMeter {
             return;
         }
         if (plainStart(data, offset, length) && wellFormedUtf8(data, offset, length)) {
+            if (!closed && StreamParser.startsWithObject(data, offset, length)) {
+                if (streamParser == null) {
+                    streamParser = new StreamParser(FACTORY);
+                }
+                if (streamParser.read(data, offset, length, chunk)) {
+                    apply(chunk);
+                    return;
+                }
+                streamParser.close(); // it could not read this event whole: the parsers below decide, a new one reads the next
+                streamParser = null;
+            }
             try (JsonParser parser = FACTORY.createParser(data, offset, length)) {
-                apply(Chunk.read(parser));
+                apply(chunk.read(parser));
                 return;
             } catch (IOException e) {
                 // The text reader decides: it may read the event whole after replacing bad bytes.
             }
         }
         onData(new String(data, offset, length, StandardCharsets.UTF_8));
+    }
+
+    /** Gives the stream's parser back (its buffers and the field names it learnt go to the next streams). Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        if (streamParser != null) {
+            streamParser.close();
+            streamParser = null;
+        }
     }
 
     /** True when the first bytes cannot make Jackson's byte reader guess a BOM or another encoding than UTF-8. */
@@ -91,6 +122,9 @@ public final class StreamMeter {
     static boolean wellFormedUtf8(byte[] data, int offset, int length) {
         int end = offset + length;
         int i = offset;
+        while (i + Long.BYTES <= end && ((long) LONGS.get(data, i) & 0x8080808080808080L) == 0) {
+            i += Long.BYTES; // eight ASCII bytes at a time: most of a chunk is
+        }
         while (i < end) {
             int lead = data[i] & 0xff;
             if (lead < 0x80) {
@@ -135,42 +169,56 @@ public final class StreamMeter {
         if (chunk == null) {
             return; // not an object: nothing to meter
         }
-        if (chunk.usage != null && chunk.usage.valid()) {
+        if (chunk.hasUsage && chunk.usage.valid()) {
             upstreamUsage = chunk.usage.toTokenUsage();
         }
-        if (chunk.choicesIsArray && chunk.choicesCount == 0 && chunk.usage != null) {
+        if (chunk.choicesIsArray && chunk.choicesCount == 0 && chunk.hasUsage) {
             sawUsageOnlyChunk = true;
         }
         contentChunks += chunk.contentChoices;
     }
 
-    /** What one chunk says, read in one pass; every field as the last of duplicate keys says it. */
-    private static final class Chunk {
-        /** Null when absent or not an object. */
-        Usage usage;
+    /** What one chunk says, read in one pass; every field as the last of duplicate keys says it. Reused chunk after chunk. */
+    static final class Chunk {
+        /** False when absent or not an object. */
+        boolean hasUsage;
+        final Usage usage = new Usage();
         boolean choicesIsArray;
         int choicesCount;
         int contentChoices;
 
-        /** The chunk, or null when its first value is not an object; throws on malformed JSON. */
-        static Chunk read(JsonParser parser) throws IOException {
+        /**
+         * Reads the chunk from {@code parser}'s next value: this, or null when that value is not an object;
+         * throws on malformed JSON.
+         */
+        Chunk read(JsonParser parser) throws IOException {
             JsonToken root = parser.nextToken();
             if (root != JsonToken.START_OBJECT) {
                 parser.skipChildren(); // still fails on a malformed array, as the tree did
                 parser.finishToken(); // and on an unterminated string
                 return null;
             }
-            var chunk = new Chunk();
+            hasUsage = false;
+            choicesIsArray = false;
+            choicesCount = 0;
+            contentChoices = 0;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
                 switch (field) {
-                    case "usage" -> chunk.usage = value == JsonToken.START_OBJECT ? Usage.read(parser) : skip(parser, null);
-                    case "choices" -> chunk.readChoices(parser, value);
+                    case "usage" -> {
+                        hasUsage = value == JsonToken.START_OBJECT;
+                        if (hasUsage) {
+                            usage.read(parser);
+                        } else {
+                            parser.skipChildren();
+                        }
+                    }
+                    case "choices" -> readChoices(parser, value);
                     default -> parser.skipChildren();
                 }
             }
-            return chunk;
+            return this;
         }
 
         private void readChoices(JsonParser parser, JsonToken value) throws IOException {
@@ -250,12 +298,16 @@ public final class StreamMeter {
         }
     }
 
-    /** A usage object's counts: -1 marks a count that is not a non-negative integer that fits a long. */
-    private record Usage(long prompt, long completion, long cached) {
-        static Usage read(JsonParser parser) throws IOException {
-            long prompt = 0;
-            long completion = 0;
-            long cached = 0;
+    /** A usage object's counts: -1 marks a count that is not a non-negative integer that fits a long. Reused. */
+    private static final class Usage {
+        long prompt;
+        long completion;
+        long cached;
+
+        void read(JsonParser parser) throws IOException {
+            prompt = 0;
+            completion = 0;
+            cached = 0;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
@@ -266,7 +318,6 @@ public final class StreamMeter {
                     default -> parser.skipChildren();
                 }
             }
-            return new Usage(prompt, completion, cached);
         }
 
         private static long cachedTokens(JsonParser parser) throws IOException {

@@ -39,15 +39,17 @@ class SseMeteringFuzzTest {
         assertThat(splitTooLarge).isEqualTo(wholeTooLarge);
         assertThat(split).isEqualTo(whole);
 
-        StreamMeter meter = new StreamMeter(); // fed bytes, as the gateway feeds it
-        wholeBytes.forEach(data -> meter.onData(data, 0, data.length));
-        TreeStreamMeter reference = new TreeStreamMeter(); // the tree-based reader it replaced: the same answers on every input
-        whole.forEach(reference::onData);
-        assertThat(meter.contentChunks()).as("content chunks").isEqualTo(reference.contentChunks());
-        assertThat(meter.malformedEvents()).as("malformed events").isEqualTo(reference.malformedEvents());
-        assertThat(meter.upstreamUsage()).as("usage").isEqualTo(reference.upstreamUsage());
-        assertThat(meter.sawUsageOnlyChunk()).as("usage-only chunk").isEqualTo(reference.sawUsageOnlyChunk());
-        assertThat(meter.done()).as("[DONE]").isEqualTo(reference.done());
+        StreamMeter meter = new StreamMeter(); // fed bytes, as the gateway feeds it: one parser reads the whole stream
+        TreeStreamMeter reference = new TreeStreamMeter(); // the tree-based reader it replaced: the same answers after every event
+        for (int i = 0; i < whole.size(); i++) {
+            meter.onData(wholeBytes.get(i), 0, wholeBytes.get(i).length);
+            reference.onData(whole.get(i));
+            assertThat(meter.contentChunks()).as("content chunks after event %d", i).isEqualTo(reference.contentChunks());
+            assertThat(meter.malformedEvents()).as("malformed events after event %d", i).isEqualTo(reference.malformedEvents());
+            assertThat(meter.upstreamUsage()).as("usage after event %d", i).isEqualTo(reference.upstreamUsage());
+            assertThat(meter.sawUsageOnlyChunk()).as("usage-only chunk after event %d", i).isEqualTo(reference.sawUsageOnlyChunk());
+            assertThat(meter.done()).as("[DONE] after event %d", i).isEqualTo(reference.done());
+        }
         assertThat(meter.contentChunks()).isNotNegative();
         assertThat(meter.malformedEvents()).isNotNegative();
         meter.upstreamUsage().ifPresent(usage -> {

@@ -70,6 +70,58 @@ class StreamMeterTest {
                 bytes[i] = (byte) bad[i];
             }
             assertThat(StreamMeter.wellFormedUtf8(bytes, 0, bytes.length)).as(Arrays.toString(bad)).isFalse();
+            for (int ascii : new int[]{7, 8, 9, 16, 23}) { // past the eight-bytes-at-a-time run, at every alignment
+                byte[] after = new byte[ascii + bytes.length + ascii];
+                Arrays.fill(after, (byte) 'a');
+                System.arraycopy(bytes, 0, after, ascii, bytes.length);
+                assertThat(StreamMeter.wellFormedUtf8(after, 0, after.length)).as(ascii + " ASCII, " + Arrays.toString(bad)).isFalse();
+                assertThat(StreamMeter.wellFormedUtf8(after, 1, after.length - 1)).as(ascii + " ASCII from 1, " + Arrays.toString(bad)).isFalse();
+                assertThat(StreamMeter.wellFormedUtf8(after, 0, ascii)).as("the ASCII before it alone").isTrue();
+            }
         }
+        byte[] longText = ("{\"content\":\"" + "Grüße 👋 ✓ ".repeat(9) + "\"}").getBytes(StandardCharsets.UTF_8);
+        assertThat(StreamMeter.wellFormedUtf8(longText, 0, longText.length)).isTrue();
+    }
+
+    /**
+     * The stream's one parser, past the events after which it is renewed, with every kind of event it must hand
+     * back to a parser of the event's own between well-formed ones: after each event the same answers as the
+     * tree-based reader.
+     */
+    @Test
+    void oneParserReadsALongStreamAndHandsBackWhatItCannotReadWholeAndAlone() {
+        List<String> oddOnes = List.of(
+                "{\"choices\":[{\"delta\":{\"content\":\"cut",                      // ends inside a string
+                "{\"choices\":[{\"delta\":{\"content\":\"x\"}}]",                   // ends inside the object
+                "{\"choices\":[{\"delta\":{\"content\":\"x\"}}]} {\"choices\":[]}", // a second value after the first
+                "{\"choices\":[{\"delta\":{\"content\":\"x\"}}]}  \n",             // whitespace after it
+                "  {\"choices\":[{\"text\":\"x\"}]}",                               // whitespace before it
+                "{\"choices\":[{\"delta\":{\"content\":\"x\"}}]}garbage",            // not JSON after it
+                "{\"choices\":[{\"delta\":{\"content\":\"x\"}}],}",                  // refused by the parser
+                "[1,2]", "42", "not json", "",
+                "{\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"prompt_tokens_details\":{\"cached_tokens\":2}},\"choices\":[]}",
+                "{\"choices\":{\"a\":{\"delta\":{\"content\":\"x\"}},\"a\":{\"text\":\"\"}}}",   // an object for choices
+                "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"t\"}]}}],\"usage\":null}",
+                "{\"f" + "i".repeat(40) + "\":1,\"choices\":[{\"delta\":{\"content\":\"new names\"}}]}");
+        var meter = new StreamMeter();
+        var reference = new TreeStreamMeter();
+        int events = 3 * StreamParser.EVENTS_PER_PARSER + 17;
+        for (int i = 0; i < events; i++) {
+            String data = i % 7 == 3 ? oddOnes.get(i / 7 % oddOnes.size())
+                    : "{\"id\":\"c" + i + "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t" + i + "\"},\"finish_reason\":null}]}";
+            byte[] bytes = ("xx" + data + "yy").getBytes(StandardCharsets.UTF_8);
+            meter.onData(bytes, 2, bytes.length - 4);
+            reference.onData(data);
+            assertThat(meter.contentChunks()).as("content chunks after %s", data).isEqualTo(reference.contentChunks());
+            assertThat(meter.malformedEvents()).as("malformed after %s", data).isEqualTo(reference.malformedEvents());
+            assertThat(meter.upstreamUsage()).as("usage after %s", data).isEqualTo(reference.upstreamUsage());
+            assertThat(meter.sawUsageOnlyChunk()).as("usage-only after %s", data).isEqualTo(reference.sawUsageOnlyChunk());
+        }
+        assertThat(meter.contentChunks()).isGreaterThan(events * 6L / 7);
+        assertThat(meter.upstreamUsage()).contains(new TokenUsage(7, 3, 2));
+        meter.close();
+        byte[] after = "{\"choices\":[{\"text\":\"after close\"}]}".getBytes(StandardCharsets.UTF_8);
+        meter.onData(after, 0, after.length);
+        assertThat(meter.contentChunks()).as("a closed meter still reads, with a parser per event").isEqualTo(reference.contentChunks() + 1);
     }
 }
