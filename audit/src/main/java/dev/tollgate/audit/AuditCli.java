@@ -21,6 +21,7 @@ import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
@@ -213,7 +214,7 @@ public final class AuditCli {
                     if (!same) {
                         var stored1 = new TreeSet<String>();
                         billed.values().stream().filter(b -> line.model().equals(b.model()) && line.priceListId().equals(b.priceListId())
-                                && java.util.Objects.equals(line.adjustsPeriod(), b.adjustsPeriod()) && tokens(b, line.kind()) > 0)
+                                && Objects.equals(line.adjustsPeriod(), b.adjustsPeriod()) && tokens(b, line.kind()) > 0)
                                 .forEach(b -> stored1.add(b.eventId()));
                         var missing = new TreeSet<>(stored1);
                         missing.removeAll(logIds);

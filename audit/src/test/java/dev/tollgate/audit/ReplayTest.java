@@ -10,6 +10,7 @@ import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.usage.TokensStreamed;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -58,10 +59,10 @@ class ReplayTest {
 
         List<InvoiceLine> sep = september.tenants().get("acme").calculator().lines();
         assertThat(sep).extracting(InvoiceLine::priceListId, InvoiceLine::quantity).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("pl-1", 100L), org.assertj.core.groups.Tuple.tuple("pl-2", 100L));
+                Tuple.tuple("pl-1", 100L), Tuple.tuple("pl-2", 100L));
         List<InvoiceLine> oct = october.tenants().get("acme").calculator().lines();
         assertThat(oct).extracting(InvoiceLine::adjustsPeriod, InvoiceLine::quantity).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(null, 10L), org.assertj.core.groups.Tuple.tuple("2026-09", 7L));
+                Tuple.tuple(null, 10L), Tuple.tuple("2026-09", 7L));
         assertThat(september.duplicates()).isEqualTo(1);
         assertThat(september.problems()).isEmpty();
     }

@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -22,6 +23,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The benchmarks' tenant: the topics created on a fresh Kafka node, and tenant {@code bench} with one
@@ -36,9 +40,9 @@ final class BenchTenant {
             long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
             while (true) { // the node is a fresh process: wait until it answers
                 try {
-                    admin.describeCluster().nodes().get(5, java.util.concurrent.TimeUnit.SECONDS);
+                    admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
                     break;
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                } catch (ExecutionException | TimeoutException e) {
                     if (System.nanoTime() > deadline) {
                         throw new IllegalStateException("the Kafka node did not start", e);
                     }
@@ -50,8 +54,8 @@ final class BenchTenant {
             }
             try {
                 admin.createTopics(topics).all().get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
                 }
             }

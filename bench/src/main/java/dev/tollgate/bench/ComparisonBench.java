@@ -2,16 +2,19 @@ package dev.tollgate.bench;
 
 import dev.tollgate.schemas.key.ApiKeys;
 import org.HdrHistogram.Histogram;
+import org.apache.kafka.common.Uuid;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -51,7 +54,7 @@ public final class ComparisonBench {
     private void run(Map<String, String> options) throws Exception {
         Duration seconds = Duration.ofSeconds(Long.parseLong(options.getOrDefault("seconds", "10")));
         Duration streamSeconds = Duration.ofSeconds(Long.parseLong(options.getOrDefault("stream-seconds", "15")));
-        List<Integer> streamCounts = java.util.Arrays.stream(options.getOrDefault("streams", "1000,5000").split(","))
+        List<Integer> streamCounts = Arrays.stream(options.getOrDefault("streams", "1000,5000").split(","))
                 .map(String::strip).filter(s -> !s.isEmpty()).map(Integer::parseInt).toList();
         int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "64"));
         String nginxBinary = options.getOrDefault("nginx", "/usr/sbin/nginx");
@@ -77,7 +80,7 @@ public final class ComparisonBench {
         String bootstrap = "127.0.0.1:" + brokerPort;
         servers.start("kafka", Procs.java("dev.tollgate.testkit.kafka.KafkaNode", List.of("-Xmx1g"), "--node-id", "1", "--broker-port",
                 Integer.toString(brokerPort), "--controller-port", Integer.toString(controllerPort), "--voters",
-                "1@127.0.0.1:" + controllerPort, "--cluster-id", org.apache.kafka.common.Uuid.randomUuid().toString(), "--data-dir",
+                "1@127.0.0.1:" + controllerPort, "--cluster-id", Uuid.randomUuid().toString(), "--data-dir",
                 work.resolve("kafka").toString(), "--replication", "1"), Map.of());
         ApiKeys.NewKey key = ApiKeys.issue(ApiKeys.newKeyId());
         BenchTenant.seed(bootstrap, key);
@@ -210,7 +213,7 @@ public final class ComparisonBench {
             // (e) Kafka stops: authentication works from the loaded state, usage goes to the spool.
             ProcessHandle broker = servers.get("kafka");
             broker.destroy();
-            broker.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            broker.onExit().get(60, TimeUnit.SECONDS);
             Thread.sleep(2_000);
             load.closedLoop(spoolRow.small, smallWork, concurrency, Duration.ofSeconds(3));
             saturate(load, spoolRow, smallWork, concurrency, seconds);

@@ -1,6 +1,7 @@
 package dev.tollgate.bench;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -8,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,7 +29,7 @@ final class Procs {
 
     /** The JVM that runs {@code mainClass} with this JVM's classpath. */
     static List<String> java(String mainClass, List<String> jvmOptions, String... args) {
-        var command = new java.util.ArrayList<String>();
+        var command = new ArrayList<String>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.add("--enable-native-access=ALL-UNNAMED");
@@ -117,7 +119,7 @@ final class Procs {
     }
 
     static int freePort() throws IOException {
-        try (var socket = new java.net.ServerSocket(0)) {
+        try (var socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
     }

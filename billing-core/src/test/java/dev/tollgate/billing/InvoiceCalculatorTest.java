@@ -2,6 +2,7 @@ package dev.tollgate.billing;
 
 import dev.tollgate.billing.PriceSchedule.ModelRates;
 import dev.tollgate.billing.PriceSchedule.PriceList;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,7 +49,7 @@ class InvoiceCalculatorTest {
         calculator.add(usage("b", "2026-11-15T00:00:00Z", 1_000_000, 0, 0));
 
         assertThat(calculator.lines()).extracting(InvoiceLine::priceListId, InvoiceLine::amountMicros)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("pl-1", 150_000L), org.assertj.core.groups.Tuple.tuple("pl-2", 100_000L));
+                .containsExactly(Tuple.tuple("pl-1", 150_000L), Tuple.tuple("pl-2", 100_000L));
     }
 
     @Test
@@ -56,8 +58,8 @@ class InvoiceCalculatorTest {
         calculator.add(usage("a", "2026-11-03T10:00:00Z", 1_000_000, 2_000_000, 0));
 
         assertThat(calculator.lines()).extracting(InvoiceLine::kind, InvoiceLine::amountMicros).containsExactly(
-                org.assertj.core.groups.Tuple.tuple(TokenKind.INPUT, 150_000L),
-                org.assertj.core.groups.Tuple.tuple(TokenKind.CACHED_INPUT, 150_000L));
+                Tuple.tuple(TokenKind.INPUT, 150_000L),
+                Tuple.tuple(TokenKind.CACHED_INPUT, 150_000L));
     }
 
     @Test
@@ -70,7 +72,7 @@ class InvoiceCalculatorTest {
         events.forEach(inOrder::add);
         var shuffled = new ArrayList<>(events);
         shuffled.addAll(events.subList(0, 50)); // redelivered duplicates
-        Collections.shuffle(shuffled, new java.util.Random(7));
+        Collections.shuffle(shuffled, new Random(7));
         var replayed = new InvoiceCalculator(new PriceSchedule().add(EARLY));
         shuffled.forEach(replayed::add);
 
@@ -111,8 +113,8 @@ class InvoiceCalculatorTest {
 
         List<InvoiceLine> lines = calculator.lines();
         assertThat(lines).extracting(InvoiceLine::adjustsPeriod, InvoiceLine::priceListId, InvoiceLine::amountMicros)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple(null, "pl-2", 100_000L),
-                        org.assertj.core.groups.Tuple.tuple("2026-11", "pl-1", 150_000L));
+                .containsExactly(Tuple.tuple(null, "pl-2", 100_000L),
+                        Tuple.tuple("2026-11", "pl-1", 150_000L));
         assertThat(calculator.lineEventIds()).containsExactly(List.of("own"), List.of("late"));
         assertThat(lines.get(1).eventDigest()).isEqualTo(InvoiceCalculator.digest(List.of("late")));
     }

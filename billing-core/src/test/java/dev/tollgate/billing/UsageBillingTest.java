@@ -10,6 +10,7 @@ import dev.tollgate.schemas.usage.TokensStreamed;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,7 +27,7 @@ class UsageBillingTest {
         long completion = 0;
         long uncached = 0;
         long cached = 0;
-        for (var event : java.util.List.of(delta1, delta2, done)) {
+        for (var event : List.of(delta1, delta2, done)) {
             BillableUsage usage = UsageBilling.of(event).orElseThrow();
             completion += usage.completion();
             uncached += usage.uncachedPrompt();

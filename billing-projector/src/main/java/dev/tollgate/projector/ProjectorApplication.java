@@ -1,7 +1,9 @@
 package dev.tollgate.projector;
 
+import dev.tollgate.projector.stream.ProjectorMetrics;
 import dev.tollgate.projector.stream.ProjectorSettings;
 import dev.tollgate.projector.stream.ProjectorTopology;
+import io.opentelemetry.api.OpenTelemetry;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -10,7 +12,9 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * The billing projector's Kafka Streams application: the topology of {@link ProjectorTopology}
@@ -27,7 +31,7 @@ public final class ProjectorApplication implements AutoCloseable {
 
     /** Starts the projector with the default settings and no interactive-query endpoint. */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir) {
-        return start(bootstrapServers, applicationId, stateDir, ProjectorSettings.defaults(), null, 0, java.util.Map.of());
+        return start(bootstrapServers, applicationId, stateDir, ProjectorSettings.defaults(), null, 0, Map.of());
     }
 
     /**
@@ -38,24 +42,24 @@ public final class ProjectorApplication implements AutoCloseable {
      * @param overrides         further Kafka Streams configuration, applied last
      */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
-                                             String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides) {
+                                             String applicationServer, int standbyReplicas, Map<String, Object> overrides) {
         return start(bootstrapServers, applicationId, stateDir, settings, applicationServer, standbyReplicas, overrides,
-                dev.tollgate.projector.stream.ProjectorMetrics.NONE);
+                ProjectorMetrics.NONE);
     }
 
     /** As above, reporting to {@code metrics}. */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
-                                             String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides,
-                                             dev.tollgate.projector.stream.ProjectorMetrics metrics) {
+                                             String applicationServer, int standbyReplicas, Map<String, Object> overrides,
+                                             ProjectorMetrics metrics) {
         return start(bootstrapServers, applicationId, stateDir, settings, applicationServer, standbyReplicas, overrides, metrics,
-                io.opentelemetry.api.OpenTelemetry.noop());
+                OpenTelemetry.noop());
     }
 
     /** As above, with a span per billed event (a child of the gateway's, from the record's {@code traceparent}). */
     public static ProjectorApplication start(String bootstrapServers, String applicationId, Path stateDir, ProjectorSettings settings,
-                                             String applicationServer, int standbyReplicas, java.util.Map<String, Object> overrides,
-                                             dev.tollgate.projector.stream.ProjectorMetrics metrics,
-                                             io.opentelemetry.api.OpenTelemetry openTelemetry) {
+                                             String applicationServer, int standbyReplicas, Map<String, Object> overrides,
+                                             ProjectorMetrics metrics,
+                                             OpenTelemetry openTelemetry) {
         var props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -113,11 +117,11 @@ public final class ProjectorApplication implements AutoCloseable {
      * (how soon the group notices a dead instance; 10 s otherwise).
      */
     public static void main(String[] args) throws InterruptedException {
-        ProjectorSettings settings = ProjectorSettings.defaults().withGrace(java.time.Duration.parse(env("TOLLGATE_PROJECTOR_GRACE",
+        ProjectorSettings settings = ProjectorSettings.defaults().withGrace(Duration.parse(env("TOLLGATE_PROJECTOR_GRACE",
                 ProjectorSettings.DEFAULT_GRACE.toString())));
         var app = start(env("TOLLGATE_KAFKA_BOOTSTRAP", "127.0.0.1:9092"), env("TOLLGATE_PROJECTOR_APP_ID", "tollgate-billing-projector"),
                 Path.of(env("TOLLGATE_PROJECTOR_STATE_DIR", "projector-state")), settings, null, 0, overrides());
-        var stopped = new java.util.concurrent.CountDownLatch(1);
+        var stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             app.close();
             stopped.countDown();
@@ -125,10 +129,10 @@ public final class ProjectorApplication implements AutoCloseable {
         stopped.await();
     }
 
-    private static java.util.Map<String, Object> overrides() {
+    private static Map<String, Object> overrides() {
         String sessionTimeout = System.getenv("TOLLGATE_PROJECTOR_SESSION_TIMEOUT_MS");
-        return sessionTimeout == null || sessionTimeout.isBlank() ? java.util.Map.of()
-                : java.util.Map.of(StreamsConfig.consumerPrefix("session.timeout.ms"), Integer.parseInt(sessionTimeout));
+        return sessionTimeout == null || sessionTimeout.isBlank() ? Map.of()
+                : Map.of(StreamsConfig.consumerPrefix("session.timeout.ms"), Integer.parseInt(sessionTimeout));
     }
 
     private static String env(String name, String fallback) {

@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -86,7 +87,7 @@ class AlertWebhookIT {
                 assertThat(received).hasSize(2);
             }
             String secret = WebhookSecrets.derive(MASTER_KEY.getBytes(StandardCharsets.UTF_8), "acme", 3);
-            var thresholds = new java.util.ArrayList<Integer>();
+            var thresholds = new ArrayList<Integer>();
             for (Received delivery : received) {
                 String[] parts = delivery.signature().split(",");
                 long timestamp = Long.parseLong(parts[0].substring(2));

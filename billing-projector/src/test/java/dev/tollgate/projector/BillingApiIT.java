@@ -28,8 +28,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -134,7 +137,7 @@ class BillingApiIT {
         });
         // Today's usage closed October too; the current month is open.
         JsonNode list = json200(billing.call("GET", "/billing/v1/tenants/acme/invoices", admin));
-        assertThat(list.get(0).path("period").asText()).isEqualTo(java.time.YearMonth.now(java.time.ZoneOffset.UTC).toString());
+        assertThat(list.get(0).path("period").asText()).isEqualTo(YearMonth.now(ZoneOffset.UTC).toString());
         assertThat(list.get(0).path("status").asText()).isEqualTo("DRAFT");
         assertThat(list.get(0).path("totalMicros").asLong()).isEqualTo(4_560); // 1,000 x $3 + 104 x $15 per million
         assertThat(list.get(1).path("period").asText()).isEqualTo("2026-10");
@@ -283,7 +286,7 @@ class BillingApiIT {
                 .set("tollgate.projector.grace", "PT1H").start()) {
             String admin = token("platform-admin", null);
             String from = Instant.now().minus(Duration.ofDays(1)).truncatedTo(ChronoUnit.DAYS).toString();
-            var owners = new java.util.HashSet<String>();
+            var owners = new HashSet<String>();
             await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
                 owners.clear();
                 for (String tenant : TENANTS) {

@@ -18,6 +18,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.nio.file.Path;
@@ -25,6 +26,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -195,7 +197,7 @@ class InvoicePipelineIT {
     private static PriceListPublished priceList(String id, Instant from, Map<String, long[]> rates) {
         var prices = new ArrayList<ModelPrice>();
         rates.forEach((model, r) -> prices.add(new ModelPrice(model, r[0], r[1], r[2])));
-        prices.sort(java.util.Comparator.comparing(ModelPrice::model));
+        prices.sort(Comparator.comparing(ModelPrice::model));
         return new PriceListPublished(id, "pro", "USD", from, true, prices);
     }
 
@@ -222,8 +224,8 @@ class InvoicePipelineIT {
                 case "CACHED_INPUT" -> 1;
                 default -> 2;
             }];
-            total += new java.math.BigDecimal(BigInteger.valueOf(entry.getValue()).multiply(BigInteger.valueOf(rate)))
-                    .divide(java.math.BigDecimal.valueOf(1_000_000), 0, RoundingMode.HALF_EVEN).longValueExact();
+            total += new BigDecimal(BigInteger.valueOf(entry.getValue()).multiply(BigInteger.valueOf(rate)))
+                    .divide(BigDecimal.valueOf(1_000_000), 0, RoundingMode.HALF_EVEN).longValueExact();
         }
         return total;
     }

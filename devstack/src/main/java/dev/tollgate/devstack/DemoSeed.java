@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.testkit.auth.TestTokens;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +21,7 @@ import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Seeds the local platform through the ledger's own admin API, idempotently: a "dev" plan, this
@@ -45,7 +47,7 @@ final class DemoSeed {
         var claims = new JWTClaimsSet.Builder().subject("dev-admin").issuer(LocalLedger.ISSUER).audience(LocalLedger.AUDIENCE)
                 .issueTime(new Date()).expirationTime(Date.from(Instant.now().plus(Duration.ofDays(30))))
                 .claim("roles", List.of("platform-admin")).build();
-        return dev.tollgate.testkit.auth.TestTokens.sign(claims, secret);
+        return TestTokens.sign(claims, secret);
     }
 
     /** Seeds what is missing; returns the tenant's API key (reused from {@code previousKey} if still active). */
@@ -57,7 +59,7 @@ final class DemoSeed {
         // Dev prices per million tokens: 0.15 input, 0.075 cached input, 0.60 output (USD).
         String prices = models.stream().map(model -> "{\"model\":\"" + model + "\",\"inputMicrosPerMillionTokens\":150000,"
                 + "\"cachedInputMicrosPerMillionTokens\":75000,\"outputMicrosPerMillionTokens\":600000}")
-                .collect(java.util.stream.Collectors.joining(","));
+                .collect(Collectors.joining(","));
         expect(call("POST", "/admin/v1/price-lists", """
                 {"priceListId":"pl-dev-%s","planId":"dev","currency":"USD","effectiveFrom":"%s","backfill":true,"prices":[%s]}"""
                 .formatted(month, month.atDay(1).atStartOfDay().toInstant(ZoneOffset.UTC), prices)), 201, 409);

@@ -1,5 +1,6 @@
 package dev.tollgate.devstack;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
@@ -11,6 +12,7 @@ import dev.tollgate.testkit.upstream.FakeUpstream;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -66,7 +68,7 @@ public final class DevStack implements AutoCloseable {
             if (Boolean.parseBoolean(options.getOrDefault("kafka-via-proxy", "false"))) {
                 // Fault tests: the services reach Kafka through a proxy that can partition them from it.
                 int externalPort;
-                try (var socket = new java.net.ServerSocket(0)) {
+                try (var socket = new ServerSocket(0)) {
                     externalPort = socket.getLocalPort();
                 }
                 stack.kafkaExternalPort = externalPort;
@@ -212,7 +214,7 @@ public final class DevStack implements AutoCloseable {
         return apiKey.keyId();
     }
 
-    private com.fasterxml.jackson.databind.node.ObjectNode credentials() {
+    private ObjectNode credentials() {
         var node = DemoSeed.newObject();
         node.put("gatewayUrl", gateway.url() + "/v1");
         node.put("adminUrl", ledger.url());

@@ -1,5 +1,6 @@
 package dev.tollgate.devstack;
 
+import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
@@ -22,16 +23,22 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * A multi-process Tollgate on loopback (infra/local-cluster.sh): three Kafka nodes (KRaft, separate
@@ -200,7 +207,7 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    private static void await(String what, java.util.function.BooleanSupplier ready) throws InterruptedException {
+    private static void await(String what, BooleanSupplier ready) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         while (!ready.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -240,7 +247,7 @@ public final class LocalCluster implements AutoCloseable {
                 new Object[]{seconds / 6, "kafka-3", "kill"}, new Object[]{seconds / 6 + 15, "kafka-3", "start"},
                 new Object[]{seconds / 3, "gateway-1", "kill"}, new Object[]{seconds / 3 + 15, "gateway-1", "start"},
                 new Object[]{seconds / 2, "billing-1", "kill"}, new Object[]{seconds / 2 + 15, "billing-1", "start"}));
-        schedule.sort(java.util.Comparator.comparingInt(step -> (Integer) step[0]));
+        schedule.sort(Comparator.comparingInt(step -> (Integer) step[0]));
         for (Object[] step : schedule) {
             long at = t0 + Duration.ofSeconds((Integer) step[0]).toNanos();
             Thread.sleep(Math.max(0, (at - System.nanoTime()) / 1_000_000));
@@ -286,7 +293,7 @@ public final class LocalCluster implements AutoCloseable {
         for (var record : records) {
             CloudEvent<EventData> event = EventCodec.decode(record.value());
             ids.add(event.id());
-            if (dev.tollgate.billing.UsageBilling.of(event).isPresent()) {
+            if (UsageBilling.of(event).isPresent()) {
                 billable.add(event.id());
             }
             if (event.data() instanceof RequestFinished finished) {
@@ -301,7 +308,7 @@ public final class LocalCluster implements AutoCloseable {
             while (rs.next()) {
                 billed.add(rs.getString(1));
             }
-        } catch (java.sql.SQLException e) {
+        } catch (SQLException e) {
             // the billing tables are created by the first instance's start
         }
         long notBilled = billable.stream().filter(id -> !billed.contains(id)).count();
@@ -324,13 +331,13 @@ public final class LocalCluster implements AutoCloseable {
     @Override
     public void close() {
         var names = new ArrayList<>(processes.keySet());
-        java.util.Collections.reverse(names);
+        Collections.reverse(names);
         for (String name : names) {
             Process p = processes.get(name).process;
             if (p != null && p.isAlive()) {
                 p.destroy();
                 try {
-                    p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+                    p.waitFor(30, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -353,6 +360,6 @@ public final class LocalCluster implements AutoCloseable {
             System.exit(ok ? 0 : 1);
         }
         System.out.println("local cluster up; logs in " + dataDir + "; Ctrl-C stops it");
-        new java.util.concurrent.CountDownLatch(1).await();
+        new CountDownLatch(1).await();
     }
 }

@@ -9,8 +9,11 @@ import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.telemetry.Telemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.vertx.core.Vertx;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -24,10 +27,10 @@ final class LocalGateway implements AutoCloseable {
     private final UsageEmitter usage;
     private final Heartbeats heartbeats;
     private final int port;
-    private final io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry;
+    private final OpenTelemetrySdk openTelemetry;
 
     private LocalGateway(Vertx vertx, StateDirectory state, UsageEmitter usage, Heartbeats heartbeats, int port,
-                         io.opentelemetry.sdk.OpenTelemetrySdk openTelemetry) {
+                         OpenTelemetrySdk openTelemetry) {
         this.openTelemetry = openTelemetry;
         this.heartbeats = heartbeats;
         this.vertx = vertx;
@@ -43,7 +46,7 @@ final class LocalGateway implements AutoCloseable {
                 + "models: {" + modelRoutes + "}\n");
     }
 
-    static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, java.nio.file.Path spoolDir)
+    static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, Path spoolDir)
             throws Exception {
         return start(port, kafkaBootstrap, config, spoolDir, "dev-gateway", 1);
     }
@@ -52,10 +55,10 @@ final class LocalGateway implements AutoCloseable {
      * One gateway of a fleet sharing every limit, named {@code name} in its events' source and its
      * heartbeats; {@code replicas} is the fleet size it assumes until it hears the heartbeats.
      */
-    static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, java.nio.file.Path spoolDir, String name,
+    static LocalGateway start(int port, String kafkaBootstrap, UpstreamConfig config, Path spoolDir, String name,
                               int replicas) throws Exception {
         StateDirectory state = StateDirectory.start(kafkaBootstrap);
-        var openTelemetry = dev.tollgate.telemetry.Telemetry.start("tollgate-gateway");
+        var openTelemetry = Telemetry.start("tollgate-gateway");
         UsageEmitter usage = new UsageEmitter(kafkaBootstrap, name, spoolDir, Spool.Options.DEFAULT, false, openTelemetry);
         Vertx vertx = Vertx.vertx();
         var heartbeats = Heartbeats.start(kafkaBootstrap, name, replicas, Heartbeats.DEFAULT_INTERVAL, Clock.systemUTC());

@@ -6,6 +6,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -41,7 +44,7 @@ final class LocalLedger implements AutoCloseable {
     /** Where the ledger's PostgreSQL is: a reachable server, else (if allowed) an embedded one in {@code dataDir}. */
     private record Database(PostgresDatabase.Server server, EmbeddedPostgres embedded) {}
 
-    private static Database database(PostgresDatabase.Server configured, java.nio.file.Path dataDir, boolean embeddedAllowed) {
+    private static Database database(PostgresDatabase.Server configured, Path dataDir, boolean embeddedAllowed) {
         if (reachable(configured)) {
             return new Database(configured, null);
         }
@@ -51,18 +54,18 @@ final class LocalLedger implements AutoCloseable {
                     + "TOLLGATE_PG_HOST/TOLLGATE_PG_PORT/TOLLGATE_PG_USER/TOLLGATE_PG_PASSWORD at one, or allow "
                     + "--embedded-postgres auto.");
         }
-        java.nio.file.Path directory = dataDir.resolve("postgres");
+        Path directory = dataDir.resolve("postgres");
         System.out.println("PostgreSQL is not reachable at " + configured.jdbcUrl("postgres")
                 + "; starting an embedded PostgreSQL 17 with its data in " + directory);
         try {
-            java.nio.file.Files.createDirectories(directory);
+            Files.createDirectories(directory);
             EmbeddedPostgres embedded = EmbeddedPostgres.builder()
                     .setDataDirectory(directory.resolve("data"))
                     .setCleanDataDirectory(false)
                     .setOverrideWorkingDirectory(directory.resolve("binaries").toFile())
                     .start();
             return new Database(new PostgresDatabase.Server("127.0.0.1", embedded.getPort(), "postgres", ""), embedded);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException("PostgreSQL is not reachable at " + configured.jdbcUrl("postgres")
                     + " and the embedded PostgreSQL could not start: " + e.getMessage(), e);
         }
@@ -81,7 +84,7 @@ final class LocalLedger implements AutoCloseable {
      * database is not, the publisher's token is reset so the topics are rebuilt from the event store.
      */
     static LocalLedger start(int port, String database, String kafkaBootstrap, boolean kafkaIsEmpty, DevSecrets secrets,
-                             PostgresDatabase.Server configured, java.nio.file.Path dataDir, boolean embeddedAllowed) {
+                             PostgresDatabase.Server configured, Path dataDir, boolean embeddedAllowed) {
         if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
             throw new IllegalArgumentException("--ledger-database must be a lower-case PostgreSQL identifier, was '" + database + "'");
         }
@@ -139,7 +142,7 @@ final class LocalLedger implements AutoCloseable {
         if (embedded != null) {
             try {
                 embedded.close();
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 System.err.println("stopping the embedded PostgreSQL: " + e);
             }
         }

@@ -4,26 +4,35 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
+import dev.tollgate.testkit.upstream.FakeBehaviour;
+import dev.tollgate.testkit.upstream.FakeUpstream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.trace.data.SpanData;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -48,7 +57,7 @@ class DevStackIT {
         System.clearProperty("otel.traces.exporter");
         System.clearProperty("otel.bsp.schedule.delay");
         var server = PostgresDatabase.Server.fromEnvironment();
-        try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
+        try (var connection = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
              var statement = connection.createStatement()) {
             for (String database : List.of(DATABASE, DATABASE + "_billing", DATABASE + "_real", DATABASE + "_real_billing")) {
                 statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
@@ -105,13 +114,13 @@ class DevStackIT {
             var quota = TopicReader.awaitRecord(stack.kafkaBootstrapServers(), Topics.QUOTA_STATE.name(),
                     r -> r.key().equals("demo/*/BILLING_PERIOD"), Duration.ofSeconds(60));
             var period = EventCodec.decodeState(quota.stream().filter(r -> r.key().equals("demo/*/BILLING_PERIOD"))
-                    .reduce((a, b) -> b).orElseThrow().value(), dev.tollgate.schemas.state.QuotaState.class);
+                    .reduce((a, b) -> b).orElseThrow().value(), QuotaState.class);
             assertThat(period.usedTokens()).as("the projector counted the completion").isPositive();
             assertThat(period.usedSpendMicros()).as("priced with the seeded price list").isPositive();
 
             // ... and shows in the billing API: live usage and the open period's draft invoice.
             assertThat(credentials.path("billingUrl").asText()).isEqualTo(stack.billingUrl());
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 var report = EventCodec.mapper().readTree(get(stack.billingUrl() + "/billing/v1/tenants/demo/usage", stack.adminToken()).body());
                 assertThat(report.path("totals").path("outputTokens").asLong()).isPositive();
                 var invoices = EventCodec.mapper().readTree(get(stack.billingUrl() + "/billing/v1/tenants/demo/invoices",
@@ -148,7 +157,7 @@ class DevStackIT {
     }
 
     private static void assertOneConnectedTrace(DevStack stack, String apiKey) throws Exception {
-        String traceId = java.util.HexFormat.of().formatHex(java.security.SecureRandom.getSeed(16));
+        String traceId = HexFormat.of().formatHex(SecureRandom.getSeed(16));
         String callerSpanId = "00f067aa0ba902b7";
         HttpResponse<String> completion = HTTP.send(HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/chat/completions"))
                 .header("authorization", "Bearer " + apiKey).header("content-type", "application/json")
@@ -158,7 +167,7 @@ class DevStackIT {
         assertThat(completion.statusCode()).as(completion.body()).isEqualTo(200);
         String requestId = completion.headers().firstValue("x-request-id").orElseThrow();
 
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> spansOf(traceId).stream()
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> spansOf(traceId).stream()
                 .anyMatch(span -> span.getName().equals("process " + Topics.USAGE_BILLED.name())));
         List<SpanData> trace = spansOf(traceId);
         SpanData server = only(trace, "POST /v1/chat/completions", SpanKind.SERVER);
@@ -185,7 +194,7 @@ class DevStackIT {
             assertThat(span.getResource().getAttribute(AttributeKey.stringKey("service.name"))).isEqualTo("tollgate-billing");
             assertThat(created).extracting(SpanData::getSpanId).contains(span.getParentSpanId());
         });
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> spansOf(traceId).stream()
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> spansOf(traceId).stream()
                 .filter(span -> span.getName().equals("process " + Topics.USAGE_BILLED.name())).count() == processed.size());
         List<SpanData> written = spansOf(traceId).stream().filter(span -> span.getName().equals("process " + Topics.USAGE_BILLED.name()))
                 .toList();
@@ -200,7 +209,7 @@ class DevStackIT {
                 Duration.ofSeconds(30));
         var record = records.stream().filter(r -> requestId.equals(EventCodec.decode(r.value()).subject())
                 && EventCodec.decode(r.value()).type().endsWith("completed.v1")).findFirst().orElseThrow();
-        String header = new String(record.headers().lastHeader("traceparent").value(), java.nio.charset.StandardCharsets.UTF_8);
+        String header = new String(record.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8);
         assertThat(EventCodec.decode(record.value()).traceparent()).isEqualTo(header);
         assertThat(header).startsWith("00-" + traceId + "-");
         assertThat(created).extracting(SpanData::getSpanId).contains(header.split("-")[2]);
@@ -220,7 +229,7 @@ class DevStackIT {
     @Test
     void withoutAReachablePostgresTheStackRunsOnAnEmbeddedOne(@TempDir Path dataDir) throws Exception {
         int closedPort;
-        try (var socket = new java.net.ServerSocket(0)) {
+        try (var socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
         Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
@@ -239,8 +248,8 @@ class DevStackIT {
 
     @Test
     void realUpstreamsFromAFileReplaceTheFakeOne(@TempDir Path dataDir) throws Exception {
-        try (var gpu = dev.tollgate.testkit.upstream.FakeUpstream.start(0, java.util.List.of("llama-real"),
-                dev.tollgate.testkit.upstream.FakeBehaviour.DEFAULT)) {
+        try (var gpu = FakeUpstream.start(0, List.of("llama-real"),
+                FakeBehaviour.DEFAULT)) {
             Path file = dataDir.resolve("upstreams.yaml");
             Files.writeString(file, "pools: {gpu: {endpoints: [{url: \"" + gpu.baseUrl() + "\"}]}}\nmodels: {llama-real: {pool: gpu}}\n");
             Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
@@ -257,7 +266,7 @@ class DevStackIT {
             }
         } finally {
             var server = PostgresDatabase.Server.fromEnvironment();
-            try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
+            try (var connection = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
                  var statement = connection.createStatement()) {
                 statement.execute("DROP DATABASE IF EXISTS " + DATABASE + "_real WITH (FORCE)");
             }

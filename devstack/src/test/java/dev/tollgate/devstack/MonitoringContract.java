@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -94,7 +95,7 @@ final class MonitoringContract {
         var names = new TreeSet<String>();
         Matcher m = IDENTIFIER.matcher(s);
         while (m.find()) {
-            if (!KEYWORDS.contains(m.group(1).toLowerCase(java.util.Locale.ROOT))) {
+            if (!KEYWORDS.contains(m.group(1).toLowerCase(Locale.ROOT))) {
                 names.add(m.group(1));
             }
         }

@@ -1,6 +1,9 @@
 package dev.tollgate.devstack;
 
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,8 +35,8 @@ class MonitoringContractTest {
     void aMetricNoServiceExportsIsNamed() {
         var uses = MonitoringContract.uses();
         assertThat(uses).containsKeys("gateway", "ledger", "billing");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MonitoringContract.assertEveryMetricIsExported(
-                        java.util.Map.of("gateway", "", "ledger", "", "billing", "")))
+        Assertions.assertThatThrownBy(() -> MonitoringContract.assertEveryMetricIsExported(
+                        Map.of("gateway", "", "ledger", "", "billing", "")))
                 .hasMessageContaining("gen_ai_server_request_duration_seconds_bucket");
     }
 }

@@ -8,6 +8,7 @@ import dev.tollgate.testkit.postgres.PrivatePostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,7 +82,7 @@ class PostgresFailoverIT {
         }
     }
 
-    private static HttpResponse<String> issueKey(DevStack stack, String name) throws java.io.IOException {
+    private static HttpResponse<String> issueKey(DevStack stack, String name) throws IOException {
         return TestHttp.call("POST", stack.adminUrl() + "/admin/v1/tenants/demo/keys", stack.adminToken(),
                 "{\"name\":\"" + name + "\",\"scopes\":[\"inference\"]}");
     }

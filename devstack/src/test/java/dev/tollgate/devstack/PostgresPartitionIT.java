@@ -9,6 +9,7 @@ import dev.tollgate.testkit.postgres.PrivatePostgres;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.DriverManager;
@@ -120,7 +121,7 @@ class PostgresPartitionIT {
         return apiKey[0];
     }
 
-    private static HttpResponse<String> issueKey(DevStack stack, String name) throws java.io.IOException {
+    private static HttpResponse<String> issueKey(DevStack stack, String name) throws IOException {
         return TestHttp.call("POST", stack.adminUrl() + "/admin/v1/tenants/demo/keys", stack.adminToken(),
                 "{\"name\":\"" + name + "\",\"scopes\":[\"inference\"]}");
     }

@@ -22,6 +22,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ class TenantIsolationIT {
     @AfterAll
     static void dropDatabases() throws Exception {
         var server = PostgresDatabase.Server.fromEnvironment();
-        try (var connection = java.sql.DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
+        try (var connection = DriverManager.getConnection(server.jdbcUrl("postgres"), server.user(), server.password());
              var statement = connection.createStatement()) {
             for (String database : List.of(DATABASE, DATABASE + "_billing")) {
                 statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -105,7 +106,7 @@ class ManifestsTest {
             yaml.append("---\napiVersion: kafka.strimzi.io/v1beta2\nkind: KafkaTopic\nmetadata:\n  name: ").append(topic.name())
                     .append("\n  labels: {strimzi.io/cluster: tollgate}\nspec:\n  topicName: ").append(topic.name())
                     .append("\n  partitions: ").append(topic.partitions()).append("\n  replicas: 3\n  config:\n");
-            new java.util.TreeMap<>(topic.configsFor(3)).forEach((name, value) -> yaml.append("    ").append(name).append(": \"").append(value).append("\"\n"));
+            new TreeMap<>(topic.configsFor(3)).forEach((name, value) -> yaml.append("    ").append(name).append(": \"").append(value).append("\"\n"));
         }
         return yaml.toString();
     }

@@ -6,6 +6,7 @@ import org.axonframework.eventsourcing.eventstore.EventStorageEngine;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.axonframework.eventsourcing.eventstore.jdbc.JdbcEventStorageEngine;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.ApplicationContext;
 
@@ -15,6 +16,7 @@ import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -92,12 +94,12 @@ class LedgerApplicationIT extends LedgerTestSupport {
         assertThat(call("GET", logger, token("acme-admin", List.of("tenant-admin"), "acme"), null).statusCode()).isEqualTo(403);
         try {
             assertThat(call("POST", logger, platformAdmin(), debug).statusCode()).isEqualTo(204);
-            assertThat(org.slf4j.LoggerFactory.getLogger("dev.tollgate.ledger").isDebugEnabled()).isTrue();
+            assertThat(LoggerFactory.getLogger("dev.tollgate.ledger").isDebugEnabled()).isTrue();
             assertThat(call("GET", logger, platformAdmin(), null).body()).contains("\"configuredLevel\":\"DEBUG\"");
         } finally {
             call("POST", logger, platformAdmin(), "{\"configuredLevel\":null}");
         }
-        assertThat(org.slf4j.LoggerFactory.getLogger("dev.tollgate.ledger").isDebugEnabled()).isFalse();
+        assertThat(LoggerFactory.getLogger("dev.tollgate.ledger").isDebugEnabled()).isFalse();
 
         // Security headers on every answer of the API (Spring Security's defaults, kept by BearerSecurity).
         HttpResponse<String> tenants = call("GET", "/admin/v1/tenants", platformAdmin(), null);
@@ -106,9 +108,9 @@ class LedgerApplicationIT extends LedgerTestSupport {
         assertThat(tenants.headers().firstValue("cache-control")).hasValueSatisfying(v -> assertThat(v).contains("no-store"));
         // (/metrics is checked where Prometheus export is on, in DevStackIT: Spring Boot tests switch exporters off.)
         // Every answer names its request for the logs; a sane caller-chosen id is kept.
-        assertThat(call("GET", "/health", null, null, java.util.Map.of("x-request-id", "abc-123")).headers().firstValue("x-request-id"))
+        assertThat(call("GET", "/health", null, null, Map.of("x-request-id", "abc-123")).headers().firstValue("x-request-id"))
                 .hasValue("abc-123");
-        assertThat(call("GET", "/health", null, null, java.util.Map.of("x-request-id", "x".repeat(300))).headers().firstValue("x-request-id"))
+        assertThat(call("GET", "/health", null, null, Map.of("x-request-id", "x".repeat(300))).headers().firstValue("x-request-id"))
                 .hasValueSatisfying(v -> assertThat(v).startsWith("req_"));
     }
 

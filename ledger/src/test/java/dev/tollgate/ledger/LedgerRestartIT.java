@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -77,7 +79,7 @@ class LedgerRestartIT {
 
                 var acknowledged = new ConcurrentHashMap<String, Acknowledged>(); // key id -> last acknowledged rotation
                 var unacknowledgedAfterLastAck = ConcurrentHashMap.<String>newKeySet();
-                var sequence = new java.util.concurrent.atomic.AtomicLong();
+                var sequence = new AtomicLong();
                 var acks = new AtomicInteger();
                 var failures = new AtomicInteger();
                 var rotating = new AtomicBoolean(true);
@@ -98,7 +100,7 @@ class LedgerRestartIT {
                                     continue;
                                 }
                                 unacknowledgedAfterLastAck.add(keyId); // answered but not 200: not known to have happened or not
-                            } catch (java.net.ConnectException e) {
+                            } catch (ConnectException e) {
                                 // the ledger is down: the request never reached it
                             } catch (Exception e) {
                                 unacknowledgedAfterLastAck.add(keyId); // in flight at the kill: may or may not have happened

@@ -9,12 +9,14 @@ import dev.tollgate.schemas.json.EventCodec;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.util.stream.Stream;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Golden-file compatibility: every committed v1 event example validates, parses and round-trips. */
 class EventExamplesTest {
 
-    static java.util.stream.Stream<EventType> eventTypes() {
+    static Stream<EventType> eventTypes() {
         return Examples.eventTypes();
     }
 

@@ -12,6 +12,7 @@ import io.opentelemetry.sdk.trace.SpanProcessor;
 
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -84,7 +85,7 @@ public final class Telemetry {
     private static boolean otlpConfigured() {
         for (String name : List.of("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
             String env = System.getenv(name);
-            String property = System.getProperty(name.toLowerCase(java.util.Locale.ROOT).replace('_', '.'));
+            String property = System.getProperty(name.toLowerCase(Locale.ROOT).replace('_', '.'));
             if ((env != null && !env.isBlank()) || (property != null && !property.isBlank())) {
                 return true;
             }

@@ -12,6 +12,7 @@ import org.slf4j.MDC;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,7 +125,7 @@ class LoggingConfigTest {
                 """.formatted(level);
     }
 
-    private static LoggerContext configure(java.net.URL config) throws Exception {
+    private static LoggerContext configure(URL config) throws Exception {
         var context = new LoggerContext();
         context.setMDCAdapter(MDC.getMDCAdapter());
         var configurator = new JoranConfigurator();

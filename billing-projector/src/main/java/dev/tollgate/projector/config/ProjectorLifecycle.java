@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.opentelemetry.api.OpenTelemetry;
 import org.apache.kafka.streams.KafkaStreams;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +21,8 @@ import org.springframework.stereotype.Component;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,9 +43,9 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
     private final Counter quotaStates;
     private final Counter threadsReplaced;
 
-    private final io.opentelemetry.api.OpenTelemetry openTelemetry;
+    private final OpenTelemetry openTelemetry;
 
-    public ProjectorLifecycle(BillingProperties properties, MeterRegistry registry, io.opentelemetry.api.OpenTelemetry openTelemetry) {
+    public ProjectorLifecycle(BillingProperties properties, MeterRegistry registry, OpenTelemetry openTelemetry) {
         this.openTelemetry = openTelemetry;
         this.properties = properties;
         this.registry = registry;
@@ -57,7 +60,7 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         threadsReplaced = Counter.builder("tollgate.projector.stream.threads.replaced")
                 .description("Projector stream threads that failed and were replaced (their tasks resume from the last commit)")
                 .register(registry);
-        for (var topic : java.util.List.of(Topics.TENANTS_STATE, Topics.KEYS_STATE, Topics.PRICELISTS_STATE)) {
+        for (var topic : List.of(Topics.TENANTS_STATE, Topics.KEYS_STATE, Topics.PRICELISTS_STATE)) {
             rejectedStateRecords(topic.name()); // from zero, so that an alert can read the first one
         }
     }
@@ -104,7 +107,7 @@ public class ProjectorLifecycle implements ApplicationListener<WebServerInitiali
         applicationServer = p.advertisedHost() + ":" + event.getWebServer().getPort();
         var settings = new ProjectorSettings(p.dedupHorizon(), p.quotaEmitInterval(), p.grace(), p.minuteRetention());
         projector = ProjectorApplication.start(properties.kafka().bootstrapServers(), p.applicationId(), Path.of(p.stateDir()), settings,
-                applicationServer, p.standbyReplicas(), java.util.Map.of(), metrics, openTelemetry);
+                applicationServer, p.standbyReplicas(), Map.of(), metrics, openTelemetry);
         // Kafka Streams' own metrics (consumer lag, commit latency, process rates) under kafka.stream.*.
         new KafkaStreamsMetrics(projector.streams()).bindTo(registry);
         LOG.info("projector {} started, serving interactive queries at {}", p.applicationId(), applicationServer);

@@ -4,6 +4,7 @@ import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.projector.stream.ProjectorMetrics;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
@@ -26,6 +27,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -59,13 +61,13 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     private KeyValueStore<String, String> usage;
     private ProcessorContext<String, Object> context;
 
-    private final dev.tollgate.projector.stream.ProjectorMetrics metrics;
+    private final ProjectorMetrics metrics;
 
     public QuotaProcessor(String storeName, Duration emitInterval, QuotaLookups lookups) {
-        this(storeName, emitInterval, lookups, dev.tollgate.projector.stream.ProjectorMetrics.NONE);
+        this(storeName, emitInterval, lookups, ProjectorMetrics.NONE);
     }
 
-    public QuotaProcessor(String storeName, Duration emitInterval, QuotaLookups lookups, dev.tollgate.projector.stream.ProjectorMetrics metrics) {
+    public QuotaProcessor(String storeName, Duration emitInterval, QuotaLookups lookups, ProjectorMetrics metrics) {
         this.storeName = storeName;
         this.emitInterval = emitInterval;
         this.lookups = lookups;
@@ -113,7 +115,7 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
         long usedTokens = tokens;
         BigDecimal usedSpend = spend;
         long version = 1;
-        var sources = new java.util.TreeMap<String, Instant>();
+        var sources = new TreeMap<String, Instant>();
         long previousTokens = 0;
         long previousSpend = 0;
         if (previous != null) {
@@ -176,7 +178,7 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     }
 
     private static Map<String, Instant> decodeSources(String encoded) {
-        var sources = new java.util.TreeMap<String, Instant>();
+        var sources = new TreeMap<String, Instant>();
         if (!encoded.isEmpty()) {
             for (String pair : encoded.split("\t")) {
                 int eq = pair.lastIndexOf('=');

@@ -8,6 +8,7 @@ import dev.tollgate.schemas.json.EventFormatException;
 import dev.tollgate.schemas.state.StateTopicRecords;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.topic.Topics;
+import io.opentelemetry.api.OpenTelemetry;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
@@ -19,6 +20,8 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 
@@ -55,11 +58,11 @@ public final class ProjectorTopology {
 
     /** As {@link #build(ProjectorSettings)}, reporting to {@code metrics}. */
     public static Topology build(ProjectorSettings settings, ProjectorMetrics metrics) {
-        return build(settings, metrics, io.opentelemetry.api.OpenTelemetry.noop());
+        return build(settings, metrics, OpenTelemetry.noop());
     }
 
     /** As above, tracing the billing of each event with {@code openTelemetry}. */
-    public static Topology build(ProjectorSettings settings, ProjectorMetrics metrics, io.opentelemetry.api.OpenTelemetry openTelemetry) {
+    public static Topology build(ProjectorSettings settings, ProjectorMetrics metrics, OpenTelemetry openTelemetry) {
         var topology = new Topology();
         globalStore(topology, TENANTS_STORE, Topics.TENANTS_STATE.name(), metrics);
         globalStore(topology, KEYS_STORE, Topics.KEYS_STATE.name(), metrics);
@@ -120,7 +123,7 @@ public final class ProjectorTopology {
      * checker dead-letters such records once for the fleet; here they are counted and logged.
      */
     private static final class StoreLoader implements Processor<String, byte[], Void, Void> {
-        private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(StoreLoader.class);
+        private static final Logger LOG = LoggerFactory.getLogger(StoreLoader.class);
         private final String storeName;
         private final String topic;
         private final ProjectorMetrics metrics;

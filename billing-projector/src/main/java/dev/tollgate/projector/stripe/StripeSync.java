@@ -14,6 +14,7 @@ import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.BillingProperties;
 import dev.tollgate.projector.invoice.InvoiceStore;
 import dev.tollgate.projector.invoice.InvoiceView;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -37,9 +38,9 @@ public class StripeSync {
     private final BillingProperties.Stripe config;
     private final StripeClient client;
 
-    private final io.micrometer.core.instrument.MeterRegistry registry;
+    private final MeterRegistry registry;
 
-    public StripeSync(InvoiceStore store, BillingProperties properties, io.micrometer.core.instrument.MeterRegistry registry) {
+    public StripeSync(InvoiceStore store, BillingProperties properties, MeterRegistry registry) {
         this.store = store;
         this.registry = registry;
         // Both outcomes exist from the start (at 0), so that a rate or an alert on failures has a series to read.

@@ -15,6 +15,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyWindowStore;
 import org.springframework.stereotype.Component;
 
+import java.io.IOException;
 import java.math.RoundingMode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -72,7 +73,7 @@ public class UsageQueries {
             HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
             return new Forwarded(response.statusCode(), response.headers().firstValue("Content-Type").orElse("application/json"),
                     response.body());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new BillingException.Unavailable("usage_unavailable", "the instance that owns this tenant's usage did not answer; retry");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -3,12 +3,15 @@ package dev.tollgate.projector.quota;
 import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.PriceBook;
 import dev.tollgate.projector.support.UsageEvents;
+import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
@@ -67,10 +70,10 @@ class QuotaProcessorTest {
         topology.addProcessor("quota", () -> new QuotaProcessor("quota-usage", Duration.ofMillis(100), lookups), "usage");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("quota-usage"), Serdes.String(), Serdes.String()),
                 "quota");
-        org.apache.kafka.common.serialization.Serializer<QuotaState> stateSerializer = (topic, state) -> EventCodec.encodeState(state);
+        Serializer<QuotaState> stateSerializer = (topic, state) -> EventCodec.encodeState(state);
         topology.addSink(QuotaProcessor.TO_STATE, "quota.state.v1", new StringSerializer(), stateSerializer, "quota");
         topology.addSink(QuotaProcessor.TO_ALERTS, "quota.alerts.v1", new StringSerializer(),
-                (topic, event) -> EventCodec.encode((dev.tollgate.schemas.event.CloudEvent<?>) event), "quota");
+                (topic, event) -> EventCodec.encode((CloudEvent<?>) event), "quota");
         var props = new Properties();
         props.put("application.id", "quota-test");
         props.put("bootstrap.servers", "unused:9092");
@@ -178,7 +181,7 @@ class QuotaProcessorTest {
 
         var received = alerts.readValuesToList();
         assertThat(received).extracting(e -> {
-            var data = (dev.tollgate.schemas.quota.QuotaThresholdCrossed) e.data();
+            var data = (QuotaThresholdCrossed) e.data();
             return (data.keyId() == null ? "tenant" : "key") + " " + data.budget() + " " + data.thresholdPercent() + " " + data.mode();
         }).containsExactly("key tokens 50 HARD", "key tokens 80 HARD", "key tokens 100 HARD", "tenant spend 50 SOFT");
         assertThat(received).extracting(e -> e.type()).containsOnly("dev.tollgate.quota.threshold.crossed.v1");

@@ -12,6 +12,7 @@ import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.PlanPeriod;
+import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -34,6 +35,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 import static dev.tollgate.projector.support.UsageEvents.completed;
@@ -104,7 +106,7 @@ class BillingTopologyTest {
         records.forEach(r -> {
             var b = (BillingRecord.Billed) r;
             schedule.add(new PriceSchedule.PriceList(b.price().priceListId(), b.price().effectiveFrom(),
-                    java.util.Map.of(b.model(), b.price().rates())));
+                    Map.of(b.model(), b.price().rates())));
         });
         var calculator = new InvoiceCalculator(schedule);
         records.forEach(r -> calculator.add(((BillingRecord.Billed) r).usage()));
@@ -250,7 +252,7 @@ class BillingTopologyTest {
     @Test
     void quotaStatesCarryEachGatewaysWatermark() {
         var quota = driver.createOutputTopic(Topics.QUOTA_STATE.name(), new StringDeserializer(),
-                (topic, bytes) -> EventCodec.decodeState(bytes, dev.tollgate.schemas.state.QuotaState.class));
+                (topic, bytes) -> EventCodec.decodeState(bytes, QuotaState.class));
         send(streamed("e1", "acme", "k1", "m", Instant.parse("2026-11-03T10:00:05Z"), 64));
         send(streamed("e2", "acme", "k1", "m", Instant.parse("2026-11-03T10:00:01Z"), 1)); // older: the watermark stays
         driver.advanceWallClockTime(Duration.ofSeconds(1));

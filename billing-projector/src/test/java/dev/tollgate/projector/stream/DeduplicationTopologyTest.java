@@ -4,6 +4,7 @@ import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.topic.DeadLetterHeaders;
 import dev.tollgate.schemas.usage.TokensStreamed;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -109,9 +110,9 @@ class DeduplicationTopologyTest {
 
         List<TestRecord<String, byte[]>> dead = deadLetters.readRecordsToList();
         assertThat(dead).hasSize(2);
-        Header reason = dead.getFirst().headers().lastHeader(dev.tollgate.schemas.topic.DeadLetterHeaders.ERROR);
+        Header reason = dead.getFirst().headers().lastHeader(DeadLetterHeaders.ERROR);
         assertThat(new String(reason.value(), StandardCharsets.UTF_8)).contains("'data'");
-        assertThat(dead.getFirst().headers().lastHeader(dev.tollgate.schemas.topic.DeadLetterHeaders.ORIGIN)).isNotNull();
+        assertThat(dead.getFirst().headers().lastHeader(DeadLetterHeaders.ORIGIN)).isNotNull();
         assertThat(new String(dead.get(1).value(), StandardCharsets.UTF_8)).isEqualTo("not json");
         assertThat(forwarded()).extracting(CloudEvent::id).containsExactly("e-1");
     }

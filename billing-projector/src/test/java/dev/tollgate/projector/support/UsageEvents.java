@@ -1,5 +1,6 @@
 package dev.tollgate.projector.support;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.json.EventCodec;
@@ -46,7 +47,7 @@ public final class UsageEvents {
     public static byte[] json(Object value) {
         try {
             return EventCodec.mapper().writeValueAsBytes(value);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
     }

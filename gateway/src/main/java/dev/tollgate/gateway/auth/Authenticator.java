@@ -3,11 +3,13 @@ package dev.tollgate.gateway.auth;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.state.KeyLookup;
 import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.ledger.SecretHash;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.TenantState;
 
 import java.time.Instant;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Authenticates {@code Authorization: Bearer tg_<keyId>_<secret>} against the in-memory key state.
@@ -41,8 +43,8 @@ public final class Authenticator {
     }
 
     /** Verified against when a key id is unknown; matches nothing anyone can present. */
-    private static final dev.tollgate.schemas.ledger.SecretHash UNKNOWN_KEY =
-            ApiKeys.hash(ApiKeys.newKeyId(), java.util.UUID.randomUUID().toString());
+    private static final SecretHash UNKNOWN_KEY =
+            ApiKeys.hash(ApiKeys.newKeyId(), UUID.randomUUID().toString());
 
     /** The key id a bearer header names, if it has the shape of a key (nothing is verified). */
     public static String presentedKeyId(String authorization) {

@@ -22,6 +22,7 @@ import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.usage.Endpoint;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
+import io.opentelemetry.api.OpenTelemetry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -100,7 +101,7 @@ public final class GatewayServer {
 
     /** @param openTelemetry makes the request and upstream spans (the usage emitter makes the event ones) */
     public GatewayServer(Vertx vertx, StateDirectory state, Supplier<EndpointPool> endpoints, UsageEmitter usage, RateLimits limits,
-                         io.opentelemetry.api.OpenTelemetry openTelemetry) {
+                         OpenTelemetry openTelemetry) {
         this.vertx = vertx;
         this.telemetry = new RequestTelemetry(openTelemetry);
         this.state = state;

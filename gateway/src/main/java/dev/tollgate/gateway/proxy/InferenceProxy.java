@@ -24,6 +24,7 @@ import dev.tollgate.schemas.usage.RequestRejected;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.json.JsonObject;
@@ -32,6 +33,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Admits one inference request and hands it to its {@link UpstreamCall}: parse and check the body
@@ -63,10 +65,10 @@ public final class InferenceProxy {
     /** Largest {@code max_tokens} a request may ask for. */
     static final long DEFAULT_MAX_TOKENS_CEILING = 131_072;
 
-    private final io.vertx.core.Vertx vertx;
+    private final Vertx vertx;
     /** What each admitted request's upstream call uses. */
     private final UpstreamCall.Services services;
-    private final java.util.function.Supplier<EndpointPool> pools;
+    private final Supplier<EndpointPool> pools;
     private final UsageEmitter usage;
     private final long maxTokensCeiling = DEFAULT_MAX_TOKENS_CEILING;
 
@@ -84,7 +86,7 @@ public final class InferenceProxy {
      * @param openTelemetry makes the upstream call's span and carries its context to the model server
      * @param progress how often a stream's {@code tokens.streamed} events go out
      */
-    public InferenceProxy(io.vertx.core.Vertx vertx, HttpClient client, java.util.function.Supplier<EndpointPool> pools,
+    public InferenceProxy(Vertx vertx, HttpClient client, Supplier<EndpointPool> pools,
                           UsageEmitter usage, RateLimits limits, Budgets budgets, UnpricedModels unpriced, GatewayMetrics metrics,
                           OpenTelemetry openTelemetry, StreamProgress progress) {
         this.unpriced = unpriced;

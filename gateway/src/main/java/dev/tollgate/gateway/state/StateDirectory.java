@@ -9,6 +9,8 @@ import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.StateTopicRecords;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -90,8 +92,8 @@ public final class StateDirectory implements KeyLookup, QuotaLookup, AutoCloseab
     }
 
     /** The state consumer's client metrics (records-lag-max: how far this replica is behind the ledger). */
-    public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer).bindTo(registry);
+    public void bindTo(MeterRegistry registry) {
+        new KafkaClientMetrics(consumer).bindTo(registry);
     }
 
     /** True once the state present at start-up has been read. */

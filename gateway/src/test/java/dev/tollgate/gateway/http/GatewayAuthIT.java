@@ -9,6 +9,7 @@ import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
 import dev.tollgate.gateway.auth.ClientAddresses;
 import dev.tollgate.gateway.metering.UsageEmitter;
+import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.support.TestGateway;
 import dev.tollgate.gateway.upstream.EndpointPool;
@@ -41,6 +42,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -98,8 +100,8 @@ class GatewayAuthIT {
     private String start(EmbeddedKafka kafka, ClientAddresses addresses, int maxIdlePerAddress) throws Exception {
         vertx = Vertx.vertx();
         state = StateDirectory.start(kafka.bootstrapServers());
-        usage = new UsageEmitter(kafka.bootstrapServers(), "auth-it", java.nio.file.Files.createTempDirectory("spool"),
-                dev.tollgate.gateway.spool.Spool.Options.DEFAULT, false);
+        usage = new UsageEmitter(kafka.bootstrapServers(), "auth-it", Files.createTempDirectory("spool"),
+                Spool.Options.DEFAULT, false);
         int port = new GatewayServer(vertx, state, new EndpointPool(UPSTREAMS), usage).trustProxies(addresses)
                 .capIdleConnections(maxIdlePerAddress).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();

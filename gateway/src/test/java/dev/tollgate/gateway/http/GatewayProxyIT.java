@@ -6,12 +6,14 @@ import com.openai.core.http.StreamResponse;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.proxy.InferenceProxy;
+import dev.tollgate.gateway.spool.Spool;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.support.TestGateway;
 import dev.tollgate.gateway.upstream.EndpointPool;
@@ -52,18 +54,24 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -99,8 +107,8 @@ class GatewayProxyIT {
                 """.formatted(upstream.baseUrl()));
         vertx = Vertx.vertx();
         state = StateDirectory.start(bootstrap);
-        usage = new UsageEmitter(bootstrap, "proxy-it", java.nio.file.Files.createTempDirectory("spool"),
-                dev.tollgate.gateway.spool.Spool.Options.DEFAULT, false);
+        usage = new UsageEmitter(bootstrap, "proxy-it", Files.createTempDirectory("spool"),
+                Spool.Options.DEFAULT, false);
         int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         base = "http://127.0.0.1:" + port;
@@ -146,7 +154,7 @@ class GatewayProxyIT {
      */
     private String lastRequestId() {
         int forwarded = upstream.requests().size();
-        List<CloudEvent<EventData>> accepted = new java.util.ArrayList<>();
+        List<CloudEvent<EventData>> accepted = new ArrayList<>();
         await().atMost(Duration.ofSeconds(30)).until(() -> {
             accepted.clear();
             TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
@@ -240,7 +248,7 @@ class GatewayProxyIT {
         boolean sawUsage = false;
         try (StreamResponse<ChatCompletionChunk> stream = client().chat().completions().createStreaming(
                 ChatCompletionCreateParams.builder().model("fake-chat").addUserMessage("Usage too.")
-                        .streamOptions(com.openai.models.chat.completions.ChatCompletionStreamOptions.builder().includeUsage(true).build())
+                        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
                         .build())) {
             for (ChatCompletionChunk chunk : (Iterable<ChatCompletionChunk>) stream.stream()::iterator) {
                 sawUsage |= chunk.usage().map(u -> u.completionTokens() == 16).orElse(false);
@@ -305,7 +313,7 @@ class GatewayProxyIT {
         String finalEvent = null;
         Instant cutSeen = null;
         try {
-            HttpResponse<java.util.stream.Stream<String>> answer = HttpClient.newHttpClient().send(
+            HttpResponse<Stream<String>> answer = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("authorization", "Bearer " + cappedKey.token())
                             .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
                                     "{\"model\":\"fake-chat\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"cut me\"}]}"))
@@ -450,7 +458,7 @@ class GatewayProxyIT {
         long contentChunks = 0;
         try (var socket = new Socket()) {
             socket.setReceiveBufferSize(8 * 1024);
-            socket.connect(new java.net.InetSocketAddress("127.0.0.1", URI.create(base).getPort()));
+            socket.connect(new InetSocketAddress("127.0.0.1", URI.create(base).getPort()));
             socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Authorization: Bearer " + key.token() + "\r\nConnection: close\r\n"
                     + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
@@ -461,10 +469,10 @@ class GatewayProxyIT {
                     .isEqualTo(1);
             byte[] needle = "\"content\":\"".getBytes(StandardCharsets.US_ASCII);
             byte[] rest = in.readAllBytes();
-            byte[] all = java.util.Arrays.copyOf(first, first.length + rest.length);
+            byte[] all = Arrays.copyOf(first, first.length + rest.length);
             System.arraycopy(rest, 0, all, first.length, rest.length);
             for (int i = 0; i + needle.length < all.length; i++) {
-                if (java.util.Arrays.equals(all, i, i + needle.length, needle, 0, needle.length) && all[i + needle.length] != '"') {
+                if (Arrays.equals(all, i, i + needle.length, needle, 0, needle.length) && all[i + needle.length] != '"') {
                     contentChunks++;
                 }
             }
@@ -486,7 +494,7 @@ class GatewayProxyIT {
         upstream.setBehaviour(new FakeBehaviour(0, 5, 100, 0, 7, 0, false, Integer.MAX_VALUE)); // connection dropped after 7 tokens
         List<String> lines;
         try {
-            HttpResponse<java.util.stream.Stream<String>> response = HttpClient.newHttpClient().send(
+            HttpResponse<Stream<String>> response = HttpClient.newHttpClient().send(
                     HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions")).header("authorization", "Bearer " + key.token())
                             .header("content-type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString(
@@ -543,7 +551,7 @@ class GatewayProxyIT {
     @Test
     void hostileInputIsRefusedAndNoRequestChoosesTheUpstream() throws Exception {
         var http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        java.util.function.Function<byte[], HttpResponse<String>> post = body -> {
+        Function<byte[], HttpResponse<String>> post = body -> {
             try {
                 return http.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
                         .header("authorization", "Bearer " + key.token()).header("content-type", "application/json")
@@ -571,7 +579,7 @@ class GatewayProxyIT {
         }
         // Forwarding headers and an absolute request target are ignored: the request goes to the configured pool only,
         // with none of the caller's headers.
-        try (var socket = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+        try (var socket = new Socket("127.0.0.1", URI.create(base).getPort())) {
             String body = "{\"model\":\"fake-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
             socket.getOutputStream().write(("POST http://evil.example/v1/chat/completions HTTP/1.1\r\nHost: evil.example\r\n"
                     + "X-Forwarded-Host: evil.example\r\nX-Upstream: http://evil.example\r\nAuthorization: Bearer " + key.token()
@@ -588,7 +596,7 @@ class GatewayProxyIT {
 
         // Slow body (R.U.D.Y.): a byte a second keeps the idle timeout away, but not the body deadline: 408, then closed.
         // It runs while the slow-headers case below waits.
-        var slowBody = new java.net.Socket("127.0.0.1", URI.create(base).getPort());
+        var slowBody = new Socket("127.0.0.1", URI.create(base).getPort());
         long bodyStarted = System.nanoTime();
         slowBody.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.token()
                 + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"model\":").getBytes(StandardCharsets.UTF_8));
@@ -605,7 +613,7 @@ class GatewayProxyIT {
 
         // Slow headers (slowloris): the connection is closed once the head has not arrived in time.
         long started = System.nanoTime();
-        try (var slow = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+        try (var slow = new Socket("127.0.0.1", URI.create(base).getPort())) {
             slow.setSoTimeout((int) GatewayServer.HEADER_TIMEOUT_MS + 10_000);
             slow.getOutputStream().write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.UTF_8));
             assertThat(slow.getInputStream().read()).as("closed by the gateway").isEqualTo(-1);
@@ -613,7 +621,7 @@ class GatewayProxyIT {
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofMillis(GatewayServer.HEADER_TIMEOUT_MS + 5_000));
         // The same on a keep-alive connection after its first request (issue #19 item 7): one byte of a second head.
         started = System.nanoTime();
-        try (var keptAlive = new java.net.Socket("127.0.0.1", URI.create(base).getPort())) {
+        try (var keptAlive = new Socket("127.0.0.1", URI.create(base).getPort())) {
             keptAlive.setSoTimeout((int) GatewayServer.HEADER_TIMEOUT_MS + 10_000);
             keptAlive.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.UTF_8));
             byte[] first = new byte[4096];

@@ -6,6 +6,7 @@ import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.Limits;
@@ -105,7 +106,7 @@ class KafkaOutageIT {
             assertThat(served).isEqualTo(10);
             assertThat(servedDuringOutage).as("every request during the outage was served").isGreaterThan(100);
             await().atMost(Duration.ofSeconds(60)).until(() -> usage.pendingBytes() == 0);
-            List<CloudEvent<dev.tollgate.schemas.event.EventData>> events = TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream()
+            List<CloudEvent<EventData>> events = TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream()
                     .map(r -> EventCodec.decode(r.value())).filter(e -> e.tenantid().equals("outage")).toList();
             List<String> ids = events.stream().map(CloudEvent::id).toList();
             assertThat(events.stream().filter(e -> e.type().endsWith("request.completed.v1")).map(CloudEvent::id).distinct().count())

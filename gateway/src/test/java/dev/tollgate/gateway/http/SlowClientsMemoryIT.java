@@ -23,7 +23,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -81,7 +84,7 @@ class SlowClientsMemoryIT {
                 for (int i = 0; i < CLIENTS; i++) {
                     var socket = new Socket();
                     socket.setReceiveBufferSize(8 * 1024);
-                    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port));
+                    socket.connect(new InetSocketAddress("127.0.0.1", port));
                     socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                             + "Authorization: Bearer " + key.token() + "\r\nConnection: close\r\n"
                             + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
@@ -102,7 +105,7 @@ class SlowClientsMemoryIT {
 
                 var counts = new ArrayList<Future<Long>>();
                 for (int i = 0; i < sockets.size(); i++) {
-                    var in = new java.io.SequenceInputStream(new java.io.ByteArrayInputStream(heads.get(i)), sockets.get(i).getInputStream());
+                    var in = new SequenceInputStream(new ByteArrayInputStream(heads.get(i)), sockets.get(i).getInputStream());
                     counts.add(readers.submit(() -> contentChunks(in)));
                 }
                 long delivered = 0;

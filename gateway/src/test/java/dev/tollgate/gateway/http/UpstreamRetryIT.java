@@ -15,6 +15,9 @@ import dev.tollgate.testkit.upstream.RecordedRequest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -36,8 +39,8 @@ class UpstreamRetryIT {
         ApiKeys.NewKey key = TestGateway.publishTenantWithKey(kafka.bootstrapServers(), tenant);
         // A port bound but not listening refuses connections, and stays ours for the whole test: a port taken from a
         // closed ServerSocket was once handed straight to the "failing" upstream started next, which then got two tries.
-        var dead = new java.net.Socket();
-        dead.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+        var dead = new Socket();
+        dead.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         int deadPort = dead.getLocalPort();
         var failing = FakeUpstream.start(0, List.of("m"), new FakeBehaviour(0, 0, 16, 500, -1, 0, false, Integer.MAX_VALUE));
         var silent = FakeUpstream.start(0, List.of("m"), FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(10_000));

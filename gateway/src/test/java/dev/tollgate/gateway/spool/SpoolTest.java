@@ -11,7 +11,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -82,7 +84,7 @@ class SpoolTest {
     @Test
     void tracedAndUntracedRecordsKeepTheirKeyValueAndTraceContext(@TempDir Path dir) {
         String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-        var received = new java.util.concurrent.CopyOnWriteArrayList<Spool.Record>();
+        var received = new CopyOnWriteArrayList<Spool.Record>();
         Spool.Sink collect = batch -> {
             received.addAll(batch);
             return batch.size();
@@ -144,7 +146,7 @@ class SpoolTest {
     @Test
     void aPartlyDeliveredBatchIsResumedAfterItsDeliveredPrefixWithoutDuplicates(@TempDir Path dir) {
         var accepted = Collections.synchronizedList(new ArrayList<String>());
-        var calls = new java.util.concurrent.atomic.AtomicInteger();
+        var calls = new AtomicInteger();
         Spool.Sink flaky = batch -> {
             // The first call delivers only the first three records, as a producer that lost Kafka mid-batch would.
             int take = calls.getAndIncrement() == 0 ? Math.min(3, batch.size()) : batch.size();

@@ -23,6 +23,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -59,13 +60,13 @@ public final class TestGateway implements AutoCloseable {
     }
 
     /** @param failClosed refuse requests (503) rather than lose their usage events when the spool cannot take them */
-    public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool, java.nio.file.Path spoolDirectory,
+    public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool, Path spoolDirectory,
                                     boolean failClosed) throws Exception {
         return start(bootstrap, config, spool, spoolDirectory, failClosed, GatewayServer.defaultEventLoops());
     }
 
     /** @param eventLoops how many event loops serve requests */
-    public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool, java.nio.file.Path spoolDirectory,
+    public static TestGateway start(String bootstrap, UpstreamConfig config, Spool.Options spool, Path spoolDirectory,
                                     boolean failClosed, int eventLoops) throws Exception {
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE, eventLoops)));
         StateDirectory state = StateDirectory.start(bootstrap);

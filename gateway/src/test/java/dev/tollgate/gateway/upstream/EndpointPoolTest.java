@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.upstream;
 
 import dev.tollgate.gateway.scheduling.FairQueue;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -281,7 +282,7 @@ class EndpointPoolTest {
 
     @Test
     void anUnknownPolicyIsRefusedNamingTheKey() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> pool("random", "{url: 'http://a'}"))
+        Assertions.assertThatThrownBy(() -> pool("random", "{url: 'http://a'}"))
                 .hasMessageContaining("pools.p.policy");
     }
 }

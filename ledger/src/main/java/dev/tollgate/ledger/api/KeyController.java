@@ -26,6 +26,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * API keys. The secret is generated here, returned in the response exactly once, and only its
@@ -72,7 +73,7 @@ public class KeyController {
                           List<String> allowedModels, Limits limits, Instant expiresAt, Instant previousSecretValidUntil,
                           Instant updatedAt) {
         static KeyView of(KeyState key) {
-            Instant grace = key.secrets().stream().map(KeyState.Secret::validUntil).filter(java.util.Objects::nonNull)
+            Instant grace = key.secrets().stream().map(KeyState.Secret::validUntil).filter(Objects::nonNull)
                     .findFirst().orElse(null);
             return new KeyView(key.keyId(), key.tenantId(), key.name(), key.status().name(), key.scopes(),
                     key.allowedModels(), key.limits(), key.expiresAt(), grace, key.updatedAt());

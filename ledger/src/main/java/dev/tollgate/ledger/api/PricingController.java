@@ -18,6 +18,7 @@ import org.springframework.web.bind.annotation.RestController;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 
 /** Plans and price lists: platform-wide, platform-admin only. */
@@ -57,7 +58,7 @@ public class PricingController {
         boolean backfill = Boolean.TRUE.equals(request.backfill());
         AccessPolicy.check(caller, backfill ? Action.PUBLISH_BACKFILL : Action.PUBLISH_PRICE_LIST);
         String id = request.priceListId() == null ? "pl-" + UUID.randomUUID() : request.priceListId();
-        String currency = request.currency() == null ? null : request.currency().toUpperCase(java.util.Locale.ROOT);
+        String currency = request.currency() == null ? null : request.currency().toUpperCase(Locale.ROOT);
         commands.send(caller, new PricingCommands.PublishPriceList(id, request.planId(), currency,
                 request.effectiveFrom(), backfill, request.prices()));
         return ResponseEntity.created(URI.create("/admin/v1/price-lists/" + id))

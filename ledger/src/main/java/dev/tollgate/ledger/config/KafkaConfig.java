@@ -1,5 +1,7 @@
 package dev.tollgate.ledger.config;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -15,7 +17,7 @@ public class KafkaConfig {
 
     /** Idempotent, acks=all: a retried send never duplicates within the producer's session. */
     @Bean(destroyMethod = "close")
-    public Producer<String, byte[]> ledgerProducer(LedgerProperties properties, io.micrometer.core.instrument.MeterRegistry registry) {
+    public Producer<String, byte[]> ledgerProducer(LedgerProperties properties, MeterRegistry registry) {
         var producer = new KafkaProducer<>(Map.<String, Object>of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -26,7 +28,7 @@ public class KafkaConfig {
                 ProducerConfig.CLIENT_ID_CONFIG, "ledger-" + properties.instanceId()),
                 new StringSerializer(), new ByteArraySerializer());
         // Sends, errors and request latency of the publisher at /metrics.
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer).bindTo(registry);
+        new KafkaClientMetrics(producer).bindTo(registry);
         return producer;
     }
 }

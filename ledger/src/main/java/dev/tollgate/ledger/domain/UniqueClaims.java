@@ -1,5 +1,7 @@
 package dev.tollgate.ledger.domain;
 
+import java.util.Optional;
+
 /**
  * Set-wide uniqueness that an aggregate cannot check alone (tenant names, one price list per plan
  * and start time). A claim is written in the same database transaction as the events of the
@@ -16,5 +18,5 @@ public interface UniqueClaims {
     boolean isClaimed(String scope, String value);
 
     /** Who holds {@code value} within {@code scope}, if anyone. */
-    java.util.Optional<String> owner(String scope, String value);
+    Optional<String> owner(String scope, String value);
 }

@@ -1,5 +1,6 @@
 package dev.tollgate.ledger.publish;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.ledger.config.AxonConfig;
 import dev.tollgate.ledger.config.LedgerProperties;
 import dev.tollgate.schemas.event.CloudEvent;
@@ -32,11 +33,14 @@ import org.axonframework.eventhandling.ResetHandler;
 import org.axonframework.eventhandling.TrackingToken;
 import org.springframework.stereotype.Component;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -67,10 +71,10 @@ public class LedgerPublisher {
 
     private static final long UNKNOWN = Long.MIN_VALUE;
     /** Shorter than Axon's token claim timeout (10 s): a claim taken over by another replica always shows as a longer pause. */
-    private static final java.time.Duration CLAIM_CHANGE_PAUSE = java.time.Duration.ofSeconds(5);
+    private static final Duration CLAIM_CHANGE_PAUSE = Duration.ofSeconds(5);
     private final PublishedTail tail;
     /** Ids at the end of ledger.events.v1 when last read; null before the first event (one segment: indexes come in order). */
-    private volatile java.util.Set<String> recentlyPublished;
+    private volatile Set<String> recentlyPublished;
     private volatile long lastHandled = UNKNOWN;
     private volatile long lastHandledAt;
 
@@ -83,7 +87,7 @@ public class LedgerPublisher {
 
     @EventHandler
     public void on(Object payload, EventMessage<?> message, TrackingToken token)
-            throws com.fasterxml.jackson.core.JsonProcessingException {
+            throws JsonProcessingException {
         EventType type = LEDGER_TYPES.get(payload.getClass());
         if (type == null) {
             return; // not a ledger domain event
@@ -100,7 +104,7 @@ public class LedgerPublisher {
                 "/ledger/" + properties.instanceId(), at, subject(data), traceparent == null ? null : traceparent.toString(), data);
         if (!alreadyPublished(version, message.getIdentifier())) {
             var record = new ProducerRecord<>(Topics.LEDGER_EVENTS.name(), data.tenantId(), EventCodec.encode(event));
-            record.headers().add(PublishedTail.EVENT_ID_HEADER, message.getIdentifier().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            record.headers().add(PublishedTail.EVENT_ID_HEADER, message.getIdentifier().getBytes(StandardCharsets.UTF_8));
             sends.add(producer.send(record));
         }
         if (data instanceof PriceListPublished priceList) {

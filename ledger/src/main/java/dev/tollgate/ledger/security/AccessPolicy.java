@@ -4,6 +4,7 @@ import dev.tollgate.service.security.Caller;
 import dev.tollgate.service.security.Role;
 
 import dev.tollgate.ledger.domain.LedgerException;
+import dev.tollgate.service.security.RoleRules;
 
 import java.util.EnumSet;
 import java.util.Map;
@@ -48,7 +49,7 @@ public final class AccessPolicy {
 
     /** Allows or throws: {@link LedgerException.Forbidden} (403) or {@link LedgerException.NotFound} (404). */
     public static void check(Caller caller, Action action, String tenantId) {
-        switch (dev.tollgate.service.security.RoleRules.decide(caller, ALLOWED.get(action), tenantId)) {
+        switch (RoleRules.decide(caller, ALLOWED.get(action), tenantId)) {
             case ALLOW -> { }
             case NOT_FOUND -> throw new LedgerException.NotFound("not_found", "no such resource");
             case FORBIDDEN -> throw new LedgerException.Forbidden("forbidden", "your role may not " + action.name().toLowerCase().replace('_', ' '));

@@ -8,6 +8,7 @@ import org.springframework.jdbc.core.JdbcTemplate;
 import org.springframework.stereotype.Component;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Claims in table {@code unique_claim}, written through Spring's transaction-bound connection, so a
@@ -42,7 +43,7 @@ public class JdbcUniqueClaims implements UniqueClaims, PlanDirectory {
     }
 
     @Override
-    public java.util.Optional<String> owner(String scope, String value) {
+    public Optional<String> owner(String scope, String value) {
         return jdbc.queryForList("SELECT owner FROM unique_claim WHERE scope = ? AND claimed_value = ?", String.class, scope, value)
                 .stream().findFirst();
     }

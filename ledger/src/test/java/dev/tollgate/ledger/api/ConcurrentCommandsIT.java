@@ -1,10 +1,12 @@
 package dev.tollgate.ledger.api;
 
 import dev.tollgate.ledger.support.LedgerTestSupport;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import java.net.http.HttpResponse;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -37,7 +39,7 @@ class ConcurrentCommandsIT extends LedgerTestSupport {
         } finally {
             pool.shutdownNow();
         }
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
             try (var connection = database().connect(); var statement = connection.createStatement();
                  ResultSet rows = statement.executeQuery("SELECT count(*) FROM snapshotevententry WHERE aggregateidentifier = '" + tenant + "'")) {
                 rows.next();

@@ -6,6 +6,7 @@ import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
+import dev.tollgate.schemas.key.WebhookSecrets;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.TenantState;
@@ -19,7 +20,9 @@ import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -212,8 +215,8 @@ class KeyLifecycleIT extends LedgerTestSupport {
         String secret1 = json(first).path("signingSecret").asText();
         String secret2 = json(second).path("signingSecret").asText();
         assertThat(secret1).startsWith("whsec_").isNotEqualTo(secret2);
-        assertThat(secret2).isEqualTo(dev.tollgate.schemas.key.WebhookSecrets.derive(
-                WEBHOOK_MASTER_KEY.getBytes(java.nio.charset.StandardCharsets.UTF_8), tenant, 2));
+        assertThat(secret2).isEqualTo(WebhookSecrets.derive(
+                WEBHOOK_MASTER_KEY.getBytes(StandardCharsets.UTF_8), tenant, 2));
         assertThat(insecure.statusCode()).isEqualTo(422);
         List<ConsumerRecord<String, byte[]>> states = TopicReader.awaitRecord(kafka(), Topics.TENANTS_STATE.name(),
                 r -> r.key().equals(tenant) && Integer.valueOf(2).equals(tenant(r).webhookSecretVersion()), Duration.ofSeconds(30));
@@ -317,7 +320,7 @@ class KeyLifecycleIT extends LedgerTestSupport {
         assertThat(history.path("events").findValuesAsText("type")).filteredOn(t -> t.contains("key.issued")).hasSize(1);
     }
 
-    private static void claimWithoutResponse(String idempotencyKey, String createdAt) throws java.sql.SQLException {
+    private static void claimWithoutResponse(String idempotencyKey, String createdAt) throws SQLException {
         try (var connection = database().connect(); var statement = connection.prepareStatement(
                 "UPDATE idempotency_record SET status = NULL, content_type = NULL, response_body = NULL, created_at = " + createdAt
                         + " WHERE idem_key = ?")) {
@@ -409,7 +412,7 @@ class KeyLifecycleIT extends LedgerTestSupport {
                     while (rows.next()) {
                         for (int i = 1; i <= columns; i++) {
                             Object value = rows.getObject(i);
-                            all.append(value instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(value)).append('\n');
+                            all.append(value instanceof byte[] bytes ? new String(bytes, StandardCharsets.UTF_8) : String.valueOf(value)).append('\n');
                         }
                     }
                 }

@@ -1,7 +1,11 @@
 package dev.tollgate.ledger.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
 import dev.tollgate.ledger.support.LedgerTestSupport;
 import dev.tollgate.schemas.json.EventCodec;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -9,8 +13,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.IOException;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Date;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -29,7 +38,7 @@ class RbacMatrixIT extends LedgerTestSupport {
     private static final String A = newTenantId("rbac-a");
     private static final String B = newTenantId("rbac-b");
     private static final String PLAN = newTenantId("rbac-plan");
-    private final Map<String, String> keyOf = new java.util.HashMap<>();
+    private final Map<String, String> keyOf = new HashMap<>();
 
     /** An endpoint: method, path with {T} (tenant) and {K} (a key of that tenant), a body. */
     record Endpoint(String name, String method, String path, String body) {}
@@ -74,7 +83,7 @@ class RbacMatrixIT extends LedgerTestSupport {
             keyOf.put(tenant, readTree(key.body()).path("keyId").asText());
         }
         // The read model is eventually consistent: start once it shows what was just created.
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
                 call("GET", "/admin/v1/keys/" + keyOf.get(A), admin, null).statusCode() == 200
                         && call("GET", "/admin/v1/keys/" + keyOf.get(B), admin, null).statusCode() == 200
                         && call("GET", "/admin/v1/tenants/" + B, admin, null).statusCode() == 200);
@@ -132,19 +141,19 @@ class RbacMatrixIT extends LedgerTestSupport {
 
     @Test
     void tokensThatMustNotAuthenticate() {
-        var now = new java.util.Date();
-        var later = new java.util.Date(now.getTime() + 600_000);
-        var valid = new com.nimbusds.jwt.JWTClaimsSet.Builder().subject("x").issuer(ISSUER).audience(AUDIENCE)
+        var now = new Date();
+        var later = new Date(now.getTime() + 600_000);
+        var valid = new JWTClaimsSet.Builder().subject("x").issuer(ISSUER).audience(AUDIENCE)
                 .expirationTime(later).claim("roles", List.of("platform-admin"));
         String wrongKey = sign(valid.build(), "another-secret-that-is-long-enough-for-hs256");
-        String wrongAudience = sign(new com.nimbusds.jwt.JWTClaimsSet.Builder(valid.build()).audience("someone-else").build(), JWT_SECRET);
-        String wrongIssuer = sign(new com.nimbusds.jwt.JWTClaimsSet.Builder(valid.build()).issuer("evil").build(), JWT_SECRET);
-        String expired = sign(new com.nimbusds.jwt.JWTClaimsSet.Builder(valid.build())
-                .expirationTime(new java.util.Date(now.getTime() - 3_600_000)).build(), JWT_SECRET);
-        String unsigned = new com.nimbusds.jwt.PlainJWT(valid.build()).serialize();
+        String wrongAudience = sign(new JWTClaimsSet.Builder(valid.build()).audience("someone-else").build(), JWT_SECRET);
+        String wrongIssuer = sign(new JWTClaimsSet.Builder(valid.build()).issuer("evil").build(), JWT_SECRET);
+        String expired = sign(new JWTClaimsSet.Builder(valid.build())
+                .expirationTime(new Date(now.getTime() - 3_600_000)).build(), JWT_SECRET);
+        String unsigned = new PlainJWT(valid.build()).serialize();
         String validToken = sign(valid.build(), JWT_SECRET);
         String[] parts = validToken.split("\\.");
-        String tamperedPayload = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+        String tamperedPayload = Base64.getUrlEncoder().withoutPadding().encodeToString(
                 ("{\"sub\":\"x\",\"iss\":\"" + ISSUER + "\",\"aud\":\"" + AUDIENCE + "\",\"exp\":" + (later.getTime() / 1000)
                         + ",\"roles\":[\"tenant-admin\"],\"tenant\":\"" + B + "\"}").getBytes());
         String tampered = parts[0] + "." + tamperedPayload + "." + parts[2];
@@ -155,10 +164,10 @@ class RbacMatrixIT extends LedgerTestSupport {
         assertThat(call("GET", "/admin/v1/tenants", validToken, null).statusCode()).isEqualTo(200);
     }
 
-    private static com.fasterxml.jackson.databind.JsonNode readTree(String json) {
+    private static JsonNode readTree(String json) {
         try {
             return EventCodec.mapper().readTree(json);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(json, e);
         }
     }

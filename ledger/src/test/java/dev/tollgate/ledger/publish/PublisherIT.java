@@ -1,6 +1,7 @@
 package dev.tollgate.ledger.publish;
 
 import dev.tollgate.ledger.config.AxonConfig;
+import dev.tollgate.ledger.config.LedgerProperties;
 import dev.tollgate.ledger.processing.ProcessorSupervisor;
 import dev.tollgate.ledger.support.LedgerTestSupport;
 import dev.tollgate.schemas.event.CloudEvent;
@@ -10,11 +11,15 @@ import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
 import org.axonframework.config.EventProcessingConfiguration;
 import org.axonframework.eventhandling.StreamingEventProcessor;
+import org.axonframework.eventhandling.TrackedEventMessage;
 import org.axonframework.eventsourcing.eventstore.EventStore;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -111,11 +116,11 @@ class PublisherIT extends LedgerTestSupport {
     @Autowired
     ReadModel readModel;
     @Autowired
-    org.apache.kafka.clients.producer.Producer<String, byte[]> producer;
+    Producer<String, byte[]> producer;
     @Autowired
-    dev.tollgate.ledger.config.LedgerProperties properties;
+    LedgerProperties properties;
     @Autowired
-    org.springframework.transaction.PlatformTransactionManager transactions;
+    PlatformTransactionManager transactions;
 
     /**
      * A crash after the send and before the token's commit: a new publisher (a restarted process:
@@ -128,7 +133,7 @@ class PublisherIT extends LedgerTestSupport {
         assertThat(call("POST", "/admin/v1/tenants", platformAdmin(), "{\"tenantId\":\"" + tenant + "\",\"name\":\"C\"}").statusCode())
                 .isEqualTo(201);
         await().atMost(Duration.ofSeconds(30)).until(() -> published(tenant).size() == 1);
-        org.axonframework.eventhandling.TrackedEventMessage<?> created = null;
+        TrackedEventMessage<?> created = null;
         try (var stream = eventStore.openStream(null)) {
             while (stream.hasNextAvailable()) {
                 var message = stream.nextAvailable();
@@ -140,7 +145,7 @@ class PublisherIT extends LedgerTestSupport {
         assertThat(created).isNotNull();
         var restarted = new LedgerPublisher(readModel, producer, properties);
         var message = created;
-        var template = new org.springframework.transaction.support.TransactionTemplate(transactions);
+        var template = new TransactionTemplate(transactions);
         template.executeWithoutResult(status -> {
             try {
                 restarted.on(message.getPayload(), message, message.trackingToken());

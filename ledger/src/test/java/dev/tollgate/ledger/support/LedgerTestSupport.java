@@ -1,6 +1,7 @@
 package dev.tollgate.ledger.support;
 
 import com.nimbusds.jwt.JWTClaimsSet;
+import dev.tollgate.testkit.auth.TestTokens;
 import dev.tollgate.testkit.kafka.SharedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -13,6 +14,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,6 +24,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Base of the ledger's integration tests: the whole service on a random port, a fresh PostgreSQL
@@ -39,7 +42,7 @@ public abstract class LedgerTestSupport {
 
     private static PostgresDatabase database;
     /** Set by a test class that runs the ledger in production (JWKS) mode; read lazily by the properties. */
-    protected static final java.util.concurrent.atomic.AtomicReference<String> jwksUri = new java.util.concurrent.atomic.AtomicReference<>();
+    protected static final AtomicReference<String> jwksUri = new AtomicReference<>();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @LocalServerPort
@@ -84,7 +87,7 @@ public abstract class LedgerTestSupport {
     }
 
     public static String sign(JWTClaimsSet claims, String secret) {
-        return dev.tollgate.testkit.auth.TestTokens.sign(claims, secret);
+        return TestTokens.sign(claims, secret);
     }
 
     protected static String platformAdmin() {
@@ -102,7 +105,7 @@ public abstract class LedgerTestSupport {
         try {
             return HTTP.send(builder.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

@@ -5,6 +5,7 @@ import dev.tollgate.ledger.domain.UniqueClaims;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /** The uniqueness rule of {@link UniqueClaims} without a database, for aggregate fixtures. */
 public final class InMemoryClaims implements UniqueClaims {
@@ -19,8 +20,8 @@ public final class InMemoryClaims implements UniqueClaims {
     }
 
     @Override
-    public java.util.Optional<String> owner(String scope, String value) {
-        return java.util.Optional.ofNullable(owners.get(scope + "\u0000" + value));
+    public Optional<String> owner(String scope, String value) {
+        return Optional.ofNullable(owners.get(scope + "\u0000" + value));
     }
 
     @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.time.Instant;
+import java.util.Map;
 
 import static dev.tollgate.schemas.event.Fields.nonNegative;
 import static dev.tollgate.schemas.event.Fields.nonNegativeOrNull;
@@ -38,7 +39,7 @@ public record QuotaState(
         Status status,
         Instant asOf,
         @JsonProperty(required = true) long version,
-        java.util.Map<String, Instant> sources) implements StateRecord {
+        Map<String, Instant> sources) implements StateRecord {
 
     /** A state without per-source watermarks. */
     public QuotaState(String tenantId, String keyId, Window window, Instant windowStart, Instant windowEnd, long usedTokens,
@@ -67,7 +68,7 @@ public record QuotaState(
         nonNegativeOrNull(spendLimitMicros, "spendLimitMicros");
         required(status, "status");
         required(asOf, "asOf");
-        sources = sources == null ? null : java.util.Map.copyOf(sources);
+        sources = sources == null ? null : Map.copyOf(sources);
     }
 
     /** The compaction key for a tenant or key and a window kind: the latest window replaces the last. */

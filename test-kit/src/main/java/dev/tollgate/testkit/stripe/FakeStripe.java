@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 
+import java.util.TreeMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.net.URLDecoder;
@@ -144,7 +145,7 @@ public final class FakeStripe implements AutoCloseable {
                 status[0] = failure.status;
                 answer = error("api_error", null, "injected failure");
             } else if (key != null && method.equals("POST")) {
-                String fingerprint = method + " " + path + " " + new java.util.TreeMap<>(form);
+                String fingerprint = method + " " + path + " " + new TreeMap<>(form);
                 Saved saved = idempotent.get(key);
                 if (saved != null && !saved.fingerprint().equals(fingerprint)) {
                     status[0] = 400;

@@ -22,11 +22,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -83,7 +85,7 @@ public final class FakeUpstream implements AutoCloseable {
                                      FakeBehaviour behaviour) {
         var upstream = new FakeUpstream(vertx, ownsVertx, models, behaviour);
         upstream.context = vertx.getOrCreateContext();
-        var started = new java.util.concurrent.CompletableFuture<HttpServer>();
+        var started = new CompletableFuture<HttpServer>();
         upstream.context.runOnContext(v -> vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(0))
                 .requestHandler(upstream.router())
                 .listen(port, host)
@@ -153,7 +155,7 @@ public final class FakeUpstream implements AutoCloseable {
         return running.values().stream().mapToInt(AtomicInteger::get).sum();
     }
 
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     @Override
     public void close() {

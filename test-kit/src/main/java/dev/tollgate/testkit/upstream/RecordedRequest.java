@@ -2,6 +2,7 @@ package dev.tollgate.testkit.upstream;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -36,7 +37,7 @@ public record RecordedRequest(
 
     /** The first value of header {@code name} (case-insensitive), or null. */
     public String header(String name) {
-        List<String> values = headers.get(name.toLowerCase(java.util.Locale.ROOT));
+        List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
         return values == null || values.isEmpty() ? null : values.getFirst();
     }
 

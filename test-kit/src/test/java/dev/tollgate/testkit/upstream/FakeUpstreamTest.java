@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -210,7 +211,7 @@ class FakeUpstreamTest {
     @Test
     void metricsExposeRunningAndWaitingRequestsLikeVllm() throws Exception {
         upstream.setBehaviour(FakeBehaviour.DEFAULT.withTimeToFirstTokenMs(500).withMaxRunningRequests(1));
-        var inFlight = new ArrayList<java.util.concurrent.CompletableFuture<HttpResponse<String>>>();
+        var inFlight = new ArrayList<CompletableFuture<HttpResponse<String>>>();
         for (int i = 0; i < 3; i++) {
             inFlight.add(HTTP.sendAsync(request("/v1/chat/completions", chat(false, null), Map.of()),
                     HttpResponse.BodyHandlers.ofString()));
