@@ -29,12 +29,12 @@ import java.util.Optional;
  * first JSON value is ignored, a chunk that is not JSON counts as malformed and nothing else —
  * which {@code SseMeteringFuzzTest} checks against the tree-based reader on every input.
  *
- * <p>A chunk given as bytes that is a JSON object goes to one parser that lives as long as the stream
- * (Jackson's non-blocking parser, fed each event whole: {@link StreamParser}), so that a token costs
- * no parser, no buffers and no field-name strings; anything that parser cannot read whole and alone
- * goes to a parser of its own as before, which then decides.
+ * <p>A chunk given as bytes that is a JSON object goes to the thread's one long-lived parser (Jackson's
+ * non-blocking parser, fed each event whole: {@link StreamParser}), so that a token costs no parser, no
+ * buffers and no field-name strings, and a stream holds no parser either; anything that parser cannot
+ * read whole and alone goes to a parser of its own as before, which then decides.
  */
-public final class StreamMeter implements AutoCloseable {
+public final class StreamMeter {
     private static final JsonFactory FACTORY = EventCodec.mapper().getFactory();
     private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -46,9 +46,6 @@ public final class StreamMeter implements AutoCloseable {
     private TokenUsage upstreamUsage;
     /** What the last chunk said; reused, so that reading a chunk allocates nothing. */
     private final Chunk chunk = new Chunk();
-    /** The stream's parser; null before the first object chunk, after one it could not read, and once closed. */
-    private StreamParser streamParser;
-    private boolean closed;
 
     /** Accepts the data of one SSE event. */
     public void onData(String data) {
@@ -77,16 +74,9 @@ public final class StreamMeter implements AutoCloseable {
             return;
         }
         if (plainStart(data, offset, length) && wellFormedUtf8(data, offset, length)) {
-            if (!closed && StreamParser.startsWithObject(data, offset, length)) {
-                if (streamParser == null) {
-                    streamParser = new StreamParser(FACTORY);
-                }
-                if (streamParser.read(data, offset, length, chunk)) {
-                    apply(chunk);
-                    return;
-                }
-                streamParser.close(); // it could not read this event whole: the parsers below decide, a new one reads the next
-                streamParser = null;
+            if (StreamParser.startsWithObject(data, offset, length) && StreamParser.ofThisThread(FACTORY).read(data, offset, length, chunk)) {
+                apply(chunk);
+                return;
             }
             try (JsonParser parser = FACTORY.createParser(data, offset, length)) {
                 apply(chunk.read(parser));
@@ -96,16 +86,6 @@ public final class StreamMeter implements AutoCloseable {
             }
         }
         onData(new String(data, offset, length, StandardCharsets.UTF_8));
-    }
-
-    /** Gives the stream's parser back (its buffers and the field names it learnt go to the next streams). Idempotent. */
-    @Override
-    public void close() {
-        closed = true;
-        if (streamParser != null) {
-            streamParser.close();
-            streamParser = null;
-        }
     }
 
     /** True when the first bytes cannot make Jackson's byte reader guess a BOM or another encoding than UTF-8. */

@@ -393,7 +393,6 @@ final class UpstreamCall {
         lease.release();
         TokenUsage billed = TerminalUsage.of(type, upstreamUsage, meter.contentChunks(), emittedTokens, prompt, stream,
                 CLIENT_DISCONNECT.equals(cancelReason));
-        meter.close();
         long prompt = billed.promptTokens();
         long completion = billed.completionTokens();
         long cached = billed.cachedPromptTokens();

@@ -84,7 +84,7 @@ class StreamMeterTest {
     }
 
     /**
-     * The stream's one parser, past the events after which it is renewed, with every kind of event it must hand
+     * The thread's one parser, past the events after which it is renewed, with every kind of event it must hand
      * back to a parser of the event's own between well-formed ones: after each event the same answers as the
      * tree-based reader.
      */
@@ -119,9 +119,23 @@ class StreamMeterTest {
         }
         assertThat(meter.contentChunks()).isGreaterThan(events * 6L / 7);
         assertThat(meter.upstreamUsage()).contains(new TokenUsage(7, 3, 2));
-        meter.close();
-        byte[] after = "{\"choices\":[{\"text\":\"after close\"}]}".getBytes(StandardCharsets.UTF_8);
-        meter.onData(after, 0, after.length);
-        assertThat(meter.contentChunks()).as("a closed meter still reads, with a parser per event").isEqualTo(reference.contentChunks() + 1);
+    }
+
+    /** Streams of one event loop share its parser: one stream's cut event leaves nothing behind for the others. */
+    @Test
+    void streamsOfOneThreadShareItsParserAndACutEventOfOneLeavesNothingForAnother() {
+        var first = new StreamMeter();
+        var second = new StreamMeter();
+        byte[] cut = "{\"choices\":[{\"delta\":{\"content\":\"cu".getBytes(StandardCharsets.UTF_8);
+        byte[] whole = "{\"choices\":[{\"delta\":{\"content\":\"x\"}}]}".getBytes(StandardCharsets.UTF_8);
+        for (int i = 0; i < 10; i++) {
+            first.onData(whole, 0, whole.length);
+            first.onData(cut, 0, cut.length);
+            second.onData(whole, 0, whole.length);
+        }
+        assertThat(first.contentChunks()).isEqualTo(10);
+        assertThat(first.malformedEvents()).isEqualTo(10);
+        assertThat(second.contentChunks()).isEqualTo(10);
+        assertThat(second.malformedEvents()).isZero();
     }
 }
