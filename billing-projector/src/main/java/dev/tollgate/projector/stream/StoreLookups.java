@@ -5,6 +5,7 @@ import dev.tollgate.projector.quota.QuotaLookups;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.state.KeyState;
+import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
@@ -16,20 +17,65 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@link QuotaLookups} over the global stores of {@code tenants.state.v1}, {@code keys.state.v1} and
  * {@code pricelists.state.v1} (raw JSON values, as the topics hold them). The price book is rebuilt
  * from the store whenever the number of lists in it changes: lists are never edited, only added, so
  * a new count is a new list, and the very next event is priced with it.
+ *
+ * <p>A tenant or key is decoded once per stored value, not once per event: each lookup still reads the
+ * store, and decodes again only when the stored bytes differ from those it decoded last (issue #24: the
+ * JSON decoding of the same tenant, three times per event, was a tenth of the stream thread's CPU). Not
+ * thread-safe: one instance per processor, or per use outside the topology.
  */
 public final class StoreLookups implements QuotaLookups {
+    /** Decoded tenants and keys kept, the least recently used dropped first. */
+    static final int DECODED_ENTRIES = 10_000;
+
     private ReadOnlyKeyValueStore<String, byte[]> tenants;
     private ReadOnlyKeyValueStore<String, byte[]> keys;
     private ReadOnlyKeyValueStore<String, byte[]> priceLists;
     private PriceBook priceBook = new PriceBook();
     private long priceBookBuiltFrom = -1;
+    private final Decoded<TenantState> decodedTenants = new Decoded<>(TenantState.class);
+    private final Decoded<KeyState> decodedKeys = new Decoded<>(KeyState.class);
+
+    /** The last decoded state of each id, with a copy of the bytes it came from. */
+    static final class Decoded<T extends StateRecord> {
+        private record Seen<T>(byte[] json, T state) {}
+
+        private final Class<T> type;
+        private final Map<String, Seen<T>> entries = new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Seen<T>> eldest) {
+                return size() > DECODED_ENTRIES;
+            }
+        };
+
+        Decoded(Class<T> type) {
+            this.type = type;
+        }
+
+        /** {@code json} (what the store holds for {@code id} now, or null) decoded. */
+        T of(String id, byte[] json) {
+            if (json == null) {
+                entries.remove(id);
+                return null;
+            }
+            Seen<T> seen = entries.get(id);
+            if (seen != null && Arrays.equals(seen.json(), json)) {
+                return seen.state();
+            }
+            T state = EventCodec.decodeState(json, type);
+            entries.put(id, new Seen<>(json.clone(), state));
+            return state;
+        }
+    }
 
     /** Lookups inside a processor: {@link #init} binds the stores. */
     public StoreLookups() {}
@@ -53,14 +99,12 @@ public final class StoreLookups implements QuotaLookups {
 
     @Override
     public TenantState tenant(String tenantId) {
-        byte[] json = tenants.get(tenantId);
-        return json == null ? null : EventCodec.decodeState(json, TenantState.class);
+        return decodedTenants.of(tenantId, tenants.get(tenantId));
     }
 
     @Override
     public KeyState key(String keyId) {
-        byte[] json = keys.get(keyId);
-        return json == null ? null : EventCodec.decodeState(json, KeyState.class);
+        return decodedKeys.of(keyId, keys.get(keyId));
     }
 
     @Override
