@@ -1,5 +1,7 @@
 package dev.tollgate.bench;
 
+import dev.tollgate.testkit.process.CpuTime;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -17,8 +19,6 @@ import java.util.stream.Stream;
 
 /** Child processes of a benchmark run, and what Linux says they used (CPU time, peak resident memory). */
 final class Procs {
-    private static final long CLOCK_TICKS = 100; // USER_HZ on Linux
-
     private Procs() {}
 
     static Process start(List<String> command, Map<String, String> env, Path log) throws IOException {
@@ -51,13 +51,7 @@ final class Procs {
 
     /** CPU seconds (user + system) the process itself (not its children) has used so far; 0 once it is gone. */
     static double ownCpuSeconds(ProcessHandle p) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS;
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
+        return CpuTime.ofProcess(p.pid());
     }
 
     /**
@@ -71,8 +65,7 @@ final class Procs {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]", "");
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    groups.merge(name, (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS, Double::sum);
+                    groups.merge(name, CpuTime.ofStatLine(stat), Double::sum);
                 } catch (IOException | RuntimeException e) {
                     // the thread ended
                 }

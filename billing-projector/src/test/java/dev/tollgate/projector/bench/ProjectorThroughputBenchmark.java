@@ -7,6 +7,7 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
+import dev.tollgate.testkit.process.CpuTime;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -17,11 +18,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,7 +30,6 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
-import java.util.stream.Stream;
 
 /**
  * Benchmark (not a test; bench/projector-throughput.sh): N usage events pre-loaded into usage.v1 on
@@ -41,9 +38,6 @@ import java.util.stream.Stream;
  * the last event, and until PostgreSQL holds every billed event.
  */
 public final class ProjectorThroughputBenchmark {
-    /** USER_HZ on Linux: the unit of the CPU times in {@code /proc/<pid>/stat}. */
-    private static final long CLOCK_TICKS = 100;
-
     private ProjectorThroughputBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -95,7 +89,7 @@ public final class ProjectorThroughputBenchmark {
                 do {
                     Thread.sleep(500);
                     last = new Sample((System.nanoTime() - started) / 1e9, events - lag(admin, "projector-bench"), billedRows(database),
-                            jvmCpuSeconds(), postgresCpuSeconds());
+                            jvmCpuSeconds(), CpuTime.ofProcessesNamed("postgres"));
                     samples.add(last);
                     if (samples.size() % 10 == 0) {
                         System.out.printf("progress %.0f s: projector committed %,d, rows in PostgreSQL %,d%n", last.seconds(),
@@ -148,31 +142,6 @@ public final class ProjectorThroughputBenchmark {
 
     private static double jvmCpuSeconds() {
         return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
-    }
-
-    /** User and system CPU seconds of the processes named {@code postgres} now alive (the server and its backends). */
-    private static double postgresCpuSeconds() {
-        double total = 0;
-        try (Stream<Path> processes = Files.list(Path.of("/proc"))) {
-            for (Path process : (Iterable<Path>) processes::iterator) {
-                if (!process.getFileName().toString().chars().allMatch(Character::isDigit)) {
-                    continue;
-                }
-                try {
-                    if (!Files.readString(process.resolve("comm")).strip().equals("postgres")) {
-                        continue;
-                    }
-                    String stat = Files.readString(process.resolve("stat"));
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    total += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS;
-                } catch (IOException e) {
-                    // the process ended while we read it
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return total;
     }
 
     /** Events of usage.v1 the projector has not committed yet (a partition it never committed counts from 0). */

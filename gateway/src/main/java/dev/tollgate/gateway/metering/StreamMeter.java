@@ -74,7 +74,7 @@ public final class StreamMeter {
             return;
         }
         if (plainStart(data, offset, length) && wellFormedUtf8(data, offset, length)) {
-            if (StreamParser.startsWithObject(data, offset, length) && StreamParser.ofThisThread(FACTORY).read(data, offset, length, chunk)) {
+            if (StreamParser.startsWithObject(data, offset, length) && StreamParser.ofThisThread().read(data, offset, length, chunk)) {
                 apply(chunk);
                 return;
             }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.core.util.JsonParserDelegate;
+import dev.tollgate.schemas.json.EventCodec;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,31 +24,22 @@ import java.io.OutputStream;
  * {@link #read} answer false, and the next event gets a new parser; the caller then decides with a
  * parser of the event's own. Not thread-safe: one per thread.
  */
-final class StreamParser implements AutoCloseable {
+final class StreamParser {
     /** Events one parser reads before a fresh one takes over. */
     static final int EVENTS_PER_PARSER = 1024;
     private static final OutputStream NOWHERE = OutputStream.nullOutputStream();
 
-    private final JsonFactory factory;
+    private static final ThreadLocal<StreamParser> OF_THREAD = ThreadLocal.withInitial(StreamParser::new);
+    private static final JsonFactory FACTORY = EventCodec.mapper().getFactory();
+
     private JsonParser async;
     private ByteArrayFeeder feeder;
     private WholeEvent parser;
     private int events;
 
-    private static final ThreadLocal<StreamParser> OF_THREAD = new ThreadLocal<>();
-
-    StreamParser(JsonFactory factory) {
-        this.factory = factory;
-    }
-
-    /** This thread's parser for {@code factory}'s JSON (the gateway has one factory). */
-    static StreamParser ofThisThread(JsonFactory factory) {
-        StreamParser parser = OF_THREAD.get();
-        if (parser == null || parser.factory != factory) {
-            parser = new StreamParser(factory);
-            OF_THREAD.set(parser);
-        }
-        return parser;
+    /** This thread's parser. */
+    static StreamParser ofThisThread() {
+        return OF_THREAD.get();
     }
 
     /** True if the first byte that is not JSON whitespace opens an object: the only events this parser takes. */
@@ -80,7 +72,7 @@ final class StreamParser implements AutoCloseable {
             return false;
         } finally {
             if (!whole) {
-                close(); // mid-value or past a refusal: no state for the next event
+                discard(); // mid-value or past a refusal: no state for the next event
             }
         }
     }
@@ -97,15 +89,14 @@ final class StreamParser implements AutoCloseable {
     }
 
     private void renew() throws IOException {
-        close();
-        async = factory.createNonBlockingByteArrayParser();
+        discard();
+        async = FACTORY.createNonBlockingByteArrayParser();
         feeder = (ByteArrayFeeder) async.getNonBlockingInputFeeder();
         parser = new WholeEvent(async);
         events = 0;
     }
 
-    @Override
-    public void close() {
+    private void discard() {
         if (async != null) {
             try {
                 async.close();
