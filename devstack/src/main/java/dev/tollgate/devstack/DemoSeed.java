@@ -3,9 +3,7 @@ package dev.tollgate.devstack;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.nimbusds.jwt.JWTClaimsSet;
 import dev.tollgate.schemas.json.EventCodec;
-import dev.tollgate.testkit.auth.TestTokens;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,10 +14,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
-import java.util.Date;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -43,11 +39,8 @@ final class DemoSeed {
     }
 
     /** A platform-admin token for the dev stack, valid 30 days. */
-    static String adminToken(String secret) {
-        var claims = new JWTClaimsSet.Builder().subject("dev-admin").issuer(LocalLedger.ISSUER).audience(LocalLedger.AUDIENCE)
-                .issueTime(new Date()).expirationTime(Date.from(Instant.now().plus(Duration.ofDays(30))))
-                .claim("roles", List.of("platform-admin")).build();
-        return TestTokens.sign(claims, secret);
+    static String adminToken(DevIdentityProvider idp) {
+        return idp.mint("dev-admin", List.of("platform-admin"), null, Duration.ofDays(30));
     }
 
     /** Seeds what is missing; returns the tenant's API key (reused from {@code previousKey} if still active). */

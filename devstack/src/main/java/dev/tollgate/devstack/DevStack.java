@@ -12,9 +12,9 @@ import dev.tollgate.testkit.upstream.FakeUpstream;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -30,7 +30,7 @@ import java.util.concurrent.CountDownLatch;
  * writes the credentials to
  * {@code <data-dir>/dev-credentials.json}. Data survives restarts. Stops everything on Ctrl-C.
  *
- * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --gateway-port 8080 --data-dir .tollgate
+ * <p>Options: {@code --kafka-port 9092 --upstream-port 8000 --ledger-port 8081 --gateway-port 8080 --console-port 8083 --idp-port 8084 --data-dir .tollgate
  * --billing-port 8082 --ledger-database tollgate_dev_ledger --billing-database tollgate_dev_billing --pg-host 127.0.0.1 --pg-port 5432 --embedded-postgres auto|never
  * --upstreams FILE} (real GPU servers instead of the fake upstream; same format as the gateway's).
  * --ttft-ms 100 --inter-token-ms 20 --completion-tokens 64} (a port of 0 picks a free one), and for fault tests
@@ -50,6 +50,8 @@ public final class DevStack implements AutoCloseable {
     private LocalLedger ledger;
     private LocalBilling billing;
     private LocalGateway gateway;
+    private DevIdentityProvider idp;
+    private LocalConsole console;
     private String adminToken;
     private DemoSeed.ApiKey apiKey;
     private List<String> models;
@@ -67,10 +69,7 @@ public final class DevStack implements AutoCloseable {
             String servicesBootstrap;
             if (Boolean.parseBoolean(options.getOrDefault("kafka-via-proxy", "false"))) {
                 // Fault tests: the services reach Kafka through a proxy that can partition them from it.
-                int externalPort;
-                try (var socket = new ServerSocket(0)) {
-                    externalPort = socket.getLocalPort();
-                }
+                int externalPort = LocalPorts.free();
                 stack.kafkaExternalPort = externalPort;
                 stack.kafkaProxy = TcpProxy.start(externalPort);
                 stack.running.push(stack.kafkaProxy);
@@ -97,6 +96,11 @@ public final class DevStack implements AutoCloseable {
             }
             stack.models = upstreams.modelNames();
             DevSecrets secrets = DevSecrets.loadOrCreate(dataDir);
+            // The console's port first: the identity provider registers its redirect URI before either starts.
+            int consolePort = LocalPorts.orFree(intOption(options, "console-port", 8083));
+            stack.idp = DevIdentityProvider.start(intOption(options, "idp-port", 8084), "http://127.0.0.1:" + consolePort,
+                    secrets.consoleClientSecret(), dataDir);
+            stack.running.push(stack.idp);
             PostgresDatabase.Server env = PostgresDatabase.Server.fromEnvironment();
             var postgres = new PostgresDatabase.Server(options.getOrDefault("pg-host", env.host()),
                     intOption(options, "pg-port", env.port()), env.user(), env.password());
@@ -106,18 +110,20 @@ public final class DevStack implements AutoCloseable {
             }
             stack.ledger = LocalLedger.start(intOption(options, "ledger-port", 8081),
                     options.getOrDefault("ledger-database", LocalLedger.DEFAULT_DATABASE), servicesBootstrap,
-                    stack.kafka.freshlyFormatted(), secrets, postgres, dataDir, embedded.equals("auto"));
+                    stack.kafka.freshlyFormatted(), secrets, stack.idp, postgres, dataDir, embedded.equals("auto"));
             stack.running.push(stack.ledger);
-            stack.adminToken = DemoSeed.adminToken(secrets.jwtSecret());
+            stack.adminToken = DemoSeed.adminToken(stack.idp);
             Path credentials = dataDir.resolve("dev-credentials.json");
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials), stack.models);
             stack.billing = LocalBilling.start(intOption(options, "billing-port", 8082),
                     options.getOrDefault("billing-database", LocalBilling.DEFAULT_DATABASE), stack.ledger.server(),
-                    servicesBootstrap, stack.kafka.freshlyFormatted(), secrets, dataDir);
+                    servicesBootstrap, stack.kafka.freshlyFormatted(), stack.idp, dataDir);
             stack.running.push(stack.billing);
             stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), servicesBootstrap,
                     upstreams, dataDir.resolve("gateway-spool"));
             stack.running.push(stack.gateway);
+            stack.console = LocalConsole.start(consolePort, stack.ledger.url(), stack.billing.url(), stack.gateway.url(), stack.idp, secrets);
+            stack.running.push(stack.console);
             DemoSeed.writeCredentials(credentials, stack.credentials());
             return stack;
         } catch (IOException e) {
@@ -199,6 +205,24 @@ public final class DevStack implements AutoCloseable {
         return gateway.url();
     }
 
+    /** The console's base URL: sign in there through the dev identity provider. */
+    public String consoleUrl() {
+        return console.url();
+    }
+
+    /** The dev identity provider's issuer URL (its sign-in page is {@code /login}). */
+    public String identityProviderUrl() {
+        return idp.issuer();
+    }
+
+    /**
+     * A bearer token for the admin and billing APIs signed by the dev identity provider, as the console's own
+     * tokens are: {@code tenant} binds a tenant-admin.
+     */
+    public String token(String subject, List<String> roles, String tenant) {
+        return idp.mint(subject, roles, tenant, Duration.ofHours(1));
+    }
+
     /** A platform-admin bearer token for the admin API. */
     public String adminToken() {
         return adminToken;
@@ -219,6 +243,8 @@ public final class DevStack implements AutoCloseable {
         node.put("gatewayUrl", gateway.url() + "/v1");
         node.put("adminUrl", ledger.url());
         node.put("billingUrl", billing.url());
+        node.put("consoleUrl", console.url());
+        node.put("identityProviderUrl", idp.issuer());
         node.put("adminToken", adminToken);
         node.put("tenantId", DemoSeed.TENANT);
         node.put("keyId", apiKey.keyId());
@@ -233,11 +259,13 @@ public final class DevStack implements AutoCloseable {
         return String.format("""
 
                 Tollgate dev stack is up (Ctrl-C stops it)
+                  console                 %s   open it, choose "demo tenant admin" or "platform admin" (dev sign-in)
                   Kafka (KRaft, in-JVM)   %s   started in %d ms, data in %s
                   topics                  %s
                   GPU upstream            %s   models: %s
                   gateway                 %s/v1   (OpenAI-compatible; the demo key below works)
                   ledger admin API        %s/admin/v1   (OpenAPI: %s/admin/v1/openapi.json)
+                  identity provider       %s   (OpenID Connect, dev only; the APIs trust its keys)
                   demo tenant             demo, plan "dev", API key %s
                   credentials             %s
 
@@ -255,10 +283,10 @@ public final class DevStack implements AutoCloseable {
                   audit: ./tollgate-audit replay --period <YYYY-MM> --bootstrap-servers %s \
                     --database-url jdbc:postgresql://127.0.0.1:5432/tollgate_dev_billing
                 """,
-                kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
+                console.url(), kafka.bootstrapServers(), kafka.startupTime().toMillis(), dataDir.resolve("kafka"),
                 String.join(", ", Topics.all().stream().map(TopicSpec::name).toList()),
                 upstream == null ? "(not started: real upstreams from --upstreams)" : upstream.baseUrl(),
-                String.join(", ", models), gateway.url(), ledger.url(), ledger.url(), apiKey.keyId(),
+                String.join(", ", models), gateway.url(), ledger.url(), ledger.url(), idp.issuer(), apiKey.keyId(),
                 dataDir.resolve("dev-credentials.json"), gateway.url(), dataDir.resolve("dev-credentials.json"),
                 ledger.url(), dataDir.resolve("dev-credentials.json"), billing.url(), billing.url(), dataDir.resolve("dev-credentials.json"),
                 billing.url(), dataDir.resolve("dev-credentials.json"), kafka.bootstrapServers());

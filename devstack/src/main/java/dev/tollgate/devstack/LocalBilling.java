@@ -32,7 +32,7 @@ final class LocalBilling implements AutoCloseable {
     }
 
     static LocalBilling start(int port, String database, PostgresDatabase.Server server, String kafkaBootstrap, boolean kafkaIsEmpty,
-                              DevSecrets secrets, Path dataDir) {
+                              DevIdentityProvider idp, Path dataDir) {
         if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
             throw new IllegalArgumentException("--billing-database must be a lower-case PostgreSQL identifier, was '" + database + "'");
         }
@@ -51,11 +51,12 @@ final class LocalBilling implements AutoCloseable {
                 Map.entry("tollgate.kafka.bootstrap-servers", kafkaBootstrap),
                 Map.entry("tollgate.projector.application-id", "tollgate-dev-projector"),
                 Map.entry("tollgate.projector.state-dir", stateDir.toString()),
-                Map.entry("tollgate.jwt.hs256-secret", secrets.jwtSecret()),
-                Map.entry("tollgate.jwt.issuer", LocalLedger.ISSUER),
+                Map.entry("tollgate.jwt.jwks-uri", idp.jwksUri()),
+                Map.entry("tollgate.jwt.issuer", idp.issuer()),
                 Map.entry("tollgate.jwt.audience", LocalLedger.AUDIENCE),
                 Map.entry("tollgate.jwt.max-token-lifetime", LocalLedger.DEV_TOKEN_LIFETIME),
-                Map.entry("spring.main.banner-mode", "off"));
+                Map.entry("spring.main.banner-mode", "off"),
+                Map.entry("spring.autoconfigure.exclude", DevIdentityProvider.ITS_AUTO_CONFIGURATION));
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
         return new LocalBilling(BillingServiceApplication.builder().run(args));
     }

@@ -1,5 +1,6 @@
 package dev.tollgate.devstack;
 
+import com.nimbusds.jwt.JWTClaimsSet;
 import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
@@ -7,6 +8,7 @@ import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.schemas.usage.RequestFinished;
+import dev.tollgate.testkit.auth.TestTokens;
 import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
@@ -25,9 +27,11 @@ import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.Date;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,6 +63,9 @@ public final class LocalCluster implements AutoCloseable {
     private FakeUpstream upstream;
     private String bootstrap;
     private DevSecrets secrets;
+    /** The cluster's processes check admin tokens with this HS256 secret, made for each run (no identity provider here). */
+    private final String jwtSecret = DevSecrets.random();
+    private static final String ISSUER = "tollgate-local-cluster";
 
     /** A child JVM and how to start it again. */
     private final class Proc {
@@ -136,8 +143,8 @@ public final class LocalCluster implements AutoCloseable {
         }
         add("ledger", "dev.tollgate.ledger.LedgerApplication", List.of("--server.port=18081", "--spring.datasource.url=" + pg.jdbcUrl(LEDGER_DB),
                 "--spring.datasource.username=" + pg.user(), "--spring.datasource.password=" + pg.password(),
-                "--tollgate.kafka.bootstrap-servers=" + bootstrap, "--tollgate.jwt.hs256-secret=" + secrets.jwtSecret(),
-                "--tollgate.jwt.issuer=" + LocalLedger.ISSUER, "--tollgate.jwt.audience=" + LocalLedger.AUDIENCE,
+                "--tollgate.kafka.bootstrap-servers=" + bootstrap, "--tollgate.jwt.hs256-secret=" + jwtSecret,
+                "--tollgate.jwt.issuer=" + ISSUER, "--tollgate.jwt.audience=" + LocalLedger.AUDIENCE,
                 "--tollgate.jwt.max-token-lifetime=" + LocalLedger.DEV_TOKEN_LIFETIME,
                 "--tollgate.webhook-master-key=" + secrets.webhookMasterKey(), "--tollgate.instance-id=ledger-1"), Map.of());
         for (int i = 1; i <= 2; i++) {
@@ -146,7 +153,7 @@ public final class LocalCluster implements AutoCloseable {
                     "--spring.datasource.password=" + pg.password(), "--tollgate.kafka.bootstrap-servers=" + bootstrap,
                     "--tollgate.projector.application-id=tollgate-cluster-projector", "--tollgate.projector.standby-replicas=1",
                     "--tollgate.projector.state-dir=" + dataDir.resolve("billing-" + i + "-state"), "--tollgate.instance-id=billing-" + i,
-                    "--tollgate.jwt.hs256-secret=" + secrets.jwtSecret(), "--tollgate.jwt.issuer=" + LocalLedger.ISSUER,
+                    "--tollgate.jwt.hs256-secret=" + jwtSecret, "--tollgate.jwt.issuer=" + ISSUER,
                     "--tollgate.jwt.audience=" + LocalLedger.AUDIENCE, "--tollgate.jwt.max-token-lifetime=" + LocalLedger.DEV_TOKEN_LIFETIME),
                     Map.of());
         }
@@ -219,7 +226,9 @@ public final class LocalCluster implements AutoCloseable {
 
     /** The smoke run: traffic, three kills, restarts, and the count. Returns true if nothing was lost. */
     boolean smoke(int seconds) throws Exception {
-        String token = DemoSeed.adminToken(secrets.jwtSecret());
+        String token = TestTokens.sign(new JWTClaimsSet.Builder().subject("cluster-admin").issuer(ISSUER).audience(LocalLedger.AUDIENCE)
+                .issueTime(new Date()).expirationTime(Date.from(Instant.now().plus(Duration.ofDays(1))))
+                .claim("roles", List.of("platform-admin")).build(), jwtSecret);
         String apiKey = new DemoSeed("http://127.0.0.1:18081", token).seed(null, DevStack.FAKE_MODELS).token();
         for (String url : gatewayUrls()) {
             await("the demo key on " + url, () -> complete(url, apiKey) != null);

@@ -23,7 +23,7 @@ import java.util.Map;
 final class LocalLedger implements AutoCloseable {
     /** The database the dev stack keeps the ledger in, unless {@code --ledger-database} names another. */
     static final String DEFAULT_DATABASE = "tollgate_dev_ledger";
-    static final String ISSUER = "tollgate-dev";
+    /** The {@code aud} the admin and billing APIs require (the dev identity provider puts it on its access tokens). */
     static final String AUDIENCE = "tollgate-admin";
     /** The dev stack's admin token lives 30 days (DemoSeed): its APIs accept that, production's default is a day. */
     static final String DEV_TOKEN_LIFETIME = "P31D";
@@ -83,7 +83,7 @@ final class LocalLedger implements AutoCloseable {
      * Starts the ledger on {@code port} (0 for a free one). When Kafka's storage is new but the
      * database is not, the publisher's token is reset so the topics are rebuilt from the event store.
      */
-    static LocalLedger start(int port, String database, String kafkaBootstrap, boolean kafkaIsEmpty, DevSecrets secrets,
+    static LocalLedger start(int port, String database, String kafkaBootstrap, boolean kafkaIsEmpty, DevSecrets secrets, DevIdentityProvider idp,
                              PostgresDatabase.Server configured, Path dataDir, boolean embeddedAllowed) {
         if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
             throw new IllegalArgumentException("--ledger-database must be a lower-case PostgreSQL identifier, was '" + database + "'");
@@ -101,12 +101,13 @@ final class LocalLedger implements AutoCloseable {
                 Map.entry("spring.datasource.password", server.password()),
                 Map.entry("tollgate.instance-id", "dev-ledger"),
                 Map.entry("tollgate.kafka.bootstrap-servers", kafkaBootstrap),
-                Map.entry("tollgate.jwt.hs256-secret", secrets.jwtSecret()),
-                Map.entry("tollgate.jwt.issuer", ISSUER),
+                Map.entry("tollgate.jwt.jwks-uri", idp.jwksUri()),
+                Map.entry("tollgate.jwt.issuer", idp.issuer()),
                 Map.entry("tollgate.jwt.audience", AUDIENCE),
                 Map.entry("tollgate.jwt.max-token-lifetime", DEV_TOKEN_LIFETIME),
                 Map.entry("tollgate.webhook-master-key", secrets.webhookMasterKey()),
-                Map.entry("spring.main.banner-mode", "off"));
+                Map.entry("spring.main.banner-mode", "off"),
+                Map.entry("spring.autoconfigure.exclude", DevIdentityProvider.ITS_AUTO_CONFIGURATION));
         // As command-line arguments: they take precedence over the ledger's application.yml.
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
         try {

@@ -21,7 +21,7 @@ final class DevOptions {
      * {@code 127.0.0.1:pgPort} (the test's own, or a proxy in front of it), a fast fake model server.
      */
     static Map<String, String> onPostgres(Path dataDir, int pgPort) {
-        return of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0", "gateway-port", "0", "billing-port", "0",
+        return of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0", "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0",
                 "upstream-port", "0", "pg-host", "127.0.0.1", "pg-port", String.valueOf(pgPort), "embedded-postgres", "never",
                 "ttft-ms", "5", "inter-token-ms", "1", "completion-tokens", "8");
     }

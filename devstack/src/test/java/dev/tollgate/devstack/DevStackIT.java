@@ -76,7 +76,7 @@ class DevStackIT {
     @Test
     void theStackRunsKafkaTheUpstreamAndTheSeededLedgerAndReusesItsDataOnRestart(@TempDir Path dataDir) throws Exception {
         Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
-                "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database",
+                "ledger-port", "0", "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database",
                 DATABASE + "_billing", "ttft-ms", "0", "inter-token-ms", "0");
         String firstKey;
         try (DevStack stack = DevStack.start(options)) {
@@ -233,7 +233,7 @@ class DevStackIT {
             closedPort = socket.getLocalPort();
         }
         Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0",
-                "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort));
+                "ledger-port", "0", "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort));
 
         try (DevStack stack = DevStack.start(options)) {
             assertThat(stack.embeddedPostgres()).isTrue();
@@ -242,7 +242,7 @@ class DevStackIT {
             assertThat(Files.isDirectory(dataDir.resolve("postgres").resolve("data"))).isTrue();
         }
         assertThatThrownBy(() -> DevStack.start(DevOptions.of("data-dir", dataDir.resolve("never").toString(), "kafka-port", "0",
-                "upstream-port", "0", "ledger-port", "0", "gateway-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort),
+                "upstream-port", "0", "ledger-port", "0", "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "pg-port", Integer.toString(closedPort),
                 "embedded-postgres", "never"))).hasMessageContaining("not reachable");
     }
 
@@ -253,7 +253,7 @@ class DevStackIT {
             Path file = dataDir.resolve("upstreams.yaml");
             Files.writeString(file, "pools: {gpu: {endpoints: [{url: \"" + gpu.baseUrl() + "\"}]}}\nmodels: {llama-real: {pool: gpu}}\n");
             Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
-                    "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE + "_real", "billing-database",
+                    "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE + "_real", "billing-database",
                     DATABASE + "_real_billing", "upstreams", file.toString());
             try (DevStack stack = DevStack.start(options)) {
                 assertThat(stack.upstreamUrl()).as("no fake upstream").isNull();

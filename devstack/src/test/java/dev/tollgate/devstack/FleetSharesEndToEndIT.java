@@ -56,7 +56,7 @@ class FleetSharesEndToEndIT {
     @BeforeAll
     static void start() throws Exception {
         stack = DevStack.start(DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0", "ledger-port", "0",
-                "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
+                "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
                 "ttft-ms", "0", "inter-token-ms", "0", "completion-tokens", Integer.toString(COMPLETION_TOKENS)));
         upstreams = LocalGateway.fakeUpstreams(stack.upstreamUrl(), DevStack.FAKE_MODELS);
         for (int i = 0; i < 3; i++) {

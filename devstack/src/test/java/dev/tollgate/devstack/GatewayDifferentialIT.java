@@ -77,7 +77,7 @@ class GatewayDifferentialIT {
     @BeforeAll
     static void start() {
         stack = DevStack.start(DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0", "ledger-port", "0",
-                "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
+                "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
                 "ttft-ms", "0", "inter-token-ms", "1", "completion-tokens", "12"));
     }
 

@@ -35,7 +35,7 @@ class KafkaOutageEndToEndIT {
     @Test
     void theGatewayServesThroughA60SecondKafkaOutageAndEveryEventIsBilledOnce(@TempDir Path dataDir) throws Exception {
         Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
-                "gateway-port", "0", "billing-port", "0", "upstream-port", "0", "ledger-database", DATABASE,
+                "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "upstream-port", "0", "ledger-database", DATABASE,
                 "billing-database", BILLING, "ttft-ms", "5", "inter-token-ms", "1", "completion-tokens", "8");
         try (DevStack stack = DevStack.start(options)) {
             int servedAtStop;

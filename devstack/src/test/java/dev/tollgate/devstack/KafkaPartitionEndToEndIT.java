@@ -40,7 +40,7 @@ class KafkaPartitionEndToEndIT {
     @Test
     void everyServicePartitionedFromKafkaRecoversAndEveryEventIsBilledOnce(@TempDir Path dataDir) throws Exception {
         Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
-                "gateway-port", "0", "billing-port", "0", "upstream-port", "0", "ledger-database", DATABASE,
+                "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "upstream-port", "0", "ledger-database", DATABASE,
                 "billing-database", BILLING, "ttft-ms", "5", "inter-token-ms", "1", "completion-tokens", "8", "kafka-via-proxy", "true");
         try (DevStack stack = DevStack.start(options)) {
             List<String> phases = new ArrayList<>();

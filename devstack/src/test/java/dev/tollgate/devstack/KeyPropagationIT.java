@@ -40,7 +40,7 @@ class KeyPropagationIT {
     @BeforeAll
     static void start() {
         stack = DevStack.start(DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0", "ledger-port", "0",
-                "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing"));
+                "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing"));
     }
 
     @AfterAll

@@ -47,7 +47,7 @@ class QuotaEndToEndIT {
     @BeforeAll
     static void start() throws Exception {
         stack = DevStack.start(DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0", "ledger-port", "0",
-                "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
+                "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
                 "ttft-ms", "0", "inter-token-ms", "2", "completion-tokens", Integer.toString(COMPLETION_TOKENS)));
         var config = LocalGateway.fakeUpstreams(stack.upstreamUrl(), DevStack.FAKE_MODELS);
         for (int i = 0; i < REPLICAS; i++) {

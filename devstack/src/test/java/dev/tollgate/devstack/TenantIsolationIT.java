@@ -1,11 +1,9 @@
 package dev.tollgate.devstack;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.nimbusds.jwt.JWTClaimsSet;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.topic.Topics;
-import dev.tollgate.testkit.auth.TestTokens;
 import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
@@ -24,9 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.DriverManager;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -77,15 +73,6 @@ class TenantIsolationIT {
         return response;
     }
 
-    private static String token(String secret, String subject, List<String> roles, String tenant) {
-        var claims = new JWTClaimsSet.Builder().subject(subject).issuer(LocalLedger.ISSUER).audience(LocalLedger.AUDIENCE)
-                .issueTime(new Date()).expirationTime(Date.from(Instant.now().plusSeconds(3600))).claim("roles", roles);
-        if (tenant != null) {
-            claims.claim("tenant", tenant);
-        }
-        return TestTokens.sign(claims.build(), secret);
-    }
-
     private String chat(DevStack stack, String apiKey) throws Exception {
         HttpResponse<String> answer = call("POST", stack.gatewayUrl() + "/v1/chat/completions", apiKey,
                 "{\"model\":\"fake-chat\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}");
@@ -100,13 +87,13 @@ class TenantIsolationIT {
             Files.writeString(upstreams, "pools: {gpu: {credential: \"" + UPSTREAM_CREDENTIAL + "\", endpoints: [{url: \""
                     + gpu.baseUrl() + "\"}]}}\nmodels: {fake-chat: {pool: gpu}}\n");
             Map<String, String> options = DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "ledger-port", "0",
-                    "gateway-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
+                    "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE, "billing-database", DATABASE + "_billing",
                     "upstreams", upstreams.toString());
             try (DevStack stack = DevStack.start(options)) {
                 DevSecrets secrets = DevSecrets.loadOrCreate(dataDir);
                 String admin = stack.adminToken();
                 String keyA = stack.apiKey();
-                String adminOfA = token(secrets.jwtSecret(), "demo-admin", List.of("tenant-admin"), "demo");
+                String adminOfA = stack.token("demo-admin", List.of("tenant-admin"), "demo");
 
                 // Tenant B, its key, its usage and its draft invoice.
                 assertThat(call("POST", stack.adminUrl() + "/admin/v1/tenants", admin, """
@@ -209,7 +196,7 @@ class TenantIsolationIT {
                 secretsOfTheRun.put("secret of B's key", ApiKeys.parse(keyB).orElseThrow().secret());
                 secretsOfTheRun.put("platform admin JWT", admin);
                 secretsOfTheRun.put("tenant admin JWT", adminOfA);
-                secretsOfTheRun.put("JWT signing secret", secrets.jwtSecret());
+                secretsOfTheRun.put("console client secret", secrets.consoleClientSecret());
                 secretsOfTheRun.put("webhook master key", secrets.webhookMasterKey());
                 secretsOfTheRun.put("upstream credential", UPSTREAM_CREDENTIAL);
                 String everything = written.toString();

@@ -209,6 +209,18 @@ class ManifestsTest {
     }
 
     @Test
+    void theConsoleGetsOnlyWhatItsConfigurationReadsAndNeedsNoDatabase() throws IOException {
+        Set<String> consoleReads = placeholders("console.yml");
+        var console = (Deployment) base().get("Deployment/console");
+        Container cc = container(console.getSpec().getTemplate());
+        assertThat(consoleReads).containsAll(env(cc).keySet());
+        assertThat(env(cc)).containsKeys("TOLLGATE_ADMIN_API_URL", "TOLLGATE_BILLING_API_URL", "TOLLGATE_CONSOLE_OIDC_ISSUER")
+                .doesNotContainKeys("TOLLGATE_LEDGER_DB_URL", "TOLLGATE_BILLING_DB_URL", "TOLLGATE_KAFKA_BOOTSTRAP");
+        assertThat(cc.getPorts().getFirst().getContainerPort()).isEqualTo(Integer.parseInt(env(cc).get("TOLLGATE_CONSOLE_PORT")));
+        assertThat(cc.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/health/readiness");
+    }
+
+    @Test
     void servicesAndDisruptionBudgetsSelectThePodsTheyMeanAndOverlaysPatchWhatExists() throws IOException {
         Map<String, HasMetadata> base = base();
         var podLabels = new LinkedHashMap<String, Map<String, String>>();
