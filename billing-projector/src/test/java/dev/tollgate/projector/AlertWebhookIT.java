@@ -1,5 +1,6 @@
 package dev.tollgate.projector;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.tollgate.projector.alert.AlertWebhooks;
 import dev.tollgate.projector.support.BillingInstance;
@@ -85,9 +86,31 @@ class AlertWebhookIT {
                 await().atMost(Duration.ofSeconds(60)).until(() -> received.size() == 2 && count(database, "status = 'SKIPPED'") == 1);
                 Thread.sleep(1_000); // nothing more arrives: each alert is delivered once
                 assertThat(received).hasSize(2);
+
+                // A test event on demand: signed like the alerts, sent once, its outcome answered; not in the delivery log.
+                String admin = BillingInstance.TOKENS.token("admin", List.of("platform-admin"), null);
+                JsonNode test = EventCodec.mapper().readTree(billing.call("POST", "/billing/v1/tenants/acme/webhook:test", admin).body());
+                assertThat(test.path("delivered").asBoolean()).as(test.toString()).isTrue();
+                assertThat(test.path("status").asInt()).isEqualTo(204);
+                assertThat(received).hasSize(3);
+                Received probe = received.get(2);
+                assertThat(probe.eventId()).isEqualTo(test.path("eventId").asText());
+                JsonNode probeEvent = EventCodec.mapper().readTree(probe.body());
+                assertThat(probeEvent.path("type").asText()).isEqualTo(AlertWebhooks.TEST_EVENT_TYPE);
+                assertThat(probeEvent.path("tenantid").asText()).isEqualTo("acme");
+                String[] parts = probe.signature().split(",");
+                assertThat(parts[1]).isEqualTo("v1=" + AlertWebhooks.sign(WebhookSecrets.derive(MASTER_KEY.getBytes(StandardCharsets.UTF_8),
+                        "acme", 3), Long.parseLong(parts[0].substring(2)), probe.body()));
+                assertThat(billing.call("POST", "/billing/v1/tenants/quiet/webhook:test", admin).statusCode()).isEqualTo(404);
+                assertThat(billing.call("POST", "/billing/v1/tenants/acme/webhook:test",
+                        BillingInstance.TOKENS.token("t", List.of("tenant-admin"), "quiet")).statusCode()).isEqualTo(404);
+                assertThat(billing.call("POST", "/billing/v1/tenants/acme/webhook:test",
+                        BillingInstance.TOKENS.token("a", List.of("auditor"), null)).statusCode()).isEqualTo(403);
+                assertThat(count(database, "true")).as("the test event is not in the delivery log").isEqualTo(3);
             }
             String secret = WebhookSecrets.derive(MASTER_KEY.getBytes(StandardCharsets.UTF_8), "acme", 3);
             var thresholds = new ArrayList<Integer>();
+            received.removeIf(delivery -> delivery.body().contains(AlertWebhooks.TEST_EVENT_TYPE));
             for (Received delivery : received) {
                 String[] parts = delivery.signature().split(",");
                 long timestamp = Long.parseLong(parts[0].substring(2));
@@ -98,7 +121,7 @@ class AlertWebhookIT {
                 thresholds.add(((QuotaThresholdCrossed) alert.data()).thresholdPercent());
             }
             assertThat(thresholds).containsExactlyInAnyOrder(50, 80);
-            assertThat(calls.get()).isEqualTo(3); // one failure, retried
+            assertThat(calls.get()).isEqualTo(4); // one failure, retried; and the test event
             assertThat(count(database, "status = 'DELIVERED'")).isEqualTo(2);
             assertThat(count(database, "status = 'DELIVERED' and attempts = 2")).isEqualTo(1);
         } finally {

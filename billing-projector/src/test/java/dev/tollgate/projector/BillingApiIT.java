@@ -128,6 +128,29 @@ class BillingApiIT {
     }
 
     @Test
+    @Order(2)
+    void financeListsEveryTenantsInvoiceOfAPeriodAndTenantAdminsCannot() throws Exception {
+        JsonNode september = json200(billing.call("GET", "/billing/v1/invoices?period=2026-09", token("auditor", null)));
+        JsonNode acme = null;
+        for (JsonNode invoice : september) {
+            assertThat(invoice.path("period").asText()).isEqualTo("2026-09");
+            if (invoice.path("tenantId").asText().equals("acme")) {
+                acme = invoice;
+            }
+        }
+        assertThat(acme).isNotNull();
+        assertThat(acme.path("status").asText()).isEqualTo("FINALIZED");
+        assertThat(acme.path("totalMicros").asLong()).isEqualTo(3_900_000);
+        assertThat(billing.call("GET", "/billing/v1/invoices?period=2026-09", token("tenant-admin", "acme")).statusCode()).isEqualTo(403);
+        assertThat(billing.call("GET", "/billing/v1/invoices?period=2026-9", token("billing", null)).statusCode()).isEqualTo(400);
+        assertThat(billing.call("GET", "/billing/v1/invoices?period=2026-09&limit=501", token("billing", null)).statusCode()).isEqualTo(400);
+        JsonNode letters = json200(billing.call("GET", "/billing/v1/dead-letters", token("platform-admin", null)));
+        assertThat(letters.path("count").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(letters.path("latest").isArray()).isTrue();
+        assertThat(billing.call("GET", "/billing/v1/dead-letters", token("tenant-admin", "acme")).statusCode()).isEqualTo(403);
+    }
+
+    @Test
     @Order(1)
     void aClosedPeriodIsFinalizedOnceWithPricedLinesAndTheOpenPeriodIsADraft() throws Exception {
         String admin = token("billing", null);

@@ -117,7 +117,7 @@ public final class DevStack implements AutoCloseable {
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials), stack.models);
             stack.billing = LocalBilling.start(intOption(options, "billing-port", 8082),
                     options.getOrDefault("billing-database", LocalBilling.DEFAULT_DATABASE), stack.ledger.server(),
-                    servicesBootstrap, stack.kafka.freshlyFormatted(), stack.idp, dataDir);
+                    servicesBootstrap, stack.kafka.freshlyFormatted(), secrets, stack.idp, dataDir);
             stack.running.push(stack.billing);
             stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), servicesBootstrap,
                     upstreams, dataDir.resolve("gateway-spool"));

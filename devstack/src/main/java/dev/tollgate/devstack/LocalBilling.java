@@ -32,7 +32,7 @@ final class LocalBilling implements AutoCloseable {
     }
 
     static LocalBilling start(int port, String database, PostgresDatabase.Server server, String kafkaBootstrap, boolean kafkaIsEmpty,
-                              DevIdentityProvider idp, Path dataDir) {
+                              DevSecrets secrets, DevIdentityProvider idp, Path dataDir) {
         if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
             throw new IllegalArgumentException("--billing-database must be a lower-case PostgreSQL identifier, was '" + database + "'");
         }
@@ -55,6 +55,9 @@ final class LocalBilling implements AutoCloseable {
                 Map.entry("tollgate.jwt.issuer", idp.issuer()),
                 Map.entry("tollgate.jwt.audience", LocalLedger.AUDIENCE),
                 Map.entry("tollgate.jwt.max-token-lifetime", LocalLedger.DEV_TOKEN_LIFETIME),
+                // Budget alerts and test events go out, signed with the secret the ledger shows; to local receivers too.
+                Map.entry("tollgate.webhooks.master-key", secrets.webhookMasterKey()),
+                Map.entry("tollgate.webhooks.allow-private-targets", true),
                 Map.entry("spring.main.banner-mode", "off"),
                 Map.entry("spring.autoconfigure.exclude", DevIdentityProvider.ITS_AUTO_CONFIGURATION));
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);

@@ -106,6 +106,8 @@ final class LocalLedger implements AutoCloseable {
                 Map.entry("tollgate.jwt.audience", AUDIENCE),
                 Map.entry("tollgate.jwt.max-token-lifetime", DEV_TOKEN_LIFETIME),
                 Map.entry("tollgate.webhook-master-key", secrets.webhookMasterKey()),
+                // Development: a webhook receiver on this machine is a fine target (production refuses internal addresses).
+                Map.entry("tollgate.webhooks.allow-private-targets", true),
                 Map.entry("spring.main.banner-mode", "off"),
                 Map.entry("spring.autoconfigure.exclude", DevIdentityProvider.ITS_AUTO_CONFIGURATION));
         // As command-line arguments: they take precedence over the ledger's application.yml.

@@ -1,6 +1,7 @@
 package dev.tollgate.devstack;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.junit.jupiter.api.AfterAll;
@@ -20,7 +21,11 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.Select;
 
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,9 +36,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.sql.DriverManager;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -103,7 +110,7 @@ class ConsoleBrowserIT {
     }
 
     private void walkThrough(DevStack stack) throws Exception {
-        {
+        try (Receiver receiver = Receiver.start()) {
             String console = stack.consoleUrl();
 
             // Sign-in: the console sends the browser to the identity provider; the session id changes at sign-in.
@@ -154,6 +161,10 @@ class ConsoleBrowserIT {
             screenshot("key-issued");
             awaitGateway(stack, secret, 200);
             browser.get(console + "/tenants/demo/keys");
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+                browser.navigate().refresh(); // the demo key's completions above show as its last use today
+                return text("tr[data-key-id='" + stack.apiKeyId() + "'] .last-used").matches("\\d{4}-\\d{2}-\\d{2}");
+            });
             screenshot("keys");
             WebElement row = browser.findElement(By.cssSelector("tr[data-key-id='" + keyId + "']"));
             new Select(row.findElement(By.name("gracePeriodSeconds"))).selectByValue("0");
@@ -183,6 +194,27 @@ class ConsoleBrowserIT {
             assertThat(text("#invoice-lines tbody")).contains("fake-chat");
             assertThat(text("#invoice-total")).startsWith("USD ");
             screenshot("invoice");
+
+            // The webhook: configured with its signing secret shown once; a test event reaches the receiver, signed with it.
+            browser.get(console + "/tenants/demo/webhook");
+            browser.findElement(By.id("webhook-url")).clear();
+            browser.findElement(By.id("webhook-url")).sendKeys(receiver.url());
+            browser.findElement(By.cssSelector("form.stack button[type=submit]")).click();
+            String signingSecret = browser.findElement(By.id("signing-secret")).getAttribute("value");
+            assertThat(signingSecret).isNotBlank();
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                browser.get(console + "/tenants/demo/webhook"); // the billing service learns the new URL from the ledger's state
+                if (browser.findElements(By.id("send-test-event")).isEmpty()) {
+                    return false;
+                }
+                browser.findElement(By.id("send-test-event")).click();
+                return !browser.findElements(By.id("webhook-test")).isEmpty() && text("#webhook-test").contains("delivered (HTTP 204)");
+            });
+            Receiver.Delivery delivery = receiver.last();
+            assertThat(delivery.body()).contains("dev.tollgate.webhook.test.v1").contains("\"tenantid\":\"demo\"");
+            String[] signature = delivery.signature().split(",");
+            assertThat(signature[1]).isEqualTo("v1=" + hmac(signingSecret, signature[0].substring(2) + "." + delivery.body()));
+            screenshot("webhook");
 
             // CSRF: a change without the form's token is refused, even with the session.
             HttpResponse<String> forged = asBrowser("POST", console + "/tenants/demo/keys", "name=forged&formId=x");
@@ -224,6 +256,15 @@ class ConsoleBrowserIT {
             screenshot("tenants");
             browser.get(console + "/tenants/demo/events");
             assertThat(text("#events-table tbody")).contains("tenant.created").contains("key.revoked");
+            browser.get(console + "/operator/plans");
+            assertThat(text("#plans-table tbody")).contains("dev").contains("Developer");
+            assertThat(text("#price-lists-table tbody")).contains("fake-chat").contains("in force");
+            screenshot("plans");
+            browser.get(console + "/operator/invoices");
+            assertThat(text("#all-invoices-table tbody")).contains("demo").contains(invoiceId);
+            screenshot("all-invoices");
+            browser.get(console + "/operator/dead-letters");
+            assertThat(Long.parseLong(text("#dead-letter-count"))).isGreaterThanOrEqualTo(0);
 
             // A phone's width: nothing wider than the screen but the tables' own scrolling.
             browser.manage().window().setSize(new Dimension(390, 844));
@@ -246,6 +287,43 @@ class ConsoleBrowserIT {
     private void signInAs(String buttonId, String landing) {
         browser.findElement(By.id(buttonId)).click();
         await().atMost(Duration.ofSeconds(15)).until(() -> browser.getCurrentUrl().equals(landing));
+    }
+
+    /** A webhook receiver on loopback that answers 204 and keeps what it got. */
+    private record Receiver(HttpServer server, List<Delivery> deliveries) implements AutoCloseable {
+        record Delivery(String signature, String body) {}
+
+        static Receiver start() throws IOException {
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            var receiver = new Receiver(server, new CopyOnWriteArrayList<>());
+            server.createContext("/hooks", exchange -> {
+                receiver.deliveries().add(new Delivery(exchange.getRequestHeaders().getFirst("X-Tollgate-Signature"),
+                        new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
+                exchange.sendResponseHeaders(204, -1);
+                exchange.close();
+            });
+            server.start();
+            return receiver;
+        }
+
+        String url() {
+            return "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks/tollgate";
+        }
+
+        Delivery last() {
+            return deliveries.getLast();
+        }
+
+        @Override
+        public void close() {
+            server.stop(0);
+        }
+    }
+
+    private static String hmac(String secret, String message) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return HexFormat.of().formatHex(mac.doFinal(message.getBytes(StandardCharsets.UTF_8)));
     }
 
     private void signOut(String console) {

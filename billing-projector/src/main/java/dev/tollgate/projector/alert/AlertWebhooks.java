@@ -1,5 +1,7 @@
 package dev.tollgate.projector.alert;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.ConsumerLoops;
 import dev.tollgate.projector.config.BillingProperties;
 import dev.tollgate.projector.deadletter.DeadLetters;
@@ -41,6 +43,8 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Delivers budget alerts ({@code quota.alerts.v1}) to the webhook a tenant-admin registered
@@ -59,6 +63,8 @@ public class AlertWebhooks implements SmartLifecycle {
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(10);
     /** The {@link dev.tollgate.schemas.topic.DeadLetterHeaders#CONSUMER} of the records it refuses. */
     public static final String CONSUMER = "alert-webhooks";
+    /** The type of the event {@link #sendTest} sends. */
+    public static final String TEST_EVENT_TYPE = "dev.tollgate.webhook.test.v1";
 
     private final BillingProperties properties;
     private final ProjectorLifecycle projector;
@@ -151,11 +157,7 @@ public class AlertWebhooks implements SmartLifecycle {
     }
 
     private void deliver(Due due) {
-        long timestamp = Instant.now().getEpochSecond();
-        String secret = WebhookSecrets.derive(properties.webhooks().masterKey().getBytes(StandardCharsets.UTF_8), due.tenantId(),
-                due.secretVersion());
-        WebhookSender.Outcome outcome = sender.post(due.url(), Map.of("X-Tollgate-Event-Id", due.alertId(),
-                SIGNATURE_HEADER, "t=" + timestamp + ",v1=" + sign(secret, timestamp, due.payload())), due.payload());
+        WebhookSender.Outcome outcome = postSigned(due.tenantId(), due.secretVersion(), due.url(), due.alertId(), due.payload());
         Integer status = outcome.status();
         if (status != null && status / 100 == 2) {
             jdbc.update("update webhook_deliveries set status = 'DELIVERED', last_status = ?, last_error = null, delivered_at = now() "
@@ -175,6 +177,44 @@ public class AlertWebhooks implements SmartLifecycle {
         jdbc.update("update webhook_deliveries set status = ?, last_status = ?, last_error = ?, "
                         + "next_attempt_at = now() + (? * interval '1 millisecond') where alert_id = ?",
                 giveUp ? "FAILED" : "PENDING", status, error, backoff.toMillis(), due.alertId());
+    }
+
+    /** The answer of a test delivery: delivered when the target answered 2xx. */
+    public record TestDelivery(String eventId, boolean delivered, Integer status, String error) {}
+
+    /**
+     * Sends a signed {@code dev.tollgate.webhook.test.v1} CloudEvent to the tenant's webhook now, once, and says what
+     * came of it (no retry, not in the delivery log): the way a tenant checks its receiver and its signature check.
+     * Empty when the tenant or its webhook is unknown here.
+     */
+    public Optional<TestDelivery> sendTest(String tenantId) {
+        ReadOnlyKeyValueStore<String, byte[]> tenants = tenants();
+        if (tenants == null || !properties.webhooks().enabled()) {
+            throw new BillingException.Unavailable("webhooks_unavailable", "webhooks cannot be sent from this instance right now; retry");
+        }
+        byte[] json = tenants.get(tenantId);
+        TenantState tenant = json == null ? null : EventCodec.decodeState(json, TenantState.class);
+        if (tenant == null || tenant.webhookUrl() == null || tenant.webhookSecretVersion() == null) {
+            return Optional.empty();
+        }
+        String eventId = UUID.randomUUID().toString();
+        ObjectNode event = EventCodec.mapper().createObjectNode().put("specversion", "1.0").put("id", eventId)
+                .put("source", "tollgate/billing").put("type", TEST_EVENT_TYPE).put("time", Instant.now().toString())
+                .put("subject", tenantId).put("datacontenttype", "application/json").put("tenantid", tenantId);
+        event.putObject("data").put("message", "A test event from Tollgate: your webhook receives and can verify alerts.");
+        String payload = event.toString();
+        WebhookSender.Outcome outcome = postSigned(tenantId, tenant.webhookSecretVersion(), tenant.webhookUrl(), eventId, payload);
+        boolean delivered = outcome.status() != null && outcome.status() / 100 == 2;
+        return Optional.of(new TestDelivery(eventId, delivered, outcome.status(),
+                outcome.refused() ? "refused: " + outcome.error() : outcome.error()));
+    }
+
+    /** POSTs {@code payload} signed now with the tenant's derived secret of {@code secretVersion}. */
+    private WebhookSender.Outcome postSigned(String tenantId, int secretVersion, String url, String eventId, String payload) {
+        long timestamp = Instant.now().getEpochSecond();
+        String secret = WebhookSecrets.derive(properties.webhooks().masterKey().getBytes(StandardCharsets.UTF_8), tenantId, secretVersion);
+        return sender.post(url, Map.of("X-Tollgate-Event-Id", eventId, SIGNATURE_HEADER, "t=" + timestamp + ",v1=" + sign(secret, timestamp, payload)),
+                payload);
     }
 
     /** Hex HMAC-SHA256 of {@code "<timestamp>.<body>"} with the tenant's secret. */

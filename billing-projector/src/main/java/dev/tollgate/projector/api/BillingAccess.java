@@ -19,12 +19,15 @@ import static dev.tollgate.service.security.Role.TENANT_ADMIN;
  * a role that may never do an action gets 403.
  */
 public final class BillingAccess {
-    public enum Action { READ_USAGE, READ_INVOICES, SYNC_STRIPE }
+    public enum Action { READ_USAGE, READ_INVOICES, LIST_ALL_INVOICES, SYNC_STRIPE, TEST_WEBHOOK, READ_DEAD_LETTERS }
 
     private static final Map<Action, Set<Role>> ALLOWED = Map.of(
             Action.READ_USAGE, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN),
             Action.READ_INVOICES, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN),
-            Action.SYNC_STRIPE, EnumSet.of(PLATFORM_ADMIN, BILLING));
+            Action.LIST_ALL_INVOICES, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR),
+            Action.SYNC_STRIPE, EnumSet.of(PLATFORM_ADMIN, BILLING),
+            Action.TEST_WEBHOOK, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN),
+            Action.READ_DEAD_LETTERS, EnumSet.of(PLATFORM_ADMIN, AUDITOR));
 
     private BillingAccess() {}
 

@@ -1,5 +1,7 @@
 package dev.tollgate.projector.api;
 
+import dev.tollgate.projector.alert.AlertWebhooks;
+import dev.tollgate.projector.deadletter.DeadLetters;
 import dev.tollgate.projector.invoice.InvoiceStore;
 import dev.tollgate.projector.invoice.InvoiceView;
 import dev.tollgate.projector.stripe.StripeSync;
@@ -32,9 +34,19 @@ public class BillingController {
     private final UsageQueries usage;
     private final StripeSync stripe;
     private final Clock clock;
+    private final AlertWebhooks webhooks;
+    private final DeadLetters deadLetters;
 
-    public BillingController(InvoiceStore invoices, UsageQueries usage, StripeSync stripe, Clock clock) {
+    /** The most invoices one page across tenants holds. */
+    static final int MAX_INVOICES_PAGE = 500;
+    /** How many of the newest dead letters a summary lists. */
+    static final int LATEST_DEAD_LETTERS = 20;
+
+    public BillingController(InvoiceStore invoices, UsageQueries usage, StripeSync stripe, Clock clock, AlertWebhooks webhooks,
+                             DeadLetters deadLetters) {
         this.clock = clock;
+        this.webhooks = webhooks;
+        this.deadLetters = deadLetters;
         this.invoices = invoices;
         this.usage = usage;
         this.stripe = stripe;
@@ -71,6 +83,35 @@ public class BillingController {
     public List<InvoiceView> invoices(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId) {
         BillingAccess.check(Caller.of(jwt), BillingAccess.Action.READ_INVOICES, tenantId);
         return invoices.invoices(tenantId);
+    }
+
+    /** Every tenant's invoice of one period ({@code YYYY-MM}), by tenant, without lines: finance's and auditors' view. */
+    @GetMapping("/invoices")
+    public List<InvoiceView> invoicesOfPeriod(@AuthenticationPrincipal Jwt jwt, @RequestParam String period,
+                                              @RequestParam(defaultValue = "100") int limit, @RequestParam(defaultValue = "0") int offset) {
+        BillingAccess.check(Caller.of(jwt), BillingAccess.Action.LIST_ALL_INVOICES, null);
+        if (!period.matches("\\d{4}-(0[1-9]|1[0-2])")) {
+            throw new BillingException.Invalid("invalid_period", "period must be YYYY-MM");
+        }
+        if (limit < 1 || limit > MAX_INVOICES_PAGE || offset < 0) {
+            throw new BillingException.Invalid("invalid_page", "limit must be 1-" + MAX_INVOICES_PAGE + " and offset >= 0");
+        }
+        return invoices.invoicesOfPeriod(period, limit, offset);
+    }
+
+    /** Sends a signed test event to the tenant's webhook now and answers what came of it. */
+    @PostMapping("/tenants/{tenantId}/webhook:test")
+    public AlertWebhooks.TestDelivery testWebhook(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId) {
+        BillingAccess.check(Caller.of(jwt), BillingAccess.Action.TEST_WEBHOOK, tenantId);
+        return webhooks.sendTest(tenantId)
+                .orElseThrow(() -> new BillingException.NotFound("no_webhook", "the tenant has no webhook configured"));
+    }
+
+    /** How many records consumers refused ({@code deadletter.v1}) and the newest of them: where from and why, never their values. */
+    @GetMapping("/dead-letters")
+    public DeadLetters.Summary deadLetters(@AuthenticationPrincipal Jwt jwt) {
+        BillingAccess.check(Caller.of(jwt), BillingAccess.Action.READ_DEAD_LETTERS, null);
+        return deadLetters.summary(LATEST_DEAD_LETTERS);
     }
 
     @GetMapping("/invoices/{invoiceId}")

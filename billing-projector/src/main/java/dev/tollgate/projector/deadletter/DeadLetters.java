@@ -5,12 +5,18 @@ import dev.tollgate.schemas.topic.DeadLetterHeaders;
 import dev.tollgate.schemas.topic.Topics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -18,6 +24,9 @@ import org.springframework.stereotype.Component;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -79,6 +88,44 @@ public class DeadLetters implements DisposableBean {
         counter(record.topic()).increment();
         LOG.warn("{} refused {}/{}/{} (key {}): {}; written to {}", consumer, record.topic(), record.partition(), record.offset(),
                 record.key(), reason, Topics.DEAD_LETTER.name());
+    }
+
+    /** One dead letter as operators see it: where it came from and why, never its value (it may hold a tenant's data). */
+    public record Letter(int partition, long offset, Instant time, String origin, String consumer, String error, String key) {}
+
+    /** How many dead letters the topic holds (all partitions, what retention kept) and the latest ones. */
+    public record Summary(long count, List<Letter> latest) {}
+
+    /** Reads {@code deadletter.v1}: its size from the partitions' offsets, and up to {@code latest} of its newest letters. */
+    public Summary summary(int latest) {
+        try (var consumer = new KafkaConsumer<>(Map.<String, Object>of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.kafka().bootstrapServers(),
+                ConsumerConfig.CLIENT_ID_CONFIG, "deadletters-reader-" + properties.instanceId(), ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(Topics.DEAD_LETTER.name(), Duration.ofSeconds(5)).stream()
+                    .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+            Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, Duration.ofSeconds(5));
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(5));
+            long count = partitions.stream().mapToLong(p -> end.get(p) - begin.get(p)).sum();
+            var letters = new ArrayList<Letter>();
+            if (latest > 0 && count > 0) {
+                consumer.assign(partitions);
+                partitions.forEach(p -> consumer.seek(p, Math.max(begin.get(p), end.get(p) - latest)));
+                long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        letters.add(new Letter(r.partition(), r.offset(), Instant.ofEpochMilli(r.timestamp()), header(r, DeadLetterHeaders.ORIGIN),
+                                header(r, DeadLetterHeaders.CONSUMER), header(r, DeadLetterHeaders.ERROR), r.key()));
+                    }
+                }
+            }
+            letters.sort(Comparator.comparing(Letter::time).reversed());
+            return new Summary(count, letters.subList(0, Math.min(latest, letters.size())));
+        }
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
     }
 
     private KafkaProducer<byte[], byte[]> producer() {

@@ -28,6 +28,15 @@ public class AdminApi {
         return api.list("/admin/v1/tenants?limit={limit}&offset={offset}", limit, offset);
     }
 
+    public List<Map<String, Object>> plans() {
+        return api.list("/admin/v1/plans");
+    }
+
+    /** Every price list, by plan and effective time. */
+    public List<Map<String, Object>> priceLists() {
+        return api.list("/admin/v1/price-lists");
+    }
+
     public List<Map<String, Object>> keys(String tenantId) {
         return api.list("/admin/v1/tenants/{tenantId}/keys", tenantId);
     }

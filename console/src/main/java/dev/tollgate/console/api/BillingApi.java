@@ -27,6 +27,21 @@ public class BillingApi {
         return api.list("/billing/v1/tenants/{tenantId}/invoices", tenantId);
     }
 
+    /** Every tenant's invoice of {@code period} (YYYY-MM), without lines. */
+    public List<Map<String, Object>> invoicesOfPeriod(String period, int limit, int offset) {
+        return api.list("/billing/v1/invoices?period={period}&limit={limit}&offset={offset}", period, limit, offset);
+    }
+
+    /** Sends a signed test event to the tenant's webhook; the answer says whether it was delivered. */
+    public Map<String, Object> testWebhook(String tenantId) {
+        return api.send("POST", "/billing/v1/tenants/{tenantId}/webhook:test", Map.of(), null, tenantId);
+    }
+
+    /** How many dead letters there are and the newest of them. */
+    public Map<String, Object> deadLetters() {
+        return api.get("/billing/v1/dead-letters");
+    }
+
     public Map<String, Object> invoice(String invoiceId) {
         return api.get("/billing/v1/invoices/{invoiceId}", invoiceId);
     }

@@ -1,7 +1,11 @@
 package dev.tollgate.console.pages;
 
 import dev.tollgate.console.api.AdminApi;
+import dev.tollgate.console.api.ApiProblem;
+import dev.tollgate.console.api.BillingApi;
 import dev.tollgate.console.config.ConsoleProperties;
+import dev.tollgate.console.usage.UsageSummary;
+import dev.tollgate.console.usage.UsageWindow;
 import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -15,6 +19,7 @@ import org.springframework.web.util.UriUtils;
 import jakarta.servlet.http.HttpServletResponse;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -31,16 +36,22 @@ public class KeyPages {
     static final List<String> SCOPES = List.of("inference", "chat.completions", "completions", "embeddings", "models.read");
 
     private final AdminApi admin;
+    private final BillingApi billing;
     private final ConsoleProperties properties;
+    private final Clock clock;
 
-    public KeyPages(AdminApi admin, ConsoleProperties properties) {
+    public KeyPages(AdminApi admin, BillingApi billing, ConsoleProperties properties, Clock clock) {
         this.admin = admin;
+        this.billing = billing;
         this.properties = properties;
+        this.clock = clock;
     }
 
     @GetMapping("/tenants/{tenantId}/keys")
     public String keys(@PathVariable String tenantId, Model model) {
-        model.addAttribute("tenant", admin.tenant(tenantId));
+        Map<String, Object> tenant = admin.tenant(tenantId);
+        model.addAttribute("tenant", tenant);
+        model.addAttribute("lastUse", lastUse(tenantId, tenant));
         model.addAttribute("keys", admin.keys(tenantId));
         model.addAttribute("scopes", SCOPES);
         model.addAttribute("formId", UUID.randomUUID().toString());
@@ -69,6 +80,19 @@ public class KeyPages {
         admin.revokeKey(keyId, reason.isBlank() ? "revoked in the console" : reason.strip(), formId);
         redirect.addFlashAttribute("notice", "Key " + keyId + " is revoked: the gateway refuses it from now on.");
         return "redirect:/tenants/" + UriUtils.encodePathSegment(tenantId, StandardCharsets.UTF_8) + "/keys";
+    }
+
+    /** Each key's last day with metered usage this month, from the billing API; empty (not shown) while it is away. */
+    private Map<String, String> lastUse(String tenantId, Map<String, Object> tenant) {
+        UsageWindow.Query month = UsageWindow.MONTH.query(clock.instant(), TenantPages.zone(tenant));
+        try {
+            return UsageSummary.lastBucketPerKey(UsageSummary.Bucket.of(billing.usage(tenantId, month.granularity(), month.from(), month.to())));
+        } catch (ApiProblem problem) {
+            if (problem.status() < 500) {
+                throw problem;
+            }
+            return Map.of();
+        }
     }
 
     /** The one page that ever shows a secret; it is not cached and not kept. */

@@ -1,6 +1,7 @@
 package dev.tollgate.console.pages;
 
 import dev.tollgate.console.api.AdminApi;
+import dev.tollgate.console.api.BillingApi;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.HttpHeaders;
 import org.springframework.stereotype.Controller;
@@ -10,13 +11,22 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
-/** Where a tenant's budget alerts go; saving issues a new signing secret, shown once. */
+/** Where a tenant's budget alerts go; saving issues a new signing secret, shown once; a test event checks the receiver. */
 @Controller
 public class WebhookPage {
     private final AdminApi admin;
+    private final BillingApi billing;
 
-    public WebhookPage(AdminApi admin) {
+    public WebhookPage(AdminApi admin, BillingApi billing) {
         this.admin = admin;
+        this.billing = billing;
+    }
+
+    @PostMapping("/tenants/{tenantId}/webhook/test")
+    public String test(@PathVariable String tenantId, Model model) {
+        model.addAttribute("tenant", admin.tenant(tenantId));
+        model.addAttribute("test", billing.testWebhook(tenantId));
+        return "webhook";
     }
 
     @GetMapping("/tenants/{tenantId}/webhook")

@@ -13,7 +13,7 @@ import java.util.function.ToLongFunction;
 public record BarChart(int width, int height, List<Bar> bars, String maxLabel, List<Tick> ticks) {
     static final int WIDTH = 720;
     static final int HEIGHT = 180;
-    static final int PLOT_TOP = 10;
+    static final int PLOT_TOP = 20;
     static final int PLOT_BOTTOM = 150;
     static final int PLOT_LEFT = 56;
 

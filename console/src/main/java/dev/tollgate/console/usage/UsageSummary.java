@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -81,6 +82,17 @@ public record UsageSummary(List<Point> points, List<Row> byModel, List<Row> byKe
             points.add(new Point(slot.label(), sums[0], sums[1]));
         }
         return new UsageSummary(points, sorted(models), sorted(keys), total);
+    }
+
+    /** Each key's latest bucket start with usage (days sort as text: {@code YYYY-MM-DD}). */
+    public static Map<String, String> lastBucketPerKey(List<Bucket> buckets) {
+        var last = new HashMap<String, String>();
+        for (Bucket b : buckets) {
+            if (b.keyId() != null && b.events() > 0) {
+                last.merge(b.keyId(), b.start(), (x, y) -> x.compareTo(y) >= 0 ? x : y);
+            }
+        }
+        return last;
     }
 
     private static List<Row> sorted(Map<String, Row> rows) {

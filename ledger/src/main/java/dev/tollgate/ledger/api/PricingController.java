@@ -1,6 +1,7 @@
 package dev.tollgate.ledger.api;
 
 import dev.tollgate.ledger.pricing.PricingCommands;
+import dev.tollgate.ledger.publish.ReadModel;
 import dev.tollgate.ledger.security.AccessPolicy;
 import dev.tollgate.ledger.security.AccessPolicy.Action;
 import dev.tollgate.service.security.Caller;
@@ -9,10 +10,12 @@ import dev.tollgate.schemas.ledger.ModelPrice;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.net.URI;
@@ -21,13 +24,28 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
-/** Plans and price lists: platform-wide, platform-admin only. */
+/** Plans and price lists: platform-wide; platform admins change them, platform admins, billing and auditors read them. */
 @RestController
 public class PricingController {
     private final CommandSender commands;
+    private final ReadModel readModel;
 
-    public PricingController(CommandSender commands) {
+    public PricingController(CommandSender commands, ReadModel readModel) {
         this.commands = commands;
+        this.readModel = readModel;
+    }
+
+    @GetMapping("/admin/v1/plans")
+    public List<ReadModel.PlanView> plans(@AuthenticationPrincipal Jwt jwt) {
+        AccessPolicy.check(Caller.of(jwt), Action.READ_PRICING);
+        return readModel.plans();
+    }
+
+    /** Every price list of one plan ({@code planId}) or of all, oldest effective time first; later ones are scheduled changes. */
+    @GetMapping("/admin/v1/price-lists")
+    public List<ReadModel.PriceListView> priceLists(@AuthenticationPrincipal Jwt jwt, @RequestParam(required = false) String planId) {
+        AccessPolicy.check(Caller.of(jwt), Action.READ_PRICING);
+        return readModel.priceLists(planId);
     }
 
     /** {@code allowUnpricedUsage}: may tenants on the plan call models it has no price for (default no: the gateway refuses them). */

@@ -7,6 +7,7 @@ import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.KeyIssued;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PlanDefined;
 import dev.tollgate.schemas.ledger.PriceListPublished;
@@ -35,6 +36,7 @@ public class ReadModel {
     private static final TypeReference<List<KeyState.Secret>> SECRETS = new TypeReference<>() {};
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
     private static final TypeReference<List<PlanPeriod>> PLANS = new TypeReference<>() {};
+    private static final TypeReference<List<ModelPrice>> PRICES = new TypeReference<>() {};
 
     private final JdbcTemplate jdbc;
 
@@ -174,6 +176,27 @@ public class ReadModel {
     public List<KeyState> overdueKeys(Instant now, int limit) {
         return jdbc.query("SELECT * FROM api_key_view WHERE status = 'ACTIVE' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
                 this::keyState, ts(now), limit);
+    }
+
+    /** A plan as the admin API shows it. */
+    public record PlanView(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage, Instant updatedAt) {}
+
+    /** A published price list; {@code effectiveFrom} may lie in the future (a scheduled change). */
+    public record PriceListView(String priceListId, String planId, String currency, Instant effectiveFrom, boolean backfill,
+                                List<ModelPrice> prices) {}
+
+    public List<PlanView> plans() {
+        return jdbc.query("SELECT * FROM plan_view ORDER BY plan_id", (row, i) -> new PlanView(row.getString("plan_id"), row.getString("name"),
+                read(row.getString("default_limits"), Limits.class), row.getBoolean("allow_unpriced_usage"),
+                row.getTimestamp("updated_at").toInstant()));
+    }
+
+    /** Price lists, of one plan or (null) of all, by plan and then effective time. */
+    public List<PriceListView> priceLists(String planId) {
+        return jdbc.query("SELECT * FROM price_list_view WHERE ?::text IS NULL OR plan_id = ? ORDER BY plan_id, effective_from, price_list_id",
+                (row, i) -> new PriceListView(row.getString("price_list_id"), row.getString("plan_id"), row.getString("currency"),
+                        row.getTimestamp("effective_from").toInstant(), row.getBoolean("backfill"), read(row.getString("prices"), PRICES)),
+                planId, planId);
     }
 
     private TenantState tenantState(ResultSet row, int index) throws SQLException {

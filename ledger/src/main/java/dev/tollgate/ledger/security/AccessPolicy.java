@@ -24,7 +24,7 @@ public final class AccessPolicy {
     /** Every operation of the admin API. */
     public enum Action {
         CREATE_TENANT, LIST_TENANTS, READ_TENANT, SUSPEND_TENANT, SET_TENANT_LIMITS, READ_EVENTS, CONFIGURE_WEBHOOK,
-        DEFINE_PLAN, PUBLISH_PRICE_LIST, PUBLISH_BACKFILL,
+        DEFINE_PLAN, READ_PRICING, PUBLISH_PRICE_LIST, PUBLISH_BACKFILL,
         ISSUE_KEY, LIST_KEYS, ROTATE_KEY, REVOKE_KEY, SET_KEY_LIMITS
     }
 
@@ -37,6 +37,7 @@ public final class AccessPolicy {
             Map.entry(Action.READ_EVENTS, EnumSet.of(PLATFORM_ADMIN, AUDITOR, TENANT_ADMIN)),
             Map.entry(Action.CONFIGURE_WEBHOOK, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN)),
             Map.entry(Action.DEFINE_PLAN, EnumSet.of(PLATFORM_ADMIN)),
+            Map.entry(Action.READ_PRICING, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR)),
             Map.entry(Action.PUBLISH_PRICE_LIST, EnumSet.of(PLATFORM_ADMIN)),
             Map.entry(Action.PUBLISH_BACKFILL, EnumSet.of(PLATFORM_ADMIN)),
             Map.entry(Action.ISSUE_KEY, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN)),

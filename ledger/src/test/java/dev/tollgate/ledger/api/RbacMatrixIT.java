@@ -53,6 +53,8 @@ class RbacMatrixIT extends LedgerTestSupport {
             new Endpoint("configure webhook", "PUT", "/admin/v1/tenants/{T}/webhook", "{\"url\":\"https://hooks.example/t\"}"),
             new Endpoint("assign plan", "PUT", "/admin/v1/tenants/{T}/plan", "{\"planId\":\"" + PLAN + "\"}"),
             new Endpoint("define plan", "PUT", "/admin/v1/plans/" + PLAN, "{\"name\":\"RBAC\"}"),
+            new Endpoint("list plans", "GET", "/admin/v1/plans", null),
+            new Endpoint("list price lists", "GET", "/admin/v1/price-lists?planId=" + PLAN, null),
             new Endpoint("publish price list", "POST", "/admin/v1/price-lists", "{\"planId\":\"" + PLAN
                     + "\",\"currency\":\"USD\",\"effectiveFrom\":\"2099-01-01T00:00:00Z\",\"prices\":[{\"model\":\"m\",\"inputMicrosPerMillionTokens\":1,"
                     + "\"cachedInputMicrosPerMillionTokens\":1,\"outputMicrosPerMillionTokens\":1}]}"),
@@ -69,8 +71,8 @@ class RbacMatrixIT extends LedgerTestSupport {
             "platform-admin", ENDPOINTS.stream().map(Endpoint::name).toList(),
             "tenant-admin", List.of("read tenant", "configure webhook", "issue key", "list keys", "read key", "set key limits", "rotate key",
                     "read events", "revoke key"),
-            "billing", List.of("list tenants", "read tenant"),
-            "auditor", List.of("list tenants", "read tenant", "list keys", "read key", "read events"),
+            "billing", List.of("list tenants", "read tenant", "list plans", "list price lists"),
+            "auditor", List.of("list tenants", "read tenant", "list plans", "list price lists", "list keys", "read key", "read events"),
             "none", List.of());
 
     @BeforeAll
