@@ -2,6 +2,7 @@ package dev.tollgate.console.pages;
 
 import dev.tollgate.console.api.ApiProblem;
 import dev.tollgate.console.money.Money;
+import dev.tollgate.console.security.ConsoleSecurity;
 import dev.tollgate.console.security.Viewer;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.Logger;
@@ -24,6 +25,8 @@ import java.util.Map;
  */
 @ControllerAdvice
 public class PageAdvice {
+    /** Where a person whose sign-in ran out is sent: the console's one OIDC registration. */
+    static final String SIGN_IN_AGAIN = "redirect:/oauth2/authorization/" + ConsoleSecurity.REGISTRATION;
     private static final Logger log = LoggerFactory.getLogger(PageAdvice.class);
 
     @ModelAttribute("me")
@@ -48,7 +51,7 @@ public class PageAdvice {
     @ExceptionHandler(ApiProblem.class)
     public ModelAndView problem(ApiProblem problem, HttpServletResponse response) {
         if (problem.status() == 401) {
-            return new ModelAndView("redirect:/oauth2/authorization/tollgate");
+            return new ModelAndView(SIGN_IN_AGAIN);
         }
         if (problem.status() >= 500) {
             log.warn("an API call failed: {}", problem.getMessage());
@@ -66,6 +69,6 @@ public class PageAdvice {
     /** The refresh token ran out or was refused: sign in again. */
     @ExceptionHandler(ClientAuthorizationRequiredException.class)
     public String signInAgain() {
-        return "redirect:/oauth2/authorization/tollgate";
+        return SIGN_IN_AGAIN;
     }
 }
