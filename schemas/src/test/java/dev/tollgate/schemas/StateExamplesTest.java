@@ -3,7 +3,12 @@ package dev.tollgate.schemas;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.PlanPeriod;
+import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.StateRecord;
 import dev.tollgate.schemas.state.TenantState;
 import org.junit.jupiter.api.Test;
@@ -11,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -77,5 +83,35 @@ class StateExamplesTest {
 
         plans.addObject().put("planId", "");
         assertThat(SchemaCatalog.validate("state/tenant-state.schema.json", tree)).isNotEmpty();
+    }
+
+    @Test
+    void aPrepaidTenantStateAndACreditQuotaStateValidateAndRoundTripAndTheGoldenOnesStillParse() {
+        ObjectNode tree = Examples.tree(Examples.stateBytes("tenant-state"));
+        tree.putArray("billingModes").addObject().put("mode", "PREPAID").put("effectiveFrom", "2026-11-01T00:00:00Z");
+        tree.putArray("credits").addObject().put("grantId", "cg_1").put("amountMicros", 1_000_000).put("source", "PROMOTION")
+                .put("grantedAt", "2026-11-01T00:00:00Z").put("voidedAt", "2026-11-20T00:00:00Z").put("priority", 10)
+                .putArray("models").add("llama-3.1-8b");
+        assertThat(SchemaCatalog.validate("state/tenant-state.schema.json", tree)).isEmpty();
+        TenantState tenant = EventCodec.decodeState(Examples.bytes(tree), TenantState.class);
+        assertThat(tenant.billingModes()).containsExactly(new BillingModePeriod(BillingMode.PREPAID, Instant.parse("2026-11-01T00:00:00Z")));
+        assertThat(tenant.credits()).containsExactly(new CreditGrant("cg_1", 1_000_000, CreditSource.PROMOTION,
+                Instant.parse("2026-11-01T00:00:00Z"), null, Instant.parse("2026-11-20T00:00:00Z"), 10, List.of("llama-3.1-8b")));
+        assertThat(EventCodec.decodeState(EventCodec.encodeState(tenant), TenantState.class)).isEqualTo(tenant);
+        TenantState golden = EventCodec.decodeState(Examples.stateBytes("tenant-state"), TenantState.class);
+        assertThat(golden.billingModes()).isNull();
+        assertThat(golden.credits()).isNull();
+
+        ObjectNode quota = Examples.tree(Examples.stateBytes("quota-state"));
+        quota.put("window", "CREDIT").put("windowStart", "1970-01-01T00:00:00Z").put("windowEnd", "9999-12-31T23:59:59Z")
+                .put("unfundedMicros", 12).remove("spendLimitMicros");
+        quota.putObject("grantsUsedMicros").put("cg_1", 400_000);
+        assertThat(SchemaCatalog.validate("state/quota-state.schema.json", quota)).isEmpty();
+        QuotaState credit = EventCodec.decodeState(Examples.bytes(quota), QuotaState.class);
+        assertThat(credit.window()).isEqualTo(QuotaState.Window.CREDIT);
+        assertThat(credit.grantsUsedMicros()).containsEntry("cg_1", 400_000L);
+        assertThat(credit.unfundedMicros()).isEqualTo(12);
+        assertThat(EventCodec.decodeState(EventCodec.encodeState(credit), QuotaState.class)).isEqualTo(credit);
+        assertThat(EventCodec.decodeState(Examples.stateBytes("quota-state"), QuotaState.class).grantsUsedMicros()).isNull();
     }
 }

@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -52,6 +53,8 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     /** Child that receives the threshold alerts (CloudEvents). */
     public static final String TO_ALERTS = "quota-alerts";
     private static final int[] THRESHOLDS = {50, 80, 100};
+    /** The windows of day and period limits; the CREDIT window is the prepaid balance ({@link CreditBalances}). */
+    private static final List<QuotaState.Window> LIMIT_WINDOWS = List.of(QuotaState.Window.DAY, QuotaState.Window.BILLING_PERIOD);
 
     private final String storeName;
     private final Duration emitInterval;
@@ -59,6 +62,7 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     /** Computed states not emitted yet, by state key: only the latest per window is sent. */
     private final Map<String, QuotaState> pending = new LinkedHashMap<>();
     private KeyValueStore<String, String> usage;
+    private CreditBalances credits;
     private ProcessorContext<String, Object> context;
 
     private final ProjectorMetrics metrics;
@@ -78,6 +82,7 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.usage = context.getStateStore(storeName);
+        this.credits = new CreditBalances(usage);
         lookups.init(context);
         context.schedule(emitInterval, PunctuationType.WALL_CLOCK_TIME, now -> flush());
     }
@@ -91,12 +96,16 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
         long tokens = event.uncachedPrompt() + event.cachedPrompt() + event.completion();
         BigDecimal spend = spendOf(event, tenant);
         KeyState key = event.keyId() == null ? null : lookups.key(event.keyId());
-        for (QuotaState.Window window : QuotaState.Window.values()) {
+        for (QuotaState.Window window : LIMIT_WINDOWS) {
             Instant[] bounds = QuotaWindows.bounds(window, event.time(), zone);
             add(event.tenantId(), null, window, bounds, tokens, spend, tenant == null ? null : tenant.limits(), event.time(), source);
             if (event.keyId() != null) {
                 add(event.tenantId(), event.keyId(), window, bounds, tokens, spend, key == null ? null : key.limits(), event.time(), source);
             }
+        }
+        QuotaState balance = tenant == null ? null : credits.burn(event, tenant, spend, source);
+        if (balance != null) {
+            pending.put(balance.stateKey(), balance);
         }
     }
 

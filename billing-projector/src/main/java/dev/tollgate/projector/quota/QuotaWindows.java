@@ -22,6 +22,7 @@ final class QuotaWindows {
                 BillingPeriod period = BillingPeriod.containing(time, zone);
                 yield new Instant[] {period.start(), period.end()};
             }
+            case CREDIT -> new Instant[] {QuotaState.CREDIT_WINDOW_START, QuotaState.CREDIT_WINDOW_END};
         };
     }
 }

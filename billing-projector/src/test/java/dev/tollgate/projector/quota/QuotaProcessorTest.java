@@ -3,10 +3,14 @@ package dev.tollgate.projector.quota;
 import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.PriceBook;
 import dev.tollgate.projector.support.UsageEvents;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
@@ -193,5 +197,44 @@ class QuotaProcessorTest {
         again.send("x1", "k1", T0, 160, 0, 0);
         assertThat(alertsAgain.readValuesToList().getFirst().id()).isEqualTo(received.getFirst().id());
         again.close();
+    }
+
+    @Test
+    void aPrepaidTenantsUsageBurnsItsGrantsInOrderAndThePublishedBalanceSaysWhatIsLeft() {
+        var soon = new CreditGrant("cg_soon", 300, CreditSource.PROMOTION, T0.minusSeconds(60), T0.plusSeconds(3600), null, 50, List.of());
+        var later = new CreditGrant("cg_later", 1_000, CreditSource.PURCHASE, T0.minusSeconds(30), null, null, 50, List.of());
+        TenantState acme = tenants.get("acme");
+        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
+                acme.limits(), null, null, 2, T0, null, true, List.of(new BillingModePeriod(BillingMode.PREPAID, T0.minusSeconds(60))),
+                List.of(later, soon)));
+
+        send("e1", "k1", T0, 100, 50, 100); // 325 micros: 300 of the grant expiring first, 25 of the other
+        QuotaState credit = latest().get("acme/*/CREDIT");
+        assertThat(credit.grantsUsedMicros()).containsExactlyInAnyOrderEntriesOf(Map.of("cg_soon", 300L, "cg_later", 25L));
+        assertThat(credit.usedSpendMicros()).isEqualTo(325);
+        assertThat(credit.unfundedMicros()).isZero();
+        assertThat(credit.status()).isEqualTo(QuotaState.Status.OK);
+
+        send("e2", null, T0.plusSeconds(1), 0, 0, 500); // 1,000 micros: the last 975 of the grants, 25 unfunded
+        credit = latest().get("acme/*/CREDIT");
+        assertThat(credit.grantsUsedMicros()).containsExactlyInAnyOrderEntriesOf(Map.of("cg_soon", 300L, "cg_later", 1_000L));
+        assertThat(credit.unfundedMicros()).isEqualTo(25);
+        assertThat(credit.usedSpendMicros()).isEqualTo(1_325);
+        assertThat(credit.status()).isEqualTo(QuotaState.Status.EXHAUSTED);
+        assertThat(credit.version()).isEqualTo(2);
+        assertThat(credit.windowStart()).isEqualTo(QuotaState.CREDIT_WINDOW_START);
+    }
+
+    @Test
+    void usageBeforeThePrepaidModeTookEffectBurnsNothing() {
+        TenantState acme = tenants.get("acme");
+        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
+                acme.limits(), null, null, 2, T0, null, true, List.of(new BillingModePeriod(BillingMode.PREPAID, T0.plusSeconds(10))),
+                List.of(new CreditGrant("cg_1", 1_000, CreditSource.PURCHASE, T0.minusSeconds(30), null, null, 50, List.of()))));
+
+        send("e1", "k1", T0, 100, 0, 0);
+        assertThat(latest()).doesNotContainKey("acme/*/CREDIT");
+        send("e2", "k1", T0.plusSeconds(10), 100, 0, 0);
+        assertThat(latest().get("acme/*/CREDIT").grantsUsedMicros()).containsExactly(Map.entry("cg_1", 100L));
     }
 }

@@ -3,6 +3,9 @@ package dev.tollgate.ledger.publish;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.ledger.config.AxonConfig;
 import dev.tollgate.ledger.config.LedgerProperties;
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
@@ -174,11 +177,23 @@ public class LedgerPublisher {
                 yield readModel.tenantsOnPlan(e.planId()).stream()
                         .map(t -> (StateRecord) new TenantState(t.tenantId(), t.name(), t.status(),
                                 t.planId(), t.billingTimeZone(), t.currency(), t.limits(), t.webhookUrl(), t.webhookSecretVersion(), version, at,
-                                t.plans(), t.allowUnpricedUsage()))
+                                t.plans(), t.allowUnpricedUsage(), t.billingModes(), t.credits()))
                         .toList();
             }
             case WebhookConfigured e -> {
                 readModel.setWebhook(e.tenantId(), e.url(), e.secretVersion(), version, at);
+                yield tenant(e.tenantId());
+            }
+            case CreditGranted e -> {
+                readModel.grantCredit(e, version, at);
+                yield tenant(e.tenantId());
+            }
+            case CreditVoided e -> {
+                readModel.voidCredit(e, version, at);
+                yield tenant(e.tenantId());
+            }
+            case BillingModeSet e -> {
+                readModel.setBillingMode(e, version, at);
                 yield tenant(e.tenantId());
             }
             case PriceListPublished e -> {

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.billing.PlanHistory;
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.KeyIssued;
 import dev.tollgate.schemas.ledger.Limits;
@@ -13,6 +17,8 @@ import dev.tollgate.schemas.ledger.PlanDefined;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.SecretHash;
 import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.TenantState;
@@ -23,8 +29,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The ledger's read model in PostgreSQL ({@code *_view} tables): what the admin API reads and what
@@ -37,6 +46,8 @@ public class ReadModel {
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
     private static final TypeReference<List<PlanPeriod>> PLANS = new TypeReference<>() {};
     private static final TypeReference<List<ModelPrice>> PRICES = new TypeReference<>() {};
+    private static final TypeReference<List<BillingModePeriod>> MODES = new TypeReference<>() {};
+    private static final TypeReference<List<CreditGrant>> CREDITS = new TypeReference<>() {};
 
     private final JdbcTemplate jdbc;
 
@@ -99,6 +110,45 @@ public class ReadModel {
                 url, secretVersion, version, ts(at), tenantId);
     }
 
+    /** Adds the grant to the tenant's state and to the grants the admin API lists. */
+    void grantCredit(CreditGranted e, long version, Instant at) {
+        jdbc.update("INSERT INTO credit_grant_view (grant_id, tenant_id, amount_micros, source, reason, granted_at, expires_at, priority, "
+                        + "models, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) ON CONFLICT (grant_id) DO NOTHING",
+                e.grantId(), e.tenantId(), e.amountMicros(), e.source().name(), e.reason(), ts(e.grantedAt()),
+                e.expiresAt() == null ? null : ts(e.expiresAt()), e.priority(), json(e.models()), e.externalId());
+        updateCredits(e.tenantId(), version, at, credits -> {
+            credits.removeIf(c -> c.grantId().equals(e.grantId()));
+            credits.add(new CreditGrant(e.grantId(), e.amountMicros(), e.source(), e.grantedAt(), e.expiresAt(), null, e.priority(), e.models()));
+        });
+    }
+
+    void voidCredit(CreditVoided e, long version, Instant at) {
+        jdbc.update("UPDATE credit_grant_view SET voided_at = ?, void_reason = ? WHERE grant_id = ?", ts(e.voidedAt()), e.reason(), e.grantId());
+        updateCredits(e.tenantId(), version, at, credits -> credits.replaceAll(c -> c.grantId().equals(e.grantId())
+                ? new CreditGrant(c.grantId(), c.amountMicros(), c.source(), c.grantedAt(), c.expiresAt(), e.voidedAt(), c.priority(), c.models())
+                : c));
+    }
+
+    private void updateCredits(String tenantId, long version, Instant at, Consumer<List<CreditGrant>> change) {
+        String current = jdbc.queryForObject("SELECT credits FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, tenantId);
+        List<CreditGrant> credits = new ArrayList<>(read(current, CREDITS));
+        change.accept(credits);
+        credits.sort(Comparator.comparing(CreditGrant::grantedAt).thenComparing(CreditGrant::grantId));
+        jdbc.update("UPDATE tenant_view SET credits = ?::jsonb, version = ?, updated_at = ? WHERE tenant_id = ?", json(credits), version, ts(at),
+                tenantId);
+    }
+
+    /** Adds the mode to the tenant's history (replacing one of the same effective time), oldest first. */
+    void setBillingMode(BillingModeSet e, long version, Instant at) {
+        String current = jdbc.queryForObject("SELECT billing_modes FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, e.tenantId());
+        List<BillingModePeriod> modes = new ArrayList<>(read(current, MODES));
+        modes.removeIf(m -> m.effectiveFrom().equals(e.effectiveFrom()));
+        modes.add(new BillingModePeriod(e.mode(), e.effectiveFrom()));
+        modes.sort(Comparator.comparing(BillingModePeriod::effectiveFrom));
+        jdbc.update("UPDATE tenant_view SET billing_modes = ?::jsonb, version = ?, updated_at = ? WHERE tenant_id = ?", json(modes), version,
+                ts(at), e.tenantId());
+    }
+
     void upsertPlan(PlanDefined event, Instant at) {
         jdbc.update("INSERT INTO plan_view (plan_id, name, default_limits, allow_unpriced_usage, updated_at) VALUES (?, ?, ?::jsonb, ?, ?) "
                         + "ON CONFLICT (plan_id) DO UPDATE SET name = EXCLUDED.name, default_limits = EXCLUDED.default_limits, "
@@ -142,7 +192,7 @@ public class ReadModel {
 
     /** Empties the read model before a replay rebuilds it. */
     void clear() {
-        jdbc.update("TRUNCATE tenant_view, api_key_view, plan_view, price_list_view");
+        jdbc.update("TRUNCATE tenant_view, api_key_view, plan_view, price_list_view, credit_grant_view");
     }
 
     // ---- reads ----
@@ -178,6 +228,24 @@ public class ReadModel {
                 this::keyState, ts(now), limit);
     }
 
+    /** A credit grant as the admin API shows it. */
+    public record CreditGrantView(String grantId, String tenantId, long amountMicros, CreditSource source, String reason, Instant grantedAt,
+                                  Instant expiresAt, int priority, List<String> models, String externalId, Instant voidedAt,
+                                  String voidReason) {}
+
+    /** The tenant's grants, oldest first. */
+    public List<CreditGrantView> creditGrants(String tenantId) {
+        return jdbc.query("SELECT * FROM credit_grant_view WHERE tenant_id = ? ORDER BY granted_at, grant_id", (row, i) -> new CreditGrantView(
+                row.getString("grant_id"), row.getString("tenant_id"), row.getLong("amount_micros"), CreditSource.valueOf(row.getString("source")),
+                row.getString("reason"), row.getTimestamp("granted_at").toInstant(), instant(row.getTimestamp("expires_at")),
+                row.getInt("priority"), read(row.getString("models"), STRINGS), row.getString("external_id"),
+                instant(row.getTimestamp("voided_at")), row.getString("void_reason")), tenantId);
+    }
+
+    private static Instant instant(Timestamp timestamp) {
+        return timestamp == null ? null : timestamp.toInstant();
+    }
+
     /** A plan as the admin API shows it. */
     public record PlanView(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage, Instant updatedAt) {}
 
@@ -209,7 +277,13 @@ public class ReadModel {
                 (Integer) row.getObject("webhook_secret_version"), row.getLong("version"),
                 row.getTimestamp("updated_at").toInstant(), plans(row.getString("plans")),
                 // A tenant without a plan has no prices at all: nothing unpriced is allowed.
-                row.getString("plan_id") != null && row.getBoolean("allow_unpriced_usage"));
+                row.getString("plan_id") != null && row.getBoolean("allow_unpriced_usage"),
+                emptyAsNull(read(row.getString("billing_modes"), MODES)), emptyAsNull(read(row.getString("credits"), CREDITS)));
+    }
+
+    /** Tenants that never had a mode or a grant publish neither, as before credits existed. */
+    private static <T> List<T> emptyAsNull(List<T> values) {
+        return values.isEmpty() ? null : values;
     }
 
     /** Null for a tenant without any assignment yet: the state then says nothing of plans, as before histories existed. */

@@ -25,7 +25,8 @@ public final class AccessPolicy {
     public enum Action {
         CREATE_TENANT, LIST_TENANTS, READ_TENANT, SUSPEND_TENANT, SET_TENANT_LIMITS, READ_EVENTS, CONFIGURE_WEBHOOK,
         DEFINE_PLAN, READ_PRICING, PUBLISH_PRICE_LIST, PUBLISH_BACKFILL,
-        ISSUE_KEY, LIST_KEYS, ROTATE_KEY, REVOKE_KEY, SET_KEY_LIMITS
+        ISSUE_KEY, LIST_KEYS, ROTATE_KEY, REVOKE_KEY, SET_KEY_LIMITS,
+        GRANT_CREDIT, READ_CREDITS, SET_BILLING_MODE
     }
 
     private static final Map<Action, Set<Role>> ALLOWED = Map.ofEntries(
@@ -44,7 +45,11 @@ public final class AccessPolicy {
             Map.entry(Action.LIST_KEYS, EnumSet.of(PLATFORM_ADMIN, AUDITOR, TENANT_ADMIN)),
             Map.entry(Action.ROTATE_KEY, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN)),
             Map.entry(Action.REVOKE_KEY, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN)),
-            Map.entry(Action.SET_KEY_LIMITS, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN)));
+            Map.entry(Action.SET_KEY_LIMITS, EnumSet.of(PLATFORM_ADMIN, TENANT_ADMIN)),
+            // Granting and voiding credit is money: finance and operators only (ADR 0027).
+            Map.entry(Action.GRANT_CREDIT, EnumSet.of(PLATFORM_ADMIN, BILLING)),
+            Map.entry(Action.READ_CREDITS, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN)),
+            Map.entry(Action.SET_BILLING_MODE, EnumSet.of(PLATFORM_ADMIN, BILLING)));
 
     private AccessPolicy() {}
 

@@ -14,6 +14,13 @@ import dev.tollgate.ledger.tenant.TenantCommands.RevokeKey;
 import dev.tollgate.ledger.tenant.TenantCommands.RotateKey;
 import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
 import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
+import dev.tollgate.ledger.tenant.TenantCommands.GrantCredit;
+import dev.tollgate.ledger.tenant.TenantCommands.SetBillingMode;
+import dev.tollgate.ledger.tenant.TenantCommands.VoidCredit;
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.key.KeyScopes;
 import dev.tollgate.schemas.ledger.KeyExpired;
@@ -67,6 +74,13 @@ public class Tenant {
     private boolean suspended;
     private final Map<String, KeyEntry> keys = new HashMap<>();
     private int webhookSecretVersion;
+    /** Credit grants by id: true once voided. */
+    private final Map<String, Boolean> grants = new HashMap<>();
+    /** Grant ids by the payment that bought them (a payment grants once). */
+    private final Map<String, String> grantsByPayment = new HashMap<>();
+    /** The largest single grant: a typo of a few zeros must not mint a fortune (10^15 micro-units, a billion units). */
+    static final long MAX_GRANT_MICROS = 1_000_000_000_000_000L;
+    static final Pattern GRANT_ID = Pattern.compile("cg_[0-9a-f]{32}");
 
     /** What the aggregate remembers of a key: enough to enforce its invariants. */
     record KeyEntry(KeyStatus status, Instant expiresAt) {}
@@ -221,6 +235,83 @@ public class Tenant {
         int version = webhookSecretVersion + 1;
         apply(new WebhookConfigured(tenantId, url, version));
         return version;
+    }
+
+    @CommandHandler
+    public String handle(GrantCredit command) {
+        if (command.externalId() != null) {
+            String granted = grantsByPayment.get(requireText(command.externalId(), "externalId", 200));
+            if (granted != null) {
+                return granted; // the same payment again (a webhook delivered twice): nothing more
+            }
+        }
+        if (command.grantId() == null || !GRANT_ID.matcher(command.grantId()).matches()) {
+            throw new LedgerException.Invalid("invalid_grant_id", "grantId must be cg_ and 32 hex digits");
+        }
+        if (grants.containsKey(command.grantId())) {
+            throw new LedgerException.Conflict("grant_exists", "grant " + command.grantId() + " exists");
+        }
+        if (command.amountMicros() <= 0 || command.amountMicros() > MAX_GRANT_MICROS) {
+            throw new LedgerException.Invalid("invalid_amountMicros", "amountMicros must be between 1 and " + MAX_GRANT_MICROS);
+        }
+        if (command.source() == null) {
+            throw new LedgerException.Invalid("missing_source", "source is required: one of PURCHASE, PROMOTION, REFUND, ADJUSTMENT");
+        }
+        String reason = command.reason() == null || command.reason().isBlank() ? null : requireText(command.reason(), "reason", 500);
+        if (command.source() == CreditSource.ADJUSTMENT && reason == null) {
+            throw new LedgerException.Invalid("missing_reason", "a manual adjustment needs a reason");
+        }
+        int priority = command.priority() == null ? 50 : command.priority();
+        if (priority < 0 || priority > 100) {
+            throw new LedgerException.Invalid("invalid_priority", "priority must be between 0 and 100 (lower burns first)");
+        }
+        Instant grantedAt = Clock.now().truncatedTo(ChronoUnit.MILLIS);
+        if (command.expiresAt() != null && !command.expiresAt().isAfter(Clock.now())) {
+            throw new LedgerException.Invalid("expires_in_past", "expiresAt must be in the future");
+        }
+        apply(new CreditGranted(tenantId, command.grantId(), command.amountMicros(), command.source(), reason, grantedAt,
+                command.expiresAt(), priority, requireList(command.models(), "models"), command.externalId()));
+        return command.grantId();
+    }
+
+    @CommandHandler
+    public void handle(VoidCredit command) {
+        Boolean voided = command.grantId() == null ? null : grants.get(command.grantId());
+        if (voided == null) {
+            throw new LedgerException.NotFound("grant_not_found", "no grant " + command.grantId() + " in tenant " + tenantId);
+        }
+        if (voided) {
+            throw new LedgerException.Conflict("grant_already_voided", "grant " + command.grantId() + " is already voided");
+        }
+        apply(new CreditVoided(tenantId, command.grantId(), requireText(command.reason(), "reason", 500),
+                Clock.now().truncatedTo(ChronoUnit.MILLIS)));
+    }
+
+    @CommandHandler
+    public void handle(SetBillingMode command) {
+        if (command.mode() == null) {
+            throw new LedgerException.Invalid("missing_mode", "mode is required: one of POSTPAID, PREPAID, HYBRID");
+        }
+        Instant now = Clock.now().truncatedTo(ChronoUnit.MILLIS);
+        Instant effectiveFrom = command.effectiveFrom() == null ? now : command.effectiveFrom();
+        if (effectiveFrom.isBefore(now)) {
+            // Usage already billed stays billed as it was: a mode never changes the past.
+            throw new LedgerException.Invalid("effective_in_past", "effectiveFrom must not lie in the past");
+        }
+        apply(new BillingModeSet(tenantId, command.mode(), effectiveFrom));
+    }
+
+    @EventSourcingHandler
+    void on(CreditGranted event) {
+        grants.put(event.grantId(), false);
+        if (event.externalId() != null) {
+            grantsByPayment.put(event.externalId(), event.grantId());
+        }
+    }
+
+    @EventSourcingHandler
+    void on(CreditVoided event) {
+        grants.put(event.grantId(), true);
     }
 
     @EventSourcingHandler

@@ -1,5 +1,7 @@
 package dev.tollgate.ledger.tenant;
 
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.SecretHash;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
@@ -47,4 +49,17 @@ public final class TenantCommands {
     public record ConfigureWebhook(@TargetAggregateIdentifier String tenantId, String url) {}
 
     public record ExpireKey(@TargetAggregateIdentifier String tenantId, String keyId) {}
+
+    /**
+     * Adds prepaid credit ({@code priority} null: 50); returns the grant's id. A purchase names its payment in
+     * {@code externalId}: the same payment granted again returns the first grant's id and grants nothing.
+     */
+    public record GrantCredit(@TargetAggregateIdentifier String tenantId, String grantId, long amountMicros, CreditSource source,
+                              String reason, Instant expiresAt, Integer priority, List<String> models, String externalId) {}
+
+    /** Withdraws the unspent part of a grant from now on. */
+    public record VoidCredit(@TargetAggregateIdentifier String tenantId, String grantId, String reason) {}
+
+    /** The tenant's billing mode from {@code effectiveFrom} (null: now) on. */
+    public record SetBillingMode(@TargetAggregateIdentifier String tenantId, BillingMode mode, Instant effectiveFrom) {}
 }

@@ -10,6 +10,14 @@ import dev.tollgate.ledger.tenant.TenantCommands.RevokeKey;
 import dev.tollgate.ledger.tenant.TenantCommands.RotateKey;
 import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
 import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
+import dev.tollgate.ledger.tenant.TenantCommands.GrantCredit;
+import dev.tollgate.ledger.tenant.TenantCommands.SetBillingMode;
+import dev.tollgate.ledger.tenant.TenantCommands.VoidCredit;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.KeyExpired;
 import dev.tollgate.schemas.ledger.KeyIssued;
@@ -29,6 +37,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
 
@@ -256,5 +265,73 @@ class TenantAggregateTest {
         fixture.given(CREATED, issued(fixture.currentTime().plusSeconds(3600)))
                 .when(new ExpireKey("acme", KEY))
                 .expectNoEvents();
+    }
+
+    private static final String GRANT = "cg_0123456789abcdef0123456789abcdef";
+
+    private CreditGranted granted(String grantId, String externalId) {
+        return new CreditGranted("acme", grantId, 5_000_000, CreditSource.PURCHASE, null, fixture.currentTime().truncatedTo(
+                ChronoUnit.MILLIS), null, 50, List.of(), externalId);
+    }
+
+    @Test
+    void aGrantRecordsItsAmountSourceTimeAndDefaultPriority() {
+        fixture.given(CREATED)
+                .when(new GrantCredit("acme", GRANT, 5_000_000, CreditSource.PURCHASE, null, null, null, null, "cs_1"))
+                .expectEvents(granted(GRANT, "cs_1"))
+                .expectResultMessagePayload(GRANT);
+    }
+
+    @Test
+    void thePaymentOfAGrantGrantsOnceEvenWhenConfirmedAgain() {
+        fixture.given(CREATED, granted(GRANT, "cs_1"))
+                .when(new GrantCredit("acme", "cg_ffffffffffffffffffffffffffffffff", 5_000_000, CreditSource.PURCHASE, null, null, null, null,
+                        "cs_1"))
+                .expectNoEvents()
+                .expectResultMessagePayload(GRANT);
+    }
+
+    @Test
+    void grantsRefuseNonPositiveOrHugeAmountsBadPrioritiesPastExpiriesAndAdjustmentsWithoutAReason() {
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 0, CreditSource.PROMOTION, null, null, null, null, null))
+                .expectException(LedgerException.Invalid.class);
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, Tenant.MAX_GRANT_MICROS + 1, CreditSource.PROMOTION, null, null, null, null,
+                        null))
+                .expectException(LedgerException.Invalid.class);
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.PROMOTION, null, null, 101, null, null))
+                .expectException(LedgerException.Invalid.class);
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.PROMOTION, null, fixture.currentTime(), null, null, null))
+                .expectException(LedgerException.Invalid.class);
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.ADJUSTMENT, " ", null, null, null, null))
+                .expectException(LedgerException.Invalid.class).expectExceptionMessage("a manual adjustment needs a reason");
+        fixture.given(CREATED).when(new GrantCredit("acme", "not-a-grant-id", 10, CreditSource.PROMOTION, null, null, null, null, null))
+                .expectException(LedgerException.Invalid.class);
+    }
+
+    @Test
+    void aGrantIsVoidedOnceAndAnUnknownOneIsNotFound() {
+        fixture.given(CREATED, granted(GRANT, null))
+                .when(new VoidCredit("acme", GRANT, "refunded"))
+                .expectEvents(new CreditVoided("acme", GRANT, "refunded", fixture.currentTime().truncatedTo(ChronoUnit.MILLIS)));
+        fixture.given(CREATED, granted(GRANT, null), new CreditVoided("acme", GRANT, "refunded", fixture.currentTime()))
+                .when(new VoidCredit("acme", GRANT, "again"))
+                .expectException(LedgerException.Conflict.class);
+        fixture.given(CREATED)
+                .when(new VoidCredit("acme", GRANT, "refunded"))
+                .expectException(LedgerException.NotFound.class);
+    }
+
+    @Test
+    void aBillingModeTakesEffectNowOrLaterButNeverInThePast() {
+        Instant now = fixture.currentTime().truncatedTo(ChronoUnit.MILLIS);
+        fixture.given(CREATED)
+                .when(new SetBillingMode("acme", BillingMode.PREPAID, null))
+                .expectEvents(new BillingModeSet("acme", BillingMode.PREPAID, now));
+        fixture.given(CREATED)
+                .when(new SetBillingMode("acme", BillingMode.HYBRID, now.minusSeconds(1)))
+                .expectException(LedgerException.Invalid.class);
+        fixture.given(CREATED)
+                .when(new SetBillingMode("acme", null, null))
+                .expectException(LedgerException.Invalid.class);
     }
 }

@@ -1,5 +1,8 @@
 package dev.tollgate.schemas.event;
 
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.ledger.KeyExpired;
 import dev.tollgate.schemas.ledger.KeyIssued;
 import dev.tollgate.schemas.ledger.KeyRevoked;
@@ -50,6 +53,9 @@ public enum EventType {
     LEDGER_KEY_REVOKED("ledger.key.revoked", KeyRevoked.class, "key-revoked", Topics.LEDGER_EVENTS),
     LEDGER_KEY_EXPIRED("ledger.key.expired", KeyExpired.class, "key-expired", Topics.LEDGER_EVENTS),
     LEDGER_WEBHOOK_CONFIGURED("ledger.webhook.configured", WebhookConfigured.class, "webhook-configured", Topics.LEDGER_EVENTS),
+    LEDGER_CREDIT_GRANTED("ledger.credit.granted", CreditGranted.class, "credit-granted", Topics.LEDGER_EVENTS),
+    LEDGER_CREDIT_VOIDED("ledger.credit.voided", CreditVoided.class, "credit-voided", Topics.LEDGER_EVENTS),
+    LEDGER_BILLINGMODE_SET("ledger.billingmode.set", BillingModeSet.class, "billingmode-set", Topics.LEDGER_EVENTS),
 
     QUOTA_THRESHOLD_CROSSED("quota.threshold.crossed", QuotaThresholdCrossed.class, "quota-threshold-crossed", Topics.QUOTA_ALERTS);
 

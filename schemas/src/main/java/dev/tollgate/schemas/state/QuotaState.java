@@ -23,6 +23,9 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  *                         replica takes its own usage up to that time as counted (ADR 0009). Null from older projectors.
  * @param tokenLimit       null when no token limit of this window applies
  * @param spendLimitMicros null when no spend limit of this window applies
+ * @param grantsUsedMicros {@link Window#CREDIT} only: per credit grant, what usage has burned of it (rounded up)
+ * @param unfundedMicros   {@link Window#CREDIT} only: prepaid usage no grant could cover yet (rounded up), which the
+ *                         next grant pays first; the balance is what is left of the grants minus this (ADR 0027)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -39,7 +42,21 @@ public record QuotaState(
         Status status,
         Instant asOf,
         @JsonProperty(required = true) long version,
-        Map<String, Instant> sources) implements StateRecord {
+        Map<String, Instant> sources,
+        Map<String, Long> grantsUsedMicros,
+        Long unfundedMicros) implements StateRecord {
+
+    /** Start and end of the {@link Window#CREDIT} window: a balance has no period. */
+    public static final Instant CREDIT_WINDOW_START = Instant.EPOCH;
+    public static final Instant CREDIT_WINDOW_END = Instant.parse("9999-12-31T23:59:59Z");
+
+    /** A state of a day or billing-period window. */
+    public QuotaState(String tenantId, String keyId, Window window, Instant windowStart, Instant windowEnd, long usedTokens,
+                      long usedSpendMicros, Long tokenLimit, Long spendLimitMicros, Status status, Instant asOf, long version,
+                      Map<String, Instant> sources) {
+        this(tenantId, keyId, window, windowStart, windowEnd, usedTokens, usedSpendMicros, tokenLimit, spendLimitMicros, status, asOf,
+                version, sources, null, null);
+    }
 
     /** A state without per-source watermarks. */
     public QuotaState(String tenantId, String keyId, Window window, Instant windowStart, Instant windowEnd, long usedTokens,
@@ -48,8 +65,11 @@ public record QuotaState(
                 version, null);
     }
 
-    /** The quota windows the projector maintains. */
-    public enum Window { DAY, BILLING_PERIOD }
+    /**
+     * The quota windows the projector maintains. CREDIT (added in v1 for prepaid tenants, tenant-wide
+     * only) is the tenant's whole life: what usage burned of its credit grants.
+     */
+    public enum Window { DAY, BILLING_PERIOD, CREDIT }
 
     /** OK; SOFT_LIMIT (served, flagged); EXHAUSTED (hard limit reached: refuse). */
     public enum Status { OK, SOFT_LIMIT, EXHAUSTED }
@@ -69,6 +89,8 @@ public record QuotaState(
         required(status, "status");
         required(asOf, "asOf");
         sources = sources == null ? null : Map.copyOf(sources);
+        grantsUsedMicros = grantsUsedMicros == null ? null : Map.copyOf(grantsUsedMicros);
+        nonNegativeOrNull(unfundedMicros, "unfundedMicros");
     }
 
     /** The compaction key for a tenant or key and a window kind: the latest window replaces the last. */

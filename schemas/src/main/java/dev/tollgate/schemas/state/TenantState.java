@@ -24,6 +24,9 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  * @param allowUnpricedUsage whether the plan in force when published lets the tenant call models it
  *              has no price for; the ledger always sets it, absent only in states published before it
  *              existed, which the gateway treats as allowed (the behaviour of their time)
+ * @param billingModes every billing-mode change, oldest first (optional, added in v1: absent means
+ *              postpaid throughout, as every tenant was before prepaid credits existed)
+ * @param credits every credit grant of the tenant, voided ones with their void time (optional, added in v1)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -40,7 +43,9 @@ public record TenantState(
         @JsonProperty(required = true) long version,
         Instant updatedAt,
         List<PlanPeriod> plans,
-        Boolean allowUnpricedUsage) implements StateRecord {
+        Boolean allowUnpricedUsage,
+        List<BillingModePeriod> billingModes,
+        List<CreditGrant> credits) implements StateRecord {
 
     /** Only ACTIVE tenants are served. */
     public enum Status { ACTIVE, SUSPENDED }
@@ -53,19 +58,30 @@ public record TenantState(
         limits = limits == null ? Limits.NONE : limits;
         required(updatedAt, "updatedAt");
         plans = plans == null ? null : List.copyOf(plans);
+        billingModes = billingModes == null ? null : List.copyOf(billingModes);
+        credits = credits == null ? null : List.copyOf(credits);
     }
 
     /** A state without a plan history, as published before it existed. */
     public TenantState(String tenantId, String name, Status status, String planId, String billingTimeZone, String currency, Limits limits,
                        String webhookUrl, Integer webhookSecretVersion, long version, Instant updatedAt) {
-        this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, null, null);
+        this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, null, null,
+                null, null);
     }
 
     /** A state with a plan history, as published before {@code allowUnpricedUsage} existed. */
     public TenantState(String tenantId, String name, Status status, String planId, String billingTimeZone, String currency, Limits limits,
                        String webhookUrl, Integer webhookSecretVersion, long version, Instant updatedAt, List<PlanPeriod> plans) {
         this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, plans,
-                null);
+                null, null, null);
+    }
+
+    /** A state with a plan history and {@code allowUnpricedUsage}, as published before prepaid credits existed. */
+    public TenantState(String tenantId, String name, Status status, String planId, String billingTimeZone, String currency, Limits limits,
+                       String webhookUrl, Integer webhookSecretVersion, long version, Instant updatedAt, List<PlanPeriod> plans,
+                       Boolean allowUnpricedUsage) {
+        this(tenantId, name, status, planId, billingTimeZone, currency, limits, webhookUrl, webhookSecretVersion, version, updatedAt, plans,
+                allowUnpricedUsage, null, null);
     }
 
     @Override

@@ -1,0 +1,117 @@
+package dev.tollgate.billing.credit;
+
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
+import dev.tollgate.schemas.state.TenantState;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CreditBurnTest {
+    private static final Instant T0 = Instant.parse("2026-11-30T23:59:59.999Z");
+    private static final Instant T1 = Instant.parse("2026-12-01T00:00:00Z");
+
+    private static CreditGrant grant(String id, long micros, Instant grantedAt, Instant expiresAt, int priority, String... models) {
+        return new CreditGrant(id, micros, CreditSource.PURCHASE, grantedAt, expiresAt, null, priority, List.of(models));
+    }
+
+    private static BigDecimal micros(String amount) {
+        return new BigDecimal(amount);
+    }
+
+    @Test
+    void grantsBurnEarliestExpiryFirstThenLowestPriorityThenOldest() {
+        var noExpiry = grant("a-no-expiry", 100, T0.minusSeconds(100), null, 0);
+        var laterExpiry = grant("b-later", 100, T0.minusSeconds(90), T1.plusSeconds(100), 50);
+        var soonLowPriority = grant("c-soon-p10", 100, T0.minusSeconds(80), T1.plusSeconds(10), 10);
+        var soonHighPriority = grant("d-soon-p90", 100, T0.minusSeconds(70), T1.plusSeconds(10), 90);
+        var soonP10Newer = grant("e-soon-p10-newer", 100, T0.minusSeconds(60), T1.plusSeconds(10), 10);
+        var grants = List.of(noExpiry, laterExpiry, soonLowPriority, soonHighPriority, soonP10Newer);
+
+        CreditBurn burn = CreditBurn.NONE.apply(grants, BillingMode.PREPAID, "m", T0, micros("250")).burn();
+
+        assertThat(burn.usedMicros()).containsExactlyInAnyOrderEntriesOf(Map.of("c-soon-p10", 100L, "e-soon-p10-newer", 100L, "d-soon-p90", 50L));
+        burn = burn.apply(grants, BillingMode.PREPAID, "m", T0, micros("200")).burn();
+        assertThat(burn.usedMicros()).containsExactlyInAnyOrderEntriesOf(
+                Map.of("c-soon-p10", 100L, "e-soon-p10-newer", 100L, "d-soon-p90", 100L, "b-later", 100L, "a-no-expiry", 50L));
+        assertThat(burn.unfundedMicros()).isZero();
+        assertThat(CreditBurn.remainingMicros(grants, burn.usedMicros(), burn.unfundedMicros(), "m", T0)).isEqualTo(50);
+    }
+
+    @Test
+    void aGrantPaysOnlyFromItsTimeUntilItsExpiryOrVoidAndOnlyForItsModels() {
+        var expiring = grant("exp", 1_000, T0.minusSeconds(10), T1, 50); // expires at the first instant of December
+        var voided = new CreditGrant("void", 1_000, CreditSource.PROMOTION, T0.minusSeconds(10), null, T1, 50, List.of());
+        var future = grant("future", 1_000, T1.plusSeconds(1), null, 50);
+        var restricted = grant("llama", 1_000, T0.minusSeconds(10), null, 0, "llama");
+
+        assertThat(CreditBurn.pays(expiring, "m", T0)).isTrue();
+        assertThat(CreditBurn.pays(expiring, "m", T1)).isFalse();
+        assertThat(CreditBurn.pays(voided, "m", T0)).isTrue();
+        assertThat(CreditBurn.pays(voided, "m", T1)).isFalse();
+        assertThat(CreditBurn.pays(future, "m", T1)).isFalse();
+        assertThat(CreditBurn.pays(future, "m", T1.plusSeconds(1))).isTrue();
+        assertThat(CreditBurn.pays(restricted, "llama", T0)).isTrue();
+        assertThat(CreditBurn.pays(restricted, "gpt", T0)).isFalse();
+
+        var grants = List.of(expiring, voided, future, restricted);
+        CreditBurn atMidnight = CreditBurn.NONE.apply(grants, BillingMode.PREPAID, "gpt", T1, micros("10")).burn();
+        assertThat(atMidnight.usedMicros()).isEmpty();
+        assertThat(atMidnight.unfundedMicros()).isEqualTo(10);
+        // Just before midnight the grant expiring then burns first; the llama-only one pays only for llama.
+        CreditBurn justBefore = CreditBurn.NONE.apply(grants, BillingMode.PREPAID, "llama", T0, micros("1010")).burn();
+        assertThat(justBefore.usedMicros()).containsExactlyInAnyOrderEntriesOf(Map.of("exp", 1_000L, "llama", 10L));
+        CreditBurn gpt = justBefore.apply(grants, BillingMode.PREPAID, "gpt", T0, micros("1500")).burn();
+        assertThat(gpt.usedMicros()).containsExactlyInAnyOrderEntriesOf(Map.of("exp", 1_000L, "llama", 10L, "void", 1_000L));
+        assertThat(gpt.unfundedMicros()).isEqualTo(500);
+    }
+
+    @Test
+    void prepaidUsageBeyondTheGrantsIsUnfundedAndTheNextGrantPaysItFirst() {
+        var first = grant("first", 1_000_000, T0.minusSeconds(60), null, 50);
+        CreditBurn burn = CreditBurn.NONE.apply(List.of(first), BillingMode.PREPAID, "m", T0, micros("1000250.5")).burn();
+        assertThat(burn.usedMicros()).containsExactly(Map.entry("first", 1_000_000L));
+        assertThat(burn.unfundedMicros()).isEqualTo(251); // rounded up: a balance never shows more than is left
+        assertThat(burn.consumedMicros()).isEqualTo(1_000_250); // rounded down
+        assertThat(CreditBurn.remainingMicros(List.of(first), burn.usedMicros(), burn.unfundedMicros(), "m", T0)).isZero();
+
+        var topUp = grant("top-up", 5_000_000, T1, null, 50);
+        var grants = List.of(first, topUp);
+        assertThat(CreditBurn.remainingMicros(grants, burn.usedMicros(), burn.unfundedMicros(), "m", T1)).isEqualTo(4_999_749);
+        CreditBurn after = burn.apply(grants, BillingMode.PREPAID, "m", T1, micros("0.5")).burn();
+        assertThat(after.unfunded()).isEqualByComparingTo("0");
+        assertThat(after.used().get("top-up")).isEqualByComparingTo("251");
+        assertThat(after.usedMicros()).containsEntry("top-up", 251L);
+    }
+
+    @Test
+    void hybridUsageBeyondTheGrantsGoesToTheInvoiceAndPostpaidBurnsNothing() {
+        var grant = grant("g", 100, T0.minusSeconds(1), null, 50);
+        CreditBurn.Applied hybrid = CreditBurn.NONE.apply(List.of(grant), BillingMode.HYBRID, "m", T0, micros("130.25"));
+        assertThat(hybrid.burn().usedMicros()).containsExactly(Map.entry("g", 100L));
+        assertThat(hybrid.burn().unfunded()).isEqualByComparingTo("0");
+        assertThat(hybrid.invoicedMicros()).isEqualByComparingTo("30.25");
+
+        CreditBurn.Applied postpaid = CreditBurn.NONE.apply(List.of(grant), BillingMode.POSTPAID, "m", T0, micros("130.25"));
+        assertThat(postpaid.burn()).isSameAs(CreditBurn.NONE);
+        assertThat(postpaid.invoicedMicros()).isEqualByComparingTo("130.25");
+    }
+
+    @Test
+    void theModeInForceIsTheLastOneEffectiveAtTheTime() {
+        var tenant = new TenantState("acme", "Acme", TenantState.Status.ACTIVE, "pro", "Pacific/Kiritimati", "USD", null, null, null, 1, T0,
+                null, true, List.of(new BillingModePeriod(BillingMode.PREPAID, T0), new BillingModePeriod(BillingMode.HYBRID, T1)), null);
+
+        assertThat(CreditBurn.modeAt(tenant, T0.minusMillis(1))).isEqualTo(BillingMode.POSTPAID);
+        assertThat(CreditBurn.modeAt(tenant, T0)).isEqualTo(BillingMode.PREPAID);
+        assertThat(CreditBurn.modeAt(tenant, T1)).isEqualTo(BillingMode.HYBRID);
+        assertThat(CreditBurn.modeAt(null, T1)).isEqualTo(BillingMode.POSTPAID);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.tollgate.projector.quota;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.billing.BillableUsage;
+import dev.tollgate.billing.credit.CreditBurn;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.state.QuotaState;
+import dev.tollgate.schemas.state.TenantState;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The prepaid part of the quota loop (ADR 0027): burns each billed event of a PREPAID or HYBRID
+ * tenant against its credit grants ({@link CreditBurn}, the rule the audit replays too) and returns
+ * the tenant's {@link QuotaState.Window#CREDIT} state. The burn per tenant lives in the quota store
+ * under the state's key, exact to the last decimal, with the per-source watermarks of ADR 0009.
+ */
+final class CreditBalances {
+    private static final ObjectMapper JSON = EventCodec.mapper();
+
+    /** What the store keeps of a tenant's burn: exact amounts as decimal strings, and the watermarks (epoch millis). */
+    record Stored(Map<String, BigDecimal> used, BigDecimal unfunded, long version, Map<String, Long> sources) {}
+
+    private final KeyValueStore<String, String> store;
+
+    CreditBalances(KeyValueStore<String, String> store) {
+        this.store = store;
+    }
+
+    /** Burns {@code cost} (exact micro-units) of {@code event}; null when the tenant's mode at the event's time burns no credit. */
+    QuotaState burn(BillableUsage event, TenantState tenant, BigDecimal cost, String source) {
+        BillingMode mode = CreditBurn.modeAt(tenant, event.time());
+        if (!mode.burnsCredits()) {
+            return null;
+        }
+        String key = QuotaState.stateKey(event.tenantId(), null, QuotaState.Window.CREDIT);
+        Stored before = read(store.get(key));
+        CreditBurn burn = new CreditBurn(before.used(), before.unfunded())
+                .apply(tenant.credits(), mode, event.model(), event.time(), cost).burn();
+        var sources = new TreeMap<>(before.sources());
+        if (source != null) {
+            sources.merge(source, event.time().toEpochMilli(), Math::max);
+        }
+        long version = before.version() + 1;
+        store.put(key, write(new Stored(burn.used(), burn.unfunded(), version, sources)));
+        var watermarks = new TreeMap<String, Instant>();
+        sources.forEach((s, millis) -> watermarks.put(s, Instant.ofEpochMilli(millis)));
+        long remaining = CreditBurn.remainingMicros(tenant.credits(), burn.usedMicros(), burn.unfundedMicros(), null, event.time());
+        return new QuotaState(event.tenantId(), null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START, QuotaState.CREDIT_WINDOW_END,
+                0, burn.consumedMicros(), null, null,
+                mode == BillingMode.PREPAID && remaining == 0 ? QuotaState.Status.EXHAUSTED : QuotaState.Status.OK, event.time(), version,
+                watermarks.isEmpty() ? null : watermarks, burn.usedMicros(), burn.unfundedMicros());
+    }
+
+    private static Stored read(String json) {
+        if (json == null) {
+            return new Stored(Map.of(), BigDecimal.ZERO, 0, Map.of());
+        }
+        try {
+            return JSON.readValue(json, Stored.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("corrupt credit burn in the quota store", e);
+        }
+    }
+
+    private static String write(Stored stored) {
+        try {
+            return JSON.writeValueAsString(stored);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
