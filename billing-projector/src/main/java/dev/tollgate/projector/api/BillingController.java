@@ -4,6 +4,7 @@ import dev.tollgate.projector.alert.AlertWebhooks;
 import dev.tollgate.projector.deadletter.DeadLetters;
 import dev.tollgate.projector.invoice.InvoiceStore;
 import dev.tollgate.projector.invoice.InvoiceView;
+import dev.tollgate.projector.quota.BalanceQueries;
 import dev.tollgate.projector.stripe.StripeSync;
 import dev.tollgate.projector.usage.UsageQueries;
 import dev.tollgate.projector.usage.UsageRange;
@@ -36,6 +37,7 @@ public class BillingController {
     private final Clock clock;
     private final AlertWebhooks webhooks;
     private final DeadLetters deadLetters;
+    private final BalanceQueries balances;
 
     /** The most invoices one page across tenants holds. */
     static final int MAX_INVOICES_PAGE = 500;
@@ -43,7 +45,8 @@ public class BillingController {
     static final int LATEST_DEAD_LETTERS = 20;
 
     public BillingController(InvoiceStore invoices, UsageQueries usage, StripeSync stripe, Clock clock, AlertWebhooks webhooks,
-                             DeadLetters deadLetters) {
+                             DeadLetters deadLetters, BalanceQueries balances) {
+        this.balances = balances;
         this.clock = clock;
         this.webhooks = webhooks;
         this.deadLetters = deadLetters;
@@ -77,6 +80,27 @@ public class BillingController {
         UsageRange range = UsageRange.of(from, to, g, usage.zoneOf(tenantId), clock.instant());
         UsageReport report = usage.local(tenantId, g, range.from(), range.to());
         return ResponseEntity.ok(report);
+    }
+
+    /**
+     * A prepaid or hybrid tenant's balance: every grant with what usage burned of it and what is left, the unfunded
+     * usage, and what usage may still spend now (ADR 0027). Answered by the instance that owns the tenant's usage.
+     */
+    @GetMapping("/tenants/{tenantId}/balance")
+    public ResponseEntity<?> balance(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId,
+                                     @RequestHeader(value = "Authorization", required = false) String authorization,
+                                     @RequestHeader(value = UsageQueries.FORWARDED_HEADER, required = false) String forwarded,
+                                     HttpServletRequest request) {
+        BillingAccess.check(Caller.of(jwt), BillingAccess.Action.READ_BALANCE, tenantId);
+        String owner = usage.remoteOwner(tenantId);
+        if (owner != null) {
+            if (forwarded != null) {
+                throw new BillingException.Unavailable("balance_unavailable", "ownership of this tenant's usage is moving; retry");
+            }
+            UsageQueries.Forwarded answer = usage.forward(owner, request.getRequestURI(), authorization);
+            return ResponseEntity.status(answer.status()).contentType(MediaType.parseMediaType(answer.contentType())).body(answer.body());
+        }
+        return ResponseEntity.ok(balances.local(tenantId));
     }
 
     @GetMapping("/tenants/{tenantId}/invoices")

@@ -21,11 +21,11 @@ import java.util.TreeMap;
  * the tenant's {@link QuotaState.Window#CREDIT} state. The burn per tenant lives in the quota store
  * under the state's key, exact to the last decimal, with the per-source watermarks of ADR 0009.
  */
-final class CreditBalances {
+public final class CreditBalances {
     private static final ObjectMapper JSON = EventCodec.mapper();
 
     /** What the store keeps of a tenant's burn: exact amounts as decimal strings, and the watermarks (epoch millis). */
-    record Stored(Map<String, BigDecimal> used, BigDecimal unfunded, long version, Map<String, Long> sources) {}
+    public record Stored(Map<String, BigDecimal> used, BigDecimal unfunded, long version, Map<String, Long> sources) {}
 
     private final KeyValueStore<String, String> store;
 
@@ -58,7 +58,8 @@ final class CreditBalances {
                 watermarks.isEmpty() ? null : watermarks, burn.usedMicros(), burn.unfundedMicros());
     }
 
-    private static Stored read(String json) {
+    /** A stored burn (none yet when {@code json} is null). */
+    public static Stored read(String json) {
         if (json == null) {
             return new Stored(Map.of(), BigDecimal.ZERO, 0, Map.of());
         }

@@ -45,7 +45,8 @@ public final class ProjectorTopology {
     /** Live usage per tenant|key|model and minute (interactive queries). */
     public static final String MINUTE_STORE = "usage-minute";
     static final String SEEN_STORE = "seen-event-ids";
-    static final String QUOTA_STORE = "quota-usage";
+    /** Usage per tenant, key and quota window, and each prepaid tenant's credit burn (interactive queries). */
+    public static final String QUOTA_STORE = "quota-usage";
     static final String CLOCK_STORE = "billing-clock";
     static final String OPEN_PERIODS_STORE = "open-periods";
 

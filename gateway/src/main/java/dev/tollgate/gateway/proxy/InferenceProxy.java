@@ -61,6 +61,9 @@ public final class InferenceProxy {
 
     /** Names the budgets over a soft limit on an answer that was still served. */
     public static final String SOFT_LIMIT_HEADER = "x-tollgate-quota-soft-limit";
+    /** A prepaid or hybrid tenant's balance before the request, in micro-units of its currency, and that currency (ADR 0027). */
+    public static final String BALANCE_HEADER = "x-tollgate-balance-remaining";
+    public static final String BALANCE_CURRENCY_HEADER = "x-tollgate-balance-currency";
 
     /** Largest {@code max_tokens} a request may ask for. */
     static final long DEFAULT_MAX_TOKENS_CEILING = 131_072;
@@ -101,6 +104,12 @@ public final class InferenceProxy {
     }
 
     public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
+        if (budgets != null) {
+            // Only the key's own tenant's balance, on every answer to it (refusals included).
+            budgets.balance(principal.tenantId()).ifPresent(balance -> ctx.response()
+                    .putHeader(BALANCE_HEADER, Long.toString(balance.remainingMicros()))
+                    .putHeader(BALANCE_CURRENCY_HEADER, balance.currency()));
+        }
         if (!principal.mayCall(api)) {
             refusePermission(ctx, principal, api, null, GatewayError.scopeMissing(path, KeyScopes.of(api)));
             return;
@@ -315,15 +324,24 @@ public final class InferenceProxy {
         ErrorResponses.send(ctx, error);
     }
 
-    /** 429 {@code insufficient_quota} (as the OpenAI API answers an exhausted budget) and a never-charged rejection event. */
+    /**
+     * 429 {@code insufficient_quota} (as the OpenAI API answers an exhausted budget), or 402 with the same code when a
+     * prepaid balance cannot cover the request (waiting does not help: no Retry-After), and a never-charged rejection event.
+     */
     private void refuseBudget(RoutingContext ctx, Principal principal, Endpoint api, String model, Budgets.Refusal refusal) {
-        metrics.refusal("budget");
-        ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
-        GatewayError error = new GatewayError(429, "insufficient_quota", "insufficient_quota", refusal.message(), null);
+        metrics.refusal(refusal.prepaid() ? "balance" : "budget");
+        GatewayError error;
+        if (refusal.prepaid()) {
+            ctx.response().putHeader(BALANCE_HEADER, Long.toString(refusal.balanceMicros()));
+            error = new GatewayError(402, "insufficient_quota", "insufficient_quota", refusal.message(), null);
+        } else {
+            ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
+            error = new GatewayError(429, "insufficient_quota", "insufficient_quota", refusal.message(), null);
+        }
         String requestId = RequestTelemetry.requestId(ctx);
         usage.emit(EventType.USAGE_REQUEST_REJECTED, requestId, RequestTelemetry.context(ctx), new RequestRejected(requestId,
                 principal.tenantId(), principal.keyId(), model, api, RejectReason.QUOTA,
-                new RequestError(429, error.type(), error.code(), error.message()), refusal.subject()));
+                new RequestError(error.status(), error.type(), error.code(), error.message()), refusal.subject()));
         ErrorResponses.send(ctx, error);
     }
 

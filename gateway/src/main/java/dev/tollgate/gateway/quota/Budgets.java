@@ -4,6 +4,9 @@ import dev.tollgate.billing.BillingPeriod;
 import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.billing.credit.CreditBurn;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.state.KeyLookup;
 import dev.tollgate.gateway.state.QuotaLookup;
@@ -13,6 +16,7 @@ import dev.tollgate.schemas.state.TenantState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,6 +26,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -76,11 +81,38 @@ public final class Budgets {
         }
     }
 
-    /** One budget that applies to a request: a day's tokens or a period's spend, of the tenant or the key. */
-    private record Budget(String stateKey, boolean spend, long limit, boolean soft, Instant windowStart) {}
+    /**
+     * One budget that applies to a request: a day's tokens or a period's spend, of the tenant or the key,
+     * or the tenant's prepaid balance ({@code credits} non-null: what is left of them for {@code model}, ADR 0027).
+     */
+    private record Budget(String stateKey, boolean spend, long limit, boolean soft, Instant windowStart, List<CreditGrant> credits,
+                          String model) {
+        Budget(String stateKey, boolean spend, long limit, boolean soft, Instant windowStart) {
+            this(stateKey, spend, limit, soft, windowStart, null, null);
+        }
 
-    /** Why a request is refused. */
-    public record Refusal(String subject, String message, long retryAfterSeconds) {}
+        boolean balance() {
+            return credits != null;
+        }
+
+        /** "tenant-spend", "key-tokens", "tenant-credit": the soft-limit header's words. */
+        String label() {
+            return balance() ? "tenant-credit" : (stateKey.contains("/*/") ? "tenant" : "key") + (spend ? "-spend" : "-tokens");
+        }
+    }
+
+    /**
+     * Why a request is refused; {@code prepaid} when the tenant's balance cannot cover it (HTTP 402), with what is left of
+     * it fleet-wide as this replica sees it.
+     */
+    public record Refusal(String subject, String message, long retryAfterSeconds, boolean prepaid, long balanceMicros) {
+        public Refusal(String subject, String message, long retryAfterSeconds) {
+            this(subject, message, retryAfterSeconds, false, 0);
+        }
+    }
+
+    /** A prepaid or hybrid tenant's balance as this replica sees it: the state's less its own usage the state does not show yet. */
+    public record Balance(long remainingMicros, String currency) {}
 
     /** An admitted request's hold on its budgets. */
     public final class Hold {
@@ -191,6 +223,11 @@ public final class Budgets {
         var budgets = new ArrayList<Budget>(4);
         addBudgets(budgets, principal.tenantId(), null, principal.tenantLimits(), zone, now, rates);
         addBudgets(budgets, principal.tenantId(), principal.keyId(), principal.keyLimits(), zone, now, rates);
+        BillingMode mode = CreditBurn.modeAt(tenant, now);
+        if (mode.burnsCredits() && rates != null) {
+            budgets.add(new Budget(QuotaState.stateKey(principal.tenantId(), null, QuotaState.Window.CREDIT), true, 0,
+                    mode == BillingMode.HYBRID, QuotaState.CREDIT_WINDOW_START, tenant.credits() == null ? List.of() : tenant.credits(), model));
+        }
         var softLimited = new ArrayList<String>();
         long[] held = new long[budgets.size()];
         // Check every budget first, then hold them all: never a partial hold.
@@ -209,6 +246,13 @@ public final class Budgets {
                                     b.stateKey(), state == null ? null : state.usedTokens(), state == null ? null : state.asOf(),
                                     settled(l, b, now), l.inFlightHeld, reserve, allowance(b, now));
                         }
+                        if (over && !b.soft() && b.balance()) {
+                            long left = Math.max(0, remaining(b, now) - settled(l, b, now) - l.inFlightHeld);
+                            String currency = tenant.currency();
+                            return new Refusal("tenant credit", "Your prepaid balance (" + decimal(left) + " " + currency
+                                    + " left) does not cover this request (up to " + decimal(reserve) + " " + currency
+                                    + " at most). Buy more credit to continue.", 0, true, left);
+                        }
                         if (over && !b.soft()) {
                             String subject = (b.stateKey().contains("/*/") ? "tenant" : "key") + (b.spend() ? " spend" : " daily tokens");
                             long retry = Math.max(1, Duration.between(now, windowEnd(b, zone)).toSeconds());
@@ -216,7 +260,7 @@ public final class Budgets {
                                     + "Ask your administrator to raise it, or wait for the next " + (b.spend() ? "billing period." : "day."), retry);
                         }
                         if (over || state != null && state.status() == QuotaState.Status.SOFT_LIMIT) {
-                            softLimited.add((b.stateKey().contains("/*/") ? "tenant" : "key") + (b.spend() ? "-spend" : "-tokens"));
+                            softLimited.add(b.label());
                         }
                     } else {
                         held[i] = reserve;
@@ -252,9 +296,41 @@ public final class Budgets {
 
     /** This replica's share of what the state says is left. */
     private long allowance(Budget b, Instant now) {
+        return remaining(b, now) / Math.max(1, replicas.getAsInt());
+    }
+
+    /** What the state says is left of the budget, fleet-wide. */
+    private long remaining(Budget b, Instant now) {
         QuotaState state = current(b, now);
+        if (b.balance()) {
+            return CreditBurn.remainingMicros(b.credits(), state == null ? null : state.grantsUsedMicros(),
+                    state == null || state.unfundedMicros() == null ? 0 : state.unfundedMicros(), b.model(), now);
+        }
         long used = state == null ? 0 : b.spend() ? state.usedSpendMicros() : state.usedTokens();
-        return Math.max(0, b.limit() - used) / Math.max(1, replicas.getAsInt());
+        return Math.max(0, b.limit() - used);
+    }
+
+    /**
+     * The balance of a prepaid or hybrid tenant for its answers' header: what the state says is left for any model, less
+     * what this replica settled since and holds in flight; empty for a postpaid tenant.
+     */
+    public Optional<Balance> balance(String tenantId) {
+        Instant now = clock.get();
+        TenantState tenant = directory.tenant(tenantId).orElse(null);
+        if (tenant == null || !CreditBurn.modeAt(tenant, now).burnsCredits()) {
+            return Optional.empty();
+        }
+        Budget b = new Budget(QuotaState.stateKey(tenantId, null, QuotaState.Window.CREDIT), true, 0, false, QuotaState.CREDIT_WINDOW_START,
+                tenant.credits() == null ? List.of() : tenant.credits(), null);
+        Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
+        synchronized (l) {
+            return Optional.of(new Balance(Math.max(0, remaining(b, now) - settled(l, b, now) - l.inFlightHeld), tenant.currency()));
+        }
+    }
+
+    /** Micro-units as a decimal amount of the currency ({@code 1250000} is {@code 1.25}). */
+    private static String decimal(long micros) {
+        return BigDecimal.valueOf(micros).movePointLeft(6).stripTrailingZeros().toPlainString();
     }
 
     /** Own settled usage of this window that the state may not reflect yet; prunes what it surely does. */

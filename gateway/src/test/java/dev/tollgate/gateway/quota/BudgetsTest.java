@@ -7,12 +7,17 @@ import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.state.KeyLookup;
 import dev.tollgate.gateway.state.QuotaLookup;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +44,9 @@ class BudgetsTest {
         }
     };
     private Limits tenantLimits = new Limits(null, null, 1_000L, null, null, null);
+    /** Prepaid tests set these. */
+    private List<BillingModePeriod> modes;
+    private List<CreditGrant> credits;
 
     private Budgets budgets(int replicas) {
         KeyLookup directory = new KeyLookup() {
@@ -50,7 +58,7 @@ class BudgetsTest {
             @Override
             public Optional<TenantState> tenant(String tenantId) {
                 return Optional.of(new TenantState(tenantId, tenantId, TenantState.Status.ACTIVE, "pro", "UTC", "USD", tenantLimits, null,
-                        null, 1, NOW));
+                        null, 1, NOW, null, true, modes, credits));
             }
         };
         return new Budgets(quotas, directory, "/gateway/gw-1", replicas, clock::get);
@@ -135,5 +143,66 @@ class BudgetsTest {
         states.put("acme/*/DAY", new QuotaState("acme", null, QuotaState.Window.DAY, DAY, DAY.plusSeconds(86_400), 500, 0, 1_000L, null,
                 QuotaState.Status.OK, NOW, 4, Map.of("/gateway/gw-1", NOW.minusMillis(10))));
         assertThat(admit(budgets, 0, 500)).isInstanceOf(Budgets.Hold.class);
+    }
+
+    private void prepaid(BillingMode mode, long... grantMicros) {
+        tenantLimits = Limits.NONE;
+        modes = List.of(new BillingModePeriod(mode, NOW.minusSeconds(3600)));
+        var grants = new ArrayList<CreditGrant>();
+        for (int i = 0; i < grantMicros.length; i++) {
+            grants.add(new CreditGrant("cg_" + i, grantMicros[i], CreditSource.PURCHASE, NOW.minusSeconds(60), null, null, 50, List.of()));
+        }
+        credits = grants;
+    }
+
+    private void creditState(Map<String, Long> used, long unfunded) {
+        states.put("acme/*/CREDIT", new QuotaState("acme", null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START,
+                QuotaState.CREDIT_WINDOW_END, 0, 0, null, null, QuotaState.Status.OK, NOW, 5, Map.of("/gateway/gw-1", NOW), used, unfunded));
+    }
+
+    @Test
+    void aPrepaidTenantIsAdmittedOnlyWhileItsBalanceCoversTheReservationAndIsRefusedWithWhatIsLeft() {
+        prepaid(BillingMode.PREPAID, 1_000, 2_000);
+        Budgets budgets = budgets(1);
+        var hold = (Budgets.Hold) admit(budgets, 1_000, 500);          // up to 1,000 x 1 + 500 x 2 = 2,000 micros of 3,000
+        assertThat(budgets.balance("acme")).contains(new Budgets.Balance(1_000, "USD"));
+        var refused = (Budgets.Refusal) admit(budgets, 1_000, 500);
+        assertThat(refused.prepaid()).isTrue();
+        assertThat(refused.balanceMicros()).isEqualTo(1_000);
+        assertThat(refused.message()).contains("0.001 USD left").contains("up to 0.002 USD");
+
+        hold.settle(500, 0, 100, NOW);                                  // 700 micros really used
+        assertThat(budgets.balance("acme")).contains(new Budgets.Balance(2_300, "USD"));
+        assertThat(admit(budgets, 1_000, 500)).isInstanceOf(Budgets.Hold.class);
+    }
+
+    @Test
+    void thePublishedBurnAndUnfundedUsageLowerTheBalanceAndEachReplicaGetsItsShare() {
+        prepaid(BillingMode.PREPAID, 1_000, 2_000);
+        creditState(Map.of("cg_0", 1_000L, "cg_1", 1_400L), 300);      // 3,000 - 2,400 - 300 = 300 left
+        assertThat(budgets(1).balance("acme")).contains(new Budgets.Balance(300, "USD"));
+        assertThat(admit(budgets(3), 0, 50)).isInstanceOf(Budgets.Hold.class);     // 100 micros of a 100 share
+        assertThat(admit(budgets(3), 0, 51)).isInstanceOf(Budgets.Refusal.class);
+        creditState(Map.of("cg_0", 1_000L, "cg_1", 2_000L), 0);
+        assertThat(((Budgets.Refusal) admit(budgets(1), 1, 0)).balanceMicros()).isZero();
+    }
+
+    @Test
+    void aPrepaidStreamIsCutWhenTheBalanceRunsOut() {
+        prepaid(BillingMode.PREPAID, 1_000);
+        var hold = (Budgets.Hold) admit(budgets(1), 100, 0);            // the prompt alone: 100 micros
+        assertThat(hold.onTokens(449)).isFalse();                        // 100 + 898 = 998
+        assertThat(hold.onTokens(1)).isTrue();                           // 1,000: the balance is gone
+    }
+
+    @Test
+    void aHybridTenantIsNeverRefusedForItsBalanceButFlaggedOnceItIsGoneAndAPostpaidOneHasNoBalance() {
+        prepaid(BillingMode.HYBRID, 1_000);
+        var hold = (Budgets.Hold) admit(budgets(1), 1_000, 1_000);
+        assertThat(hold.softLimited()).containsExactly("tenant-credit");
+        assertThat(budgets(1).balance("acme")).contains(new Budgets.Balance(1_000, "USD"));
+        modes = null;
+        assertThat(budgets(1).balance("acme")).isEmpty();
+        assertThat(((Budgets.Hold) admit(budgets(1), 1_000, 1_000)).softLimited()).isEmpty();
     }
 }

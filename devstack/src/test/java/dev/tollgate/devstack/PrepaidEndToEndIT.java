@@ -1,0 +1,244 @@
+package dev.tollgate.devstack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.state.QuotaState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.TopicReader;
+import dev.tollgate.testkit.postgres.PostgresDatabase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Prepaid credit end to end (ADR 0027): a tenant with $1.00 of credit streams through three gateway
+ * replicas until the balance is gone; streams are cut, further requests get 402; what was burned
+ * stays within the ADR's overshoot bound; a top-up restores service on every replica.
+ */
+class PrepaidEndToEndIT {
+    private static final String DATABASE = "tg_prepaid_it_" + UUID.randomUUID().toString().substring(0, 8);
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final int REPLICAS = 3;
+    private static final int COMPLETION_TOKENS = 50;
+    /** Prices of the test's plan: 50 micro-USD per prompt token, 100 per completion token ($50 and $100 per million). */
+    private static final long INPUT_MICROS = 50;
+    private static final long OUTPUT_MICROS = 100;
+    private static final long CREDIT = 1_000_000;
+
+    @TempDir
+    static Path dataDir;
+    private static DevStack stack;
+    private static final List<LocalGateway> gateways = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = DevStack.start(DevOptions.of("data-dir", dataDir.toString(), "kafka-port", "0", "upstream-port", "0", "ledger-port", "0",
+                "gateway-port", "0", "console-port", "0", "idp-port", "0", "billing-port", "0", "ledger-database", DATABASE,
+                "billing-database", DATABASE + "_billing", "ttft-ms", "0", "inter-token-ms", "2",
+                "completion-tokens", Integer.toString(COMPLETION_TOKENS)));
+        var config = LocalGateway.fakeUpstreams(stack.upstreamUrl(), DevStack.FAKE_MODELS);
+        for (int i = 0; i < REPLICAS; i++) {
+            gateways.add(LocalGateway.start(0, stack.kafkaBootstrapServers(), config, dataDir.resolve("spool-" + i), "gw-" + i, REPLICAS));
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (LocalGateway gateway : gateways) {
+            gateway.close();
+        }
+        if (stack != null) {
+            stack.close();
+        }
+        BilledUsage.dropDatabases(PostgresDatabase.Server.fromEnvironment(), DATABASE, DATABASE + "_billing");
+    }
+
+    private static HttpResponse<String> admin(String method, String path, String json) throws Exception {
+        return StackAdmin.admin(stack, method, path, json);
+    }
+
+    private static HttpResponse<String> complete(LocalGateway gateway, String apiKey, boolean stream, int maxTokens) throws Exception {
+        String body = "{\"model\":\"fake-chat\",\"stream\":" + stream + (maxTokens > 0 ? ",\"max_tokens\":" + maxTokens : "")
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        return HTTP.send(HttpRequest.newBuilder(URI.create(gateway.url() + "/v1/chat/completions"))
+                .header("authorization", "Bearer " + apiKey).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static QuotaState latestCredit(String tenant) {
+        String stateKey = QuotaState.stateKey(tenant, null, QuotaState.Window.CREDIT);
+        return TopicReader.readAll(stack.kafkaBootstrapServers(), Topics.QUOTA_STATE.name()).stream()
+                .filter(r -> stateKey.equals(r.key())).map(r -> EventCodec.decodeState(r.value(), QuotaState.class))
+                .reduce((a, b) -> b.version() >= a.version() ? b : a).orElse(null);
+    }
+
+    private static JsonNode balance(String tenant) throws Exception {
+        String token = stack.token("finance", List.of("billing"), null);
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl() + "/billing/v1/tenants/" + tenant
+                + "/balance")).header("authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return EventCodec.mapper().readTree(response.body());
+    }
+
+    @Test
+    void aDollarOfCreditIsSpentThroughThreeReplicasThenRefusedWith402AndATopUpRestoresServiceEverywhere() throws Exception {
+        String plan = "prepaid-" + UUID.randomUUID().toString().substring(0, 6);
+        String tenant = "prepaid-" + UUID.randomUUID().toString().substring(0, 6);
+        assertThat(admin("PUT", "/admin/v1/plans/" + plan, """
+                {"name":"Prepaid","defaultLimits":{"requestsPerMinute":1000000,"tokensPerMinute":100000000,"maxConcurrentRequests":1000}}""")
+                .statusCode()).isEqualTo(200);
+        assertThat(admin("POST", "/admin/v1/price-lists", """
+                {"priceListId":"pl-%s","planId":"%s","currency":"USD","effectiveFrom":"2020-01-01T00:00:00Z","backfill":true,"prices":[
+                 {"model":"fake-chat","inputMicrosPerMillionTokens":%d,"cachedInputMicrosPerMillionTokens":%d,"outputMicrosPerMillionTokens":%d}]}"""
+                .formatted(plan, plan, INPUT_MICROS * 1_000_000, INPUT_MICROS * 1_000_000, OUTPUT_MICROS * 1_000_000)).statusCode()).isEqualTo(201);
+        assertThat(admin("POST", "/admin/v1/tenants", """
+                {"tenantId":"%s","name":"%s","billingTimeZone":"Pacific/Kiritimati","currency":"USD","planId":"%s"}"""
+                .formatted(tenant, tenant, plan)).statusCode()).isEqualTo(201);
+        assertThat(admin("PUT", "/admin/v1/tenants/" + tenant + "/billing-mode", "{\"mode\":\"PREPAID\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> grant = admin("POST", "/admin/v1/tenants/" + tenant + "/credit-grants",
+                "{\"amountMicros\":" + CREDIT + ",\"source\":\"PROMOTION\",\"reason\":\"welcome credit\"}");
+        assertThat(grant.statusCode()).as(grant.body()).isEqualTo(201);
+        HttpResponse<String> key = admin("POST", "/admin/v1/tenants/" + tenant + "/keys", "{\"name\":\"load\",\"scopes\":[\"inference\"]}");
+        String apiKey = EventCodec.mapper().readTree(key.body()).path("apiKey").asText();
+        for (LocalGateway gateway : gateways) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                HttpResponse<String> answer = complete(gateway, apiKey, false, 1);
+                return answer.statusCode() == 200 && answer.headers().firstValue("x-tollgate-balance-remaining").isPresent();
+            });
+        }
+
+        int clientsPerReplica = 4;
+        var served = new AtomicLong();
+        var refused = new AtomicLong();
+        var cut = new AtomicLong();
+        var stop = new AtomicBoolean();
+        var last402 = new AtomicReference<HttpResponse<String>>();
+        ExecutorService pool = Executors.newFixedThreadPool(REPLICAS * clientsPerReplica);
+        var clients = new ArrayList<CompletableFuture<Void>>();
+        long started = System.nanoTime();
+        for (LocalGateway gateway : gateways) {
+            for (int c = 0; c < clientsPerReplica; c++) {
+                boolean reserveCompletion = c % 2 == 0; // half reserve max_tokens, half leave it open (those streams get cut)
+                clients.add(CompletableFuture.runAsync(() -> {
+                    while (!stop.get()) {
+                        try {
+                            HttpResponse<String> response = complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0);
+                            if (response.statusCode() == 402) {
+                                last402.set(response);
+                                refused.incrementAndGet();
+                                Thread.sleep(100);
+                                continue;
+                            }
+                            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+                            served.incrementAndGet();
+                            if (response.body().contains("insufficient_quota")) {
+                                cut.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }
+                }, pool));
+            }
+        }
+        // Spent when the projector has caught up (its balance state stops moving for 3 s) while the replicas keep refusing.
+        long lastUsed = -1;
+        long lastChange = System.nanoTime();
+        long refusedAtChange = 0;
+        while (System.nanoTime() - started < Duration.ofSeconds(90).toNanos()) {
+            Thread.sleep(500);
+            QuotaState current = latestCredit(tenant);
+            long used = current == null ? 0 : current.usedSpendMicros();
+            if (used != lastUsed) {
+                lastUsed = used;
+                lastChange = System.nanoTime();
+                refusedAtChange = refused.get();
+            } else if (System.nanoTime() - lastChange > Duration.ofSeconds(3).toNanos() && refused.get() > refusedAtChange + 20) {
+                break;
+            }
+        }
+        stop.set(true);
+        CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get();
+        pool.shutdown();
+        double seconds = (System.nanoTime() - started) / 1e9;
+
+        long[] previous = {-1};
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+            QuotaState state = latestCredit(tenant);
+            boolean stable = state != null && state.usedSpendMicros() == previous[0];
+            previous[0] = state == null ? -1 : state.usedSpendMicros();
+            return stable;
+        });
+        QuotaState spent = latestCredit(tenant);
+        long overshoot = Math.max(0, spent.usedSpendMicros() - CREDIT);
+        // ADR 0027 (the bound of ADR 0009 in money): per stream in flight, one chunk and the prompt estimate's error; plus
+        // (N-1)/N of what the fleet spends while replicas read different state versions, one request per client.
+        long promptError = 20;
+        long bound = (long) REPLICAS * clientsPerReplica * (OUTPUT_MICROS + promptError * INPUT_MICROS)
+                + (long) (REPLICAS - 1) * clientsPerReplica * (COMPLETION_TOKENS * OUTPUT_MICROS + 20 * INPUT_MICROS);
+        JsonNode balance = balance(tenant);
+        System.out.printf("prepaid credit %,d micro-USD through %d replicas x %d clients for %.1f s: %d answers (%d cut mid-stream), "
+                        + "%d refused 402; burned %,d + unfunded %,d = %,d micro-USD: overshoot %,d micro-USD, bound %,d%n",
+                CREDIT, REPLICAS, clientsPerReplica, seconds, served.get(), cut.get(), refused.get(),
+                balance.path("usedMicros").asLong(), balance.path("unfundedMicros").asLong(), spent.usedSpendMicros(), overshoot, bound);
+        assertThat(spent.usedSpendMicros()).as("the credit is spent, not refused early").isGreaterThan(CREDIT * 9 / 10);
+        assertThat(overshoot).isLessThanOrEqualTo(bound);
+        assertThat(cut.get()).as("streams without max_tokens are cut when the balance runs out").isPositive();
+        // The billing API reads the same burn: granted = burned + left, unfunded usage beyond it.
+        assertThat(balance.path("unfundedMicros").asLong()).isEqualTo(spent.unfundedMicros());
+        assertThat(balance.path("usedMicros").asLong() + balance.path("unfundedMicros").asLong())
+                .isBetween(spent.usedSpendMicros(), spent.usedSpendMicros() + 1);
+        assertThat(balance.path("remainingMicros").asLong())
+                .isEqualTo(Math.max(0, CREDIT - balance.path("usedMicros").asLong() - balance.path("unfundedMicros").asLong()));
+        assertThat(balance.path("grants").get(0).path("status").asText()).isIn("ACTIVE", "SPENT");
+
+        HttpResponse<String> refusal = last402.get();
+        assertThat(refusal).isNotNull();
+        JsonNode error = EventCodec.mapper().readTree(refusal.body()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("insufficient_quota");
+        assertThat(error.path("type").asText()).isEqualTo("insufficient_quota");
+        assertThat(error.path("message").asText()).contains("prepaid balance").contains("USD left");
+        assertThat(refusal.headers().firstValue("x-tollgate-balance-remaining")).isPresent();
+        assertThat(refusal.headers().firstValue("retry-after")).isEmpty();
+
+        // A top-up: every replica serves again, within 2 s, without a restart.
+        long toppedUp = System.nanoTime();
+        assertThat(admin("POST", "/admin/v1/tenants/" + tenant + "/credit-grants",
+                "{\"amountMicros\":" + CREDIT + ",\"source\":\"PURCHASE\",\"externalId\":\"cs_test_" + tenant + "\"}").statusCode()).isEqualTo(201);
+        var restored = new ArrayList<Long>();
+        for (LocalGateway gateway : gateways) {
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> complete(gateway, apiKey, false, 1).statusCode() == 200);
+            restored.add((System.nanoTime() - toppedUp) / 1_000_000);
+        }
+        System.out.printf("top-up -> served by every replica after %s ms (target 2,000 ms)%n", restored);
+        assertThat(restored).allSatisfy(ms -> assertThat(ms).isLessThan(2_000));
+        // The top-up pays the overshoot first: what is left is the new grant less the unfunded usage.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(balance(tenant).path("unfundedMicros").asLong()).isZero());
+        JsonNode after = balance(tenant);
+        assertThat(after.path("grantedMicros").asLong()).isEqualTo(2 * CREDIT);
+        assertThat(after.path("remainingMicros").asLong()).isEqualTo(2 * CREDIT - after.path("usedMicros").asLong());
+        assertThat(Instant.parse(after.path("at").asText())).isBefore(Instant.now().plusSeconds(1));
+    }
+}
