@@ -39,6 +39,7 @@ class RbacMatrixIT extends LedgerTestSupport {
     private static final String B = newTenantId("rbac-b");
     private static final String PLAN = newTenantId("rbac-plan");
     private final Map<String, String> keyOf = new HashMap<>();
+    private final Map<String, String> grantOf = new HashMap<>();
 
     /** An endpoint: method, path with {T} (tenant) and {K} (a key of that tenant), a body. */
     record Endpoint(String name, String method, String path, String body) {}
@@ -64,15 +65,21 @@ class RbacMatrixIT extends LedgerTestSupport {
             new Endpoint("set key limits", "PUT", "/admin/v1/keys/{K}/limits", "{\"requestsPerMinute\":5}"),
             new Endpoint("rotate key", "POST", "/admin/v1/keys/{K}:rotate", "{\"gracePeriodSeconds\":60}"),
             new Endpoint("read events", "GET", "/admin/v1/tenants/{T}/events", null),
+            new Endpoint("grant credit", "POST", "/admin/v1/tenants/{T}/credit-grants", "{\"amountMicros\":1000,\"source\":\"PROMOTION\"}"),
+            new Endpoint("list credit grants", "GET", "/admin/v1/tenants/{T}/credit-grants", null),
+            new Endpoint("void credit grant", "POST", "/admin/v1/tenants/{T}/credit-grants/{G}:void", "{\"reason\":\"rbac\"}"),
+            new Endpoint("set billing mode", "PUT", "/admin/v1/tenants/{T}/billing-mode", "{\"mode\":\"HYBRID\"}"),
             new Endpoint("revoke key", "POST", "/admin/v1/keys/{K}:revoke", "{\"reason\":\"rbac\"}"));
 
     /** What each role may do; tenant-admin rows hold for its own tenant (other tenant: 404 where allowed, else 403). */
     private static final Map<String, List<String>> ALLOWED = Map.of(
             "platform-admin", ENDPOINTS.stream().map(Endpoint::name).toList(),
             "tenant-admin", List.of("read tenant", "configure webhook", "issue key", "list keys", "read key", "set key limits", "rotate key",
-                    "read events", "revoke key"),
-            "billing", List.of("list tenants", "read tenant", "list plans", "list price lists"),
-            "auditor", List.of("list tenants", "read tenant", "list plans", "list price lists", "list keys", "read key", "read events"),
+                    "read events", "revoke key", "list credit grants"),
+            "billing", List.of("list tenants", "read tenant", "list plans", "list price lists", "grant credit", "list credit grants",
+                    "void credit grant", "set billing mode"),
+            "auditor", List.of("list tenants", "read tenant", "list plans", "list price lists", "list keys", "read key", "read events",
+                    "list credit grants"),
             "none", List.of());
 
     @BeforeAll
@@ -83,6 +90,10 @@ class RbacMatrixIT extends LedgerTestSupport {
             assertThat(call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"Name of " + tenant + "\"}").statusCode()).isEqualTo(201);
             HttpResponse<String> key = call("POST", "/admin/v1/tenants/" + tenant + "/keys", admin, "{\"name\":\"key of " + tenant + "\"}");
             keyOf.put(tenant, readTree(key.body()).path("keyId").asText());
+            HttpResponse<String> grant = call("POST", "/admin/v1/tenants/" + tenant + "/credit-grants", admin,
+                    "{\"amountMicros\":5000,\"source\":\"PROMOTION\"}");
+            assertThat(grant.statusCode()).as(grant.body()).isEqualTo(201);
+            grantOf.put(tenant, readTree(grant.body()).path("grantId").asText());
         }
         // The read model is eventually consistent: start once it shows what was just created.
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
@@ -108,7 +119,7 @@ class RbacMatrixIT extends LedgerTestSupport {
     void everyRoleGetsExactlyWhatThePolicySays(Endpoint endpoint, String role, String target) {
         String tenant = target.equals("own") ? A : B;
         String token = role.equals("none") ? token("nobody", List.of(), null) : token(role + "@test", List.of(role), A);
-        String path = endpoint.path().replace("{T}", tenant).replace("{K}", keyOf.get(tenant));
+        String path = endpoint.path().replace("{T}", tenant).replace("{K}", keyOf.get(tenant)).replace("{G}", grantOf.get(tenant));
         String body = endpoint.body() == null ? null : endpoint.body().replace("{NEW}", newTenantId("rbac-new"));
 
         HttpResponse<String> response = call(endpoint.method(), path, token, body);

@@ -1,0 +1,118 @@
+package dev.tollgate.ledger.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.ledger.support.LedgerTestSupport;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventType;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.state.CreditGrant;
+import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.testkit.kafka.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Predicate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Prepaid credit through the admin API (ADR 0027), observed where the gateway and the projector
+ * observe it: grants, voids and billing modes on tenants.state.v1 and as events on ledger.events.v1;
+ * a payment grants once however often it is confirmed; bad input gets a problem document.
+ */
+class CreditGrantsIT extends LedgerTestSupport {
+
+    private static JsonNode json(HttpResponse<String> response) {
+        try {
+            return EventCodec.mapper().readTree(response.body());
+        } catch (IOException e) {
+            throw new AssertionError(response.body(), e);
+        }
+    }
+
+    private TenantState latestTenantState(String tenant, Predicate<TenantState> until) {
+        List<ConsumerRecord<String, byte[]>> records = TopicReader.awaitRecord(kafka(), Topics.TENANTS_STATE.name(),
+                r -> r.key().equals(tenant) && until.test(EventCodec.decodeState(r.value(), TenantState.class)), Duration.ofSeconds(30));
+        return records.stream().filter(r -> r.key().equals(tenant)).map(r -> EventCodec.decodeState(r.value(), TenantState.class))
+                .filter(until).reduce((a, b) -> b).orElseThrow();
+    }
+
+    @Test
+    void grantsVoidsAndTheBillingModeReachTheTenantStateAndAPaymentGrantsOnce() {
+        String admin = platformAdmin();
+        String finance = token("finance", List.of("billing"), null);
+        String tenant = newTenantId("prepaid");
+        assertThat(call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant + "\"}").statusCode())
+                .isEqualTo(201);
+
+        assertThat(call("PUT", "/admin/v1/tenants/" + tenant + "/billing-mode", finance, "{\"mode\":\"PREPAID\"}").statusCode()).isEqualTo(200);
+        Instant expires = Instant.now().plus(Duration.ofDays(30));
+        HttpResponse<String> promo = call("POST", "/admin/v1/tenants/" + tenant + "/credit-grants", finance,
+                "{\"amountMicros\":2000000,\"source\":\"PROMOTION\",\"expiresAt\":\"" + expires + "\",\"priority\":10,\"models\":[\"m\"]}");
+        assertThat(promo.statusCode()).as(promo.body()).isEqualTo(201);
+        String promoId = json(promo).path("grantId").asText();
+        assertThat(promoId).matches("cg_[0-9a-f]{32}");
+        String purchaseBody = "{\"amountMicros\":50000000,\"source\":\"PURCHASE\",\"externalId\":\"cs_test_" + tenant + "\"}";
+        String purchaseId = json(call("POST", "/admin/v1/tenants/" + tenant + "/credit-grants", finance, purchaseBody)).path("grantId").asText();
+        // The same payment confirmed again: the first grant's id, nothing granted twice.
+        HttpResponse<String> again = call("POST", "/admin/v1/tenants/" + tenant + "/credit-grants", finance, purchaseBody);
+        assertThat(again.statusCode()).isEqualTo(201);
+        assertThat(json(again).path("grantId").asText()).isEqualTo(purchaseId);
+        assertThat(call("POST", "/admin/v1/tenants/" + tenant + "/credit-grants/" + promoId + ":void", finance, "{\"reason\":\"campaign ended\"}")
+                .statusCode()).isEqualTo(204);
+
+        TenantState state = latestTenantState(tenant, t -> t.credits() != null && t.credits().size() == 2
+                && t.credits().stream().anyMatch(c -> c.voidedAt() != null));
+        assertThat(state.billingModes()).singleElement().satisfies(m -> assertThat(m.mode()).isEqualTo(BillingMode.PREPAID));
+        CreditGrant voided = state.credits().stream().filter(c -> c.grantId().equals(promoId)).findFirst().orElseThrow();
+        assertThat(voided.amountMicros()).isEqualTo(2_000_000);
+        assertThat(voided.priority()).isEqualTo(10);
+        assertThat(voided.models()).containsExactly("m");
+        assertThat(voided.expiresAt()).isEqualTo(expires);
+        assertThat(voided.voidedAt()).isAfter(voided.grantedAt());
+        CreditGrant purchase = state.credits().stream().filter(c -> c.grantId().equals(purchaseId)).findFirst().orElseThrow();
+        assertThat(purchase.source()).isEqualTo(CreditSource.PURCHASE);
+        assertThat(purchase.priority()).isEqualTo(50);
+
+        List<String> types = TopicReader.readAll(kafka(), Topics.LEDGER_EVENTS.name()).stream().filter(r -> tenant.equals(r.key()))
+                .map(r -> EventCodec.decode(r.value())).map(CloudEvent::type).toList();
+        assertThat(types).containsSubsequence(EventType.LEDGER_BILLINGMODE_SET.typeName(), EventType.LEDGER_CREDIT_GRANTED.typeName(),
+                EventType.LEDGER_CREDIT_GRANTED.typeName(), EventType.LEDGER_CREDIT_VOIDED.typeName());
+        assertThat(types.stream().filter(EventType.LEDGER_CREDIT_GRANTED.typeName()::equals)).hasSize(2);
+
+        // The admin API lists them with what the state leaves out; a tenant-admin sees its own.
+        JsonNode listed = json(call("GET", "/admin/v1/tenants/" + tenant + "/credit-grants", token("ta", List.of("tenant-admin"), tenant), null));
+        assertThat(listed).hasSize(2);
+        assertThat(listed.get(0).path("voidReason").asText()).isEqualTo("campaign ended");
+        assertThat(listed.get(1).path("externalId").asText()).isEqualTo("cs_test_" + tenant);
+    }
+
+    @Test
+    void badGrantsAndVoidsAreRefusedWithAProblemDocument() {
+        String admin = platformAdmin();
+        String tenant = newTenantId("prepaid-bad");
+        assertThat(call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant + "\"}").statusCode())
+                .isEqualTo(201);
+        String grants = "/admin/v1/tenants/" + tenant + "/credit-grants";
+        for (String body : List.of("{\"source\":\"PROMOTION\"}", "{\"amountMicros\":-5,\"source\":\"PROMOTION\"}",
+                "{\"amountMicros\":5}", "{\"amountMicros\":5,\"source\":\"ADJUSTMENT\"}", "{\"amountMicros\":5,\"source\":\"GIFT\"}",
+                "{\"amountMicros\":5,\"source\":\"PROMOTION\",\"expiresAt\":\"2020-01-01T00:00:00Z\"}",
+                "{\"amountMicros\":5,\"source\":\"PROMOTION\",\"priority\":500}")) {
+            HttpResponse<String> response = call("POST", grants, admin, body);
+            assertThat(response.statusCode()).as(body + " -> " + response.body()).isBetween(400, 422);
+            assertThat(response.headers().firstValue("content-type").orElse("")).startsWith("application/problem+json");
+        }
+        assertThat(call("POST", grants + "/cg_00000000000000000000000000000000:void", admin, "{\"reason\":\"x\"}").statusCode()).isEqualTo(404);
+        assertThat(call("PUT", "/admin/v1/tenants/" + tenant + "/billing-mode", admin, "{\"mode\":\"FREE\"}").statusCode()).isBetween(400, 422);
+        assertThat(call("POST", "/admin/v1/tenants/nobody-" + tenant + "/credit-grants", admin, "{\"amountMicros\":5,\"source\":\"PROMOTION\"}")
+                .statusCode()).isEqualTo(404);
+    }
+}
