@@ -12,11 +12,11 @@ import java.util.Base64;
 import java.util.Properties;
 
 /**
- * Random development secrets (the console's OIDC client secret, webhook master key), made on first start and
+ * Random development secrets (the console's OIDC client secret, webhook master key, the fake Stripe's webhook signing secret), made on first start and
  * kept in {@code <data-dir>/dev-secrets.properties} (mode 600) so that tokens stay valid across
  * restarts (the dev identity provider keeps its signing key beside them). Development only: production takes them from its secret store.
  */
-record DevSecrets(String consoleClientSecret, String webhookMasterKey) {
+record DevSecrets(String consoleClientSecret, String webhookMasterKey, String stripeWebhookSecret) {
 
     static DevSecrets loadOrCreate(Path dataDir) {
         Path file = dataDir.resolve("dev-secrets.properties");
@@ -28,7 +28,7 @@ record DevSecrets(String consoleClientSecret, String webhookMasterKey) {
                 }
             }
             boolean changed = false;
-            for (String name : new String[] {"console-client-secret", "webhook-master-key"}) {
+            for (String name : new String[] {"console-client-secret", "webhook-master-key", "stripe-webhook-secret"}) {
                 if (properties.getProperty(name) == null) {
                     properties.setProperty(name, random());
                     changed = true;
@@ -43,7 +43,8 @@ record DevSecrets(String consoleClientSecret, String webhookMasterKey) {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or write " + file, e);
         }
-        return new DevSecrets(properties.getProperty("console-client-secret"), properties.getProperty("webhook-master-key"));
+        return new DevSecrets(properties.getProperty("console-client-secret"), properties.getProperty("webhook-master-key"),
+                "whsec_" + properties.getProperty("stripe-webhook-secret"));
     }
 
     static void restrict(Path file) {

@@ -8,6 +8,7 @@ import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.net.TcpProxy;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
+import dev.tollgate.testkit.stripe.FakeStripe;
 import dev.tollgate.testkit.upstream.FakeUpstream;
 
 import java.io.IOException;
@@ -47,6 +48,7 @@ public final class DevStack implements AutoCloseable {
     private TcpProxy kafkaProxy;
     private int kafkaExternalPort;
     private FakeUpstream upstream;
+    private FakeStripe stripe;
     private LocalLedger ledger;
     private LocalBilling billing;
     private LocalGateway gateway;
@@ -115,10 +117,15 @@ public final class DevStack implements AutoCloseable {
             stack.adminToken = DemoSeed.adminToken(stack.idp);
             Path credentials = dataDir.resolve("dev-credentials.json");
             stack.apiKey = new DemoSeed(stack.ledger.url(), stack.adminToken).seed(DemoSeed.previousKey(credentials), stack.models);
+            // Stripe cannot be reached from here: the strict fake stands in (checkout sessions it "pays", invoices).
+            stack.stripe = FakeStripe.start();
+            stack.running.push(stack.stripe);
             stack.billing = LocalBilling.start(intOption(options, "billing-port", 8082),
                     options.getOrDefault("billing-database", LocalBilling.DEFAULT_DATABASE), stack.ledger.server(),
-                    servicesBootstrap, stack.kafka.freshlyFormatted(), secrets, stack.idp, dataDir);
+                    servicesBootstrap, stack.kafka.freshlyFormatted(), secrets, stack.idp, dataDir, stack.stripe.apiBase(),
+                    "http://127.0.0.1:" + consolePort);
             stack.running.push(stack.billing);
+            stack.stripe.sendEventsTo(stack.billing.stripeWebhookUrl(), secrets.stripeWebhookSecret());
             stack.gateway = LocalGateway.start(intOption(options, "gateway-port", 8080), servicesBootstrap,
                     upstreams, dataDir.resolve("gateway-spool"));
             stack.running.push(stack.gateway);
@@ -173,6 +180,11 @@ public final class DevStack implements AutoCloseable {
                     : EmbeddedKafka.start(dataDir.resolve("kafka"), port, false, kafkaExternalPort, kafkaProxy.port());
             kafkaStopped = false;
         }
+    }
+
+    /** The fake Stripe billing talks to (its checkout pages pay, its events reach the billing webhook). */
+    public FakeStripe stripe() {
+        return stripe;
     }
 
     /** Kafka's {@code bootstrap.servers}. */

@@ -22,6 +22,8 @@ import java.util.stream.Stream;
  */
 final class LocalBilling implements AutoCloseable {
     static final String DEFAULT_DATABASE = "tollgate_dev_billing";
+    /** The fake Stripe takes any secret key of this shape. */
+    static final String DEV_STRIPE_KEY = "sk_test_tollgate_dev";
 
     private final ConfigurableApplicationContext context;
     private final int port;
@@ -31,8 +33,9 @@ final class LocalBilling implements AutoCloseable {
         this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port", "0"));
     }
 
+    /** @param stripeApiBase the fake Stripe the dev stack runs (credit purchases, invoice sync) */
     static LocalBilling start(int port, String database, PostgresDatabase.Server server, String kafkaBootstrap, boolean kafkaIsEmpty,
-                              DevSecrets secrets, DevIdentityProvider idp, Path dataDir) {
+                              DevSecrets secrets, DevIdentityProvider idp, Path dataDir, String stripeApiBase, String consoleUrl) {
         if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
             throw new IllegalArgumentException("--billing-database must be a lower-case PostgreSQL identifier, was '" + database + "'");
         }
@@ -58,6 +61,10 @@ final class LocalBilling implements AutoCloseable {
                 // Budget alerts and test events go out, signed with the secret the ledger shows; to local receivers too.
                 Map.entry("tollgate.webhooks.master-key", secrets.webhookMasterKey()),
                 Map.entry("tollgate.webhooks.allow-private-targets", true),
+                Map.entry("tollgate.stripe.api-key", DEV_STRIPE_KEY),
+                Map.entry("tollgate.stripe.api-base", stripeApiBase),
+                Map.entry("tollgate.stripe.webhook-secret", secrets.stripeWebhookSecret()),
+                Map.entry("tollgate.stripe.checkout-success-url", consoleUrl + "/"),
                 Map.entry("spring.main.banner-mode", "off"),
                 Map.entry("spring.autoconfigure.exclude", DevIdentityProvider.ITS_AUTO_CONFIGURATION));
         String[] args = properties.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toArray(String[]::new);
@@ -66,6 +73,11 @@ final class LocalBilling implements AutoCloseable {
 
     String url() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** Where Stripe delivers its events. */
+    String stripeWebhookUrl() {
+        return url() + "/billing/v1/stripe/webhook";
     }
 
     private static void dropDatabase(PostgresDatabase.Server server, String database) {

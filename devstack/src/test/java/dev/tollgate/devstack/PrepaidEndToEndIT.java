@@ -6,6 +6,8 @@ import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
+import dev.tollgate.testkit.stripe.FakeStripe;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,6 +101,73 @@ class PrepaidEndToEndIT {
                 + "/balance")).header("authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return EventCodec.mapper().readTree(response.body());
+    }
+
+    /** The tenant-admin starts a credit purchase; answers the checkout (session id and URL). */
+    private static JsonNode buyCredit(String tenant, long micros) throws Exception {
+        String token = stack.token("owner@" + tenant, List.of("tenant-admin"), tenant);
+        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl() + "/billing/v1/tenants/" + tenant
+                        + "/credit-purchases")).header("authorization", "Bearer " + token).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"amountMicros\":" + micros + "}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        JsonNode checkout = EventCodec.mapper().readTree(response.body());
+        assertThat(checkout.path("checkoutUrl").asText()).startsWith(stack.stripe().apiBase() + "/pay/");
+        return checkout;
+    }
+
+    private static HttpResponse<String> stripeWebhook(String payload, String signature) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl() + "/billing/v1/stripe/webhook"))
+                .header("content-type", "application/json").header("Stripe-Signature", signature)
+                .POST(HttpRequest.BodyPublishers.ofString(payload)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static List<JsonNode> purchases(String tenant) throws Exception {
+        var grants = new ArrayList<JsonNode>();
+        EventCodec.mapper().readTree(admin("GET", "/admin/v1/tenants/" + tenant + "/credit-grants", null).body()).forEach(g -> {
+            if (g.path("source").asText().equals("PURCHASE")) {
+                grants.add(g);
+            }
+        });
+        return grants;
+    }
+
+    @Test
+    void aPaymentConfirmedTwiceAndOutOfOrderGrantsOnceAndAForgedOneGrantsNothing() throws Exception {
+        String tenant = "buyer-" + UUID.randomUUID().toString().substring(0, 6);
+        assertThat(admin("POST", "/admin/v1/tenants", "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant
+                + "\",\"billingTimeZone\":\"America/Los_Angeles\",\"currency\":\"USD\",\"planId\":\"dev\"}").statusCode()).isEqualTo(201);
+        String financeToken = stack.token("finance", List.of("billing"), null);
+        await().atMost(Duration.ofSeconds(30)).until(() -> HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl()
+                        + "/billing/v1/tenants/" + tenant + "/balance")).header("authorization", "Bearer " + financeToken).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        String sessionId = buyCredit(tenant, 25_000_000).path("sessionId").asText();
+        JsonObject completed = stack.stripe().pay(sessionId);
+        await().atMost(Duration.ofSeconds(30)).until(() -> purchases(tenant).size() == 1);
+
+        // Stripe delivers the same event again, then a late async_payment_succeeded for the same session.
+        assertThat(stack.stripe().deliver(completed)).isEqualTo(200);
+        JsonObject late = stack.stripe().event("checkout.session.async_payment_succeeded",
+                completed.getJsonObject("data").getJsonObject("object"));
+        assertThat(stack.stripe().deliver(late)).isEqualTo(200);
+        // A forged event (signed with another secret) for a session nobody paid, and a signed one of an unpaid session.
+        JsonObject forged = completed.copy().put("id", "evt_forged");
+        forged.getJsonObject("data").getJsonObject("object").put("id", "cs_test_forged").put("amount_total", 9_999_900L);
+        String payload = forged.encode();
+        HttpResponse<String> refused = stripeWebhook(payload, FakeStripe.signature(payload, "whsec_wrong", System.currentTimeMillis() / 1000));
+        assertThat(refused.statusCode()).isEqualTo(400);
+        assertThat(refused.body()).contains("invalid_signature");
+        String unpaidSession = buyCredit(tenant, 5_000_000).path("sessionId").asText();
+        JsonObject unpaid = stack.stripe().event("checkout.session.completed", stack.stripe().checkoutSessions().get(unpaidSession));
+        assertThat(stack.stripe().deliver(unpaid)).isEqualTo(200);
+
+        Thread.sleep(2_000); // what a second grant would need to appear
+        List<JsonNode> grants = purchases(tenant);
+        assertThat(grants).hasSize(1);
+        assertThat(grants.getFirst().path("externalId").asText()).isEqualTo(sessionId);
+        assertThat(grants.getFirst().path("amountMicros").asLong()).isEqualTo(25_000_000);
+        assertThat(grants.getFirst().path("reason").asText()).contains(sessionId);
+        System.out.printf("payment %s: delivered twice, then async_payment_succeeded, a forged and an unpaid event -> %d grant%n",
+                sessionId, grants.size());
     }
 
     @Test
@@ -222,10 +291,11 @@ class PrepaidEndToEndIT {
         assertThat(refusal.headers().firstValue("x-tollgate-balance-remaining")).isPresent();
         assertThat(refusal.headers().firstValue("retry-after")).isEmpty();
 
-        // A top-up: every replica serves again, within 2 s, without a restart.
+        // A top-up through Stripe's checkout: the tenant-admin starts it, pays on the (fake) hosted page, Stripe's signed
+        // webhook confirms it; every replica serves again within 2 s of the payment, without a restart.
+        String sessionId = buyCredit(tenant, CREDIT).path("sessionId").asText();
         long toppedUp = System.nanoTime();
-        assertThat(admin("POST", "/admin/v1/tenants/" + tenant + "/credit-grants",
-                "{\"amountMicros\":" + CREDIT + ",\"source\":\"PURCHASE\",\"externalId\":\"cs_test_" + tenant + "\"}").statusCode()).isEqualTo(201);
+        assertThat(stack.stripe().pay(sessionId)).isNotNull();
         var restored = new ArrayList<Long>();
         for (LocalGateway gateway : gateways) {
             await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))

@@ -1,6 +1,7 @@
 package dev.tollgate.projector.api;
 
 import dev.tollgate.projector.alert.AlertWebhooks;
+import dev.tollgate.projector.credit.CreditPurchases;
 import dev.tollgate.projector.deadletter.DeadLetters;
 import dev.tollgate.projector.invoice.InvoiceStore;
 import dev.tollgate.projector.invoice.InvoiceView;
@@ -18,6 +19,7 @@ import org.springframework.security.oauth2.jwt.Jwt;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -38,6 +40,7 @@ public class BillingController {
     private final AlertWebhooks webhooks;
     private final DeadLetters deadLetters;
     private final BalanceQueries balances;
+    private final CreditPurchases purchases;
 
     /** The most invoices one page across tenants holds. */
     static final int MAX_INVOICES_PAGE = 500;
@@ -45,8 +48,9 @@ public class BillingController {
     static final int LATEST_DEAD_LETTERS = 20;
 
     public BillingController(InvoiceStore invoices, UsageQueries usage, StripeSync stripe, Clock clock, AlertWebhooks webhooks,
-                             DeadLetters deadLetters, BalanceQueries balances) {
+                             DeadLetters deadLetters, BalanceQueries balances, CreditPurchases purchases) {
         this.balances = balances;
+        this.purchases = purchases;
         this.clock = clock;
         this.webhooks = webhooks;
         this.deadLetters = deadLetters;
@@ -101,6 +105,21 @@ public class BillingController {
             return ResponseEntity.status(answer.status()).contentType(MediaType.parseMediaType(answer.contentType())).body(answer.body());
         }
         return ResponseEntity.ok(balances.local(tenantId));
+    }
+
+    /** {@code amountMicros} of the tenant's currency; {@code successUrl}: where Stripe sends the payer back. */
+    public record PurchaseRequest(Long amountMicros, String successUrl) {}
+
+    /** Starts a credit purchase: a Stripe Checkout Session to pay at {@code checkoutUrl}; the credit is granted when Stripe confirms it. */
+    @PostMapping("/tenants/{tenantId}/credit-purchases")
+    public ResponseEntity<CreditPurchases.Checkout> buyCredit(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId,
+                                                              @RequestBody PurchaseRequest request) {
+        BillingAccess.check(Caller.of(jwt), BillingAccess.Action.BUY_CREDIT, tenantId);
+        if (request.amountMicros() == null) {
+            throw new BillingException.Invalid("missing_amount", "amountMicros is required (micro-units of the tenant's currency)");
+        }
+        CreditPurchases.Checkout checkout = purchases.start(balances.tenant(tenantId), request.amountMicros(), request.successUrl());
+        return ResponseEntity.status(201).body(checkout);
     }
 
     @GetMapping("/tenants/{tenantId}/invoices")

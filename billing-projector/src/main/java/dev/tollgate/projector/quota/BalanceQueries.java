@@ -53,23 +53,35 @@ public class BalanceQueries {
         this.clock = clock;
     }
 
-    /** The balance of {@code tenantId}; 404 for a tenant the ledger has not published. */
-    public Balance local(String tenantId) {
-        KafkaStreams streams = projector.streams();
-        if (streams == null || streams.state() != KafkaStreams.State.RUNNING) {
-            throw new BillingException.Unavailable("balance_unavailable", "the projector is starting or rebalancing; retry");
-        }
-        TenantState tenant;
-        CreditBalances.Stored burn;
+    /** The tenant as the ledger last published it (every instance holds every tenant); 404 for one it has not. */
+    public TenantState tenant(String tenantId) {
         try {
-            ReadOnlyKeyValueStore<String, byte[]> tenants = streams.store(StoreQueryParameters.fromNameAndType(
+            ReadOnlyKeyValueStore<String, byte[]> tenants = running().store(StoreQueryParameters.fromNameAndType(
                     ProjectorTopology.TENANTS_STORE, QueryableStoreTypes.keyValueStore()));
             byte[] json = tenants.get(tenantId);
             if (json == null) {
                 throw new BillingException.NotFound("not_found", "no such resource");
             }
-            tenant = EventCodec.decodeState(json, TenantState.class);
-            ReadOnlyKeyValueStore<String, String> quotas = streams.store(StoreQueryParameters.fromNameAndType(
+            return EventCodec.decodeState(json, TenantState.class);
+        } catch (InvalidStateStoreException e) {
+            throw new BillingException.Unavailable("balance_unavailable", "tenant state is being restored; retry");
+        }
+    }
+
+    private KafkaStreams running() {
+        KafkaStreams streams = projector.streams();
+        if (streams == null || streams.state() != KafkaStreams.State.RUNNING) {
+            throw new BillingException.Unavailable("balance_unavailable", "the projector is starting or rebalancing; retry");
+        }
+        return streams;
+    }
+
+    /** The balance of {@code tenantId}; 404 for a tenant the ledger has not published. */
+    public Balance local(String tenantId) {
+        TenantState tenant = tenant(tenantId);
+        CreditBalances.Stored burn;
+        try {
+            ReadOnlyKeyValueStore<String, String> quotas = running().store(StoreQueryParameters.fromNameAndType(
                     ProjectorTopology.QUOTA_STORE, QueryableStoreTypes.keyValueStore()));
             burn = CreditBalances.read(quotas.get(QuotaState.stateKey(tenantId, null, QuotaState.Window.CREDIT)));
         } catch (InvalidStateStoreException e) {

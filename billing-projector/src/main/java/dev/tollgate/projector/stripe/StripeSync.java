@@ -47,7 +47,12 @@ public class StripeSync {
         registry.counter("tollgate.stripe.sync", "outcome", "synced");
         registry.counter("tollgate.stripe.sync", "outcome", "failed");
         this.config = properties.stripe();
-        this.client = config.enabled()
+        this.client = client(config);
+    }
+
+    /** A client for the configured account, or null when Stripe is not configured. */
+    public static StripeClient client(BillingProperties.Stripe config) {
+        return config.enabled()
                 ? StripeClient.builder().setApiKey(config.apiKey()).setApiBase(config.apiBase()).setMaxNetworkRetries(config.maxNetworkRetries())
                 .build()
                 : null;
@@ -148,7 +153,8 @@ public class StripeSync {
     }
 
     /** Idempotency keys: {@code tollgate:} plus what the call creates, stable across retries and re-syncs. */
-    static RequestOptions key(String what) {
+    /** Request options with Tollgate's idempotency key for {@code what}. */
+    public static RequestOptions key(String what) {
         return RequestOptions.builder().setIdempotencyKey("tollgate:" + what).build();
     }
 }

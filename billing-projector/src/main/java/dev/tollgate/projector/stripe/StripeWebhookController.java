@@ -6,6 +6,8 @@ import com.stripe.exception.SignatureVerificationException;
 import com.stripe.net.Webhook;
 import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.projector.credit.CreditPurchases;
+import dev.tollgate.projector.credit.PaymentPublisher;
 import dev.tollgate.projector.invoice.InvoiceStore;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
@@ -19,7 +21,9 @@ import java.util.Map;
  * Stripe's webhook (no JWT: the signature is the authentication). The body is verified with
  * stripe-java's {@link Webhook} helper against the endpoint secret, with its default 5-minute
  * timestamp tolerance (replay-safe); a bad or missing signature gets 400 and changes nothing. Each
- * Stripe event id is applied once.
+ * Stripe event id is applied once. A paid credit purchase is published to {@code payments.v1}
+ * before the event counts as received (ADR 0027): Stripe's retries of an event we failed to record
+ * publish it again, and the ledger grants each payment once.
  */
 @RestController
 public class StripeWebhookController {
@@ -34,9 +38,11 @@ public class StripeWebhookController {
     private final InvoiceStore store;
     private final BillingProperties.Stripe config;
     private final ObjectMapper mapper;
+    private final PaymentPublisher payments;
 
-    public StripeWebhookController(InvoiceStore store, BillingProperties properties, ObjectMapper mapper) {
+    public StripeWebhookController(InvoiceStore store, BillingProperties properties, ObjectMapper mapper, PaymentPublisher payments) {
         this.store = store;
+        this.payments = payments;
         this.config = properties.stripe();
         this.mapper = mapper;
     }
@@ -65,6 +71,7 @@ public class StripeWebhookController {
         if (eventId == null || type == null) {
             throw new BillingException.Invalid("invalid_payload", "the event has no id or type");
         }
+        CreditPurchases.confirmedBy(event, config.minorUnitDigits()).ifPresent(payments::publish);
         String stripeInvoiceId = type.startsWith("invoice.") ? event.path("data").path("object").path("id").asText(null) : null;
         boolean applied = store.applyStripeEvent(eventId, type, stripeInvoiceId, STATUS_BY_TYPE.get(type));
         return new Receipt(eventId, type, !applied);

@@ -22,9 +22,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.net.URI;
-import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -35,7 +33,6 @@ import java.util.List;
 @RestController
 @RequestMapping("/admin/v1/tenants/{tenantId}")
 public class CreditController {
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final CommandSender commands;
     private final ReadModel readModel;
@@ -65,7 +62,7 @@ public class CreditController {
         if (request.amountMicros() == null) {
             throw new LedgerException.Invalid("missing_amountMicros", "amountMicros is required (micro-units of the tenant's currency)");
         }
-        String grantId = commands.send(caller, new TenantCommands.GrantCredit(tenantId, newGrantId(), request.amountMicros(),
+        String grantId = commands.send(caller, new TenantCommands.GrantCredit(tenantId, TenantCommands.GrantCredit.newId(), request.amountMicros(),
                 request.source(), request.reason(), request.expiresAt(), request.priority(), request.models(), request.externalId()));
         return ResponseEntity.created(URI.create("/admin/v1/tenants/" + tenantId + "/credit-grants/" + grantId))
                 .body(new GrantResponse(grantId, tenantId, request.amountMicros(), request.source()));
@@ -98,9 +95,4 @@ public class CreditController {
         return new BillingModeResponse(tenantId, request.mode(), request.effectiveFrom());
     }
 
-    private static String newGrantId() {
-        byte[] bytes = new byte[16];
-        RANDOM.nextBytes(bytes);
-        return "cg_" + HexFormat.of().formatHex(bytes);
-    }
 }

@@ -72,6 +72,8 @@ public class Tenant {
     @AggregateIdentifier
     private String tenantId;
     private boolean suspended;
+    /** The tenant's currency (null in snapshots taken before credits existed: then not checked). */
+    private String currency;
     private final Map<String, KeyEntry> keys = new HashMap<>();
     private int webhookSecretVersion;
     /** Credit grants by id: true once voided. */
@@ -251,6 +253,9 @@ public class Tenant {
         if (grants.containsKey(command.grantId())) {
             throw new LedgerException.Conflict("grant_exists", "grant " + command.grantId() + " exists");
         }
+        if (command.currency() != null && currency != null && !currency.equals(command.currency())) {
+            throw new LedgerException.Invalid("currency_mismatch", "the tenant is billed in " + currency + ", not " + command.currency());
+        }
         if (command.amountMicros() <= 0 || command.amountMicros() > MAX_GRANT_MICROS) {
             throw new LedgerException.Invalid("invalid_amountMicros", "amountMicros must be between 1 and " + MAX_GRANT_MICROS);
         }
@@ -322,6 +327,7 @@ public class Tenant {
     @EventSourcingHandler
     void on(TenantCreated event) {
         tenantId = event.tenantId();
+        currency = event.currency();
     }
 
     @EventSourcingHandler

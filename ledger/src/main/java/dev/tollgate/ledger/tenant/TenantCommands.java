@@ -6,8 +6,10 @@ import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.SecretHash;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.List;
 
 /** Commands handled by the {@link Tenant} aggregate (which owns the tenant's API keys). */
@@ -53,9 +55,24 @@ public final class TenantCommands {
     /**
      * Adds prepaid credit ({@code priority} null: 50); returns the grant's id. A purchase names its payment in
      * {@code externalId}: the same payment granted again returns the first grant's id and grants nothing.
+     * {@code currency}, when given (a payment's), must be the tenant's.
      */
     public record GrantCredit(@TargetAggregateIdentifier String tenantId, String grantId, long amountMicros, CreditSource source,
-                              String reason, Instant expiresAt, Integer priority, List<String> models, String externalId) {}
+                              String reason, Instant expiresAt, Integer priority, List<String> models, String externalId, String currency) {
+        public GrantCredit(String tenantId, String grantId, long amountMicros, CreditSource source, String reason, Instant expiresAt,
+                           Integer priority, List<String> models, String externalId) {
+            this(tenantId, grantId, amountMicros, source, reason, expiresAt, priority, models, externalId, null);
+        }
+
+        /** A new grant id: {@code cg_} and 128 random bits in hex. */
+        public static String newId() {
+            byte[] bytes = new byte[16];
+            RANDOM.nextBytes(bytes);
+            return "cg_" + HexFormat.of().formatHex(bytes);
+        }
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Withdraws the unspent part of a grant from now on. */
     public record VoidCredit(@TargetAggregateIdentifier String tenantId, String grantId, String reason) {}

@@ -15,6 +15,7 @@ import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
 import dev.tollgate.schemas.ledger.WebhookConfigured;
+import dev.tollgate.schemas.payment.PaymentSucceeded;
 import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
 import dev.tollgate.schemas.topic.Topics;
@@ -56,6 +57,8 @@ public enum EventType {
     LEDGER_CREDIT_GRANTED("ledger.credit.granted", CreditGranted.class, "credit-granted", Topics.LEDGER_EVENTS),
     LEDGER_CREDIT_VOIDED("ledger.credit.voided", CreditVoided.class, "credit-voided", Topics.LEDGER_EVENTS),
     LEDGER_BILLINGMODE_SET("ledger.billingmode.set", BillingModeSet.class, "billingmode-set", Topics.LEDGER_EVENTS),
+
+    BILLING_PAYMENT_SUCCEEDED("billing.payment.succeeded", PaymentSucceeded.class, "payment-succeeded", Topics.PAYMENTS),
 
     QUOTA_THRESHOLD_CROSSED("quota.threshold.crossed", QuotaThresholdCrossed.class, "quota-threshold-crossed", Topics.QUOTA_ALERTS);
 

@@ -79,6 +79,13 @@ public final class Topics {
     public static final TopicSpec QUOTA_ALERTS = new TopicSpec("quota.alerts.v1", 3, DELETE, Duration.ofDays(30),
             "tenant id", "quota.threshold.crossed CloudEvents from the projector");
 
+    /**
+     * Confirmed payments for prepaid credit, keyed by tenant, from the billing service's payment webhook; the
+     * ledger grants each once (ADR 0027). Kept forever: every grant bought is traceable to its payment.
+     */
+    public static final TopicSpec PAYMENTS = new TopicSpec("payments.v1", 3, DELETE, null,
+            "tenant id", "billing.payment.succeeded CloudEvents from the billing service");
+
     /** Records that could not be parsed or applied, with the reason in headers; kept 30 days. */
     public static final TopicSpec DEAD_LETTER = new TopicSpec("deadletter.v1", 3, DELETE, Duration.ofDays(30),
             "the original key", "malformed or unprocessable records from any consumer");
@@ -86,7 +93,7 @@ public final class Topics {
     /** All topics, in a stable order. */
     public static List<TopicSpec> all() {
         return List.of(USAGE, USAGE_LATE, USAGE_BILLED, USAGE_REPRICED, LEDGER_EVENTS, KEYS_STATE, TENANTS_STATE, PRICELISTS_STATE, QUOTA_STATE, GATEWAY_HEARTBEATS,
-                QUOTA_ALERTS, DEAD_LETTER);
+                QUOTA_ALERTS, PAYMENTS, DEAD_LETTER);
     }
 
     /** The catalog entry named {@code name}, if any. */

@@ -6,6 +6,12 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.TreeMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -28,7 +34,9 @@ import java.util.regex.Pattern;
  * really sends: form-encoded parameters, a secret-key bearer, and {@code Idempotency-Key} semantics
  * (a repeated key with the same parameters replays the first answer without creating anything; with
  * other parameters it is refused with an {@code idempotency_error}). It keeps customers, invoices
- * and invoice items, finalizes invoices (total = the sum of their items), and records every request
+ * and invoice items, finalizes invoices (total = the sum of their items), creates one-time payment
+ * Checkout Sessions whose hosted page ({@code POST /pay/{id}}) pays them and emits a signed
+ * {@code checkout.session.completed} event to the configured endpoint, and records every request
  * for assertions. {@link #failNext} injects failures that happen before a request executes (nothing
  * created, no idempotent result saved), as a Stripe load balancer's 500/503 does.
  */
@@ -38,6 +46,9 @@ public final class FakeStripe implements AutoCloseable {
                           String stripeVersion, int status) {}
 
     private static final Pattern INVOICE = Pattern.compile("/v1/invoices/([A-Za-z0-9_]+)");
+    private static final Pattern CHECKOUT_SESSION = Pattern.compile("/v1/checkout/sessions/([A-Za-z0-9_]+)");
+    /** The hosted checkout page's "pay" button: no API key, as a customer's browser has none. */
+    private static final Pattern PAY = Pattern.compile("/pay/([A-Za-z0-9_]+)");
     private static final Pattern FINALIZE = Pattern.compile("/v1/invoices/([A-Za-z0-9_]+)/finalize");
 
     private final Vertx vertx;
@@ -46,6 +57,11 @@ public final class FakeStripe implements AutoCloseable {
     private final Map<String, JsonObject> customers = new ConcurrentHashMap<>();
     private final Map<String, JsonObject> invoices = new ConcurrentHashMap<>();
     private final Map<String, JsonObject> items = new ConcurrentHashMap<>();
+    private final Map<String, JsonObject> sessions = new ConcurrentHashMap<>();
+    private final List<JsonObject> events = new CopyOnWriteArrayList<>();
+    private final HttpClient webhookClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private volatile String webhookUrl;
+    private volatile String webhookSecret;
     private final Map<String, Saved> idempotent = new ConcurrentHashMap<>();
     private final List<Failure> failures = new CopyOnWriteArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
@@ -111,6 +127,66 @@ public final class FakeStripe implements AutoCloseable {
         return Map.copyOf(items);
     }
 
+    public Map<String, JsonObject> checkoutSessions() {
+        return Map.copyOf(sessions);
+    }
+
+    /** Every event the fake has emitted, oldest first. */
+    public List<JsonObject> events() {
+        return List.copyOf(events);
+    }
+
+    /** Where events go, signed with {@code secret} as Stripe signs them (a webhook endpoint's signing secret). */
+    public void sendEventsTo(String url, String secret) {
+        this.webhookUrl = url;
+        this.webhookSecret = secret;
+    }
+
+    /**
+     * What the hosted checkout page does when the customer pays: the session becomes {@code complete} and
+     * {@code paid} with a PaymentIntent, and a {@code checkout.session.completed} event is emitted (and delivered,
+     * if {@link #sendEventsTo} was called). Returns the event; null for an unknown or already completed session.
+     */
+    public synchronized JsonObject pay(String sessionId) {
+        JsonObject session = sessions.get(sessionId);
+        if (session == null || !"open".equals(session.getString("status"))) {
+            return null;
+        }
+        session.put("status", "complete").put("payment_status", "paid").put("payment_intent", "pi_" + ids.incrementAndGet());
+        JsonObject event = event("checkout.session.completed", session.copy());
+        deliver(event);
+        return event;
+    }
+
+    /** A Stripe event of {@code type} about {@code object}, recorded like the ones the fake emits itself (not delivered). */
+    public JsonObject event(String type, JsonObject object) {
+        var event = new JsonObject().put("id", "evt_" + ids.incrementAndGet()).put("object", "event").put("api_version", "2025-01-27.acacia")
+                .put("created", System.currentTimeMillis() / 1000).put("type", type).put("livemode", false)
+                .put("data", new JsonObject().put("object", object));
+        events.add(event);
+        return event;
+    }
+
+    /** Delivers {@code event} to the configured endpoint (again, if it was delivered before); the endpoint's status, or -1. */
+    public int deliver(JsonObject event) {
+        String url = webhookUrl;
+        if (url == null) {
+            return -1;
+        }
+        String payload = event.encode();
+        try {
+            return webhookClient.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json; charset=utf-8")
+                    .header("Stripe-Signature", signature(payload, webhookSecret, System.currentTimeMillis() / 1000))
+                    .POST(HttpRequest.BodyPublishers.ofString(payload)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
     /** Sets an invoice's total as if someone edited it in Stripe's dashboard (an audit tamper case). */
     public void overrideTotal(String invoiceId, long total) {
         invoices.get(invoiceId).put("total", total).put("amount_due", total);
@@ -136,6 +212,18 @@ public final class FakeStripe implements AutoCloseable {
         String auth = request.getHeader("Authorization");
         int[] status = new int[1];
         String answer;
+        Matcher pay = PAY.matcher(path);
+        if (method.equals("POST") && pay.matches()) {
+            // The customer's browser on the hosted page: the event is delivered off the event loop, as Stripe does later.
+            String sessionId = pay.group(1);
+            vertx.<JsonObject>executeBlocking(() -> pay(sessionId)).onComplete(done -> {
+                JsonObject event = done.succeeded() ? done.result() : null;
+                request.response().setStatusCode(event == null ? 404 : 200).putHeader("Content-Type", "application/json")
+                        .end(event == null ? error("invalid_request_error", "resource_missing", "No open checkout session " + sessionId)
+                                : new JsonObject().put("paid", true).put("session", sessionId).put("event", event.getString("id")).encode());
+            });
+            return;
+        }
         if (auth == null || !auth.startsWith("Bearer sk_")) {
             status[0] = 401;
             answer = error("invalid_request_error", null, "Invalid API Key provided");
@@ -225,6 +313,18 @@ public final class FakeStripe implements AutoCloseable {
             target.put("status", "open").put("total", total).put("amount_due", total);
             return target.encode();
         }
+        if (method.equals("POST") && path.equals("/v1/checkout/sessions")) {
+            return createCheckoutSession(form, status);
+        }
+        Matcher checkoutSession = CHECKOUT_SESSION.matcher(path);
+        if (method.equals("GET") && checkoutSession.matches()) {
+            JsonObject target = sessions.get(checkoutSession.group(1));
+            if (target == null) {
+                status[0] = 404;
+                return error("invalid_request_error", "resource_missing", "No such checkout.session");
+            }
+            return target.encode();
+        }
         if (method.equals("GET") && invoice.matches()) {
             JsonObject target = invoices.get(invoice.group(1));
             if (target == null) {
@@ -235,6 +335,39 @@ public final class FakeStripe implements AutoCloseable {
         }
         status[0] = 404;
         return error("invalid_request_error", null, "Unrecognized request URL (" + method + ": " + path + ")");
+    }
+
+    /** A one-time payment session as Stripe creates it: strict about mode, the return URL and the one priced line item. */
+    private String createCheckoutSession(Map<String, String> form, int[] status) {
+        String mode = form.get("mode");
+        String currency = form.get("line_items[0][price_data][currency]");
+        String unitAmount = form.get("line_items[0][price_data][unit_amount]");
+        String quantity = form.get("line_items[0][quantity]");
+        if (!"payment".equals(mode) || form.get("success_url") == null || currency == null || unitAmount == null
+                || form.get("line_items[0][price_data][product_data][name]") == null || quantity == null) {
+            status[0] = 400;
+            return error("invalid_request_error", "parameter_missing",
+                    "mode=payment, success_url and line_items[0] with price_data (currency, unit_amount, product_data[name]) and quantity are required");
+        }
+        long amount;
+        try {
+            amount = Long.parseLong(unitAmount) * Long.parseLong(quantity);
+        } catch (NumberFormatException e) {
+            status[0] = 400;
+            return error("invalid_request_error", "parameter_invalid_integer", "unit_amount and quantity must be integers");
+        }
+        if (amount < 50) {
+            status[0] = 400;
+            return error("invalid_request_error", "amount_too_small", "The Checkout Session's total amount must be at least 50 minor units.");
+        }
+        String id = "cs_test_" + ids.incrementAndGet();
+        var session = new JsonObject().put("id", id).put("object", "checkout.session").put("mode", "payment").put("status", "open")
+                .put("payment_status", "unpaid").put("amount_total", amount).put("currency", currency)
+                .put("client_reference_id", form.get("client_reference_id")).put("customer_email", form.get("customer_email"))
+                .put("success_url", form.get("success_url")).put("cancel_url", form.get("cancel_url"))
+                .put("url", apiBase() + "/pay/" + id).put("metadata", metadata(form));
+        sessions.put(id, session);
+        return session.encode();
     }
 
     private static JsonObject metadata(Map<String, String> form) {

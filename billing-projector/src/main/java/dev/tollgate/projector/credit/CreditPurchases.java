@@ -1,0 +1,105 @@
+package dev.tollgate.projector.credit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.stripe.StripeClient;
+import com.stripe.exception.StripeException;
+import com.stripe.model.checkout.Session;
+import com.stripe.param.checkout.SessionCreateParams;
+import dev.tollgate.billing.Money;
+import dev.tollgate.projector.api.BillingException;
+import dev.tollgate.projector.config.BillingProperties;
+import dev.tollgate.projector.stripe.StripeSync;
+import dev.tollgate.schemas.payment.PaymentSucceeded;
+import dev.tollgate.schemas.state.TenantState;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+import java.math.BigDecimal;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Buying prepaid credit through Stripe (ADR 0027): a one-time payment Checkout Session for the amount,
+ * marked in its metadata as a credit purchase of the tenant; and, from Stripe's signed webhook, the
+ * payment it confirms. The grant itself is the ledger's, made from {@code payments.v1}.
+ */
+@Component
+public class CreditPurchases {
+    /** The metadata that marks a session as a credit purchase, and whose. */
+    static final String PURPOSE = "tollgate_purpose";
+    static final String CREDIT_PURCHASE = "credit_purchase";
+    static final String TENANT = "tenant_id";
+    /** The most one purchase may buy, in units of the currency. */
+    static final long MAX_UNITS = 100_000;
+
+    /** What the caller opens to pay. */
+    public record Checkout(String tenantId, String sessionId, String checkoutUrl, long amountMicros, String currency) {}
+
+    private final BillingProperties.Stripe config;
+    private final StripeClient client;
+    private final String defaultSuccessUrl;
+
+    public CreditPurchases(BillingProperties properties,
+                           @Value("${tollgate.stripe.checkout-success-url:http://127.0.0.1:8083/}") String defaultSuccessUrl) {
+        this.config = properties.stripe();
+        this.client = StripeSync.client(config);
+        this.defaultSuccessUrl = defaultSuccessUrl;
+    }
+
+    /** A Checkout Session for {@code amountMicros} of the tenant's currency: a whole number of its minor units, 1 to 100,000 units. */
+    public Checkout start(TenantState tenant, long amountMicros, String successUrl) {
+        if (client == null) {
+            throw new BillingException.Unavailable("stripe_not_configured", "Stripe is not configured on this billing service");
+        }
+        long microsPerMinor = BigDecimal.TEN.pow(6 - config.minorUnitDigits()).longValueExact();
+        if (amountMicros < Money.MICROS_PER_UNIT || amountMicros > MAX_UNITS * Money.MICROS_PER_UNIT || amountMicros % microsPerMinor != 0) {
+            throw new BillingException.Invalid("invalid_amount", "amountMicros must be between 1 and " + MAX_UNITS + " units of "
+                    + tenant.currency() + " and a whole number of its minor units (" + microsPerMinor + " micro-units)");
+        }
+        String currency = tenant.currency().toLowerCase(Locale.ROOT);
+        try {
+            Session session = client.v1().checkout().sessions().create(SessionCreateParams.builder()
+                    .setMode(SessionCreateParams.Mode.PAYMENT)
+                    .setSuccessUrl(successUrl == null ? defaultSuccessUrl : successUrl)
+                    .setClientReferenceId(tenant.tenantId())
+                    .putMetadata(PURPOSE, CREDIT_PURCHASE).putMetadata(TENANT, tenant.tenantId())
+                    .putMetadata("amount_micros", Long.toString(amountMicros))
+                    .addLineItem(SessionCreateParams.LineItem.builder().setQuantity(1L)
+                            .setPriceData(SessionCreateParams.LineItem.PriceData.builder().setCurrency(currency)
+                                    .setUnitAmount(Money.toMinorUnits(amountMicros, config.minorUnitDigits()))
+                                    .setProductData(SessionCreateParams.LineItem.PriceData.ProductData.builder()
+                                            .setName("Tollgate prepaid credit").build())
+                                    .build())
+                            .build())
+                    .build(), StripeSync.key("checkout:" + tenant.tenantId() + ":" + UUID.randomUUID()));
+            return new Checkout(tenant.tenantId(), session.getId(), session.getUrl(), amountMicros, tenant.currency());
+        } catch (StripeException e) {
+            throw new BillingException.Unavailable("stripe_unavailable", "Stripe did not create the checkout session: " + e.getCode());
+        }
+    }
+
+    /**
+     * The payment a Stripe event confirms, if it is a paid credit purchase: {@code checkout.session.completed} with
+     * {@code payment_status} paid, or {@code checkout.session.async_payment_succeeded}; anything else (an unpaid
+     * completion, an expiry, another purpose) confirms nothing.
+     */
+    public static Optional<PaymentSucceeded> confirmedBy(JsonNode event, int minorUnitDigits) {
+        String type = event.path("type").asText("");
+        JsonNode session = event.path("data").path("object");
+        boolean paid = "paid".equals(session.path("payment_status").asText())
+                && (type.equals("checkout.session.completed") || type.equals("checkout.session.async_payment_succeeded"));
+        if (!paid || !CREDIT_PURCHASE.equals(session.path("metadata").path(PURPOSE).asText())) {
+            return Optional.empty();
+        }
+        String tenant = session.path("metadata").path(TENANT).asText("");
+        long minor = session.path("amount_total").asLong(0);
+        String currency = session.path("currency").asText("");
+        if (tenant.isEmpty() || minor <= 0 || currency.length() != 3 || !session.hasNonNull("id")) {
+            throw new BillingException.Invalid("invalid_payload", "a credit purchase session without tenant, amount or currency");
+        }
+        long micros = BigDecimal.valueOf(minor).movePointRight(6 - minorUnitDigits).longValueExact();
+        return Optional.of(new PaymentSucceeded(tenant, session.path("id").asText(), micros, currency.toUpperCase(Locale.ROOT), "stripe",
+                event.path("id").asText(null)));
+    }
+}
