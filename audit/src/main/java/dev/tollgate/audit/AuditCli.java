@@ -6,8 +6,11 @@ import com.stripe.StripeClient;
 import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.InvoiceLine;
 import dev.tollgate.billing.Money;
+import dev.tollgate.billing.credit.CreditBurn;
+import dev.tollgate.billing.credit.CreditStatement;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.topic.Topics;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,8 +20,10 @@ import picocli.CommandLine.Parameters;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.YearMonth;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,7 +36,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "tollgate-audit", mixinStandardHelpOptions = true, version = "tollgate-audit 0.1.0",
         description = "Replays usage.v1 and ledger.events.v1 and reproduces every invoice, without disturbing the live consumers.",
-        subcommands = {AuditCli.ReplayCommand.class, AuditCli.VerifyInvoiceCommand.class, AuditCli.ExportCommand.class})
+        subcommands = {AuditCli.ReplayCommand.class, AuditCli.VerifyInvoiceCommand.class, AuditCli.BalanceCommand.class,
+                AuditCli.ExportCommand.class})
 public final class AuditCli {
     static final ObjectMapper JSON = EventCodec.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -81,9 +87,8 @@ public final class AuditCli {
                     : StripeClient.builder().setApiKey(stripeKey).setApiBase(stripeBase).setMaxNetworkRetries(2).build();
         }
 
-        /** Reads the ledger, then replays the usage of {@code period}. */
-        Replay replay(YearMonth period, String tenant, PrintStream progressOut) throws Exception {
-            LogSource log = log();
+        /** The ledger's history from {@code ledger.events.v1}. */
+        LedgerHistory ledger(LogSource log) throws Exception {
             var ledger = new LedgerHistory();
             log.read(Topics.LEDGER_EVENTS.name(), record -> {
                 try {
@@ -92,6 +97,13 @@ public final class AuditCli {
                     ledger.undecodable(record, e.getMessage());
                 }
             }, null);
+            return ledger;
+        }
+
+        /** Reads the ledger, then replays the usage of {@code period}. */
+        Replay replay(YearMonth period, String tenant, PrintStream progressOut) throws Exception {
+            LogSource log = log();
+            LedgerHistory ledger = ledger(log);
             var replay = new Replay(period, tenant, grace, ledger);
             long total = log.size(Topics.USAGE.name());
             var progress = new Progress(progressOut, "replaying usage.v1", total);
@@ -247,6 +259,66 @@ public final class AuditCli {
         private static String limit(TreeSet<String> ids) {
             var shown = new ArrayList<>(ids).subList(0, Math.min(20, ids.size()));
             return String.join(", ", shown) + (ids.size() > 20 ? " ... (" + ids.size() + " in all)" : "");
+        }
+    }
+
+    @Command(name = "balance", mixinStandardHelpOptions = true,
+            description = "A tenant's prepaid balance recomputed from the log: every grant, what usage burned of it, what is left; "
+                    + "without --at, also compared with the projector's live balance (exit 1 if they differ).")
+    static final class BalanceCommand implements Callable<Integer> {
+        @Parameters(index = "0", description = "the tenant id")
+        String tenant;
+
+        @Option(names = "--at", description = "the instant (ISO-8601, e.g. 2026-11-30T23:59:59Z) of the balance; default now")
+        Instant at;
+
+        @Option(names = "--format", defaultValue = "text", description = "text or json")
+        String format;
+
+        @CommandLine.Mixin
+        Sources sources = new Sources();
+
+        @Override
+        public Integer call() throws Exception {
+            LogSource log = sources.log();
+            LedgerHistory ledger = sources.ledger(log);
+            Instant when = at == null ? Instant.now() : at;
+            var replay = new BalanceReplay(ledger, tenant, at);
+            var progress = new Progress(System.err, "replaying usage.v1", log.size(Topics.USAGE.name()));
+            log.read(Topics.USAGE.name(), replay::usage, progress);
+            progress.finish(log.size(Topics.USAGE.name()));
+            CreditStatement statement = replay.statement(tenant, when);
+            CreditBurn burn = replay.burns().getOrDefault(tenant, CreditBurn.NONE);
+            // The live burn is only the projector's now, and only on the cluster (an export holds no quota state).
+            QuotaState live = at != null || sources.fromFile != null ? null : LiveBalances.read(log, tenant);
+            List<String> mismatches = live == null ? List.of() : LiveBalances.compare(burn, live);
+            boolean undecodable = !ledger.undecodable().isEmpty();
+            if (format.equals("json")) {
+                var report = new LinkedHashMap<String, Object>();
+                report.put("ok", mismatches.isEmpty() && !undecodable);
+                report.put("statement", statement);
+                report.put("liveVersion", live == null ? null : live.version());
+                report.put("mismatches", mismatches);
+                report.put("undecodableLedgerRecords", ledger.undecodable());
+                System.out.println(JSON.writeValueAsString(report));
+            } else {
+                System.out.printf("tenant %s (%s, %s) at %s: granted %s, used %s, unfunded %s, remaining %s%n", tenant, statement.currency(),
+                        statement.mode(), when, Money.format(statement.grantedMicros()), Money.format(statement.usedMicros()),
+                        Money.format(statement.unfundedMicros()), Money.format(statement.remainingMicros()));
+                for (CreditStatement.GrantLine g : statement.grants()) {
+                    System.out.printf("  grant %s %-10s %14s granted %s%s%s: used %s, left %s, %s%n", g.grantId(), g.source(),
+                            Money.format(g.amountMicros()), g.grantedAt(), g.expiresAt() == null ? "" : ", expires " + g.expiresAt(),
+                            g.voidedAt() == null ? "" : ", voided " + g.voidedAt(), Money.format(g.usedMicros()), Money.format(g.remainingMicros()),
+                            g.status());
+                }
+                ledger.undecodable().forEach(p -> System.out.println("UNDECODABLE ledger record " + p));
+                mismatches.forEach(p -> System.out.println("MISMATCH " + p));
+                if (live != null) {
+                    System.out.println(mismatches.isEmpty() ? "OK: the projector's live balance (quota.state.v1 version " + live.version()
+                            + ") is the replayed one" : "MISMATCHES FOUND");
+                }
+            }
+            return mismatches.isEmpty() && !undecodable ? 0 : 1;
         }
     }
 

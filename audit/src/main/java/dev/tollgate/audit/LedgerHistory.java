@@ -3,21 +3,28 @@ package dev.tollgate.audit;
 import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceBook;
 import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.topic.Topics;
 
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * What the ledger's event log says about pricing, rebuilt from {@code ledger.events.v1} alone:
@@ -30,6 +37,9 @@ public final class LedgerHistory {
     private final Map<String, String> currencies = new HashMap<>();
     private final Map<String, PlanHistory> plans = new HashMap<>();
     private final PriceBook prices = new PriceBook();
+    /** Each tenant's credit grants (voided ones with their void time) and billing-mode history, in the ledger's order. */
+    private final Map<String, List<CreditGrant>> credits = new HashMap<>();
+    private final Map<String, List<BillingModePeriod>> modes = new HashMap<>();
     private long events;
     private final List<String> undecodable = new ArrayList<>();
 
@@ -44,8 +54,34 @@ public final class LedgerHistory {
             case PlanAssigned assigned -> plans.put(assigned.tenantId(), plans.getOrDefault(assigned.tenantId(), PlanHistory.empty())
                     .with(new PlanPeriod(assigned.planId(), assigned.effectiveFrom())));
             case PriceListPublished list -> prices.add(list);
+            case CreditGranted g -> credits.computeIfAbsent(g.tenantId(), t -> new ArrayList<>()).add(new CreditGrant(g.grantId(),
+                    g.amountMicros(), g.source(), g.grantedAt(), g.expiresAt(), null, g.priority(), g.models()));
+            case CreditVoided v -> credits.getOrDefault(v.tenantId(), new ArrayList<>()).replaceAll(c -> c.grantId().equals(v.grantId())
+                    ? new CreditGrant(c.grantId(), c.amountMicros(), c.source(), c.grantedAt(), c.expiresAt(), v.voidedAt(), c.priority(), c.models())
+                    : c);
+            case BillingModeSet m -> {
+                List<BillingModePeriod> history = modes.computeIfAbsent(m.tenantId(), t -> new ArrayList<>());
+                history.removeIf(p -> p.effectiveFrom().equals(m.effectiveFrom()));
+                history.add(new BillingModePeriod(m.mode(), m.effectiveFrom()));
+                history.sort(Comparator.comparing(BillingModePeriod::effectiveFrom));
+            }
             default -> { }
         }
+    }
+
+    /** The tenant's grants as the ledger's log says, voids applied. */
+    public List<CreditGrant> credits(String tenantId) {
+        return List.copyOf(credits.getOrDefault(tenantId, List.of()));
+    }
+
+    /** The tenant's billing-mode history, oldest first. */
+    public List<BillingModePeriod> modes(String tenantId) {
+        return List.copyOf(modes.getOrDefault(tenantId, List.of()));
+    }
+
+    /** Every tenant that ever had a billing mode set. */
+    public Set<String> tenantsWithModes() {
+        return Set.copyOf(modes.keySet());
     }
 
     public ZoneId zone(String tenantId) {

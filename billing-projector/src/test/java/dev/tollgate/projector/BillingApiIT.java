@@ -242,6 +242,25 @@ class BillingApiIT {
                 .isEqualTo(404);
         assertThat(billing.call("GET", "/billing/v1/tenants/acme/usage?granularity=hourly", token("billing", null)).statusCode())
                 .isEqualTo(400);
+        // Prepaid balance and credit purchases (ADR 0027): a tenant-admin of another tenant learns nothing; an auditor reads
+        // but never starts a payment.
+        assertThat(billing.call("GET", "/billing/v1/tenants/acme/balance", token("tenant-admin", "globex")).statusCode()).isEqualTo(404);
+        assertThat(billing.call("POST", "/billing/v1/tenants/acme/credit-purchases", token("tenant-admin", "globex"), "{\"amountMicros\":5000000}",
+                Map.of("content-type", "application/json")).statusCode()).isEqualTo(404);
+        assertThat(billing.call("POST", "/billing/v1/tenants/acme/credit-purchases", token("auditor", null), "{\"amountMicros\":5000000}",
+                Map.of("content-type", "application/json")).statusCode()).isEqualTo(403);
+        await().atMost(Duration.ofSeconds(30)).until(() -> billing.call("GET", "/billing/v1/tenants/acme/balance", token("auditor", null))
+                .statusCode() != 503);
+        JsonNode balance = json200(billing.call("GET", "/billing/v1/tenants/acme/balance", token("tenant-admin", "acme")));
+        assertThat(balance.path("mode").asText()).isEqualTo("POSTPAID");
+        assertThat(balance.path("remainingMicros").asLong()).isZero();
+        assertThat(balance.path("grants")).isEmpty();
+        // Not a whole number of cents, or below a unit: refused before Stripe is asked.
+        for (String amount : new String[] {"5000001", "999999", "-5"}) {
+            HttpResponse<String> bad = billing.call("POST", "/billing/v1/tenants/acme/credit-purchases", token("billing", null),
+                    "{\"amountMicros\":" + amount + "}", Map.of("content-type", "application/json"));
+            assertThat(bad.statusCode()).as(amount + ": " + bad.body()).isEqualTo(400);
+        }
     }
 
     @Test

@@ -236,6 +236,22 @@ class ConsoleBrowserIT {
             assertThat(signature[1]).isEqualTo("v1=" + hmac(signingSecret, signature[0].substring(2) + "." + delivery.body()));
             screenshot("webhook");
 
+            // Credit: the balance page, a purchase through (fake) Stripe's hosted checkout, the grant once Stripe confirms it.
+            browser.get(console + "/tenants/demo/balance");
+            assertThat(text("#balance-summary")).contains("Postpaid");
+            browser.findElement(By.id("credit-amount")).sendKeys("5");
+            browser.findElement(By.cssSelector("form.stack button[type=submit]")).click();
+            assertThat(text("#checkout")).contains("USD 5.00");
+            browser.findElement(By.id("checkout-link")).click();
+            assertThat(browser.getCurrentUrl()).startsWith(stack.stripe().apiBase() + "/pay/");
+            browser.findElement(By.id("pay")).click();
+            assertThat(browser.getCurrentUrl()).isEqualTo(console + "/tenants/demo/balance");
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                browser.navigate().refresh(); // Stripe's webhook, the ledger's grant, the billing service's copy of the tenant
+                return text("#grants-table tbody").contains("PURCHASE") && text("#grants-table tbody").contains("USD 5.00");
+            });
+            screenshot("balance");
+
             // CSRF: a change without the form's token is refused, even with the session.
             HttpResponse<String> forged = asBrowser("POST", console + "/tenants/demo/keys", "name=forged&formId=x");
             assertThat(forged.statusCode()).isEqualTo(403);

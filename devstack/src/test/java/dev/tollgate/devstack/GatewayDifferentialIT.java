@@ -1,7 +1,6 @@
 package dev.tollgate.devstack;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.audit.AuditCli;
 import dev.tollgate.projector.reprice.BackfillRepricer;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.topic.Topics;
@@ -14,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.math.RoundingMode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -269,7 +267,7 @@ class GatewayDifferentialIT {
         ZONES.forEach(zone -> periods.add(YearMonth.now(ZoneId.of(zone)).toString()));
         for (String period : periods) {
             var out = new ByteArrayOutputStream();
-            int code = audit(out, "replay", "--period", period, "--grace", "PT2H", "--bootstrap-servers", stack.kafkaBootstrapServers(),
+            int code = AuditRun.run(out, "replay", "--period", period, "--grace", "PT2H", "--bootstrap-servers", stack.kafkaBootstrapServers(),
                     "--database-url", server.jdbcUrl(billingDb), "--database-user", server.user(), "--database-password", server.password());
             String report = out.toString(StandardCharsets.UTF_8);
             System.out.printf("[gateway-differential] audit replay %s: exit %d%n%s%n", period, code,
@@ -291,15 +289,6 @@ class GatewayDifferentialIT {
         assertThat(spent).isLessThanOrEqualTo(BUDGET_MICROS + bound).isGreaterThan(BUDGET_MICROS * 8 / 10);
     }
 
-    private static int audit(ByteArrayOutputStream out, String... args) {
-        PrintStream original = System.out;
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        try {
-            return AuditCli.run(args);
-        } finally {
-            System.setOut(original);
-        }
-    }
 
     /**
      * What the tenant's billed events cost in its dearest billing period (the budget is per period: a run across

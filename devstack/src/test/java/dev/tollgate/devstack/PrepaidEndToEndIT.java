@@ -13,10 +13,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -114,6 +116,7 @@ class PrepaidEndToEndIT {
         assertThat(checkout.path("checkoutUrl").asText()).startsWith(stack.stripe().apiBase() + "/pay/");
         return checkout;
     }
+
 
     private static HttpResponse<String> stripeWebhook(String payload, String signature) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl() + "/billing/v1/stripe/webhook"))
@@ -282,6 +285,19 @@ class PrepaidEndToEndIT {
                 .isEqualTo(Math.max(0, CREDIT - balance.path("usedMicros").asLong() - balance.path("unfundedMicros").asLong()));
         assertThat(balance.path("grants").get(0).path("status").asText()).isIn("ACTIVE", "SPENT");
 
+        // The auditor reproduces the live balance from the log alone: every grant's burn and the unfunded usage.
+        var report = new ByteArrayOutputStream();
+        int exit = AuditRun.run(report, "balance", tenant, "--bootstrap-servers", stack.kafkaBootstrapServers());
+        System.out.print(report.toString(StandardCharsets.UTF_8));
+        assertThat(exit).as(report.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(report.toString(StandardCharsets.UTF_8)).contains("OK: the projector's live balance");
+        // ... and the balance before any usage: the whole grant.
+        var before = new ByteArrayOutputStream();
+        assertThat(AuditRun.run(before, "balance", tenant, "--bootstrap-servers", stack.kafkaBootstrapServers(), "--at",
+                Instant.parse(balance.path("grants").get(0).path("grantedAt").asText()).toString(), "--format", "json")).isZero();
+        JsonNode atGrant = EventCodec.mapper().readTree(before.toString(StandardCharsets.UTF_8)).path("statement");
+        assertThat(atGrant.path("remainingMicros").asLong()).isEqualTo(CREDIT);
+
         HttpResponse<String> refusal = last402.get();
         assertThat(refusal).isNotNull();
         JsonNode error = EventCodec.mapper().readTree(refusal.body()).path("error");
@@ -310,5 +326,11 @@ class PrepaidEndToEndIT {
         assertThat(after.path("grantedMicros").asLong()).isEqualTo(2 * CREDIT);
         assertThat(after.path("remainingMicros").asLong()).isEqualTo(2 * CREDIT - after.path("usedMicros").asLong());
         assertThat(Instant.parse(after.path("at").asText())).isBefore(Instant.now().plusSeconds(1));
+        var afterTopUp = new ByteArrayOutputStream();
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            afterTopUp.reset();
+            return AuditRun.run(afterTopUp, "balance", tenant, "--bootstrap-servers", stack.kafkaBootstrapServers()) == 0;
+        });
+        System.out.print(afterTopUp.toString(StandardCharsets.UTF_8));
     }
 }

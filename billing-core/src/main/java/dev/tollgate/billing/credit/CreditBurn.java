@@ -49,9 +49,14 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
 
     /** The tenant's billing mode at {@code time} (POSTPAID for a tenant without a mode history). */
     public static BillingMode modeAt(TenantState tenant, Instant time) {
+        return modeAt(tenant == null ? null : tenant.billingModes(), time);
+    }
+
+    /** The mode of {@code history} (oldest first) in force at {@code time}; POSTPAID before the first or without any. */
+    public static BillingMode modeAt(List<BillingModePeriod> history, Instant time) {
         BillingMode mode = BillingMode.POSTPAID;
-        if (tenant != null && tenant.billingModes() != null) {
-            for (BillingModePeriod period : tenant.billingModes()) {
+        if (history != null) {
+            for (BillingModePeriod period : history) {
                 if (!period.effectiveFrom().isAfter(time)) {
                     mode = period.mode();
                 }

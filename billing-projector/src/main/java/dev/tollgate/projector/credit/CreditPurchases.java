@@ -49,13 +49,13 @@ public class CreditPurchases {
 
     /** A Checkout Session for {@code amountMicros} of the tenant's currency: a whole number of its minor units, 1 to 100,000 units. */
     public Checkout start(TenantState tenant, long amountMicros, String successUrl) {
-        if (client == null) {
-            throw new BillingException.Unavailable("stripe_not_configured", "Stripe is not configured on this billing service");
-        }
         long microsPerMinor = BigDecimal.TEN.pow(6 - config.minorUnitDigits()).longValueExact();
         if (amountMicros < Money.MICROS_PER_UNIT || amountMicros > MAX_UNITS * Money.MICROS_PER_UNIT || amountMicros % microsPerMinor != 0) {
             throw new BillingException.Invalid("invalid_amount", "amountMicros must be between 1 and " + MAX_UNITS + " units of "
                     + tenant.currency() + " and a whole number of its minor units (" + microsPerMinor + " micro-units)");
+        }
+        if (client == null) {
+            throw new BillingException.Unavailable("stripe_not_configured", "Stripe is not configured on this billing service");
         }
         String currency = tenant.currency().toLowerCase(Locale.ROOT);
         try {

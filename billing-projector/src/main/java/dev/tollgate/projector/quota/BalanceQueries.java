@@ -1,13 +1,12 @@
 package dev.tollgate.projector.quota;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import dev.tollgate.billing.credit.CreditBurn;
+import dev.tollgate.billing.credit.CreditStatement;
 import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.ProjectorLifecycle;
 import dev.tollgate.projector.stream.ProjectorTopology;
-import dev.tollgate.schemas.credit.BillingMode;
-import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.json.EventCodec;
-import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
 import org.apache.kafka.streams.KafkaStreams;
@@ -19,9 +18,6 @@ import org.springframework.stereotype.Component;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A tenant's prepaid balance as this instance holds it (the owner of the tenant's usage partition):
@@ -29,21 +25,11 @@ import java.util.Map;
  */
 @Component
 public class BalanceQueries {
-    /** Where a grant stands at the time asked. */
-    public enum GrantStatus { ACTIVE, SPENT, EXPIRED, VOIDED, SCHEDULED }
-
-    public record GrantBalance(String grantId, long amountMicros, CreditSource source, Instant grantedAt, Instant expiresAt, Instant voidedAt,
-                               int priority, List<String> models, long usedMicros, long remainingMicros, GrantStatus status) {}
-
     /**
-     * @param grantedMicros   everything granted, voided and expired grants included
-     * @param usedMicros      what usage burned of the grants
-     * @param unfundedMicros  prepaid usage no grant covered yet (the next grant pays it first)
-     * @param remainingMicros what usage of any model may still spend now: the active grants' rest less the unfunded usage
-     * @param asOf            the event time of the newest usage counted (null before any)
+     * The statement, with the event time of the newest usage the burn counts ({@code asOf}, null before any) and the
+     * instance that answered.
      */
-    public record Balance(String tenantId, String currency, BillingMode mode, long grantedMicros, long usedMicros, long unfundedMicros,
-                          long remainingMicros, Instant asOf, Instant at, List<GrantBalance> grants, String instance) {}
+    public record Balance(@JsonUnwrapped CreditStatement statement, Instant asOf, String instance) {}
 
     private final ProjectorLifecycle projector;
     private final Clock clock;
@@ -90,28 +76,11 @@ public class BalanceQueries {
         return of(tenant, burn, clock.instant(), projector.instanceId());
     }
 
-    /** The balance view of a tenant and its stored burn at {@code now}. */
+    /** The balance of a tenant and its stored burn at {@code now}. */
     static Balance of(TenantState tenant, CreditBalances.Stored stored, Instant now, String instance) {
         CreditBurn burn = new CreditBurn(stored.used(), stored.unfunded());
-        Map<String, Long> used = burn.usedMicros();
-        List<CreditGrant> credits = tenant.credits() == null ? List.of() : tenant.credits();
-        var grants = new ArrayList<GrantBalance>();
-        long granted = 0;
-        long usedTotal = 0;
-        for (CreditGrant grant : credits) {
-            long usedOfGrant = Math.min(grant.amountMicros(), used.getOrDefault(grant.grantId(), 0L));
-            boolean pays = CreditBurn.pays(grant, null, now);
-            GrantStatus status = grant.voidedAt() != null && !now.isBefore(grant.voidedAt()) ? GrantStatus.VOIDED
-                    : grant.expiresAt() != null && !now.isBefore(grant.expiresAt()) ? GrantStatus.EXPIRED
-                    : grant.grantedAt().isAfter(now) ? GrantStatus.SCHEDULED
-                    : usedOfGrant >= grant.amountMicros() ? GrantStatus.SPENT : GrantStatus.ACTIVE;
-            grants.add(new GrantBalance(grant.grantId(), grant.amountMicros(), grant.source(), grant.grantedAt(), grant.expiresAt(),
-                    grant.voidedAt(), grant.priority(), grant.models(), usedOfGrant, pays ? grant.amountMicros() - usedOfGrant : 0, status));
-            granted += grant.amountMicros();
-            usedTotal += usedOfGrant;
-        }
         Instant asOf = stored.sources().values().stream().max(Long::compare).map(Instant::ofEpochMilli).orElse(null);
-        return new Balance(tenant.tenantId(), tenant.currency(), CreditBurn.modeAt(tenant, now), granted, usedTotal, burn.unfundedMicros(),
-                CreditBurn.remainingMicros(credits, used, burn.unfundedMicros(), null, now), asOf, now, List.copyOf(grants), instance);
+        return new Balance(CreditStatement.of(tenant.tenantId(), tenant.currency(), CreditBurn.modeAt(tenant, now), tenant.credits(), burn, now),
+                asOf, instance);
     }
 }

@@ -6,6 +6,7 @@ import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.credit.CreditBurn;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -33,16 +34,22 @@ public final class CreditBalances {
         this.store = store;
     }
 
+    /**
+     * What burning one event did: the new state; the credit that can pay at the event's time (any model) and what of it was
+     * left before and is left after.
+     */
+    record Burned(QuotaState state, long creditMicros, long remainingBeforeMicros, long remainingMicros, boolean prepaid) {}
+
     /** Burns {@code cost} (exact micro-units) of {@code event}; null when the tenant's mode at the event's time burns no credit. */
-    QuotaState burn(BillableUsage event, TenantState tenant, BigDecimal cost, String source) {
+    Burned burn(BillableUsage event, TenantState tenant, BigDecimal cost, String source) {
         BillingMode mode = CreditBurn.modeAt(tenant, event.time());
         if (!mode.burnsCredits()) {
             return null;
         }
         String key = QuotaState.stateKey(event.tenantId(), null, QuotaState.Window.CREDIT);
         Stored before = read(store.get(key));
-        CreditBurn burn = new CreditBurn(before.used(), before.unfunded())
-                .apply(tenant.credits(), mode, event.model(), event.time(), cost).burn();
+        CreditBurn previous = new CreditBurn(before.used(), before.unfunded());
+        CreditBurn burn = previous.apply(tenant.credits(), mode, event.model(), event.time(), cost).burn();
         var sources = new TreeMap<>(before.sources());
         if (source != null) {
             sources.merge(source, event.time().toEpochMilli(), Math::max);
@@ -52,10 +59,15 @@ public final class CreditBalances {
         var watermarks = new TreeMap<String, Instant>();
         sources.forEach((s, millis) -> watermarks.put(s, Instant.ofEpochMilli(millis)));
         long remaining = CreditBurn.remainingMicros(tenant.credits(), burn.usedMicros(), burn.unfundedMicros(), null, event.time());
-        return new QuotaState(event.tenantId(), null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START, QuotaState.CREDIT_WINDOW_END,
+        long remainingBefore = CreditBurn.remainingMicros(tenant.credits(), previous.usedMicros(), previous.unfundedMicros(), null,
+                event.time());
+        long credit = tenant.credits() == null ? 0 : tenant.credits().stream().filter(g -> CreditBurn.pays(g, null, event.time()))
+                .mapToLong(CreditGrant::amountMicros).sum();
+        var state = new QuotaState(event.tenantId(), null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START, QuotaState.CREDIT_WINDOW_END,
                 0, burn.consumedMicros(), null, null,
                 mode == BillingMode.PREPAID && remaining == 0 ? QuotaState.Status.EXHAUSTED : QuotaState.Status.OK, event.time(), version,
                 watermarks.isEmpty() ? null : watermarks, burn.usedMicros(), burn.unfundedMicros());
+        return new Burned(state, credit, remainingBefore, remaining, mode == BillingMode.PREPAID);
     }
 
     /** A stored burn (none yet when {@code json} is null). */

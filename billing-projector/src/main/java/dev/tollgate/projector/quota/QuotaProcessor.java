@@ -53,6 +53,8 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     /** Child that receives the threshold alerts (CloudEvents). */
     public static final String TO_ALERTS = "quota-alerts";
     private static final int[] THRESHOLDS = {50, 80, 100};
+    /** Of a prepaid balance: 20 %, 5 % and nothing left. */
+    private static final int[] CREDIT_THRESHOLDS = {80, 95, 100};
     /** The windows of day and period limits; the CREDIT window is the prepaid balance ({@link CreditBalances}). */
     private static final List<QuotaState.Window> LIMIT_WINDOWS = List.of(QuotaState.Window.DAY, QuotaState.Window.BILLING_PERIOD);
 
@@ -103,9 +105,14 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
                 add(event.tenantId(), event.keyId(), window, bounds, tokens, spend, key == null ? null : key.limits(), event.time(), source);
             }
         }
-        QuotaState balance = tenant == null ? null : credits.burn(event, tenant, spend, source);
-        if (balance != null) {
-            pending.put(balance.stateKey(), balance);
+        CreditBalances.Burned burned = tenant == null ? null : credits.burn(event, tenant, spend, source);
+        if (burned != null) {
+            pending.put(burned.state().stateKey(), burned.state());
+            // 20 %, 5 % and nothing left of the credit that can pay; a top-up (more credit) arms the thresholds again.
+            alerts(event.tenantId(), null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START, "credit", burned.creditMicros(),
+                    burned.creditMicros() - burned.remainingBeforeMicros(), burned.creditMicros() - burned.remainingMicros(),
+                    burned.prepaid() ? "HARD" : "SOFT", event.time(),
+                    CREDIT_THRESHOLDS, "|" + burned.creditMicros());
         }
     }
 
@@ -148,11 +155,11 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
         QuotaState.Status status = status(usedTokens, tokenLimit, spendMicros, spendLimit,
                 limits == null ? null : limits.spendLimitMode());
         if (tokenLimit != null) {
-            alerts(tenantId, keyId, window, bounds[0], "tokens", tokenLimit, previousTokens, usedTokens, "HARD", eventTime);
+            alerts(tenantId, keyId, window, bounds[0], "tokens", tokenLimit, previousTokens, usedTokens, "HARD", eventTime, THRESHOLDS, "");
         }
         if (spendLimit != null) {
             alerts(tenantId, keyId, window, bounds[0], "spend", spendLimit, previousSpend, spendMicros,
-                    limits.spendLimitMode() == Limits.SpendLimitMode.SOFT ? "SOFT" : "HARD", eventTime);
+                    limits.spendLimitMode() == Limits.SpendLimitMode.SOFT ? "SOFT" : "HARD", eventTime, THRESHOLDS, "");
         }
         pending.put(QuotaState.stateKey(tenantId, keyId, window), new QuotaState(tenantId, keyId, window, bounds[0], bounds[1],
                 usedTokens, spendMicros, tokenLimit, spendLimit, status, eventTime, version, sources.isEmpty() ? null : sources));
@@ -163,14 +170,14 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
      * threshold: a reprocessed event produces the very same alert, which consumers deduplicate.
      */
     private void alerts(String tenantId, String keyId, QuotaState.Window window, Instant windowStart, String budget, long limit,
-                        long before, long after, String mode, Instant eventTime) {
-        for (int threshold : THRESHOLDS) {
+                        long before, long after, String mode, Instant eventTime, int[] thresholds, String idSuffix) {
+        for (int threshold : thresholds) {
             BigInteger line = BigInteger.valueOf(limit).multiply(BigInteger.valueOf(threshold));
             boolean wasBelow = BigInteger.valueOf(before).multiply(BigInteger.valueOf(100)).compareTo(line) < 0;
             boolean isAtOrAbove = BigInteger.valueOf(after).multiply(BigInteger.valueOf(100)).compareTo(line) >= 0;
             if (wasBelow && isAtOrAbove && limit > 0) {
                 String stateKey = QuotaState.stateKey(tenantId, keyId, window);
-                String id = UUID.nameUUIDFromBytes((stateKey + "|" + windowStart + "|" + budget + "|" + threshold)
+                String id = UUID.nameUUIDFromBytes((stateKey + "|" + windowStart + "|" + budget + "|" + threshold + idSuffix)
                         .getBytes(StandardCharsets.UTF_8)).toString();
                 var alert = CloudEvent.withId(id, EventType.QUOTA_THRESHOLD_CROSSED, "/billing-projector", eventTime, stateKey, null,
                         new QuotaThresholdCrossed(tenantId, keyId, window, windowStart, budget, limit, after, threshold, mode));

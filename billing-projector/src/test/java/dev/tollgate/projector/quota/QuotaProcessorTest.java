@@ -237,4 +237,31 @@ class QuotaProcessorTest {
         send("e2", "k1", T0.plusSeconds(10), 100, 0, 0);
         assertThat(latest().get("acme/*/CREDIT").grantsUsedMicros()).containsExactly(Map.entry("cg_1", 100L));
     }
+
+    @Test
+    void aPrepaidBalanceAlertsAt20And5PercentAndNothingLeftOnceEachAndATopUpArmsThemAgain() {
+        var alerts = driver.createOutputTopic("quota.alerts.v1", new StringDeserializer(), (topic, bytes) -> EventCodec.decode(bytes));
+        var first = new CreditGrant("cg_1", 1_000, CreditSource.PURCHASE, T0.minusSeconds(60), null, null, 50, List.of());
+        TenantState acme = tenants.get("acme");
+        var modes = List.of(new BillingModePeriod(BillingMode.PREPAID, T0.minusSeconds(60)));
+        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
+                Limits.NONE, null, null, 2, T0, null, true, modes, List.of(first)));
+
+        send("e1", null, T0, 700, 0, 0);                   // 700 of 1,000: no alert
+        send("e2", null, T0.plusSeconds(1), 100, 0, 0);    // 800: 20 % left
+        send("e3", null, T0.plusSeconds(2), 160, 0, 0);    // 960: 5 % left
+        send("e4", null, T0.plusSeconds(3), 10, 0, 0);     // 970: nothing new
+        send("e5", null, T0.plusSeconds(4), 100, 0, 0);    // 1,070: nothing left (70 unfunded)
+        var top = new CreditGrant("cg_2", 1_000, CreditSource.PURCHASE, T0.plusSeconds(5), null, null, 50, List.of());
+        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
+                Limits.NONE, null, null, 3, T0, null, true, modes, List.of(first, top)));
+        send("e6", null, T0.plusSeconds(6), 900, 0, 0);    // the top-up pays the 70 unfunded and 900: 30 of 2,000 left
+
+        var received = alerts.readValuesToList().stream().map(e -> (QuotaThresholdCrossed) e.data())
+                .filter(a -> a.budget().equals("credit")).toList();
+        assertThat(received).extracting(a -> a.thresholdPercent() + "% of " + a.limit() + " used " + a.used() + " " + a.mode())
+                .containsExactly("80% of 1000 used 800 HARD", "95% of 1000 used 960 HARD", "100% of 1000 used 1000 HARD",
+                        "80% of 2000 used 1970 HARD", "95% of 2000 used 1970 HARD");
+        assertThat(received).allSatisfy(a -> assertThat(a.window()).isEqualTo(QuotaState.Window.CREDIT));
+    }
 }

@@ -42,6 +42,17 @@ public class BillingApi {
         return api.get("/billing/v1/dead-letters");
     }
 
+    /** The tenant's prepaid balance: grants, what was burned of each, what is left. */
+    public Map<String, Object> balance(String tenantId) {
+        return api.get("/billing/v1/tenants/{tenantId}/balance", tenantId);
+    }
+
+    /** Starts a credit purchase; the answer holds Stripe's checkout URL. */
+    public Map<String, Object> buyCredit(String tenantId, long amountMicros, String successUrl) {
+        return api.send("POST", "/billing/v1/tenants/{tenantId}/credit-purchases", Map.of("amountMicros", amountMicros, "successUrl", successUrl),
+                null, tenantId);
+    }
+
     public Map<String, Object> invoice(String invoiceId) {
         return api.get("/billing/v1/invoices/{invoiceId}", invoiceId);
     }

@@ -213,11 +213,26 @@ public final class FakeStripe implements AutoCloseable {
         int[] status = new int[1];
         String answer;
         Matcher pay = PAY.matcher(path);
+        if (method.equals("GET") && pay.matches()) {
+            // The hosted checkout page itself, for a browser: one button that pays.
+            JsonObject session = sessions.get(pay.group(1));
+            request.response().setStatusCode(session == null ? 404 : 200).putHeader("Content-Type", "text/html; charset=utf-8")
+                    .end(session == null ? "<!DOCTYPE html><title>Not found</title><p>No such checkout session."
+                            : "<!DOCTYPE html><html lang=\"en\"><title>Fake Stripe checkout</title><h1>Fake Stripe checkout</h1><p>"
+                            + session.getLong("amount_total") + " " + session.getString("currency") + " minor units</p>"
+                            + "<form method=\"post\"><button id=\"pay\" type=\"submit\">Pay</button></form></html>");
+            return;
+        }
         if (method.equals("POST") && pay.matches()) {
-            // The customer's browser on the hosted page: the event is delivered off the event loop, as Stripe does later.
+            // The customer pays on the hosted page: the event is delivered off the event loop; a browser goes back to the success URL.
             String sessionId = pay.group(1);
+            boolean browser = String.valueOf(request.getHeader("Accept")).contains("text/html");
             vertx.<JsonObject>executeBlocking(() -> pay(sessionId)).onComplete(done -> {
                 JsonObject event = done.succeeded() ? done.result() : null;
+                if (event != null && browser) {
+                    request.response().setStatusCode(303).putHeader("Location", sessions.get(sessionId).getString("success_url")).end();
+                    return;
+                }
                 request.response().setStatusCode(event == null ? 404 : 200).putHeader("Content-Type", "application/json")
                         .end(event == null ? error("invalid_request_error", "resource_missing", "No open checkout session " + sessionId)
                                 : new JsonObject().put("paid", true).put("session", sessionId).put("event", event.getString("id")).encode());
