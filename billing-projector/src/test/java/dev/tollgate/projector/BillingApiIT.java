@@ -225,7 +225,7 @@ class BillingApiIT {
 
     @Test
     @Order(3)
-    void everyCallerSeesOnlyWhatItsRoleAndTenantAllow() {
+    void everyCallerSeesOnlyWhatItsRoleAndTenantAllow() throws Exception {
         String path = "/billing/v1/invoices/" + invoiceId;
         assertThat(billing.call("GET", path, null).statusCode()).isEqualTo(401);
         assertThat(billing.call("GET", path, "not-a-jwt").statusCode()).isEqualTo(401);

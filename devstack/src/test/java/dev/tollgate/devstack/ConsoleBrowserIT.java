@@ -245,7 +245,8 @@ class ConsoleBrowserIT {
             browser.findElement(By.id("checkout-link")).click();
             assertThat(browser.getCurrentUrl()).startsWith(stack.stripe().apiBase() + "/pay/");
             browser.findElement(By.id("pay")).click();
-            assertThat(browser.getCurrentUrl()).isEqualTo(console + "/tenants/demo/balance");
+            // Stripe's page sends the payer back to the console once paid (the fake delivers the webhook first).
+            await().atMost(Duration.ofSeconds(15)).until(() -> browser.getCurrentUrl().equals(console + "/tenants/demo/balance"));
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).until(() -> {
                 browser.navigate().refresh(); // Stripe's webhook, the ledger's grant, the billing service's copy of the tenant
                 return text("#grants-table tbody").contains("PURCHASE") && text("#grants-table tbody").contains("USD 5.00");
@@ -287,6 +288,7 @@ class ConsoleBrowserIT {
             assertThat(text("#tenants-table tbody")).contains("demo").contains("globex");
             browser.findElement(By.id("q")).sendKeys("glob");
             browser.findElement(By.cssSelector("form[role=search] button")).click();
+            await().atMost(Duration.ofSeconds(10)).until(() -> browser.getCurrentUrl().contains("q=glob")); // the old page's table goes stale
             assertThat(text("#tenants-table tbody")).contains("globex").doesNotContain("Demo tenant");
             browser.get(console + "/operator/tenants");
             screenshot("tenants");

@@ -112,6 +112,7 @@ class CreditBurnTest {
         assertThat(CreditBurn.modeAt(tenant, T0.minusMillis(1))).isEqualTo(BillingMode.POSTPAID);
         assertThat(CreditBurn.modeAt(tenant, T0)).isEqualTo(BillingMode.PREPAID);
         assertThat(CreditBurn.modeAt(tenant, T1)).isEqualTo(BillingMode.HYBRID);
-        assertThat(CreditBurn.modeAt(null, T1)).isEqualTo(BillingMode.POSTPAID);
+        assertThat(CreditBurn.modeAt((TenantState) null, T1)).isEqualTo(BillingMode.POSTPAID);
+        assertThat(CreditBurn.modeAt(List.of(), T1)).isEqualTo(BillingMode.POSTPAID);
     }
 }
