@@ -8,36 +8,39 @@ import dev.tollgate.schemas.topic.Topics;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 
 /** The projector's live prepaid balances ({@code quota.state.v1}, window CREDIT), and how a replayed burn compares with one. */
-final class LiveBalances {
+public final class LiveBalances {
     private LiveBalances() {}
 
     /** The newest CREDIT state of {@code tenantId} on the topic, or null if the projector never burned its credit. */
     static QuotaState read(LogSource log, String tenantId) throws IOException {
-        String key = QuotaState.stateKey(tenantId, null, QuotaState.Window.CREDIT);
-        QuotaState[] newest = {null};
+        return latest(log).get(tenantId);
+    }
+
+    /** Every tenant's newest CREDIT state on the topic. */
+    public static Map<String, QuotaState> latest(LogSource log) throws IOException {
+        var newest = new HashMap<String, QuotaState>();
         log.read(Topics.QUOTA_STATE.name(), record -> {
-            if (key.equals(record.key()) && record.value() != null) {
+            if (record.key() != null && record.key().endsWith("/*/" + QuotaState.Window.CREDIT.name()) && record.value() != null) {
                 try {
                     QuotaState state = EventCodec.decodeState(record.value(), QuotaState.class);
-                    if (newest[0] == null || state.version() >= newest[0].version()) {
-                        newest[0] = state;
-                    }
+                    newest.merge(state.tenantId(), state, (a, b) -> b.version() >= a.version() ? b : a);
                 } catch (EventFormatException e) {
                     // a record the projector could not have written; the newest good one stands
                 }
             }
         }, null);
-        return newest[0];
+        return newest;
     }
 
     /** What differs between the replayed burn and the live state: per grant, and the unfunded usage (both rounded up). */
-    static List<String> compare(CreditBurn replayed, QuotaState live) {
+    public static List<String> compare(CreditBurn replayed, QuotaState live) {
         var problems = new ArrayList<String>();
         Map<String, Long> liveUsed = live.grantsUsedMicros() == null ? Map.of() : live.grantsUsedMicros();
         Map<String, Long> used = replayed.usedMicros();

@@ -1,5 +1,10 @@
 package dev.tollgate.audit.differential;
 
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
@@ -12,6 +17,8 @@ import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PlanAssigned;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.usage.Endpoint;
@@ -64,7 +71,7 @@ public final class BillingHistories {
      * nothing, and the audit must read past them.
      */
     public record History(String tenantId, String zone, List<PlanAssigned> plans, List<EventData> keysAndLimits, List<Sent> usage,
-                          List<PlanAssigned> latePlans) {
+                          List<PlanAssigned> latePlans, List<EventData> credits) {
         TenantCreated created() {
             return new TenantCreated(tenantId, tenantId, zone, "USD");
         }
@@ -87,8 +94,21 @@ public final class BillingHistories {
             periods.sort((a, b) -> a.effectiveFrom().compareTo(b.effectiveFrom()));
             String current = periods.stream().filter(p -> !p.effectiveFrom().isAfter(publishedAt)).reduce((a, b) -> b)
                     .orElse(periods.getFirst()).planId();
+            var modes = new ArrayList<BillingModePeriod>();
+            var grants = new ArrayList<CreditGrant>();
+            for (EventData event : credits) {
+                switch (event) {
+                    case BillingModeSet m -> modes.add(new BillingModePeriod(m.mode(), m.effectiveFrom()));
+                    case CreditGranted g -> grants.add(new CreditGrant(g.grantId(), g.amountMicros(), g.source(), g.grantedAt(), g.expiresAt(), null,
+                            g.priority(), g.models()));
+                    case CreditVoided v -> grants.replaceAll(c -> c.grantId().equals(v.grantId()) ? new CreditGrant(c.grantId(), c.amountMicros(),
+                            c.source(), c.grantedAt(), c.expiresAt(), v.voidedAt(), c.priority(), c.models()) : c);
+                    default -> throw new IllegalStateException("not a credit event: " + event);
+                }
+            }
+            modes.sort((a, b) -> a.effectiveFrom().compareTo(b.effectiveFrom()));
             return new TenantState(tenantId, tenantId, TenantState.Status.ACTIVE, current, zone, "USD", Limits.NONE, null, null, version,
-                    publishedAt, periods);
+                    publishedAt, periods, true, modes.isEmpty() ? null : modes, grants.isEmpty() ? null : grants);
         }
 
         /** A readable account of the history, for a failure report. */
@@ -97,6 +117,7 @@ public final class BillingHistories {
             plans.forEach(p -> out.append("  plan ").append(p.planId()).append(" from ").append(p.effectiveFrom()).append('\n'));
             latePlans.forEach(p -> out.append("  plan ").append(p.planId()).append(" from ").append(p.effectiveFrom())
                     .append(" (a backfill published after the usage was billed)\n"));
+            credits.forEach(c -> out.append("  ").append(c).append('\n'));
             usage.forEach(s -> out.append("  ").append(s.event().id()).append(' ').append(s.event().time()).append(" sent ").append(s.sendAt())
                     .append(' ').append(s.event().data()).append('\n'));
             return out.toString();
@@ -199,7 +220,38 @@ public final class BillingHistories {
             latePlans.add(new PlanAssigned(tenantId, "plan-" + random.nextInt(PLANS),
                     between(random, LATE_FROM, USAGE_TO).truncatedTo(ChronoUnit.MILLIS)));
         }
-        return new History(tenantId, zone, List.copyOf(plans), keysAndLimits, List.copyOf(sent), List.copyOf(latePlans));
+        return new History(tenantId, zone, List.copyOf(plans), keysAndLimits, List.copyOf(sent), List.copyOf(latePlans),
+                credits(new Random(seed * 7_919L + index), tenantId, zone));
+    }
+
+    /**
+     * One tenant in three is prepaid or hybrid from some time on (from before the usage, or around a month's boundary in its
+     * zone) with one to four grants: amounts that the usage may or may not use up, priorities, expiries inside the usage,
+     * grants for one model only, top-ups in the middle of the usage, and now and then a void. A separate random stream, so
+     * that the other parts of the histories stay what they were.
+     */
+    private static List<EventData> credits(Random random, String tenantId, String zone) {
+        if (random.nextInt(3) != 0) {
+            return List.of();
+        }
+        var events = new ArrayList<EventData>();
+        Instant modeFrom = random.nextBoolean() ? CREATED : monthBoundaryNear(random, zone).truncatedTo(ChronoUnit.MILLIS);
+        events.add(new BillingModeSet(tenantId, random.nextInt(3) == 0 ? BillingMode.HYBRID : BillingMode.PREPAID, modeFrom));
+        int grants = 1 + random.nextInt(4);
+        for (int g = 0; g < grants; g++) {
+            Instant grantedAt = g == 0 ? CREATED : between(random, USAGE_FROM, USAGE_TO).truncatedTo(ChronoUnit.MILLIS);
+            Instant expiresAt = random.nextInt(3) == 0 && grantedAt.plusSeconds(1).isBefore(USAGE_TO)
+                    ? between(random, grantedAt.plusSeconds(1), USAGE_TO).truncatedTo(ChronoUnit.SECONDS) : null;
+            List<String> models = random.nextInt(4) == 0 ? List.of(MODELS.get(random.nextInt(MODELS.size()))) : List.of();
+            long amount = 1 + random.nextInt(200_000);
+            String grantId = String.format("cg_%032x", (long) tenantId.hashCode() * 31 + g & 0xffffffffL);
+            events.add(new CreditGranted(tenantId, grantId, amount, g == 0 ? CreditSource.PROMOTION : CreditSource.PURCHASE, null, grantedAt,
+                    expiresAt, random.nextInt(101), models, null));
+            if (random.nextInt(5) == 0) {
+                events.add(new CreditVoided(tenantId, grantId, "refunded", between(random, grantedAt, USAGE_TO).truncatedTo(ChronoUnit.MILLIS)));
+            }
+        }
+        return List.copyOf(events);
     }
 
     private static List<EventData> keysAndLimits(Random random, String tenantId) {
