@@ -25,12 +25,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -95,6 +89,12 @@ class PrepaidEndToEndIT {
         return TopicReader.readAll(stack.kafkaBootstrapServers(), Topics.QUOTA_STATE.name()).stream()
                 .filter(r -> stateKey.equals(r.key())).map(r -> EventCodec.decodeState(r.value(), QuotaState.class))
                 .reduce((a, b) -> b.version() >= a.version() ? b : a).orElse(null);
+    }
+
+    /** What prepaid usage consumed, as the projector publishes it; {@code absent} before it has a balance. */
+    private static long spentMicros(String tenant, long absent) {
+        QuotaState state = latestCredit(tenant);
+        return state == null ? absent : state.usedSpendMicros();
     }
 
     private static JsonNode balance(String tenant) throws Exception {
@@ -201,67 +201,11 @@ class PrepaidEndToEndIT {
         }
 
         int clientsPerReplica = 4;
-        var served = new AtomicLong();
-        var refused = new AtomicLong();
-        var cut = new AtomicLong();
-        var stop = new AtomicBoolean();
-        var last402 = new AtomicReference<HttpResponse<String>>();
-        ExecutorService pool = Executors.newFixedThreadPool(REPLICAS * clientsPerReplica);
-        var clients = new ArrayList<CompletableFuture<Void>>();
-        long started = System.nanoTime();
-        for (LocalGateway gateway : gateways) {
-            for (int c = 0; c < clientsPerReplica; c++) {
-                boolean reserveCompletion = c % 2 == 0; // half reserve max_tokens, half leave it open (those streams get cut)
-                clients.add(CompletableFuture.runAsync(() -> {
-                    while (!stop.get()) {
-                        try {
-                            HttpResponse<String> response = complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0);
-                            if (response.statusCode() == 402) {
-                                last402.set(response);
-                                refused.incrementAndGet();
-                                Thread.sleep(100);
-                                continue;
-                            }
-                            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-                            served.incrementAndGet();
-                            if (response.body().contains("insufficient_quota")) {
-                                cut.incrementAndGet();
-                            }
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }
-                }, pool));
-            }
-        }
-        // Spent when the projector has caught up (its balance state stops moving for 3 s) while the replicas keep refusing.
-        long lastUsed = -1;
-        long lastChange = System.nanoTime();
-        long refusedAtChange = 0;
-        while (System.nanoTime() - started < Duration.ofSeconds(90).toNanos()) {
-            Thread.sleep(500);
-            QuotaState current = latestCredit(tenant);
-            long used = current == null ? 0 : current.usedSpendMicros();
-            if (used != lastUsed) {
-                lastUsed = used;
-                lastChange = System.nanoTime();
-                refusedAtChange = refused.get();
-            } else if (System.nanoTime() - lastChange > Duration.ofSeconds(3).toNanos() && refused.get() > refusedAtChange + 20) {
-                break;
-            }
-        }
-        stop.set(true);
-        CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get();
-        pool.shutdown();
-        double seconds = (System.nanoTime() - started) / 1e9;
-
-        long[] previous = {-1};
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
-            QuotaState state = latestCredit(tenant);
-            boolean stable = state != null && state.usedSpendMicros() == previous[0];
-            previous[0] = state == null ? -1 : state.usedSpendMicros();
-            return stable;
-        });
+        BudgetLoad.Result load = BudgetLoad.untilUsedUp(gateways, clientsPerReplica, 402,
+                (gateway, reserveCompletion) -> complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0),
+                answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200), refusal -> { },
+                () -> spentMicros(tenant, 0));
+        BudgetLoad.awaitSettled(() -> spentMicros(tenant, -1));
         QuotaState spent = latestCredit(tenant);
         long overshoot = Math.max(0, spent.usedSpendMicros() - CREDIT);
         // ADR 0027 (the bound of ADR 0009 in money): per stream in flight, one chunk and the prompt estimate's error; plus
@@ -272,11 +216,11 @@ class PrepaidEndToEndIT {
         JsonNode balance = balance(tenant);
         System.out.printf("prepaid credit %,d micro-USD through %d replicas x %d clients for %.1f s: %d answers (%d cut mid-stream), "
                         + "%d refused 402; burned %,d + unfunded %,d = %,d micro-USD: overshoot %,d micro-USD, bound %,d%n",
-                CREDIT, REPLICAS, clientsPerReplica, seconds, served.get(), cut.get(), refused.get(),
+                CREDIT, REPLICAS, clientsPerReplica, load.seconds(), load.served(), load.cut(), load.refused(),
                 balance.path("usedMicros").asLong(), balance.path("unfundedMicros").asLong(), spent.usedSpendMicros(), overshoot, bound);
         assertThat(spent.usedSpendMicros()).as("the credit is spent, not refused early").isGreaterThan(CREDIT * 9 / 10);
         assertThat(overshoot).isLessThanOrEqualTo(bound);
-        assertThat(cut.get()).as("streams without max_tokens are cut when the balance runs out").isPositive();
+        assertThat(load.cut()).as("streams without max_tokens are cut when the balance runs out").isPositive();
         // The billing API reads the same burn: granted = burned + left, unfunded usage beyond it.
         assertThat(balance.path("unfundedMicros").asLong()).isEqualTo(spent.unfundedMicros());
         assertThat(balance.path("usedMicros").asLong() + balance.path("unfundedMicros").asLong())
@@ -298,7 +242,7 @@ class PrepaidEndToEndIT {
         JsonNode atGrant = EventCodec.mapper().readTree(before.toString(StandardCharsets.UTF_8)).path("statement");
         assertThat(atGrant.path("remainingMicros").asLong()).isEqualTo(CREDIT);
 
-        HttpResponse<String> refusal = last402.get();
+        HttpResponse<String> refusal = load.lastRefusal();
         assertThat(refusal).isNotNull();
         JsonNode error = EventCodec.mapper().readTree(refusal.body()).path("error");
         assertThat(error.path("code").asText()).isEqualTo("insufficient_quota");

@@ -22,7 +22,6 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -90,6 +89,12 @@ class QuotaEndToEndIT {
                 .reduce((a, b) -> b.version() >= a.version() ? b : a).orElse(null);
     }
 
+    /** What the projector counts of a day's tokens; {@code absent} before it has a state. */
+    private static long usedTokens(String stateKey, long absent) {
+        QuotaState state = latestQuota(stateKey);
+        return state == null ? absent : state.usedTokens();
+    }
+
     @Test
     void aDailyTokenLimitDrivenThroughThreeReplicasAtFullSpeedIsOvershotOnlyWithinTheBound() throws Exception {
         long limit = 20_000;
@@ -101,68 +106,11 @@ class QuotaEndToEndIT {
         String stateKey = QuotaState.stateKey(tenant, null, QuotaState.Window.DAY);
         await().atMost(Duration.ofSeconds(30)).until(() -> latestQuota(stateKey) != null); // the warm-up requests are counted
 
-        var served = new AtomicLong();
-        var refused = new AtomicLong();
-        var cut = new AtomicLong();
-        var stop = new AtomicBoolean();
-        ExecutorService pool = Executors.newFixedThreadPool(REPLICAS * clientsPerReplica);
-        var clients = new ArrayList<CompletableFuture<Void>>();
-        long started = System.nanoTime();
-        for (LocalGateway gateway : gateways) {
-            for (int c = 0; c < clientsPerReplica; c++) {
-                boolean reserveCompletion = c % 2 == 0; // half ask max_tokens, half leave it open (those streams get cut)
-                clients.add(CompletableFuture.runAsync(() -> {
-                    while (!stop.get()) {
-                        try {
-                            HttpResponse<String> response = complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0);
-                            if (response.statusCode() == 429) {
-                                assertThat(response.body()).contains("insufficient_quota");
-                                refused.incrementAndGet();
-                                Thread.sleep(100);
-                                continue;
-                            }
-                            served.incrementAndGet();
-                            if (response.body().contains("insufficient_quota")) {
-                                cut.incrementAndGet();
-                            }
-                        } catch (Exception e) {
-                            throw new IllegalStateException(e);
-                        }
-                    }
-                }, pool));
-            }
-        }
-        // The budget is used up when the projector has caught up (its state stops changing for 3 s) while every
-        // replica keeps refusing; a lagging projector only makes the replicas wait, it must not end the run.
-        long lastUsed = -1;
-        long lastChange = System.nanoTime();
-        long refusedAtChange = 0;
-        while (System.nanoTime() - started < Duration.ofSeconds(90).toNanos()) {
-            Thread.sleep(500);
-            QuotaState current = latestQuota(stateKey);
-            long used = current == null ? 0 : current.usedTokens();
-            if (used != lastUsed) {
-                lastUsed = used;
-                lastChange = System.nanoTime();
-                refusedAtChange = refused.get();
-            } else if (System.nanoTime() - lastChange > Duration.ofSeconds(3).toNanos() && refused.get() > refusedAtChange + 20) {
-                break;
-            }
-        }
-        stop.set(true);
-
-        CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get();
-        pool.shutdown();
-        double seconds = (System.nanoTime() - started) / 1e9;
-
-        // Wait until the projector has counted everything: the state stops changing.
-        long[] last = {-1};
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
-            QuotaState state = latestQuota(stateKey);
-            boolean stable = state != null && state.usedTokens() == last[0];
-            last[0] = state == null ? -1 : state.usedTokens();
-            return stable;
-        });
+        BudgetLoad.Result load = BudgetLoad.untilUsedUp(gateways, clientsPerReplica, 429,
+                (gateway, reserveCompletion) -> complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0),
+                answer -> { }, refusal -> assertThat(refusal.body()).contains("insufficient_quota"),
+                () -> usedTokens(stateKey, 0));
+        BudgetLoad.awaitSettled(() -> usedTokens(stateKey, -1));
         QuotaState state = latestQuota(stateKey);
         long overshoot = Math.max(0, state.usedTokens() - limit);
         // ADR 0009: per replica, one chunk per stream in flight when its share runs out, plus the prompt estimate's
@@ -171,11 +119,11 @@ class QuotaEndToEndIT {
         long promptError = 20;
         long bound = (long) REPLICAS * clientsPerReplica * (1 + promptError) + (long) (REPLICAS - 1) * clientsPerReplica * (COMPLETION_TOKENS + 20);
         System.out.printf("daily limit %,d tokens through %d replicas x %d clients for %.1f s: %d answers (%d cut mid-stream), %d refused; "
-                        + "used %,d tokens: overshoot %,d tokens, bound %,d tokens%n", limit, REPLICAS, clientsPerReplica, seconds,
-                served.get(), cut.get(), refused.get(), state.usedTokens(), overshoot, bound);
+                        + "used %,d tokens: overshoot %,d tokens, bound %,d tokens%n", limit, REPLICAS, clientsPerReplica, load.seconds(),
+                load.served(), load.cut(), load.refused(), state.usedTokens(), overshoot, bound);
         assertThat(state.usedTokens()).as("the budget is used, not refused early").isGreaterThan(limit * 9 / 10);
         assertThat(overshoot).isLessThanOrEqualTo(bound);
-        assertThat(refused.get()).isPositive();
+        assertThat(load.refused()).isPositive();
     }
 
     @Test
