@@ -239,7 +239,9 @@ public final class Budgets {
                 synchronized (l) {
                     if (pass == 0) {
                         QuotaState state = current(b, now);
-                        boolean over = state != null && state.status() == QuotaState.Status.EXHAUSTED
+                        // A balance's EXHAUSTED is the projector's view at its last event; a top-up since then (on the tenant's
+                        // state, read by remaining()) must count at once, without waiting for more usage to move the projector.
+                        boolean over = state != null && state.status() == QuotaState.Status.EXHAUSTED && !b.balance()
                                 || settled(l, b, now) + l.inFlightHeld + reserve > allowance(b, now);
                         if (over && !b.soft() && LOG.isDebugEnabled()) {
                             LOG.debug("refusing {}: state used {} asOf {}, own settled {}, held {}, reserve {}, share {}",

@@ -205,4 +205,17 @@ class BudgetsTest {
         assertThat(budgets(1).balance("acme")).isEmpty();
         assertThat(((Budgets.Hold) admit(budgets(1), 1_000, 1_000)).softLimited()).isEmpty();
     }
+
+    @Test
+    void aTopUpAdmitsAtOnceEvenThoughTheLastPublishedBalanceWasExhausted() {
+        prepaid(BillingMode.PREPAID, 1_000);
+        states.put("acme/*/CREDIT", new QuotaState("acme", null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START,
+                QuotaState.CREDIT_WINDOW_END, 0, 1_050, null, null, QuotaState.Status.EXHAUSTED, NOW, 9, Map.of("/gateway/gw-1", NOW),
+                Map.of("cg_0", 1_000L), 50L));
+        assertThat(admit(budgets(1), 1, 0)).isInstanceOf(Budgets.Refusal.class);
+        prepaid(BillingMode.PREPAID, 1_000, 2_000);                     // the top-up, on the tenant's state; no usage since
+        assertThat(budgets(1).balance("acme")).contains(new Budgets.Balance(1_950, "USD"));
+        assertThat(admit(budgets(1), 0, 975)).isInstanceOf(Budgets.Hold.class);   // 1,950 micros: the overshoot is paid first
+        assertThat(admit(budgets(1), 0, 976)).isInstanceOf(Budgets.Refusal.class);
+    }
 }
