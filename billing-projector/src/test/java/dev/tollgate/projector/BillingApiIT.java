@@ -2,10 +2,17 @@ package dev.tollgate.projector;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.billing.InvoiceIds;
 import dev.tollgate.projector.support.BillingInstance;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.PriceListPublished;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.state.CreditGrant;
+import dev.tollgate.schemas.state.TenantState;
 import dev.tollgate.schemas.topic.Topics;
 import dev.tollgate.testkit.http.SlowSenders;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
@@ -58,6 +65,7 @@ class BillingApiIT {
     private static final PriceListPublished PRICES = priceList("pl-1", "pro", Instant.parse("2026-08-01T00:00:00Z"), "m",
             3_000_000, 1_500_000, 15_000_000);
     private static final List<String> TENANTS = List.of("acme", "globex", "initech", "umbrella", "hooli", "stark");
+    private static final List<String> CREDIT_TENANTS = List.of("wayne", "oscorp");
 
     private static EmbeddedKafka kafka;
     private static PostgresDatabase database;
@@ -89,6 +97,17 @@ class BillingApiIT {
             Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
             for (String tenant : TENANTS) {
                 send(producer, completed("now-" + tenant, tenant, "k-" + tenant, "m", now, 1_000, 0, 100 + tenant.length(), 0));
+            }
+            // Prepaid credit (ADR 0028): wayne is HYBRID with $2.00 of credit, oscorp PREPAID with $1.00; each uses acme's $3.90 in
+            // September, and a request now closes September on its partition.
+            producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), "wayne", withCredit("wayne", BillingMode.HYBRID, 2_000_000))).get();
+            producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), "oscorp", withCredit("oscorp", BillingMode.PREPAID, 1_000_000))).get();
+            for (String tenant : CREDIT_TENANTS) {
+                for (int i = 0; i < 10; i++) {
+                    Instant time = Instant.parse("2026-09-10T12:00:00Z").plusSeconds(i);
+                    send(producer, completed("sep-" + tenant + i, tenant, "k-" + tenant, "m", time, 120_000, 20_000, 4_000, 0));
+                }
+                send(producer, completed("now-" + tenant, tenant, "k-" + tenant, "m", now, 1_000, 0, 10, 0));
             }
             // One record no parser can read: the projector dead-letters it, and the dead-letters summary shows where it came from.
             producer.send(new ProducerRecord<>(Topics.USAGE.name(), "acme", "not a usage event".getBytes(StandardCharsets.UTF_8))).get();
@@ -323,6 +342,62 @@ class BillingApiIT {
         return billing.call("POST", "/billing/v1/stripe/webhook", null, payload,
                 signature == null ? Map.of("Content-Type", "application/json")
                         : Map.of("Content-Type", "application/json", "Stripe-Signature", signature));
+    }
+
+    private static byte[] withCredit(String tenant, BillingMode mode, long micros) {
+        Instant from = Instant.parse("2026-09-01T00:00:00Z");
+        return EventCodec.encodeState(new TenantState(tenant, tenant, TenantState.Status.ACTIVE, "pro", "UTC", "USD", Limits.NONE, null, null, 2,
+                from, null, true, List.of(new BillingModePeriod(mode, from)),
+                List.of(new CreditGrant("cg-" + tenant, micros, CreditSource.PURCHASE, from, null, null, 50, List.of()))));
+    }
+
+    private static JsonNode finalizedSeptember(String tenant) {
+        String admin = token("billing", null);
+        String id = InvoiceIds.of(tenant, "2026-09");
+        return await().atMost(Duration.ofSeconds(60)).until(() -> MAPPER.readTree(billing.call("GET", "/billing/v1/invoices/" + id, admin).body()),
+                invoice -> "FINALIZED".equals(invoice.path("status").asText()));
+    }
+
+    private static List<String> credits(JsonNode invoice) {
+        var credits = new ArrayList<String>();
+        invoice.path("credits").forEach(c -> credits.add(c.path("creditNo").asInt() + " " + c.path("kind").asText() + " "
+                + c.path("grantId").asText("-") + " " + c.path("amountMicros").asLong()));
+        return credits;
+    }
+
+    @Test
+    @Order(5)
+    void creditsAppliedFollowTheLinesAndStripeChargesOnlyTheAmountDue() throws Exception {
+        String admin = token("billing", null);
+        JsonNode hybrid = finalizedSeptember("wayne");
+        assertThat(hybrid.path("totalMicros").asLong()).isEqualTo(3_900_000); // the lines are what the usage costs
+        assertThat(credits(hybrid)).containsExactly("1 GRANT cg-wayne 2000000");
+        assertThat(hybrid.path("creditedMicros").asLong()).isEqualTo(2_000_000);
+        assertThat(hybrid.path("amountDueMicros").asLong()).isEqualTo(1_900_000);
+        assertThat(hybrid.path("amountDue").asText()).isEqualTo("1.900000");
+
+        JsonNode prepaid = finalizedSeptember("oscorp");
+        assertThat(credits(prepaid)).containsExactly("1 GRANT cg-oscorp 1000000", "2 UNFUNDED - 2900000");
+        assertThat(prepaid.path("amountDueMicros").asLong()).isZero();
+        // The list shows what is due too.
+        JsonNode list = json200(billing.call("GET", "/billing/v1/tenants/oscorp/invoices", admin));
+        assertThat(list).anySatisfy(i -> {
+            assertThat(i.path("period").asText()).isEqualTo("2026-09");
+            assertThat(i.path("amountDueMicros").asLong()).isZero();
+            assertThat(i.path("creditedMicros").asLong()).isEqualTo(3_900_000);
+        });
+
+        JsonNode synced = json200(billing.call("POST", "/billing/v1/invoices/" + hybrid.path("invoiceId").asText() + ":sync-stripe", admin));
+        assertThat(synced.path("stripe").path("totalMinorUnits").asLong()).isEqualTo(190);
+        String stripeInvoice = synced.path("stripe").path("invoiceId").asText();
+        assertThat(stripe.invoiceItems().values().stream().filter(item -> item.getString("invoice").equals(stripeInvoice))
+                .map(item -> item.getLong("amount"))).containsExactlyInAnyOrder(300L, 30L, 60L, -200L);
+
+        synced = json200(billing.call("POST", "/billing/v1/invoices/" + prepaid.path("invoiceId").asText() + ":sync-stripe", admin));
+        assertThat(synced.path("stripe").path("totalMinorUnits").asLong()).isZero();
+        String prepaidInvoice = synced.path("stripe").path("invoiceId").asText();
+        assertThat(stripe.invoiceItems().values().stream().filter(item -> item.getString("invoice").equals(prepaidInvoice))
+                .map(item -> item.getLong("amount"))).containsExactlyInAnyOrder(300L, 30L, 60L, -100L, -290L);
     }
 
     private static String status() throws Exception {

@@ -44,8 +44,12 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
         }
     }
 
-    /** What one usage event did to the burn: the new burn, and the part of its cost left for the invoice (HYBRID). */
-    public record Applied(CreditBurn burn, BigDecimal invoicedMicros) {}
+    /**
+     * What one usage event did to the burn: the new burn; what the event's own cost took from each grant and left unfunded
+     * ({@code credit}: null in POSTPAID; unfunded usage of earlier events that this event's grants paid is not part of it);
+     * and the part of its cost left for the invoice (HYBRID's overage, POSTPAID's whole cost).
+     */
+    public record Applied(CreditBurn burn, CreditApplied credit, BigDecimal invoicedMicros) {}
 
     /** The tenant's billing mode at {@code time} (POSTPAID for a tenant without a mode history). */
     public static BillingMode modeAt(TenantState tenant, Instant time) {
@@ -79,7 +83,7 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
      */
     public Applied apply(List<CreditGrant> grants, BillingMode mode, String model, Instant time, BigDecimal costMicros) {
         if (!mode.burnsCredits()) {
-            return new Applied(this, costMicros);
+            return new Applied(this, null, costMicros);
         }
         var burned = new TreeMap<>(used);
         BigDecimal debt = unfunded;
@@ -87,11 +91,19 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
         if (debt.signum() > 0) {
             debt = burn(ordered, burned, null, time, debt);
         }
+        var afterDebt = new TreeMap<>(burned);
         BigDecimal rest = burn(ordered, burned, model, time, costMicros);
+        var paid = new TreeMap<String, BigDecimal>();
+        burned.forEach((id, amount) -> {
+            BigDecimal taken = amount.subtract(afterDebt.getOrDefault(id, BigDecimal.ZERO));
+            if (taken.signum() > 0) {
+                paid.put(id, taken);
+            }
+        });
         if (mode == BillingMode.PREPAID) {
-            return new Applied(new CreditBurn(burned, debt.add(rest)), BigDecimal.ZERO);
+            return new Applied(new CreditBurn(burned, debt.add(rest)), new CreditApplied(mode, paid, rest), BigDecimal.ZERO);
         }
-        return new Applied(new CreditBurn(burned, debt), rest);
+        return new Applied(new CreditBurn(burned, debt), new CreditApplied(mode, paid, BigDecimal.ZERO), rest);
     }
 
     /** Burns {@code amount} from the grants that pay for {@code model} at {@code time}, in order; returns what none could pay. */

@@ -98,10 +98,31 @@ class CreditBurnTest {
         assertThat(hybrid.burn().usedMicros()).containsExactly(Map.entry("g", 100L));
         assertThat(hybrid.burn().unfunded()).isEqualByComparingTo("0");
         assertThat(hybrid.invoicedMicros()).isEqualByComparingTo("30.25");
+        assertThat(hybrid.credit().mode()).isEqualTo(BillingMode.HYBRID);
+        assertThat(hybrid.credit().grants()).containsOnlyKeys("g");
+        assertThat(hybrid.credit().grants().get("g")).isEqualByComparingTo("100");
+        assertThat(hybrid.credit().unfunded()).isEqualByComparingTo("0");
 
         CreditBurn.Applied postpaid = CreditBurn.NONE.apply(List.of(grant), BillingMode.POSTPAID, "m", T0, micros("130.25"));
         assertThat(postpaid.burn()).isSameAs(CreditBurn.NONE);
         assertThat(postpaid.invoicedMicros()).isEqualByComparingTo("130.25");
+        assertThat(postpaid.credit()).isNull();
+    }
+
+    @Test
+    void whatAnEventsCostTookFromEachGrantExcludesTheEarlierUnfundedUsageTheGrantsPaidFirst() {
+        var first = grant("first", 100, T0.minusSeconds(10), null, 50);
+        CreditBurn.Applied overshoot = CreditBurn.NONE.apply(List.of(first), BillingMode.PREPAID, "m", T0, micros("130.5"));
+        assertThat(overshoot.credit().grants().get("first")).isEqualByComparingTo("100");
+        assertThat(overshoot.credit().unfunded()).isEqualByComparingTo("30.5");
+        assertThat(overshoot.credit().coveredMicros()).isEqualByComparingTo("130.5");
+
+        var topUp = grant("top-up", 1_000, T0.minusSeconds(1), null, 50);
+        CreditBurn.Applied next = overshoot.burn().apply(List.of(first, topUp), BillingMode.PREPAID, "m", T0, micros("20"));
+        assertThat(next.burn().used().get("top-up")).isEqualByComparingTo("50.5"); // the 30.5 owed, then this event's 20
+        assertThat(next.credit().grants()).containsOnlyKeys("top-up");
+        assertThat(next.credit().grants().get("top-up")).isEqualByComparingTo("20");
+        assertThat(next.credit().unfunded()).isEqualByComparingTo("0");
     }
 
     @Test

@@ -7,11 +7,14 @@ import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceBook;
 import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.billing.credit.CreditApplied;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.state.TenantState;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -39,10 +42,11 @@ public sealed interface BillingRecord {
      * @param adjustsPeriod null, or the closed period a late event belonged to (ADR 0008)
      * @param currency      the tenant's currency (ISO 4217), null if the tenant is unknown
      * @param price         the price list in force at the event's time for the tenant's plan; null if none priced it
+     * @param credit        what the tenant's credit paid of the event's cost (ADR 0028); null when its mode burns none
      */
     record Billed(String eventId, String tenantId, String keyId, String model, Instant time, long uncachedPrompt,
                   long cachedPrompt, long completion, String period, String adjustsPeriod, String currency,
-                  AppliedPrice price) implements BillingRecord {
+                  AppliedPrice price, CreditApplied credit) implements BillingRecord {
 
         /** What the invoice writer can store; anything less is refused when decoding (and dead-lettered, not retried forever). */
         public Billed {
@@ -56,9 +60,22 @@ public sealed interface BillingRecord {
             nonNegative(completion, "completion");
         }
 
-        public static Billed of(BillableUsage usage, String period, String adjustsPeriod, String currency, AppliedPrice price) {
+        /** A decision without credit (a POSTPAID tenant's, or a record written before ADR 0028). */
+        public Billed(String eventId, String tenantId, String keyId, String model, Instant time, long uncachedPrompt, long cachedPrompt,
+                      long completion, String period, String adjustsPeriod, String currency, AppliedPrice price) {
+            this(eventId, tenantId, keyId, model, time, uncachedPrompt, cachedPrompt, completion, period, adjustsPeriod, currency, price,
+                    null);
+        }
+
+        public static Billed of(BillableUsage usage, String period, String adjustsPeriod, String currency, AppliedPrice price,
+                                CreditApplied credit) {
             return new Billed(usage.eventId(), usage.tenantId(), usage.keyId(), usage.model(), usage.time(), usage.uncachedPrompt(),
-                    usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, currency, price);
+                    usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, currency, price, credit);
+        }
+
+        /** The exact cost of the event at its price (zero when none priced it). */
+        public BigDecimal costMicros() {
+            return price == null ? BigDecimal.ZERO : UsageBilling.exactAmountMicros(usage(), price.rates());
         }
 
         public BillableUsage usage() {

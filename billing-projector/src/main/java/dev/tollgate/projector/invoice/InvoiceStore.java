@@ -5,6 +5,11 @@ import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.InvoiceLine;
 import dev.tollgate.billing.Money;
 import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.credit.CreditApplied;
+import dev.tollgate.billing.credit.InvoiceCredits;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.json.EventCodec;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -12,6 +17,7 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -23,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -45,7 +52,7 @@ public class InvoiceStore {
 
     /** An invoice computed from billed rows. */
     public record Computed(String currency, List<InvoiceLine> lines, List<List<String>> lineEventIds, long totalMicros, long eventCount,
-                           long unpricedEvents) {}
+                           long unpricedEvents, InvoiceCredits.Summary credits) {}
 
     private final JdbcTemplate jdbc;
     private final TransactionTemplate tx;
@@ -59,6 +66,7 @@ public class InvoiceStore {
     public void apply(List<Positioned> batch) {
         tx.executeWithoutResult(status -> {
             var billed = new ArrayList<Object[]>();
+            var credits = new ArrayList<Object[]>();
             var periods = new LinkedHashMap<String, Object[]>();
             for (Positioned positioned : batch) {
                 if (positioned.record() instanceof BillingRecord.Billed b) {
@@ -67,7 +75,11 @@ public class InvoiceStore {
                             b.cachedPrompt(), b.completion(), b.period(), b.adjustsPeriod(), b.currency(),
                             price == null ? null : price.priceListId(), price == null ? null : Timestamp.from(price.effectiveFrom()),
                             price == null ? null : price.inputMicros(), price == null ? null : price.cachedInputMicros(),
-                            price == null ? null : price.outputMicros(), positioned.partition(), positioned.offset()});
+                            price == null ? null : price.outputMicros(), positioned.partition(), positioned.offset(),
+                            b.credit() == null ? null : b.credit().mode().name(), b.credit() == null ? null : b.credit().unfunded()});
+                    if (b.credit() != null) {
+                        b.credit().grants().forEach((grantId, amount) -> credits.add(new Object[]{b.eventId(), grantId, amount}));
+                    }
                     String invoiceId = InvoiceIds.of(b.tenantId(), b.period());
                     periods.putIfAbsent(invoiceId, new Object[]{invoiceId, b.tenantId(), b.period()});
                 }
@@ -75,8 +87,9 @@ public class InvoiceStore {
             jdbc.batchUpdate("""
                     insert into billed_usage (event_id, tenant_id, key_id, model, event_time, uncached_prompt, cached_prompt, completion,
                         invoice_period, adjusts_period, currency, price_list_id, price_effective_from, input_micros, cached_input_micros,
-                        output_micros, billed_partition, billed_offset)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (event_id) do nothing""", billed);
+                        output_micros, billed_partition, billed_offset, credit_mode, credit_unfunded)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (event_id) do nothing""", billed);
+            jdbc.batchUpdate("insert into billed_credits (event_id, grant_id, amount) values (?, ?, ?) on conflict do nothing", credits);
             jdbc.batchUpdate("insert into billing_periods (invoice_id, tenant_id, period) values (?, ?, ?) on conflict do nothing",
                     new ArrayList<>(periods.values()));
             for (Positioned positioned : batch) {
@@ -99,10 +112,11 @@ public class InvoiceStore {
         }
         Computed computed = compute(rows(closed.tenantId(), closed.period()));
         jdbc.update("""
-                insert into invoices (invoice_id, tenant_id, period, currency, status, total_micros, event_count, unpriced_events, finalized_at)
-                values (?, ?, ?, ?, 'FINALIZED', ?, ?, ?, now())""",
+                insert into invoices (invoice_id, tenant_id, period, currency, status, total_micros, event_count, unpriced_events, finalized_at,
+                    credited_micros, amount_due_micros)
+                values (?, ?, ?, ?, 'FINALIZED', ?, ?, ?, now(), ?, ?)""",
                 invoiceId, closed.tenantId(), closed.period(), computed.currency(), computed.totalMicros(), computed.eventCount(),
-                computed.unpricedEvents());
+                computed.unpricedEvents(), computed.credits().creditedMicros(), computed.credits().amountDueMicros());
         var lines = new ArrayList<Object[]>();
         for (int i = 0; i < computed.lines().size(); i++) {
             InvoiceLine line = computed.lines().get(i);
@@ -115,12 +129,19 @@ public class InvoiceStore {
                 insert into invoice_lines (invoice_id, line_no, model, token_kind, price_list_id, quantity, unit_price_micros_per_million,
                     amount_micros, event_count, first_event_time, last_event_time, event_digest, first_event_id, last_event_id, adjusts_period)
                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""", lines);
+        var credits = new ArrayList<Object[]>();
+        List<InvoiceCredits.Credit> applied = computed.credits().credits();
+        for (int i = 0; i < applied.size(); i++) {
+            credits.add(new Object[]{invoiceId, i + 1, applied.get(i).grantId(), applied.get(i).amountMicros()});
+        }
+        jdbc.batchUpdate("insert into invoice_credits (invoice_id, credit_no, grant_id, amount_micros) values (?, ?, ?, ?)", credits);
         if (computed.unpricedEvents() > 0) {
             LOG.warn("invoice {} of tenant {} for {} finalized with {} unpriced events: publish a price list for their models",
                     invoiceId, closed.tenantId(), closed.period(), computed.unpricedEvents());
         }
-        LOG.info("invoice {} of tenant {} for {} finalized: {} lines, total {} {}", invoiceId, closed.tenantId(), closed.period(),
-                computed.lines().size(), Money.format(computed.totalMicros()), computed.currency());
+        LOG.info("invoice {} of tenant {} for {} finalized: {} lines, total {} {}, credits {}, due {}", invoiceId, closed.tenantId(),
+                closed.period(), computed.lines().size(), Money.format(computed.totalMicros()), computed.currency(),
+                Money.format(computed.credits().creditedMicros()), Money.format(computed.credits().amountDueMicros()));
     }
 
     /**
@@ -135,7 +156,7 @@ public class InvoiceStore {
                        Consumer<List<Repricing>> beforeCommit) {
         Integer changed = tx.execute(status -> {
             jdbc.query("select invoice_id from billing_periods where tenant_id = ? for update", (rs, n) -> rs.getString(1), tenantId);
-            List<BillingRecord.Billed> rows = jdbc.query("select b.* from billed_usage b where b.tenant_id = ? and b.event_time >= ? "
+            List<BillingRecord.Billed> rows = jdbc.query("select " + BILLED_COLUMNS + " from billed_usage b where b.tenant_id = ? and b.event_time >= ? "
                     + "and not exists (select 1 from invoices i where i.tenant_id = b.tenant_id and i.period = b.invoice_period)",
                     BILLED, tenantId, Timestamp.from(from));
             var updates = new ArrayList<Object[]>();
@@ -159,6 +180,10 @@ public class InvoiceStore {
         return changed == null ? 0 : changed;
     }
 
+    /** A billed row with what credit paid of it, per grant as JSON (read by {@link #BILLED}). */
+    private static final String BILLED_COLUMNS = "b.*, (select json_object_agg(c.grant_id, c.amount::text) from billed_credits c "
+            + "where c.event_id = b.event_id) as credit_grants";
+
     private static final RowMapper<BillingRecord.Billed> BILLED = (rs, n) -> {
         String priceListId = rs.getString("price_list_id");
         BillingRecord.AppliedPrice price = priceListId == null ? null : new BillingRecord.AppliedPrice(priceListId,
@@ -166,21 +191,41 @@ public class InvoiceStore {
                 rs.getLong("output_micros"));
         return new BillingRecord.Billed(rs.getString("event_id"), rs.getString("tenant_id"), rs.getString("key_id"), rs.getString("model"),
                 rs.getTimestamp("event_time").toInstant(), rs.getLong("uncached_prompt"), rs.getLong("cached_prompt"), rs.getLong("completion"),
-                rs.getString("invoice_period"), rs.getString("adjusts_period"), rs.getString("currency"), price);
+                rs.getString("invoice_period"), rs.getString("adjusts_period"), rs.getString("currency"), price, creditApplied(rs));
     };
+
+    private static CreditApplied creditApplied(ResultSet rs) throws SQLException {
+        String mode = rs.getString("credit_mode");
+        if (mode == null) {
+            return null;
+        }
+        var grants = new TreeMap<String, BigDecimal>();
+        String json = rs.getString("credit_grants");
+        if (json != null) {
+            try {
+                EventCodec.mapper().readTree(json).properties().forEach(e -> grants.put(e.getKey(), new BigDecimal(e.getValue().asText())));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("unreadable credits of billed event " + rs.getString("event_id"), e);
+            }
+        }
+        return new CreditApplied(BillingMode.valueOf(mode), grants, rs.getBigDecimal("credit_unfunded"));
+    }
 
     /** Every usage event billed on a tenant's period, adjustments included. */
     public List<BillingRecord.Billed> rows(String tenantId, String period) {
-        return jdbc.query("select * from billed_usage where tenant_id = ? and invoice_period = ?", BILLED, tenantId, period);
+        return jdbc.query("select " + BILLED_COLUMNS + " from billed_usage b where b.tenant_id = ? and b.invoice_period = ?", BILLED, tenantId,
+                period);
     }
 
     /** The invoice of billed rows, exactly as finalization computes it. */
     public static Computed compute(List<BillingRecord.Billed> rows) {
         var calculator = new InvoiceCalculator();
+        var credits = new InvoiceCredits();
         var currencies = new LinkedHashSet<String>();
         for (BillingRecord.Billed row : rows) {
             PriceSchedule.ModelRates rates = row.price() == null ? null : row.price().rates();
             calculator.addPriced(row.usage(), row.adjustsPeriod(), row.price() == null ? null : row.price().priceListId(), rates);
+            credits.add(row.eventId(), row.costMicros(), row.credit());
             if (row.currency() != null) {
                 currencies.add(row.currency());
             }
@@ -190,7 +235,8 @@ public class InvoiceStore {
         }
         String currency = currencies.isEmpty() ? "USD" : currencies.getFirst();
         return new Computed(currency, calculator.lines(), calculator.lineEventIds(), calculator.totalMicros(),
-                rows.stream().map(BillingRecord.Billed::eventId).distinct().count(), calculator.unpriced().size());
+                rows.stream().map(BillingRecord.Billed::eventId).distinct().count(), calculator.unpriced().size(),
+                credits.summary(calculator.totalMicros()));
     }
 
     /** The invoice with its lines: finalized, or the draft of an open period; empty if there is no such invoice. */
@@ -207,9 +253,11 @@ public class InvoiceStore {
         List<InvoiceView.Line> lines = jdbc.query("select * from invoice_lines where invoice_id = ? order by line_no", InvoiceStore::line,
                 invoiceId);
         InvoiceView summary = finalized.getFirst();
+        List<InvoiceView.Credit> credits = jdbc.query("select * from invoice_credits where invoice_id = ? order by credit_no",
+                (rs, n) -> credit(rs.getInt("credit_no"), rs.getString("grant_id"), rs.getLong("amount_micros")), invoiceId);
         return Optional.of(new InvoiceView(summary.invoiceId(), summary.tenantId(), summary.period(), summary.status(), summary.currency(),
                 summary.totalMicros(), summary.total(), summary.eventCount(), summary.unpricedEvents(), summary.finalizedAt(),
-                summary.stripe(), lines));
+                summary.stripe(), lines, credits, summary.creditedMicros(), summary.amountDueMicros(), summary.amountDue()));
     }
 
     /** A tenant's invoices, newest period first: finalized ones and drafts of open periods, without lines. */
@@ -251,8 +299,18 @@ public class InvoiceStore {
                         ids.getFirst(), ids.getLast(), line.eventDigest(), line.adjustsPeriod()));
             }
         }
+        List<InvoiceView.Credit> credits = null;
+        if (withLines) {
+            credits = new ArrayList<>();
+            List<InvoiceCredits.Credit> applied = computed.credits().credits();
+            for (int i = 0; i < applied.size(); i++) {
+                credits.add(credit(i + 1, applied.get(i).grantId(), applied.get(i).amountMicros()));
+            }
+        }
+        long due = computed.credits().amountDueMicros();
         return new InvoiceView(invoiceId, tenantId, period, "DRAFT", computed.currency(), computed.totalMicros(),
-                Money.format(computed.totalMicros()), computed.eventCount(), computed.unpricedEvents(), null, null, lines);
+                Money.format(computed.totalMicros()), computed.eventCount(), computed.unpricedEvents(), null, null, lines, credits,
+                computed.credits().creditedMicros(), due, Money.format(due));
     }
 
     private InvoiceView finalizedSummary(ResultSet rs, int row) throws SQLException {
@@ -262,9 +320,14 @@ public class InvoiceStore {
                 rs.getString("stripe_invoice_id"), rs.wasNull() ? null : stripeTotal, rs.getInt("stripe_attempts"),
                 rs.getString("stripe_last_error"), synced == null ? null : synced.toInstant());
         long total = rs.getLong("total_micros");
+        long due = rs.getLong("amount_due_micros");
         return new InvoiceView(rs.getString("invoice_id"), rs.getString("tenant_id"), rs.getString("period"), rs.getString("status"),
                 rs.getString("currency"), total, Money.format(total), rs.getLong("event_count"), rs.getLong("unpriced_events"),
-                rs.getTimestamp("finalized_at").toInstant(), stripe, null);
+                rs.getTimestamp("finalized_at").toInstant(), stripe, null, null, rs.getLong("credited_micros"), due, Money.format(due));
+    }
+
+    private static InvoiceView.Credit credit(int creditNo, String grantId, long amountMicros) {
+        return new InvoiceView.Credit(creditNo, grantId == null ? "UNFUNDED" : "GRANT", grantId, amountMicros);
     }
 
     private static InvoiceView.Line line(ResultSet rs, int row) throws SQLException {
@@ -308,12 +371,24 @@ public class InvoiceStore {
 
     /** The Stripe invoice item of each line already pushed, by line number. */
     public Map<Integer, String> stripeLineItems(String invoiceId) {
+        return stripeItems("select line_no, stripe_invoice_item_id from invoice_lines", invoiceId);
+    }
+
+    private Map<Integer, String> stripeItems(String select, String invoiceId) {
         var items = new LinkedHashMap<Integer, String>();
-        jdbc.query("select line_no, stripe_invoice_item_id from invoice_lines where invoice_id = ? and stripe_invoice_item_id is not null",
-                rs -> {
-                    items.put(rs.getInt(1), rs.getString(2));
-                }, invoiceId);
+        jdbc.query(select + " where invoice_id = ? and stripe_invoice_item_id is not null", rs -> {
+            items.put(rs.getInt(1), rs.getString(2));
+        }, invoiceId);
         return items;
+    }
+
+    /** The Stripe invoice item of each credit already pushed, by credit number. */
+    public Map<Integer, String> stripeCreditItems(String invoiceId) {
+        return stripeItems("select credit_no, stripe_invoice_item_id from invoice_credits", invoiceId);
+    }
+
+    public void saveStripeCreditItem(String invoiceId, int creditNo, String itemId) {
+        jdbc.update("update invoice_credits set stripe_invoice_item_id = ? where invoice_id = ? and credit_no = ?", itemId, invoiceId, creditNo);
     }
 
     public void saveStripeLineItem(String invoiceId, int lineNo, String itemId) {

@@ -3,6 +3,7 @@ package dev.tollgate.projector.quota;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.billing.BillableUsage;
+import dev.tollgate.billing.credit.CreditApplied;
 import dev.tollgate.billing.credit.CreditBurn;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.json.EventCodec;
@@ -17,9 +18,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The prepaid part of the quota loop (ADR 0027): burns each billed event of a PREPAID or HYBRID
+ * The prepaid part of billing (ADR 0027, 0028): burns each billed event of a PREPAID or HYBRID
  * tenant against its credit grants ({@link CreditBurn}, the rule the audit replays too) and returns
- * the tenant's {@link QuotaState.Window#CREDIT} state. The burn per tenant lives in the quota store
+ * what the event's cost got from credit (for its billing record) and the tenant's
+ * {@link QuotaState.Window#CREDIT} state (for the quota loop). The burn per tenant lives in the quota store
  * under the state's key, exact to the last decimal, with the per-source watermarks of ADR 0009.
  */
 public final class CreditBalances {
@@ -30,18 +32,19 @@ public final class CreditBalances {
 
     private final KeyValueStore<String, String> store;
 
-    CreditBalances(KeyValueStore<String, String> store) {
+    public CreditBalances(KeyValueStore<String, String> store) {
         this.store = store;
     }
 
     /**
-     * What burning one event did: the new state; the credit that can pay at the event's time (any model) and what of it was
-     * left before and is left after.
+     * What burning one event did: what its cost got from credit (on its billing record, ADR 0028); the new state; the credit
+     * that can pay at the event's time (any model) and what of it was left before and is left after.
      */
-    record Burned(QuotaState state, long creditMicros, long remainingBeforeMicros, long remainingMicros, boolean prepaid) {}
+    public record Burned(CreditApplied credit, QuotaState state, long creditMicros, long remainingBeforeMicros, long remainingMicros,
+                         boolean prepaid) {}
 
     /** Burns {@code cost} (exact micro-units) of {@code event}; null when the tenant's mode at the event's time burns no credit. */
-    Burned burn(BillableUsage event, TenantState tenant, BigDecimal cost, String source) {
+    public Burned burn(BillableUsage event, TenantState tenant, BigDecimal cost, String source) {
         BillingMode mode = CreditBurn.modeAt(tenant, event.time());
         if (!mode.burnsCredits()) {
             return null;
@@ -49,7 +52,8 @@ public final class CreditBalances {
         String key = QuotaState.stateKey(event.tenantId(), null, QuotaState.Window.CREDIT);
         Stored before = read(store.get(key));
         CreditBurn previous = new CreditBurn(before.used(), before.unfunded());
-        CreditBurn burn = previous.apply(tenant.credits(), mode, event.model(), event.time(), cost).burn();
+        CreditBurn.Applied applied = previous.apply(tenant.credits(), mode, event.model(), event.time(), cost);
+        CreditBurn burn = applied.burn();
         var sources = new TreeMap<>(before.sources());
         if (source != null) {
             sources.merge(source, event.time().toEpochMilli(), Math::max);
@@ -67,7 +71,7 @@ public final class CreditBalances {
                 0, burn.consumedMicros(), null, null,
                 mode == BillingMode.PREPAID && remaining == 0 ? QuotaState.Status.EXHAUSTED : QuotaState.Status.OK, event.time(), version,
                 watermarks.isEmpty() ? null : watermarks, burn.usedMicros(), burn.unfundedMicros());
-        return new Burned(state, credit, remainingBefore, remaining, mode == BillingMode.PREPAID);
+        return new Burned(applied.credit(), state, credit, remainingBefore, remaining, mode == BillingMode.PREPAID);
     }
 
     /** A stored burn (none yet when {@code json} is null). */

@@ -45,8 +45,11 @@ import java.util.UUID;
  * the next event of its window.
  */
 public final class QuotaProcessor implements Processor<String, Object, String, Object> {
-    /** A usage event with the CloudEvents source that produced it (a gateway replica). */
-    public record Sourced(BillableUsage usage, String source) {}
+    /**
+     * A usage event with the CloudEvents source that produced it (a gateway replica) and, for a tenant whose mode burns credit,
+     * what the billing step's burn did ({@code burned}, else null): this processor publishes its state and balance alerts.
+     */
+    public record Sourced(BillableUsage usage, String source, CreditBalances.Burned burned) {}
 
     /** Child that receives the quota states. */
     public static final String TO_STATE = "quota-state";
@@ -64,7 +67,6 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     /** Computed states not emitted yet, by state key: only the latest per window is sent. */
     private final Map<String, QuotaState> pending = new LinkedHashMap<>();
     private KeyValueStore<String, String> usage;
-    private CreditBalances credits;
     private ProcessorContext<String, Object> context;
 
     private final ProjectorMetrics metrics;
@@ -84,7 +86,6 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.usage = context.getStateStore(storeName);
-        this.credits = new CreditBalances(usage);
         lookups.init(context);
         context.schedule(emitInterval, PunctuationType.WALL_CLOCK_TIME, now -> flush());
     }
@@ -93,6 +94,7 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
     public void process(Record<String, Object> record) {
         BillableUsage event = record.value() instanceof Sourced sourced ? sourced.usage() : (BillableUsage) record.value();
         String source = record.value() instanceof Sourced sourced ? sourced.source() : null;
+        CreditBalances.Burned burned = record.value() instanceof Sourced sourced ? sourced.burned() : null;
         TenantState tenant = lookups.tenant(event.tenantId());
         ZoneId zone = tenant == null ? ZoneId.of("UTC") : ZoneId.of(tenant.billingTimeZone());
         long tokens = event.uncachedPrompt() + event.cachedPrompt() + event.completion();
@@ -105,7 +107,6 @@ public final class QuotaProcessor implements Processor<String, Object, String, O
                 add(event.tenantId(), event.keyId(), window, bounds, tokens, spend, key == null ? null : key.limits(), event.time(), source);
             }
         }
-        CreditBalances.Burned burned = tenant == null ? null : credits.burn(event, tenant, spend, source);
         if (burned != null) {
             pending.put(burned.state().stateKey(), burned.state());
             // 20 %, 5 % and nothing left of the credit that can pay; a top-up (more credit) arms the thresholds again.

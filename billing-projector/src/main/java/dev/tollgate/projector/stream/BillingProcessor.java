@@ -5,6 +5,7 @@ import dev.tollgate.billing.BillingPeriod;
 import dev.tollgate.billing.PeriodAssignment;
 import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.projector.invoice.BillingRecord;
+import dev.tollgate.projector.quota.CreditBalances;
 import dev.tollgate.projector.quota.QuotaLookups;
 import dev.tollgate.projector.quota.QuotaProcessor;
 import dev.tollgate.projector.usage.UsageBucket;
@@ -38,13 +39,14 @@ import java.util.Optional;
 
 /**
  * The billing decision for each deduplicated usage event (ADR 0008): what it bills
- * ({@link UsageBilling}), the price list in force at its time, the invoice period it lands on
+ * ({@link UsageBilling}), the price list in force at its time, what the tenant's credit pays of it
+ * ({@link CreditBalances}, ADR 0028), the invoice period it lands on
  * ({@link PeriodAssignment}: its own, or an adjustment on the open period when it is later than the
  * grace, in which case the raw event also goes to {@code usage.late.v1}), and the live usage per
  * minute and per day. When the partition's stream time passes a tenant's period end plus the grace,
  * a {@link BillingRecord.PeriodClosed} marker follows that tenant's last billed event.
  *
- * <p>Children: {@link #TO_QUOTA} gets the {@link BillableUsage}, {@link #TO_BILLED} the
+ * <p>Children: {@link #TO_QUOTA} gets the {@link BillableUsage} with the credit burn, {@link #TO_BILLED} the
  * {@link BillingRecord}s, {@link #TO_LATE} the raw late events. Stream time is this processor's own
  * (the newest billable event time seen in the partition, kept in a store), so a replay of the same
  * partition decides exactly the same.
@@ -65,6 +67,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
     private KeyValueStore<String, Long> clock;
     private KeyValueStore<String, String> openPeriods;
     private UsageCounts counts;
+    private CreditBalances credits;
     /** The earliest close time among the open periods (a cache of the store). */
     private long nextCloseAt = Long.MAX_VALUE;
 
@@ -91,6 +94,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
         clock = context.getStateStore(ProjectorTopology.CLOCK_STORE);
         openPeriods = context.getStateStore(ProjectorTopology.OPEN_PERIODS_STORE);
         counts = UsageCounts.of(context, ProjectorTopology.DAY_STORE, ProjectorTopology.MINUTE_STORE);
+        credits = new CreditBalances(context.getStateStore(ProjectorTopology.QUOTA_STORE));
         lookups.init(context);
         recomputeNextClose();
     }
@@ -127,21 +131,22 @@ public final class BillingProcessor implements Processor<String, Object, String,
     }
 
     private void bill(Record<String, Object> record, CloudEvent<EventData> event, BillableUsage usage, Span span) {
-        context.forward(record.withValue(new QuotaProcessor.Sourced(usage, event.source())), TO_QUOTA);
-
         TenantState tenant = lookups.tenant(usage.tenantId());
         ZoneId zone = ZoneId.of(tenant == null ? "UTC" : tenant.billingTimeZone());
         Long streamMillis = clock.get(STREAM_TIME);
         Instant streamTime = streamMillis == null ? null : Instant.ofEpochMilli(streamMillis);
         PeriodAssignment assignment = PeriodAssignment.of(usage.time(), zone, streamTime, settings.grace());
         BillingRecord.AppliedPrice price = BillingRecord.AppliedPrice.inForce(lookups.priceBook(), tenant, usage.model(), usage.time());
+        BigDecimal cost = price == null ? BigDecimal.ZERO : UsageBilling.exactAmountMicros(usage, price.rates());
+        CreditBalances.Burned burned = tenant == null ? null : credits.burn(usage, tenant, cost, event.source());
+        context.forward(record.withValue(new QuotaProcessor.Sourced(usage, event.source(), burned)), TO_QUOTA);
 
         String adjusts = assignment.late() ? assignment.adjustsPeriod().id() : null;
         span.setAttribute("tollgate.invoice.period", assignment.period().id());
         var billedHeaders = new RecordHeaders();
         KafkaTracing.inject(openTelemetry, Context.root().with(span), billedHeaders);
         context.forward(new Record<>(usage.tenantId(), (Object) BillingRecord.Billed.of(usage, assignment.period().id(), adjusts,
-                tenant == null ? null : tenant.currency(), price),
+                tenant == null ? null : tenant.currency(), price, burned == null ? null : burned.credit()),
                 record.timestamp(), billedHeaders), TO_BILLED);
         if (assignment.late()) {
             metrics.lateEvent();
@@ -151,7 +156,7 @@ public final class BillingProcessor implements Processor<String, Object, String,
             context.forward(new Record<>(record.key(), (Object) event, record.timestamp(), headers), TO_LATE);
         }
         openPeriod(usage.tenantId(), assignment.period(), zone);
-        count(usage, zone, price == null ? BigDecimal.ZERO : UsageBilling.exactAmountMicros(usage, price.rates()));
+        count(usage, zone, cost);
 
         long newStreamTime = Math.max(streamMillis == null ? Long.MIN_VALUE : streamMillis, usage.time().toEpochMilli());
         clock.put(STREAM_TIME, newStreamTime);

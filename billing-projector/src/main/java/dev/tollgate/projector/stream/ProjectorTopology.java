@@ -101,7 +101,7 @@ public final class ProjectorTopology {
         topology.addProcessor(BillingProcessor.TO_QUOTA, () -> new QuotaProcessor(QUOTA_STORE, settings.emitInterval(), new StoreLookups(), metrics),
                 "billing");
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(QUOTA_STORE), Serdes.String(),
-                Serdes.String()).withCachingEnabled(), BillingProcessor.TO_QUOTA);
+                Serdes.String()).withCachingEnabled(), BillingProcessor.TO_QUOTA, "billing");
         Serializer<QuotaState> quotaSerializer = (topic, state) -> EventCodec.encodeState(state);
         topology.addSink(QuotaProcessor.TO_STATE, Topics.QUOTA_STATE.name(), new StringSerializer(), quotaSerializer, BillingProcessor.TO_QUOTA);
         topology.addSink(QuotaProcessor.TO_ALERTS, Topics.QUOTA_ALERTS.name(), new StringSerializer(), eventSerializer, BillingProcessor.TO_QUOTA);

@@ -10,6 +10,7 @@ import com.stripe.param.CustomerCreateParams;
 import com.stripe.param.InvoiceCreateParams;
 import com.stripe.param.InvoiceItemCreateParams;
 import dev.tollgate.billing.Money;
+import dev.tollgate.billing.credit.InvoiceCredits;
 import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.BillingProperties;
 import dev.tollgate.projector.invoice.InvoiceStore;
@@ -19,12 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * Pushes a finalized invoice to Stripe with stripe-java (ADR 0008): the tenant's Customer (tenant id
- * in metadata), a draft Invoice, one InvoiceItem per line attached to it, then finalization. Every
+ * in metadata), a draft Invoice, one InvoiceItem per line attached to it, one negative InvoiceItem
+ * per credit applied (ADR 0028: Stripe charges the amount due only), then finalization. Every
  * call carries an idempotency key derived from the invoice and line ids, stripe-java retries
  * network failures and 5xx with the same key and exponential backoff, and each created id is stored
  * before the next step, so a repeated sync resumes where the last stopped and never duplicates
@@ -99,6 +102,7 @@ public class StripeSync {
                         .build(), key(invoiceId + ":line:" + line.lineNo()));
                 store.saveStripeLineItem(invoiceId, line.lineNo(), item.getId());
             }
+            pushCredits(invoice, customerId, stripeInvoiceId, currency);
             Invoice finalized = finalizeInvoice(invoiceId, stripeInvoiceId);
             store.syncSucceeded(invoiceId, finalized.getTotal());
             registry.counter("tollgate.stripe.sync", "outcome", "synced").increment();
@@ -113,6 +117,40 @@ public class StripeSync {
         } catch (RuntimeException e) {
             store.syncFailed(invoiceId, e.getClass().getSimpleName());
             throw e;
+        }
+    }
+
+    /**
+     * The credits applied (ADR 0028) as negative invoice items after the lines, so that Stripe charges only the amount due: the
+     * lines rounded to minor units one by one, less the credits, make the amount due in minor units ({@link InvoiceCredits#minorUnits}).
+     */
+    private void pushCredits(InvoiceView invoice, String customerId, String stripeInvoiceId, String currency) throws StripeException {
+        if (invoice.credits() == null || invoice.credits().isEmpty()) {
+            return;
+        }
+        long linesMinor = invoice.lines().stream().mapToLong(l -> Money.toMinorUnits(l.amountMicros(), config.minorUnitDigits())).sum();
+        long dueMinor = Money.toMinorUnits(invoice.amountDueMicros(), config.minorUnitDigits());
+        long[] minor = InvoiceCredits.minorUnits(invoice.credits().stream()
+                .map(c -> new InvoiceCredits.Credit(c.grantId(), c.amountMicros())).toList(), linesMinor, dueMinor);
+        Map<Integer, String> pushed = store.stripeCreditItems(invoice.invoiceId());
+        for (int i = 0; i < minor.length; i++) {
+            InvoiceView.Credit credit = invoice.credits().get(i);
+            if (minor[i] == 0 || pushed.containsKey(credit.creditNo())) {
+                continue;
+            }
+            var metadata = new HashMap<>(Map.of("tollgate_invoice_id", invoice.invoiceId(), "credit_no", Integer.toString(credit.creditNo()),
+                    "amount_micros", Long.toString(credit.amountMicros())));
+            if (credit.grantId() != null) {
+                metadata.put("grant_id", credit.grantId());
+            }
+            InvoiceItem item = client.v1().invoiceItems().create(InvoiceItemCreateParams.builder()
+                    .setCustomer(customerId).setInvoice(stripeInvoiceId).setCurrency(currency)
+                    .setAmount(-minor[i])
+                    .setDescription(credit.grantId() == null ? "Prepaid usage charged to the credit balance (paid by the next credit)"
+                            : "Prepaid credit applied (grant " + credit.grantId() + ")")
+                    .setMetadata(metadata)
+                    .build(), key(invoice.invoiceId() + ":credit:" + credit.creditNo()));
+            store.saveStripeCreditItem(invoice.invoiceId(), credit.creditNo(), item.getId());
         }
     }
 

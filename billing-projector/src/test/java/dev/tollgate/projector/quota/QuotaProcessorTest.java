@@ -3,14 +3,10 @@ package dev.tollgate.projector.quota;
 import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.PriceBook;
 import dev.tollgate.projector.support.UsageEvents;
-import dev.tollgate.schemas.credit.BillingMode;
-import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
-import dev.tollgate.schemas.state.BillingModePeriod;
-import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
@@ -197,71 +193,5 @@ class QuotaProcessorTest {
         again.send("x1", "k1", T0, 160, 0, 0);
         assertThat(alertsAgain.readValuesToList().getFirst().id()).isEqualTo(received.getFirst().id());
         again.close();
-    }
-
-    @Test
-    void aPrepaidTenantsUsageBurnsItsGrantsInOrderAndThePublishedBalanceSaysWhatIsLeft() {
-        var soon = new CreditGrant("cg_soon", 300, CreditSource.PROMOTION, T0.minusSeconds(60), T0.plusSeconds(3600), null, 50, List.of());
-        var later = new CreditGrant("cg_later", 1_000, CreditSource.PURCHASE, T0.minusSeconds(30), null, null, 50, List.of());
-        TenantState acme = tenants.get("acme");
-        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
-                acme.limits(), null, null, 2, T0, null, true, List.of(new BillingModePeriod(BillingMode.PREPAID, T0.minusSeconds(60))),
-                List.of(later, soon)));
-
-        send("e1", "k1", T0, 100, 50, 100); // 325 micros: 300 of the grant expiring first, 25 of the other
-        QuotaState credit = latest().get("acme/*/CREDIT");
-        assertThat(credit.grantsUsedMicros()).containsExactlyInAnyOrderEntriesOf(Map.of("cg_soon", 300L, "cg_later", 25L));
-        assertThat(credit.usedSpendMicros()).isEqualTo(325);
-        assertThat(credit.unfundedMicros()).isZero();
-        assertThat(credit.status()).isEqualTo(QuotaState.Status.OK);
-
-        send("e2", null, T0.plusSeconds(1), 0, 0, 500); // 1,000 micros: the last 975 of the grants, 25 unfunded
-        credit = latest().get("acme/*/CREDIT");
-        assertThat(credit.grantsUsedMicros()).containsExactlyInAnyOrderEntriesOf(Map.of("cg_soon", 300L, "cg_later", 1_000L));
-        assertThat(credit.unfundedMicros()).isEqualTo(25);
-        assertThat(credit.usedSpendMicros()).isEqualTo(1_325);
-        assertThat(credit.status()).isEqualTo(QuotaState.Status.EXHAUSTED);
-        assertThat(credit.version()).isEqualTo(2);
-        assertThat(credit.windowStart()).isEqualTo(QuotaState.CREDIT_WINDOW_START);
-    }
-
-    @Test
-    void usageBeforeThePrepaidModeTookEffectBurnsNothing() {
-        TenantState acme = tenants.get("acme");
-        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
-                acme.limits(), null, null, 2, T0, null, true, List.of(new BillingModePeriod(BillingMode.PREPAID, T0.plusSeconds(10))),
-                List.of(new CreditGrant("cg_1", 1_000, CreditSource.PURCHASE, T0.minusSeconds(30), null, null, 50, List.of()))));
-
-        send("e1", "k1", T0, 100, 0, 0);
-        assertThat(latest()).doesNotContainKey("acme/*/CREDIT");
-        send("e2", "k1", T0.plusSeconds(10), 100, 0, 0);
-        assertThat(latest().get("acme/*/CREDIT").grantsUsedMicros()).containsExactly(Map.entry("cg_1", 100L));
-    }
-
-    @Test
-    void aPrepaidBalanceAlertsAt20And5PercentAndNothingLeftOnceEachAndATopUpArmsThemAgain() {
-        var alerts = driver.createOutputTopic("quota.alerts.v1", new StringDeserializer(), (topic, bytes) -> EventCodec.decode(bytes));
-        var first = new CreditGrant("cg_1", 1_000, CreditSource.PURCHASE, T0.minusSeconds(60), null, null, 50, List.of());
-        TenantState acme = tenants.get("acme");
-        var modes = List.of(new BillingModePeriod(BillingMode.PREPAID, T0.minusSeconds(60)));
-        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
-                Limits.NONE, null, null, 2, T0, null, true, modes, List.of(first)));
-
-        send("e1", null, T0, 700, 0, 0);                   // 700 of 1,000: no alert
-        send("e2", null, T0.plusSeconds(1), 100, 0, 0);    // 800: 20 % left
-        send("e3", null, T0.plusSeconds(2), 160, 0, 0);    // 960: 5 % left
-        send("e4", null, T0.plusSeconds(3), 10, 0, 0);     // 970: nothing new
-        send("e5", null, T0.plusSeconds(4), 100, 0, 0);    // 1,070: nothing left (70 unfunded)
-        var top = new CreditGrant("cg_2", 1_000, CreditSource.PURCHASE, T0.plusSeconds(5), null, null, 50, List.of());
-        tenants.put("acme", new TenantState(acme.tenantId(), acme.name(), acme.status(), acme.planId(), acme.billingTimeZone(), acme.currency(),
-                Limits.NONE, null, null, 3, T0, null, true, modes, List.of(first, top)));
-        send("e6", null, T0.plusSeconds(6), 900, 0, 0);    // the top-up pays the 70 unfunded and 900: 30 of 2,000 left
-
-        var received = alerts.readValuesToList().stream().map(e -> (QuotaThresholdCrossed) e.data())
-                .filter(a -> a.budget().equals("credit")).toList();
-        assertThat(received).extracting(a -> a.thresholdPercent() + "% of " + a.limit() + " used " + a.used() + " " + a.mode())
-                .containsExactly("80% of 1000 used 800 HARD", "95% of 1000 used 960 HARD", "100% of 1000 used 1000 HARD",
-                        "80% of 2000 used 1970 HARD", "95% of 2000 used 1970 HARD");
-        assertThat(received).allSatisfy(a -> assertThat(a.window()).isEqualTo(QuotaState.Window.CREDIT));
     }
 }
