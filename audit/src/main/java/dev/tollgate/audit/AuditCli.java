@@ -160,6 +160,13 @@ public final class AuditCli {
                             r.stripeMinorUnits() == null ? "-" : r.stripeMinorUnits(),
                             r.expectedStripeMinorUnits() == null ? "-" : r.expectedStripeMinorUnits());
                 }
+                for (Audit.TenantReport r : reports) {
+                    if (!r.credits().isEmpty()) {
+                        System.out.printf("%-24s credits applied %s: %s; amount due %s%n", r.tenantId(), Money.format(r.creditedMicros()),
+                                r.credits().stream().map(c -> c.getOrDefault("grantId", "unfunded") + " " + Money.format((Long) c.get("amountMicros")))
+                                        .toList(), Money.format(r.amountDueMicros()));
+                    }
+                }
                 replay.problems().forEach(p -> System.out.println("MISMATCH " + p));
                 reports.forEach(r -> r.problems().forEach(p -> System.out.println("MISMATCH " + p)));
                 String verdict = acceptUndecodable ? "ACCEPTED" : "UNDECODABLE";

@@ -5,11 +5,16 @@ import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.PeriodAssignment;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.billing.credit.CreditApplied;
+import dev.tollgate.billing.credit.CreditBurn;
+import dev.tollgate.billing.credit.InvoiceCredits;
+import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
 
+import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.YearMonth;
@@ -24,8 +29,9 @@ import java.util.TreeMap;
  * Recomputes one billing period's invoices from {@code usage.v1}, with the projector's own rules
  * and code (ADR 0008): what each event bills ({@link UsageBilling}), deduplication by event id, the
  * invoice period by partition stream time and grace ({@link PeriodAssignment}), the price in force
- * at the event's time ({@link LedgerHistory}) and the lines, rounding and digests
- * ({@link InvoiceCalculator}). Records must come in offset order within each partition.
+ * at the event's time ({@link LedgerHistory}), the lines, rounding and digests
+ * ({@link InvoiceCalculator}), and the credits applied ({@link CreditBurn} over every earlier event
+ * of the tenant, {@link InvoiceCredits}; ADR 0028). Records must come in offset order within each partition.
  */
 public final class Replay {
     /** What the replay found for one tenant. */
@@ -35,6 +41,9 @@ public final class Replay {
         /** What each event on this period's invoice bills, by event id (to compare with what was billed). */
         final Map<String, BillableUsage> usage = new TreeMap<>();
         final Map<String, String> adjusts = new HashMap<>();
+        /** The credits applied on this period's invoice (ADR 0028), and what credit did for each of its events. */
+        final InvoiceCredits credits = new InvoiceCredits();
+        final Map<String, CreditApplied> creditByEvent = new HashMap<>();
         long uncached;
         long cached;
         long completion;
@@ -50,6 +59,10 @@ public final class Replay {
         public Map<String, BillableUsage> usage() {
             return usage;
         }
+
+        public InvoiceCredits credits() {
+            return credits;
+        }
     }
 
     private final YearMonth period;
@@ -60,6 +73,8 @@ public final class Replay {
     /** Every event id seen, with a fingerprint of what it bills and where it was first seen. */
     private final Map<String, Seen> seen = new HashMap<>();
     private final Map<Integer, Long> streamTime = new HashMap<>();
+    /** Every tenant's credit burn so far, over all periods: what credit pays depends on all earlier usage. */
+    private final Map<String, CreditBurn> burns = new HashMap<>();
     private final List<String> problems = new ArrayList<>();
     private long records;
     private long malformed;
@@ -110,12 +125,21 @@ public final class Replay {
         PeriodAssignment assignment = PeriodAssignment.of(usage.time(), ledger.zone(usage.tenantId()),
                 previous == null ? null : Instant.ofEpochMilli(previous), grace);
         streamTime.merge(record.partition(), usage.time().toEpochMilli(), Math::max);
-        if (!assignment.period().month().equals(period) || tenantFilter != null && !tenantFilter.equals(usage.tenantId())) {
+        if (tenantFilter != null && !tenantFilter.equals(usage.tenantId())) {
+            return;
+        }
+        Optional<PriceSchedule.PriceList> list = ledger.priceListAt(usage.tenantId(), usage.time());
+        PriceSchedule.ModelRates rates = list.map(l -> l.rates().get(usage.model())).orElse(null);
+        BigDecimal cost = rates == null ? BigDecimal.ZERO : UsageBilling.exactAmountMicros(usage, rates);
+        CreditApplied credit = burn(usage, cost);
+        if (!assignment.period().month().equals(period)) {
             return;
         }
         TenantReplay tenant = tenants.computeIfAbsent(usage.tenantId(), TenantReplay::new);
-        Optional<PriceSchedule.PriceList> list = ledger.priceListAt(usage.tenantId(), usage.time());
-        PriceSchedule.ModelRates rates = list.map(l -> l.rates().get(usage.model())).orElse(null);
+        tenant.credits.add(usage.eventId(), cost, credit);
+        if (credit != null) {
+            tenant.creditByEvent.put(usage.eventId(), credit);
+        }
         String adjusts = assignment.late() ? assignment.adjustsPeriod().id() : null;
         tenant.calculator.addPriced(usage, adjusts, rates == null ? null : list.get().priceListId(), rates);
         tenant.usage.put(usage.eventId(), usage);
@@ -125,6 +149,18 @@ public final class Replay {
         tenant.uncached += usage.uncachedPrompt();
         tenant.cached += usage.cachedPrompt();
         tenant.completion += usage.completion();
+    }
+
+    /** Burns the event's cost against the tenant's grants if its mode at the event's time burns credit ({@link CreditBurn}). */
+    private CreditApplied burn(BillableUsage usage, BigDecimal cost) {
+        BillingMode mode = CreditBurn.modeAt(ledger.modes(usage.tenantId()), usage.time());
+        if (!mode.burnsCredits()) {
+            return null;
+        }
+        CreditBurn.Applied applied = burns.getOrDefault(usage.tenantId(), CreditBurn.NONE)
+                .apply(ledger.credits(usage.tenantId()), mode, usage.model(), usage.time(), cost);
+        burns.put(usage.tenantId(), applied.burn());
+        return applied.credit();
     }
 
     static long fingerprint(BillableUsage u) {

@@ -1,5 +1,7 @@
 package dev.tollgate.audit;
 
+import dev.tollgate.billing.credit.CreditApplied;
+
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -15,7 +17,10 @@ import java.util.Optional;
 public final class StoredInvoices implements AutoCloseable {
     /** A stored invoice header. */
     public record Invoice(String invoiceId, String tenantId, String period, String status, String currency, long totalMicros,
-                          String stripeInvoiceId, Long stripeTotalMinor) {}
+                          String stripeInvoiceId, Long stripeTotalMinor, long creditedMicros, long amountDueMicros) {}
+
+    /** A stored credit applied (ADR 0028): a grant's, or the unfunded prepaid part (grant id null). */
+    public record Credit(int creditNo, String grantId, long amountMicros) {}
 
     /** A stored line. */
     public record Line(int lineNo, String model, String kind, String priceListId, long quantity, long unitPrice, long amountMicros,
@@ -26,7 +31,8 @@ public final class StoredInvoices implements AutoCloseable {
     }
 
     /** What was billed for one event: its tokens, and the invoice line keys it fed. */
-    public record Billed(String eventId, long uncached, long cached, long completion, String model, String priceListId, String adjustsPeriod) {}
+    public record Billed(String eventId, long uncached, long cached, long completion, String model, String priceListId, String adjustsPeriod,
+                         CreditApplied credit) {}
 
     private final Connection connection;
 
@@ -45,7 +51,7 @@ public final class StoredInvoices implements AutoCloseable {
                 long stripeTotal = rs.getLong("stripe_total_minor");
                 return Optional.of(new Invoice(rs.getString("invoice_id"), rs.getString("tenant_id"), rs.getString("period"),
                         rs.getString("status"), rs.getString("currency"), rs.getLong("total_micros"), rs.getString("stripe_invoice_id"),
-                        rs.wasNull() ? null : stripeTotal));
+                        stripeTotalNull(rs) ? null : stripeTotal, rs.getLong("credited_micros"), rs.getLong("amount_due_micros")));
             }
         }
     }
@@ -58,6 +64,25 @@ public final class StoredInvoices implements AutoCloseable {
                 return rs.next() ? Optional.of(new String[]{rs.getString(1), rs.getString(2)}) : Optional.empty();
             }
         }
+    }
+
+    private static boolean stripeTotalNull(ResultSet rs) throws SQLException {
+        rs.getLong("stripe_total_minor");
+        return rs.wasNull();
+    }
+
+    /** The credits applied on a finalized invoice, in order. */
+    public List<Credit> credits(String invoiceId) throws SQLException {
+        var credits = new ArrayList<Credit>();
+        try (PreparedStatement q = connection.prepareStatement("select * from invoice_credits where invoice_id = ? order by credit_no")) {
+            q.setString(1, invoiceId);
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    credits.add(new Credit(rs.getInt("credit_no"), rs.getString("grant_id"), rs.getLong("amount_micros")));
+                }
+            }
+        }
+        return credits;
     }
 
     public List<Line> lines(String invoiceId) throws SQLException {
@@ -78,8 +103,9 @@ public final class StoredInvoices implements AutoCloseable {
     /** Every event billed on a tenant's period, by id. */
     public Map<String, Billed> billed(String tenantId, String period) throws SQLException {
         var billed = new HashMap<String, Billed>();
-        try (PreparedStatement q = connection.prepareStatement(
-                "select * from billed_usage where tenant_id = ? and invoice_period = ?")) {
+        try (PreparedStatement q = connection.prepareStatement("select b.*, (select json_object_agg(c.grant_id, c.amount::text) "
+                + "from billed_credits c where c.event_id = b.event_id) as credit_grants from billed_usage b "
+                + "where b.tenant_id = ? and b.invoice_period = ?")) {
             q.setString(1, tenantId);
             q.setString(2, period);
             q.setFetchSize(10_000);
@@ -87,11 +113,16 @@ public final class StoredInvoices implements AutoCloseable {
                 while (rs.next()) {
                     billed.put(rs.getString("event_id"), new Billed(rs.getString("event_id"), rs.getLong("uncached_prompt"),
                             rs.getLong("cached_prompt"), rs.getLong("completion"), rs.getString("model"), rs.getString("price_list_id"),
-                            rs.getString("adjusts_period")));
+                            rs.getString("adjusts_period"), credit(rs)));
                 }
             }
         }
         return billed;
+    }
+
+    /** What credit paid of a billed row, as the invoice writer stored it; null when it burned none. */
+    private static CreditApplied credit(ResultSet rs) throws SQLException {
+        return CreditApplied.fromStored(rs.getString("credit_mode"), rs.getString("credit_grants"), rs.getBigDecimal("credit_unfunded"));
     }
 
     /** Tenants with billed usage on a period. */

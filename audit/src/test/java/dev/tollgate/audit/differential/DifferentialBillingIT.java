@@ -40,6 +40,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.Set;
+import java.util.HashSet;
 import java.util.Objects;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +85,7 @@ class DifferentialBillingIT {
 
         try (EmbeddedKafka kafka = EmbeddedKafka.startEphemeral(); PostgresDatabase database = PostgresDatabase.create("differential_it")) {
             produce(kafka, platform, histories);
+            var repricedBurning = new HashSet<String>();
             String[] args = {"--server.port=0", "--spring.datasource.url=" + database.jdbcUrl(), "--spring.datasource.username=" + database.user(),
                     "--spring.datasource.password=" + database.password(), "--tollgate.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                     "--tollgate.projector.application-id=differential-it",
@@ -112,6 +116,8 @@ class DifferentialBillingIT {
                 ConsumerGroups.awaitConsumed(kafka.bootstrapServers(), "differential-it", Topics.USAGE_REPRICED.name(), Duration.ofMinutes(2));
                 Map<String, String> pricedAfter = prices(database);
                 long repriced = pricedAfter.entrySet().stream().filter(e -> !Objects.equals(e.getValue(), pricedBefore.get(e.getKey()))).count();
+                repricedBurning.addAll(tenantsWithCreditOn(database, pricedAfter.keySet().stream()
+                        .filter(id -> !Objects.equals(pricedAfter.get(id), pricedBefore.get(id))).collect(Collectors.toSet())));
                 System.out.printf("[differential] late backfills (%d plan assignments, %d price lists): %d billed events priced again%n",
                         latePlans, platform.lateLists().size(), repriced);
                 if (latePlans + platform.lateLists().size() > 0) {
@@ -139,10 +145,23 @@ class DifferentialBillingIT {
                 long tenants = scalar(database, "select count(*) from billing_periods where period = '" + period + "'");
                 System.out.printf("[differential] audit replay %s: exit %d, %d tenants with usage%n", period, replay.code(), tenants);
                 if (replay.code() != 0) {
-                    failures.add(report(period, replay.out(), histories));
+                    List<String> mismatches = replay.out().lines()
+                            .filter(line -> line.startsWith("MISMATCH ") || line.startsWith("UNDECODABLE")).toList();
+                    // ADR 0028: a backfill re-prices usage whose credit was already applied; the audit burns at the new prices.
+                    List<String> unexplained = mismatches.stream().filter(line -> !knownCreditDifference(line, repricedBurning)).toList();
+                    System.out.printf("[differential] audit replay %s: %d differences, %d of them credit applied to usage of the %d "
+                            + "prepaid/hybrid tenants whose usage a late backfill re-priced (known, ADR 0028)%n", period, mismatches.size(),
+                            mismatches.size() - unexplained.size(), repricedBurning.size());
+                    if (!unexplained.isEmpty()) {
+                        failures.add(report(period, String.join("\n", unexplained), histories));
+                    }
                 }
             }
             assertThat(failures).as("seed %d (rerun with -Ddifferential.seed=%d)", SEED, SEED).isEmpty();
+            System.out.printf("[differential] credits on invoices: %d finalized invoices with credits applied, %d of them with something due%n",
+                    scalar(database, "select count(*) from invoices where credited_micros > 0"),
+                    scalar(database, "select count(*) from invoices where credited_micros > 0 and amount_due_micros > 0"));
+            assertThat(scalar(database, "select count(*) from invoices where credited_micros > 0")).as("invoices with credits").isPositive();
             assertThat(scalar(database, "select count(*) from invoices where period = '2026-11'")).as("November invoices").isPositive();
             assertThat(scalar(database, "select count(*) from invoice_lines where adjusts_period is not null"))
                     .as("late events became adjustment lines").isPositive();
@@ -264,6 +283,27 @@ class DifferentialBillingIT {
     }
 
     /** Every billed event's price list. */
+    /** The tenants of {@code eventIds} that were billed in a mode that burns credit. */
+    private static Set<String> tenantsWithCreditOn(PostgresDatabase database, Set<String> eventIds) throws Exception {
+        var tenants = new HashSet<String>();
+        try (var connection = database.connect(); var statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery("select event_id, tenant_id from billed_usage where credit_mode is not null")) {
+            while (rs.next()) {
+                if (eventIds.contains(rs.getString(1))) {
+                    tenants.add(rs.getString(2));
+                }
+            }
+        }
+        return tenants;
+    }
+
+    /** A difference in the credit applied to a tenant's events, of a tenant whose burning usage a backfill re-priced. */
+    private static boolean knownCreditDifference(String line, Set<String> repricedBurning) {
+        Matcher m = TENANT_FINDING.matcher(line);
+        return (line.contains("was billed with credit") || line.contains("more events with different credit")) && m.find()
+                && repricedBurning.contains(m.group(1));
+    }
+
     private static Map<String, String> prices(PostgresDatabase database) throws Exception {
         var prices = new HashMap<String, String>();
         try (var connection = database.connect(); var statement = connection.createStatement();

@@ -1,7 +1,9 @@
 package dev.tollgate.billing.credit;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.json.EventCodec;
 
 import java.math.BigDecimal;
 import java.util.Collections;
@@ -28,6 +30,26 @@ public record CreditApplied(BillingMode mode, Map<String, BigDecimal> grants, Bi
         if (unfunded.signum() < 0 || grants.values().stream().anyMatch(a -> a.signum() <= 0)) {
             throw new IllegalArgumentException("credit applied is never negative");
         }
+    }
+
+    /**
+     * As the billing tables store it: the mode (null: no credit, answers null), the grants' parts as a JSON object of
+     * decimal strings by grant id (null: none), the unfunded part.
+     */
+    public static CreditApplied fromStored(String mode, String grantsJson, BigDecimal unfunded) {
+        if (mode == null) {
+            return null;
+        }
+        var grants = new TreeMap<String, BigDecimal>();
+        if (grantsJson != null) {
+            try {
+                EventCodec.mapper().readTree(grantsJson).properties()
+                        .forEach(e -> grants.put(e.getKey(), new BigDecimal(e.getValue().asText())));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException("unreadable stored credits: " + e.getOriginalMessage(), e);
+            }
+        }
+        return new CreditApplied(BillingMode.valueOf(mode), grants, unfunded);
     }
 
     /** What credit covered of the event's cost: the grants' part and the unfunded part (exact). */

@@ -7,9 +7,6 @@ import dev.tollgate.billing.Money;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.credit.CreditApplied;
 import dev.tollgate.billing.credit.InvoiceCredits;
-import dev.tollgate.schemas.credit.BillingMode;
-import dev.tollgate.schemas.json.EventCodec;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.JdbcTemplate;
@@ -17,7 +14,6 @@ import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Repository;
 import org.springframework.transaction.support.TransactionTemplate;
 
-import java.math.BigDecimal;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -29,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -195,20 +190,7 @@ public class InvoiceStore {
     };
 
     private static CreditApplied creditApplied(ResultSet rs) throws SQLException {
-        String mode = rs.getString("credit_mode");
-        if (mode == null) {
-            return null;
-        }
-        var grants = new TreeMap<String, BigDecimal>();
-        String json = rs.getString("credit_grants");
-        if (json != null) {
-            try {
-                EventCodec.mapper().readTree(json).properties().forEach(e -> grants.put(e.getKey(), new BigDecimal(e.getValue().asText())));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException("unreadable credits of billed event " + rs.getString("event_id"), e);
-            }
-        }
-        return new CreditApplied(BillingMode.valueOf(mode), grants, rs.getBigDecimal("credit_unfunded"));
+        return CreditApplied.fromStored(rs.getString("credit_mode"), rs.getString("credit_grants"), rs.getBigDecimal("credit_unfunded"));
     }
 
     /** Every usage event billed on a tenant's period, adjustments included. */
