@@ -1,6 +1,11 @@
 package dev.tollgate.audit;
 
 import dev.tollgate.billing.InvoiceLine;
+import dev.tollgate.billing.credit.InvoiceCredits;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.BillingModeSet;
+import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
@@ -77,5 +82,26 @@ class ReplayTest {
         assertThat(replay.problems()).singleElement().asString().contains("event id a", "partition 0 offset 0", "offset 1");
         assertThat(replay.malformed()).isEqualTo(1);
         assertThat(replay.tenants().get("acme").calculator().totalMicros()).isEqualTo(200); // the first one, 100 x 2 micros
+    }
+
+    @Test
+    void whatCreditPaysOnAnInvoiceDependsOnTheEarlierPeriodsUsage() {
+        LedgerHistory ledger = ledger();
+        ledger.apply(event("mode", EventType.LEDGER_BILLINGMODE_SET, AUG, new BillingModeSet("acme", BillingMode.PREPAID, AUG)));
+        ledger.apply(event("grant", EventType.LEDGER_CREDIT_GRANTED, AUG, new CreditGranted("acme", "cg-1", 300, CreditSource.PURCHASE, null,
+                AUG, null, 50, List.of(), "cs_1")));
+        var september = new Replay(YearMonth.of(2026, 9), null, Duration.ofHours(1), ledger);
+        var october = new Replay(YearMonth.of(2026, 10), null, Duration.ofHours(1), ledger);
+        // September: 100 tokens at 2 micros (200 of the 300); October: 100 at 4 micros (the last 100, then 300 unfunded).
+        List<SourceRecord> log = List.of(streamed("a", "2026-09-10T00:00:00Z", 100, 0), streamed("b", "2026-10-10T00:00:00Z", 100, 1));
+        log.forEach(september::usage);
+        log.forEach(october::usage);
+
+        InvoiceCredits.Summary sep = september.tenants().get("acme").credits().summary(200);
+        assertThat(sep.credits()).containsExactly(new InvoiceCredits.Credit("cg-1", 200));
+        assertThat(sep.amountDueMicros()).isZero();
+        InvoiceCredits.Summary oct = october.tenants().get("acme").credits().summary(400);
+        assertThat(oct.credits()).containsExactly(new InvoiceCredits.Credit("cg-1", 100), new InvoiceCredits.Credit(null, 300));
+        assertThat(oct.amountDueMicros()).isZero();
     }
 }

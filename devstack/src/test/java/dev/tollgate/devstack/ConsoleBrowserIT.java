@@ -213,6 +213,7 @@ class ConsoleBrowserIT {
             assertThat(browser.getCurrentUrl()).isEqualTo(console + "/invoices/" + invoiceId);
             assertThat(text("#invoice-lines tbody")).contains("fake-chat");
             assertThat(text("#invoice-total")).startsWith("USD ");
+            assertThat(text("#invoice-due")).isEqualTo(text("#invoice-total")); // postpaid: all of it
             screenshot("invoice");
 
             // The webhook: configured with its signing secret shown once; a test event reaches the receiver, signed with it.
@@ -252,6 +253,20 @@ class ConsoleBrowserIT {
                 return text("#grants-table tbody").contains("PURCHASE") && text("#grants-table tbody").contains("USD 5.00");
             });
             screenshot("balance");
+
+            // Hybrid from now on: the next usage is paid from the credit, and its invoice shows the credit applied and what is due.
+            assertThat(apiCall("PUT", stack.adminUrl() + "/admin/v1/tenants/demo/billing-mode", stack.adminToken(), "{\"mode\":\"HYBRID\"}")
+                    .statusCode()).isEqualTo(200);
+            String credited = await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).until(() -> {
+                chat(stack.gatewayUrl(), stack.apiKey()); // billed with credit once the projector has the new mode
+                JsonNode invoices = EventCodec.mapper().readTree(api(stack.billingUrl() + "/billing/v1/tenants/demo/invoices", stack.adminToken()));
+                return invoices.get(0).path("creditedMicros").asLong() > 0 ? invoices.get(0).path("invoiceId").asText() : null;
+            }, id -> id != null);
+            browser.get(console + "/invoices/" + credited);
+            assertThat(text("#invoice-credits tbody")).contains("Grant");
+            assertThat(text("#invoice-credited")).startsWith("−USD ");
+            assertThat(text("#invoice-due")).startsWith("USD ");
+            screenshot("invoice-credits");
 
             // CSRF: a change without the form's token is refused, even with the session.
             HttpResponse<String> forged = asBrowser("POST", console + "/tenants/demo/keys", "name=forged&formId=x");
