@@ -135,7 +135,7 @@ class PrepaidEndToEndIT {
     }
 
     @Test
-    void aPaymentConfirmedTwiceAndOutOfOrderGrantsOnceAndAForgedOneGrantsNothing() throws Exception {
+    void aPaymentConfirmedTwiceAndOutOfOrderGrantsOnceAForgedOneGrantsNothingAndAFullRefundVoidsTheGrant() throws Exception {
         String tenant = "buyer-" + UUID.randomUUID().toString().substring(0, 6);
         assertThat(admin("POST", "/admin/v1/tenants", "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant
                 + "\",\"billingTimeZone\":\"America/Los_Angeles\",\"currency\":\"USD\",\"planId\":\"dev\"}").statusCode()).isEqualTo(201);
@@ -171,6 +171,24 @@ class PrepaidEndToEndIT {
         assertThat(grants.getFirst().path("reason").asText()).contains(sessionId);
         System.out.printf("payment %s: delivered twice, then async_payment_succeeded, a forged and an unpaid event -> %d grant%n",
                 sessionId, grants.size());
+
+        // A partial refund voids nothing (logged for billing); refunding the rest voids what is left of the grant, once.
+        assertThat(stack.stripe().refund(sessionId, 1_000)).isNotNull();
+        Thread.sleep(2_000);
+        assertThat(purchases(tenant).getFirst().path("voidedAt").isMissingNode() || purchases(tenant).getFirst().path("voidedAt").isNull())
+                .as("a partial refund voids nothing").isTrue();
+        JsonObject refunded = stack.stripe().refund(sessionId, 1_500);
+        assertThat(refunded).isNotNull();
+        long refundedAt = System.nanoTime();
+        JsonNode voided = await().atMost(Duration.ofSeconds(30)).until(() -> purchases(tenant).getFirst(),
+                grant -> grant.hasNonNull("voidedAt"));
+        assertThat(voided.path("voidReason").asText()).contains(sessionId, "refunded");
+        assertThat(stack.stripe().deliver(refunded)).isEqualTo(200); // delivered again: nothing more
+        JsonNode balance = EventCodec.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl() + "/billing/v1/tenants/"
+                + tenant + "/balance")).header("authorization", "Bearer " + financeToken).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(balance.path("grants").get(0).path("status").asText()).isEqualTo("VOIDED");
+        System.out.printf("refund of %s: a partial one voided nothing, the full one voided the grant after %d ms%n", sessionId,
+                (System.nanoTime() - refundedAt) / 1_000_000);
     }
 
     @Test

@@ -1,20 +1,25 @@
 package dev.tollgate.projector.credit;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.stripe.StripeClient;
 import com.stripe.exception.StripeException;
 import com.stripe.model.checkout.Session;
 import com.stripe.param.checkout.SessionCreateParams;
+import com.stripe.param.checkout.SessionListParams;
 import dev.tollgate.billing.Money;
 import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.BillingProperties;
 import dev.tollgate.projector.stripe.StripeSync;
+import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.payment.PaymentRefunded;
 import dev.tollgate.schemas.payment.PaymentSucceeded;
 import dev.tollgate.schemas.state.TenantState;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
@@ -87,9 +92,13 @@ public class CreditPurchases {
     public static Optional<PaymentSucceeded> confirmedBy(JsonNode event, int minorUnitDigits) {
         String type = event.path("type").asText("");
         JsonNode session = event.path("data").path("object");
-        boolean paid = "paid".equals(session.path("payment_status").asText())
-                && (type.equals("checkout.session.completed") || type.equals("checkout.session.async_payment_succeeded"));
-        if (!paid || !CREDIT_PURCHASE.equals(session.path("metadata").path(PURPOSE).asText())) {
+        boolean confirms = type.equals("checkout.session.completed") || type.equals("checkout.session.async_payment_succeeded");
+        return confirms ? paymentOf(session, event.path("id").asText(null), minorUnitDigits) : Optional.empty();
+    }
+
+    /** The payment of a paid credit purchase session; empty for an unpaid session or another purpose. */
+    private static Optional<PaymentSucceeded> paymentOf(JsonNode session, String providerEventId, int minorUnitDigits) {
+        if (!"paid".equals(session.path("payment_status").asText()) || !CREDIT_PURCHASE.equals(session.path("metadata").path(PURPOSE).asText())) {
             return Optional.empty();
         }
         String tenant = session.path("metadata").path(TENANT).asText("");
@@ -98,8 +107,57 @@ public class CreditPurchases {
         if (tenant.isEmpty() || minor <= 0 || currency.length() != 3 || !session.hasNonNull("id")) {
             throw new BillingException.Invalid("invalid_payload", "a credit purchase session without tenant, amount or currency");
         }
-        long micros = BigDecimal.valueOf(minor).movePointRight(6 - minorUnitDigits).longValueExact();
-        return Optional.of(new PaymentSucceeded(tenant, session.path("id").asText(), micros, currency.toUpperCase(Locale.ROOT), "stripe",
-                event.path("id").asText(null)));
+        return Optional.of(new PaymentSucceeded(tenant, session.path("id").asText(), micros(minor, minorUnitDigits),
+                currency.toUpperCase(Locale.ROOT), "stripe", providerEventId));
+    }
+
+    private static long micros(long minor, int minorUnitDigits) {
+        return BigDecimal.valueOf(minor).movePointRight(6 - minorUnitDigits).longValueExact();
+    }
+
+    /** A refund of a credit purchase: the payment it refunds (published first, in case its own event is still to come) and the refund. */
+    public record Refund(PaymentSucceeded payment, PaymentRefunded refund) {}
+
+    /**
+     * The credit purchase a {@code charge.refunded} event refunds, if it is one: the Charge names its PaymentIntent, and
+     * Stripe's list of Checkout Sessions by PaymentIntent names the session and its metadata. Anything else (another
+     * event, a charge of an invoice) refunds no credit.
+     */
+    public Optional<Refund> refundedBy(JsonNode event) {
+        if (!"charge.refunded".equals(event.path("type").asText(""))) {
+            return Optional.empty();
+        }
+        JsonNode charge = event.path("data").path("object");
+        String paymentIntent = charge.path("payment_intent").asText("");
+        long refundedMinor = charge.path("amount_refunded").asLong(0);
+        if (paymentIntent.isEmpty() || refundedMinor <= 0) {
+            return Optional.empty();
+        }
+        if (client == null) {
+            throw new BillingException.Unavailable("stripe_not_configured", "Stripe is not configured on this billing service");
+        }
+        List<Session> sessions;
+        try {
+            sessions = client.v1().checkout().sessions().list(SessionListParams.builder().setPaymentIntent(paymentIntent).build()).getData();
+        } catch (StripeException e) {
+            // 503: Stripe delivers the event again later.
+            throw new BillingException.Unavailable("stripe_unavailable", "Stripe did not answer which purchase was refunded: " + e.getCode());
+        }
+        for (Session session : sessions) {
+            JsonNode json;
+            try {
+                json = EventCodec.mapper().readTree(session.toJson());
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("stripe-java wrote a session that is not JSON", e);
+            }
+            Optional<PaymentSucceeded> payment = paymentOf(json, event.path("id").asText(null), config.minorUnitDigits());
+            if (payment.isPresent()) {
+                PaymentSucceeded paid = payment.get();
+                long refunded = Math.min(micros(refundedMinor, config.minorUnitDigits()), paid.amountMicros());
+                return Optional.of(new Refund(paid, new PaymentRefunded(paid.tenantId(), paid.paymentId(), refunded, paid.amountMicros(),
+                        paid.currency(), "stripe", event.path("id").asText(null))));
+            }
+        }
+        return Optional.empty();
     }
 }

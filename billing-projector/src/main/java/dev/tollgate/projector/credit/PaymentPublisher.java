@@ -3,8 +3,10 @@ package dev.tollgate.projector.credit;
 import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.BillingProperties;
 import dev.tollgate.schemas.event.CloudEvent;
+import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.payment.PaymentRefunded;
 import dev.tollgate.schemas.payment.PaymentSucceeded;
 import dev.tollgate.schemas.topic.Topics;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -44,12 +46,21 @@ public class PaymentPublisher implements DisposableBean {
     }
 
     public void publish(PaymentSucceeded payment) {
-        String id = UUID.nameUUIDFromBytes(("payment:" + payment.provider() + ":" + payment.paymentId()).getBytes(StandardCharsets.UTF_8))
-                .toString();
-        var event = CloudEvent.withId(id, EventType.BILLING_PAYMENT_SUCCEEDED, "/billing/" + properties.instanceId(), clock.instant(),
-                payment.paymentId(), null, payment);
+        send(EventType.BILLING_PAYMENT_SUCCEEDED, "payment:" + payment.provider() + ":" + payment.paymentId(), payment.tenantId(),
+                payment.paymentId(), payment);
+    }
+
+    /** A refund of a payment; its event id is derived from the payment and how much has been refunded, so a redelivery is the same event. */
+    public void publish(PaymentRefunded refund) {
+        send(EventType.BILLING_PAYMENT_REFUNDED, "refund:" + refund.provider() + ":" + refund.paymentId() + ":" + refund.refundedMicros(),
+                refund.tenantId(), refund.paymentId(), refund);
+    }
+
+    private void send(EventType type, String idSeed, String tenantId, String subject, EventData data) {
+        String id = UUID.nameUUIDFromBytes(idSeed.getBytes(StandardCharsets.UTF_8)).toString();
+        var event = CloudEvent.withId(id, type, "/billing/" + properties.instanceId(), clock.instant(), subject, null, data);
         try {
-            producer().send(new ProducerRecord<>(Topics.PAYMENTS.name(), payment.tenantId(), EventCodec.encode(event)))
+            producer().send(new ProducerRecord<>(Topics.PAYMENTS.name(), tenantId, EventCodec.encode(event)))
                     .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -23,7 +23,8 @@ import java.util.Map;
  * timestamp tolerance (replay-safe); a bad or missing signature gets 400 and changes nothing. Each
  * Stripe event id is applied once. A paid credit purchase is published to {@code payments.v1}
  * before the event counts as received (ADR 0027): Stripe's retries of an event we failed to record
- * publish it again, and the ledger grants each payment once.
+ * publish it again, and the ledger grants each payment once. A refunded credit purchase
+ * ({@code charge.refunded}) is published after its payment, so the ledger always has the grant to void.
  */
 @RestController
 public class StripeWebhookController {
@@ -39,9 +40,12 @@ public class StripeWebhookController {
     private final BillingProperties.Stripe config;
     private final ObjectMapper mapper;
     private final PaymentPublisher payments;
+    private final CreditPurchases purchases;
 
-    public StripeWebhookController(InvoiceStore store, BillingProperties properties, ObjectMapper mapper, PaymentPublisher payments) {
+    public StripeWebhookController(InvoiceStore store, BillingProperties properties, ObjectMapper mapper, PaymentPublisher payments,
+                                   CreditPurchases purchases) {
         this.store = store;
+        this.purchases = purchases;
         this.payments = payments;
         this.config = properties.stripe();
         this.mapper = mapper;
@@ -72,6 +76,10 @@ public class StripeWebhookController {
             throw new BillingException.Invalid("invalid_payload", "the event has no id or type");
         }
         CreditPurchases.confirmedBy(event, config.minorUnitDigits()).ifPresent(payments::publish);
+        purchases.refundedBy(event).ifPresent(refund -> {
+            payments.publish(refund.payment()); // the same event as its own confirmation: the grant exists before its refund
+            payments.publish(refund.refund());
+        });
         String stripeInvoiceId = type.startsWith("invoice.") ? event.path("data").path("object").path("id").asText(null) : null;
         boolean applied = store.applyStripeEvent(eventId, type, stripeInvoiceId, STATUS_BY_TYPE.get(type));
         return new Receipt(eventId, type, !applied);

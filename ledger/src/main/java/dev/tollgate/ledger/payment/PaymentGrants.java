@@ -8,6 +8,7 @@ import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.json.EventFormatException;
+import dev.tollgate.schemas.payment.PaymentRefunded;
 import dev.tollgate.schemas.payment.PaymentSucceeded;
 import dev.tollgate.schemas.topic.Topics;
 import io.micrometer.core.instrument.Counter;
@@ -39,7 +40,8 @@ import java.util.Map;
  * so a payment read twice (a redelivered webhook, a consumer restarted before its commit) grants once.
  * Offsets are committed only after the grant is made; a failure that may pass (the database, a lock)
  * retries the same record; a payment the ledger cannot grant (unknown tenant, another currency) is
- * logged and counted, never retried for ever.
+ * logged and counted, never retried for ever. A full refund of a payment voids the unspent part of its grant
+ * ({@code RefundPayment}); the billing service publishes a refund only after its payment, so the grant exists.
  */
 @Component
 public class PaymentGrants implements SmartLifecycle {
@@ -50,6 +52,8 @@ public class PaymentGrants implements SmartLifecycle {
     private final CommandGateway commands;
     private final Counter granted;
     private final Counter refused;
+    private final Counter refunded;
+    private final Counter partialRefunds;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile Thread thread;
     private volatile boolean running;
@@ -59,6 +63,8 @@ public class PaymentGrants implements SmartLifecycle {
         this.commands = commands;
         this.granted = Counter.builder("tollgate.ledger.payments").tag("outcome", "granted").register(registry);
         this.refused = Counter.builder("tollgate.ledger.payments").tag("outcome", "refused").register(registry);
+        this.refunded = Counter.builder("tollgate.ledger.payments").tag("outcome", "refund_voided").register(registry);
+        this.partialRefunds = Counter.builder("tollgate.ledger.payments").tag("outcome", "refund_partial").register(registry);
     }
 
     @Override
@@ -108,6 +114,9 @@ public class PaymentGrants implements SmartLifecycle {
             LOG.error("payments.v1 {}/{}: unreadable payment record, not granted: {}", record.partition(), record.offset(), e.getMessage());
             return true;
         }
+        if (event.data() instanceof PaymentRefunded refund) {
+            return refund(refund);
+        }
         if (!(event.data() instanceof PaymentSucceeded payment)) {
             return true;
         }
@@ -129,6 +138,35 @@ public class PaymentGrants implements SmartLifecycle {
         }
     }
 
+
+    /**
+     * A full refund voids the unspent part of the grant its payment bought; a partial one voids nothing (the ledger cannot
+     * withdraw part of a grant: billing voids it and grants the rest as an adjustment), and is logged and counted.
+     */
+    private boolean refund(PaymentRefunded refund) {
+        if (!refund.full()) {
+            partialRefunds.increment();
+            LOG.warn("payment {} of tenant {}: {} of {} micro-units {} refunded; its grant stays (void it and grant the rest by hand)",
+                    refund.paymentId(), refund.tenantId(), refund.refundedMicros(), refund.paidMicros(), refund.currency());
+            return true;
+        }
+        try {
+            Object voided = commands.sendAndWait(GenericCommandMessage.asCommandMessage(new TenantCommands.RefundPayment(refund.tenantId(),
+                            refund.paymentId(), "payment " + refund.paymentId() + " refunded (" + refund.provider() + " " + refund.providerEventId() + ")"))
+                    .andMetaData(MetaData.with("actor", "system:payments")));
+            if (voided != null) {
+                refunded.increment();
+            }
+            return true;
+        } catch (AggregateNotFoundException | LedgerException.NotFound | LedgerException.Invalid e) {
+            refused.increment();
+            LOG.error("refund of payment {} of tenant {} voided nothing: {}", refund.paymentId(), refund.tenantId(), e.getMessage());
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("refund of payment {} of tenant {} not applied yet, retrying: {}", refund.paymentId(), refund.tenantId(), e.toString());
+            return false;
+        }
+    }
 
     private void sleep() {
         try {

@@ -16,6 +16,7 @@ import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
 import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
 import dev.tollgate.ledger.tenant.TenantCommands.GrantCredit;
 import dev.tollgate.ledger.tenant.TenantCommands.SetBillingMode;
+import dev.tollgate.ledger.tenant.TenantCommands.RefundPayment;
 import dev.tollgate.ledger.tenant.TenantCommands.VoidCredit;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
@@ -290,6 +291,20 @@ public class Tenant {
         }
         apply(new CreditVoided(tenantId, command.grantId(), requireText(command.reason(), "reason", 500),
                 Clock.now().truncatedTo(ChronoUnit.MILLIS)));
+    }
+
+    @CommandHandler
+    public String handle(RefundPayment command) {
+        String grantId = grantsByPayment.get(requireText(command.paymentId(), "paymentId", 200));
+        if (grantId == null) {
+            throw new LedgerException.NotFound("payment_not_granted", "no grant of payment " + command.paymentId() + " in tenant " + tenantId);
+        }
+        if (grants.get(grantId)) {
+            return null; // voided already: by hand, or by this refund delivered before
+        }
+        // A void withdraws what is left of the grant from now on; what usage burned before stays burned (ADR 0027).
+        apply(new CreditVoided(tenantId, grantId, requireText(command.reason(), "reason", 500), Clock.now().truncatedTo(ChronoUnit.MILLIS)));
+        return grantId;
     }
 
     @CommandHandler

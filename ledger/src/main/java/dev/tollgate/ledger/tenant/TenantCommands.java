@@ -77,6 +77,9 @@ public final class TenantCommands {
     /** Withdraws the unspent part of a grant from now on. */
     public record VoidCredit(@TargetAggregateIdentifier String tenantId, String grantId, String reason) {}
 
+    /** The payment {@code paymentId} was refunded in full: the grant it bought is voided, once (its id; null if it was already). */
+    public record RefundPayment(@TargetAggregateIdentifier String tenantId, String paymentId, String reason) {}
+
     /** The tenant's billing mode from {@code effectiveFrom} (null: now) on. */
     public record SetBillingMode(@TargetAggregateIdentifier String tenantId, BillingMode mode, Instant effectiveFrom) {}
 }

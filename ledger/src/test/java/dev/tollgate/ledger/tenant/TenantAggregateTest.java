@@ -12,6 +12,7 @@ import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
 import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
 import dev.tollgate.ledger.tenant.TenantCommands.GrantCredit;
 import dev.tollgate.ledger.tenant.TenantCommands.SetBillingMode;
+import dev.tollgate.ledger.tenant.TenantCommands.RefundPayment;
 import dev.tollgate.ledger.tenant.TenantCommands.VoidCredit;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.credit.BillingModeSet;
@@ -318,6 +319,21 @@ class TenantAggregateTest {
                 .expectException(LedgerException.Conflict.class);
         fixture.given(CREATED)
                 .when(new VoidCredit("acme", GRANT, "refunded"))
+                .expectException(LedgerException.NotFound.class);
+    }
+
+    @Test
+    void aRefundedPaymentVoidsItsGrantOnceAndAPaymentNeverGrantedIsNotFound() {
+        fixture.given(CREATED, granted(GRANT, "cs_1"))
+                .when(new RefundPayment("acme", "cs_1", "payment cs_1 refunded"))
+                .expectEvents(new CreditVoided("acme", GRANT, "payment cs_1 refunded", fixture.currentTime().truncatedTo(ChronoUnit.MILLIS)))
+                .expectResultMessagePayload(GRANT);
+        fixture.given(CREATED, granted(GRANT, "cs_1"), new CreditVoided("acme", GRANT, "voided by hand", fixture.currentTime()))
+                .when(new RefundPayment("acme", "cs_1", "payment cs_1 refunded"))
+                .expectNoEvents()
+                .expectResultMessagePayload(null);
+        fixture.given(CREATED, granted(GRANT, "cs_1"))
+                .when(new RefundPayment("acme", "cs_2", "payment cs_2 refunded"))
                 .expectException(LedgerException.NotFound.class);
     }
 

@@ -15,6 +15,7 @@ import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
 import dev.tollgate.schemas.ledger.WebhookConfigured;
+import dev.tollgate.schemas.payment.PaymentRefunded;
 import dev.tollgate.schemas.payment.PaymentSucceeded;
 import dev.tollgate.schemas.topic.TopicSpec;
 import dev.tollgate.schemas.quota.QuotaThresholdCrossed;
@@ -59,6 +60,7 @@ public enum EventType {
     LEDGER_BILLINGMODE_SET("ledger.billingmode.set", BillingModeSet.class, "billingmode-set", Topics.LEDGER_EVENTS),
 
     BILLING_PAYMENT_SUCCEEDED("billing.payment.succeeded", PaymentSucceeded.class, "payment-succeeded", Topics.PAYMENTS),
+    BILLING_PAYMENT_REFUNDED("billing.payment.refunded", PaymentRefunded.class, "payment-refunded", Topics.PAYMENTS),
 
     QUOTA_THRESHOLD_CROSSED("quota.threshold.crossed", QuotaThresholdCrossed.class, "quota-threshold-crossed", Topics.QUOTA_ALERTS);
 

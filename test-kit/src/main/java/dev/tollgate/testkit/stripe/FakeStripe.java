@@ -4,6 +4,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -158,6 +159,31 @@ public final class FakeStripe implements AutoCloseable {
         return event;
     }
 
+    /**
+     * What a refund in Stripe's dashboard does: {@code amountMinor} more of a paid session's payment is refunded (at most
+     * what is left) and a {@code charge.refunded} event about its Charge is emitted and delivered, as {@link #pay} does.
+     * Returns the event; null for a session that is not paid or has nothing left to refund.
+     */
+    public synchronized JsonObject refund(String sessionId, long amountMinor) {
+        JsonObject session = sessions.get(sessionId);
+        if (session == null || !"paid".equals(session.getString("payment_status")) || amountMinor <= 0) {
+            return null;
+        }
+        long paid = session.getLong("amount_total");
+        long refunded = session.getLong("amount_refunded", 0L) + amountMinor;
+        if (refunded > paid) {
+            return null;
+        }
+        session.put("amount_refunded", refunded);
+        String pi = session.getString("payment_intent");
+        var charge = new JsonObject().put("id", "ch_" + pi.substring(3)).put("object", "charge").put("payment_intent", pi)
+                .put("amount", paid).put("amount_captured", paid).put("amount_refunded", refunded).put("currency", session.getString("currency"))
+                .put("paid", true).put("refunded", refunded == paid).put("status", "succeeded");
+        JsonObject event = event("charge.refunded", charge);
+        deliver(event);
+        return event;
+    }
+
     /** A Stripe event of {@code type} about {@code object}, recorded like the ones the fake emits itself (not delivered). */
     public JsonObject event(String type, JsonObject object) {
         var event = new JsonObject().put("id", "evt_" + ids.incrementAndGet()).put("object", "event").put("api_version", "2025-01-27.acacia")
@@ -208,6 +234,9 @@ public final class FakeStripe implements AutoCloseable {
         String method = request.method().name();
         String path = request.path();
         Map<String, String> form = parseForm(body.toString(StandardCharsets.UTF_8));
+        if (method.equals("GET")) {
+            request.params().forEach(param -> form.put(param.getKey(), param.getValue())); // list filters come in the query
+        }
         String key = request.getHeader("Idempotency-Key");
         String auth = request.getHeader("Authorization");
         int[] status = new int[1];
@@ -330,6 +359,13 @@ public final class FakeStripe implements AutoCloseable {
         }
         if (method.equals("POST") && path.equals("/v1/checkout/sessions")) {
             return createCheckoutSession(form, status);
+        }
+        if (method.equals("GET") && path.equals("/v1/checkout/sessions")) {
+            // The list, filtered by payment_intent as Stripe does (the only filter the fake knows; without it, every session).
+            String pi = form.get("payment_intent");
+            var data = new JsonArray();
+            sessions.values().stream().filter(session -> pi == null || pi.equals(session.getString("payment_intent"))).forEach(data::add);
+            return new JsonObject().put("object", "list").put("url", "/v1/checkout/sessions").put("has_more", false).put("data", data).encode();
         }
         Matcher checkoutSession = CHECKOUT_SESSION.matcher(path);
         if (method.equals("GET") && checkoutSession.matches()) {
