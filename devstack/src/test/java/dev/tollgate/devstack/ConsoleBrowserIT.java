@@ -1,7 +1,6 @@
 package dev.tollgate.devstack;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.testkit.postgres.PostgresDatabase;
 import org.junit.jupiter.api.AfterAll;
@@ -24,8 +23,6 @@ import org.openqa.selenium.support.ui.Select;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.File;
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,7 +37,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -130,7 +126,7 @@ class ConsoleBrowserIT {
     }
 
     private void walkThrough(DevStack stack) throws Exception {
-        try (Receiver receiver = Receiver.start()) {
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
             String console = stack.consoleUrl();
 
             // Sign-in: the console sends the browser to the identity provider; the session id changes at sign-in.
@@ -231,7 +227,7 @@ class ConsoleBrowserIT {
                 browser.findElement(By.id("send-test-event")).click();
                 return !browser.findElements(By.id("webhook-test")).isEmpty() && text("#webhook-test").contains("delivered (HTTP 204)");
             });
-            Receiver.Delivery delivery = receiver.last();
+            WebhookReceiver.Delivery delivery = receiver.last();
             assertThat(delivery.body()).contains("dev.tollgate.webhook.test.v1").contains("\"tenantid\":\"demo\"");
             String[] signature = delivery.signature().split(",");
             assertThat(signature[1]).isEqualTo("v1=" + hmac(signingSecret, signature[0].substring(2) + "." + delivery.body()));
@@ -354,37 +350,6 @@ class ConsoleBrowserIT {
     private void signInAs(String buttonId, String landing) {
         browser.findElement(By.id(buttonId)).click();
         await().atMost(Duration.ofSeconds(15)).until(() -> browser.getCurrentUrl().equals(landing));
-    }
-
-    /** A webhook receiver on loopback that answers 204 and keeps what it got. */
-    private record Receiver(HttpServer server, List<Delivery> deliveries) implements AutoCloseable {
-        record Delivery(String signature, String body) {}
-
-        static Receiver start() throws IOException {
-            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-            var receiver = new Receiver(server, new CopyOnWriteArrayList<>());
-            server.createContext("/hooks", exchange -> {
-                receiver.deliveries().add(new Delivery(exchange.getRequestHeaders().getFirst("X-Tollgate-Signature"),
-                        new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8)));
-                exchange.sendResponseHeaders(204, -1);
-                exchange.close();
-            });
-            server.start();
-            return receiver;
-        }
-
-        String url() {
-            return "http://127.0.0.1:" + server.getAddress().getPort() + "/hooks/tollgate";
-        }
-
-        Delivery last() {
-            return deliveries.getLast();
-        }
-
-        @Override
-        public void close() {
-            server.stop(0);
-        }
     }
 
     private static String hmac(String secret, String message) throws Exception {

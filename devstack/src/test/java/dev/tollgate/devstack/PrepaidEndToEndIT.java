@@ -134,6 +134,37 @@ class PrepaidEndToEndIT {
         return grants;
     }
 
+    /** A tenant on a plan of its own (the test's prices), PREPAID with {@code credit} micro-USD, and an API key every replica accepts. */
+    private record Prepaid(String tenant, String apiKey) {}
+
+    private static Prepaid prepaidTenant(long credit) throws Exception {
+        String plan = "prepaid-" + UUID.randomUUID().toString().substring(0, 6);
+        String tenant = "prepaid-" + UUID.randomUUID().toString().substring(0, 6);
+        assertThat(admin("PUT", "/admin/v1/plans/" + plan, """
+                {"name":"Prepaid","defaultLimits":{"requestsPerMinute":1000000,"tokensPerMinute":100000000,"maxConcurrentRequests":1000}}""")
+                .statusCode()).isEqualTo(200);
+        assertThat(admin("POST", "/admin/v1/price-lists", """
+                {"priceListId":"pl-%s","planId":"%s","currency":"USD","effectiveFrom":"2020-01-01T00:00:00Z","backfill":true,"prices":[
+                 {"model":"fake-chat","inputMicrosPerMillionTokens":%d,"cachedInputMicrosPerMillionTokens":%d,"outputMicrosPerMillionTokens":%d}]}"""
+                .formatted(plan, plan, INPUT_MICROS * 1_000_000, INPUT_MICROS * 1_000_000, OUTPUT_MICROS * 1_000_000)).statusCode()).isEqualTo(201);
+        assertThat(admin("POST", "/admin/v1/tenants", """
+                {"tenantId":"%s","name":"%s","billingTimeZone":"Pacific/Kiritimati","currency":"USD","planId":"%s"}"""
+                .formatted(tenant, tenant, plan)).statusCode()).isEqualTo(201);
+        assertThat(admin("PUT", "/admin/v1/tenants/" + tenant + "/billing-mode", "{\"mode\":\"PREPAID\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> grant = admin("POST", "/admin/v1/tenants/" + tenant + "/credit-grants",
+                "{\"amountMicros\":" + credit + ",\"source\":\"PROMOTION\",\"reason\":\"welcome credit\"}");
+        assertThat(grant.statusCode()).as(grant.body()).isEqualTo(201);
+        HttpResponse<String> key = admin("POST", "/admin/v1/tenants/" + tenant + "/keys", "{\"name\":\"load\",\"scopes\":[\"inference\"]}");
+        String apiKey = EventCodec.mapper().readTree(key.body()).path("apiKey").asText();
+        for (LocalGateway gateway : gateways) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                HttpResponse<String> answer = complete(gateway, apiKey, false, 1);
+                return answer.statusCode() == 200 && answer.headers().firstValue("x-tollgate-balance-remaining").isPresent();
+            });
+        }
+        return new Prepaid(tenant, apiKey);
+    }
+
     @Test
     void aPaymentConfirmedTwiceAndOutOfOrderGrantsOnceAForgedOneGrantsNothingAndAFullRefundVoidsTheGrant() throws Exception {
         String tenant = "buyer-" + UUID.randomUUID().toString().substring(0, 6);
@@ -193,30 +224,9 @@ class PrepaidEndToEndIT {
 
     @Test
     void aDollarOfCreditIsSpentThroughThreeReplicasThenRefusedWith402AndATopUpRestoresServiceEverywhere() throws Exception {
-        String plan = "prepaid-" + UUID.randomUUID().toString().substring(0, 6);
-        String tenant = "prepaid-" + UUID.randomUUID().toString().substring(0, 6);
-        assertThat(admin("PUT", "/admin/v1/plans/" + plan, """
-                {"name":"Prepaid","defaultLimits":{"requestsPerMinute":1000000,"tokensPerMinute":100000000,"maxConcurrentRequests":1000}}""")
-                .statusCode()).isEqualTo(200);
-        assertThat(admin("POST", "/admin/v1/price-lists", """
-                {"priceListId":"pl-%s","planId":"%s","currency":"USD","effectiveFrom":"2020-01-01T00:00:00Z","backfill":true,"prices":[
-                 {"model":"fake-chat","inputMicrosPerMillionTokens":%d,"cachedInputMicrosPerMillionTokens":%d,"outputMicrosPerMillionTokens":%d}]}"""
-                .formatted(plan, plan, INPUT_MICROS * 1_000_000, INPUT_MICROS * 1_000_000, OUTPUT_MICROS * 1_000_000)).statusCode()).isEqualTo(201);
-        assertThat(admin("POST", "/admin/v1/tenants", """
-                {"tenantId":"%s","name":"%s","billingTimeZone":"Pacific/Kiritimati","currency":"USD","planId":"%s"}"""
-                .formatted(tenant, tenant, plan)).statusCode()).isEqualTo(201);
-        assertThat(admin("PUT", "/admin/v1/tenants/" + tenant + "/billing-mode", "{\"mode\":\"PREPAID\"}").statusCode()).isEqualTo(200);
-        HttpResponse<String> grant = admin("POST", "/admin/v1/tenants/" + tenant + "/credit-grants",
-                "{\"amountMicros\":" + CREDIT + ",\"source\":\"PROMOTION\",\"reason\":\"welcome credit\"}");
-        assertThat(grant.statusCode()).as(grant.body()).isEqualTo(201);
-        HttpResponse<String> key = admin("POST", "/admin/v1/tenants/" + tenant + "/keys", "{\"name\":\"load\",\"scopes\":[\"inference\"]}");
-        String apiKey = EventCodec.mapper().readTree(key.body()).path("apiKey").asText();
-        for (LocalGateway gateway : gateways) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                HttpResponse<String> answer = complete(gateway, apiKey, false, 1);
-                return answer.statusCode() == 200 && answer.headers().firstValue("x-tollgate-balance-remaining").isPresent();
-            });
-        }
+        Prepaid prepaid = prepaidTenant(CREDIT);
+        String tenant = prepaid.tenant();
+        String apiKey = prepaid.apiKey();
 
         int clientsPerReplica = 4;
         BudgetLoad.Result load = BudgetLoad.untilUsedUp(gateways, clientsPerReplica, 402,
@@ -294,5 +304,84 @@ class PrepaidEndToEndIT {
             return AuditRun.run(afterTopUp, "balance", tenant, "--bootstrap-servers", stack.kafkaBootstrapServers()) == 0;
         });
         System.out.print(afterTopUp.toString(StandardCharsets.UTF_8));
+    }
+
+    /** GET (json null) or PUT the tenant's automatic top-up as its admin; a 503 (the projector rebalancing) is retried, as a client does. */
+    private static HttpResponse<String> autoTopUp(String tenant, String json) throws Exception {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> autoTopUpOnce(tenant, json), response -> response.statusCode() != 503);
+    }
+
+    private static HttpResponse<String> autoTopUpOnce(String tenant, String json) throws Exception {
+        String token = stack.token("owner@" + tenant, List.of("tenant-admin"), tenant);
+        return HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl() + "/billing/v1/tenants/" + tenant + "/auto-top-up"))
+                .header("authorization", "Bearer " + token).header("content-type", "application/json")
+                .method(json == null ? "GET" : "PUT", json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Calls through one replica until what is left of the tenant's balance is below {@code micros}. */
+    private static void spendBelow(Prepaid prepaid, long micros) throws Exception {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO).until(() -> {
+            complete(gateways.getFirst(), prepaid.apiKey(), false, COMPLETION_TOKENS);
+            return balance(prepaid.tenant()).path("remainingMicros").asLong() < micros;
+        });
+    }
+
+    @Test
+    void belowItsThresholdABalanceIsToppedUpOnceFromTheSavedCardAndARefusedCardIsReportedToTheWebhookOnce() throws Exception {
+        Prepaid paying = prepaidTenant(CREDIT);
+        HttpResponse<String> unknown = autoTopUp(paying.tenant(),
+                "{\"thresholdMicros\":800000,\"amountMicros\":5000000,\"paymentMethodId\":\"pm_card_missing\"}");
+        assertThat(unknown.statusCode()).as("a method Stripe refuses to attach is refused when saved: " + unknown.body()).isEqualTo(400);
+        HttpResponse<String> saved = autoTopUp(paying.tenant(),
+                "{\"thresholdMicros\":800000,\"amountMicros\":5000000,\"paymentMethodId\":\"pm_card_visa\"}");
+        assertThat(saved.statusCode()).as(saved.body()).isEqualTo(200);
+        spendBelow(paying, 800_000);
+        long crossed = System.nanoTime();
+        await().atMost(Duration.ofSeconds(30)).until(() -> purchases(paying.tenant()).size() == 1);
+        long grantedAfter = (System.nanoTime() - crossed) / 1_000_000;
+        JsonNode topUp = purchases(paying.tenant()).getFirst();
+        assertThat(topUp.path("amountMicros").asLong()).isEqualTo(5_000_000);
+        assertThat(topUp.path("externalId").asText()).startsWith("pi_");
+        // Spending on, above the threshold again: no second charge for the same crossing.
+        for (int i = 0; i < 20; i++) {
+            assertThat(complete(gateways.getFirst(), paying.apiKey(), false, COMPLETION_TOKENS).statusCode()).isEqualTo(200);
+        }
+        Thread.sleep(5_000);
+        assertThat(purchases(paying.tenant())).hasSize(1);
+        JsonNode setting = EventCodec.mapper().readTree(autoTopUp(paying.tenant(), null).body());
+        assertThat(setting.path("attempts")).hasSize(1);
+        assertThat(setting.path("attempts").get(0).path("status").asText()).isEqualTo("SUCCEEDED");
+        assertThat(stack.stripe().paymentIntents().values()).filteredOn(pi -> pi.getString("customer") != null
+                && paying.tenant().equals(pi.getJsonObject("metadata").getString("tenant_id"))).hasSize(1);
+        System.out.printf("auto top-up: below 800,000 micro-USD -> one 5,000,000 grant %d ms later, none more%n", grantedAfter);
+
+        Prepaid declined = prepaidTenant(CREDIT);
+        try (WebhookReceiver receiver = WebhookReceiver.start()) {
+            assertThat(admin("PUT", "/admin/v1/tenants/" + declined.tenant() + "/webhook", "{\"url\":\"" + receiver.url() + "\"}").statusCode())
+                    .isEqualTo(200);
+            assertThat(autoTopUp(declined.tenant(), "{\"thresholdMicros\":800000,\"amountMicros\":5000000,"
+                    + "\"paymentMethodId\":\"pm_card_chargeDeclined\"}").statusCode()).isEqualTo(200);
+            spendBelow(declined, 800_000);
+            await().atMost(Duration.ofSeconds(30)).until(() -> receiver.deliveries().stream()
+                    .anyMatch(d -> d.body().contains("dev.tollgate.billing.autotopup.failed.v1")));
+            for (int i = 0; i < 10; i++) {
+                complete(gateways.getFirst(), declined.apiKey(), false, COMPLETION_TOKENS);
+            }
+            Thread.sleep(5_000);
+            List<WebhookReceiver.Delivery> failures = receiver.deliveries().stream()
+                    .filter(d -> d.body().contains("dev.tollgate.billing.autotopup.failed.v1")).toList();
+            assertThat(failures).as("one report per crossing").hasSize(1);
+            assertThat(failures.getFirst().signature()).startsWith("t=").contains(",v1=");
+            JsonNode failure = EventCodec.mapper().readTree(failures.getFirst().body()).path("data");
+            assertThat(failure.path("code").asText()).isEqualTo("card_declined");
+            assertThat(failure.path("remainingMicros").asLong()).isLessThan(800_000);
+            assertThat(purchases(declined.tenant())).isEmpty();
+            JsonNode attempts = EventCodec.mapper().readTree(autoTopUp(declined.tenant(), null).body()).path("attempts");
+            assertThat(attempts).hasSize(1);
+            assertThat(attempts.get(0).path("status").asText()).isEqualTo("FAILED");
+            System.out.printf("auto top-up with a declined card: one %s report to the webhook, no grant, no second try%n",
+                    failure.path("code").asText());
+        }
     }
 }

@@ -130,6 +130,17 @@ public class AlertWebhooks implements SmartLifecycle {
         return true;
     }
 
+    /**
+     * Adds one more event for {@code tenant}'s webhook to the delivery log (sent, signed and retried like an alert), once per
+     * {@code eventId}; skipped when the tenant has no webhook.
+     */
+    public void enqueue(TenantState tenant, String eventId, String payload) {
+        String url = tenant.webhookUrl();
+        jdbc.update("insert into webhook_deliveries (alert_id, tenant_id, url, secret_version, payload, status, last_error) "
+                        + "values (?, ?, ?, ?, ?, ?, ?) on conflict (alert_id) do nothing", eventId, tenant.tenantId(), url,
+                tenant.webhookSecretVersion(), payload, url == null ? "SKIPPED" : "PENDING", url == null ? "no webhook configured" : null);
+    }
+
     private ReadOnlyKeyValueStore<String, byte[]> tenants() {
         KafkaStreams streams = projector.streams();
         if (streams == null || streams.state() != KafkaStreams.State.RUNNING) {

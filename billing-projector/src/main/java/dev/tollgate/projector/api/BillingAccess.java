@@ -19,13 +19,14 @@ import static dev.tollgate.service.security.Role.TENANT_ADMIN;
  * a role that may never do an action gets 403.
  */
 public final class BillingAccess {
-    public enum Action { READ_USAGE, READ_BALANCE, BUY_CREDIT, READ_INVOICES, LIST_ALL_INVOICES, SYNC_STRIPE, TEST_WEBHOOK, READ_DEAD_LETTERS }
+    public enum Action { READ_USAGE, READ_BALANCE, BUY_CREDIT, CONFIGURE_AUTO_TOP_UP, READ_INVOICES, LIST_ALL_INVOICES, SYNC_STRIPE, TEST_WEBHOOK, READ_DEAD_LETTERS }
 
     private static final Map<Action, Set<Role>> ALLOWED = Map.of(
             Action.READ_USAGE, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN),
             Action.READ_BALANCE, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN),
             // Starting a payment grants nothing: only Stripe's confirmation does (ADR 0027).
             Action.BUY_CREDIT, EnumSet.of(PLATFORM_ADMIN, BILLING, TENANT_ADMIN),
+            Action.CONFIGURE_AUTO_TOP_UP, EnumSet.of(PLATFORM_ADMIN, BILLING, TENANT_ADMIN),
             Action.READ_INVOICES, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR, TENANT_ADMIN),
             Action.LIST_ALL_INVOICES, EnumSet.of(PLATFORM_ADMIN, BILLING, AUDITOR),
             Action.SYNC_STRIPE, EnumSet.of(PLATFORM_ADMIN, BILLING),

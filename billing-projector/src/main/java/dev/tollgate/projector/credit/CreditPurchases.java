@@ -54,11 +54,7 @@ public class CreditPurchases {
 
     /** A Checkout Session for {@code amountMicros} of the tenant's currency: a whole number of its minor units, 1 to 100,000 units. */
     public Checkout start(TenantState tenant, long amountMicros, String successUrl) {
-        long microsPerMinor = BigDecimal.TEN.pow(6 - config.minorUnitDigits()).longValueExact();
-        if (amountMicros < Money.MICROS_PER_UNIT || amountMicros > MAX_UNITS * Money.MICROS_PER_UNIT || amountMicros % microsPerMinor != 0) {
-            throw new BillingException.Invalid("invalid_amount", "amountMicros must be between 1 and " + MAX_UNITS + " units of "
-                    + tenant.currency() + " and a whole number of its minor units (" + microsPerMinor + " micro-units)");
-        }
+        checkAmount(amountMicros, tenant.currency(), config.minorUnitDigits());
         if (client == null) {
             throw new BillingException.Unavailable("stripe_not_configured", "Stripe is not configured on this billing service");
         }
@@ -84,14 +80,27 @@ public class CreditPurchases {
         }
     }
 
+    /** A purchase's amount: 1 to {@link #MAX_UNITS} units of the currency, a whole number of its minor units; else 400. */
+    public static void checkAmount(long amountMicros, String currency, int minorUnitDigits) {
+        long microsPerMinor = BigDecimal.TEN.pow(6 - minorUnitDigits).longValueExact();
+        if (amountMicros < Money.MICROS_PER_UNIT || amountMicros > MAX_UNITS * Money.MICROS_PER_UNIT || amountMicros % microsPerMinor != 0) {
+            throw new BillingException.Invalid("invalid_amount", "amountMicros must be between 1 and " + MAX_UNITS + " units of "
+                    + currency + " and a whole number of its minor units (" + microsPerMinor + " micro-units)");
+        }
+    }
+
     /**
      * The payment a Stripe event confirms, if it is a paid credit purchase: {@code checkout.session.completed} with
-     * {@code payment_status} paid, or {@code checkout.session.async_payment_succeeded}; anything else (an unpaid
+     * {@code payment_status} paid, or {@code checkout.session.async_payment_succeeded}, or an automatic top-up's
+     * {@code payment_intent.succeeded} ({@link AutoTopUps}); anything else (an unpaid
      * completion, an expiry, another purpose) confirms nothing.
      */
     public static Optional<PaymentSucceeded> confirmedBy(JsonNode event, int minorUnitDigits) {
         String type = event.path("type").asText("");
         JsonNode session = event.path("data").path("object");
+        if (type.equals("payment_intent.succeeded")) {
+            return AutoTopUps.paymentOf(session, event.path("id").asText(null), minorUnitDigits);
+        }
         boolean confirms = type.equals("checkout.session.completed") || type.equals("checkout.session.async_payment_succeeded");
         return confirms ? paymentOf(session, event.path("id").asText(null), minorUnitDigits) : Optional.empty();
     }
@@ -111,7 +120,7 @@ public class CreditPurchases {
                 currency.toUpperCase(Locale.ROOT), "stripe", providerEventId));
     }
 
-    private static long micros(long minor, int minorUnitDigits) {
+    static long micros(long minor, int minorUnitDigits) {
         return BigDecimal.valueOf(minor).movePointRight(6 - minorUnitDigits).longValueExact();
     }
 

@@ -58,9 +58,13 @@ public class PaymentPublisher implements DisposableBean {
 
     private void send(EventType type, String idSeed, String tenantId, String subject, EventData data) {
         String id = UUID.nameUUIDFromBytes(idSeed.getBytes(StandardCharsets.UTF_8)).toString();
-        var event = CloudEvent.withId(id, type, "/billing/" + properties.instanceId(), clock.instant(), subject, null, data);
+        publish(CloudEvent.withId(id, type, "/billing/" + properties.instanceId(), clock.instant(), subject, null, data));
+    }
+
+    /** Any event of payments.v1, keyed by its tenant, once the broker has it. */
+    public void publish(CloudEvent<?> event) {
         try {
-            producer().send(new ProducerRecord<>(Topics.PAYMENTS.name(), tenantId, EventCodec.encode(event)))
+            producer().send(new ProducerRecord<>(Topics.PAYMENTS.name(), event.tenantid(), EventCodec.encode(event)))
                     .get(SEND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -170,7 +170,8 @@ public class StripeSync {
         }
     }
 
-    private String customer(String tenantId) throws StripeException {
+    /** The tenant's Stripe Customer, created (once, whoever asks first) if it has none yet. */
+    public String customer(String tenantId) throws StripeException {
         var known = store.stripeCustomer(tenantId);
         if (known.isPresent()) {
             return known.get();

@@ -15,6 +15,7 @@ import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
 import dev.tollgate.schemas.ledger.WebhookConfigured;
+import dev.tollgate.schemas.payment.AutoTopUpFailed;
 import dev.tollgate.schemas.payment.PaymentRefunded;
 import dev.tollgate.schemas.payment.PaymentSucceeded;
 import dev.tollgate.schemas.topic.TopicSpec;
@@ -61,6 +62,7 @@ public enum EventType {
 
     BILLING_PAYMENT_SUCCEEDED("billing.payment.succeeded", PaymentSucceeded.class, "payment-succeeded", Topics.PAYMENTS),
     BILLING_PAYMENT_REFUNDED("billing.payment.refunded", PaymentRefunded.class, "payment-refunded", Topics.PAYMENTS),
+    BILLING_AUTOTOPUP_FAILED("billing.autotopup.failed", AutoTopUpFailed.class, "autotopup-failed", Topics.PAYMENTS),
 
     QUOTA_THRESHOLD_CROSSED("quota.threshold.crossed", QuotaThresholdCrossed.class, "quota-threshold-crossed", Topics.QUOTA_ALERTS);
 

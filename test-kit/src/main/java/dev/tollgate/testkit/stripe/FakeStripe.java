@@ -23,6 +23,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +51,13 @@ public final class FakeStripe implements AutoCloseable {
     private static final Pattern CHECKOUT_SESSION = Pattern.compile("/v1/checkout/sessions/([A-Za-z0-9_]+)");
     /** The hosted checkout page's "pay" button: no API key, as a customer's browser has none. */
     private static final Pattern PAY = Pattern.compile("/pay/([A-Za-z0-9_]+)");
+    private static final Pattern ATTACH = Pattern.compile("/v1/payment_methods/(pm_[A-Za-z0-9_]+)/attach");
+    /** Stripe's test payment methods that fail off-session, with the error code Stripe answers. */
+    private static final Map<String, String> FAILING_METHODS = Map.of("pm_card_chargeDeclined", "card_declined",
+            "pm_card_authenticationRequired", "authentication_required");
+    /** The payment methods the fake knows: Stripe's test shortcuts. */
+    private static final Set<String> TEST_METHODS = Set.of("pm_card_visa", "pm_card_mastercard", "pm_card_chargeDeclined",
+            "pm_card_authenticationRequired");
     private static final Pattern FINALIZE = Pattern.compile("/v1/invoices/([A-Za-z0-9_]+)/finalize");
 
     private final Vertx vertx;
@@ -58,6 +66,9 @@ public final class FakeStripe implements AutoCloseable {
     private final Map<String, JsonObject> customers = new ConcurrentHashMap<>();
     private final Map<String, JsonObject> invoices = new ConcurrentHashMap<>();
     private final Map<String, JsonObject> items = new ConcurrentHashMap<>();
+    /** Payment methods attached to customers (payment method id to customer id), and the PaymentIntents created. */
+    private final Map<String, String> attached = new ConcurrentHashMap<>();
+    private final Map<String, JsonObject> paymentIntents = new ConcurrentHashMap<>();
     private final Map<String, JsonObject> sessions = new ConcurrentHashMap<>();
     private final List<JsonObject> events = new CopyOnWriteArrayList<>();
     private final HttpClient webhookClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -360,6 +371,23 @@ public final class FakeStripe implements AutoCloseable {
         if (method.equals("POST") && path.equals("/v1/checkout/sessions")) {
             return createCheckoutSession(form, status);
         }
+        Matcher attach = ATTACH.matcher(path);
+        if (method.equals("POST") && attach.matches()) {
+            if (!TEST_METHODS.contains(attach.group(1))) {
+                status[0] = 400;
+                return error("invalid_request_error", "resource_missing", "No such PaymentMethod: '" + attach.group(1) + "'");
+            }
+            if (!customers.containsKey(form.get("customer"))) {
+                status[0] = 400;
+                return error("invalid_request_error", "resource_missing", "No such customer: '" + form.get("customer") + "'");
+            }
+            attached.put(attach.group(1), form.get("customer"));
+            return new JsonObject().put("id", attach.group(1)).put("object", "payment_method").put("type", "card")
+                    .put("customer", form.get("customer")).encode();
+        }
+        if (method.equals("POST") && path.equals("/v1/payment_intents")) {
+            return createPaymentIntent(form, status);
+        }
         if (method.equals("GET") && path.equals("/v1/checkout/sessions")) {
             // The list, filtered by payment_intent as Stripe does (the only filter the fake knows; without it, every session).
             String pi = form.get("payment_intent");
@@ -386,6 +414,57 @@ public final class FakeStripe implements AutoCloseable {
         }
         status[0] = 404;
         return error("invalid_request_error", null, "Unrecognized request URL (" + method + ": " + path + ")");
+    }
+
+    /**
+     * An off-session charge of a saved payment method, confirmed at once: strict about the customer, the method being
+     * attached to it, and the amount; Stripe's failing test methods answer 402 card errors; a success emits and delivers
+     * {@code payment_intent.succeeded} (off the event loop, as Stripe sends events after answering).
+     */
+    private String createPaymentIntent(Map<String, String> form, int[] status) {
+        String customer = form.get("customer");
+        String paymentMethod = form.get("payment_method");
+        long amount;
+        try {
+            amount = Long.parseLong(String.valueOf(form.get("amount")));
+        } catch (NumberFormatException e) {
+            status[0] = 400;
+            return error("invalid_request_error", "parameter_invalid_integer", "amount must be an integer");
+        }
+        if (!customers.containsKey(customer) || paymentMethod == null || form.get("currency") == null || amount < 50) {
+            status[0] = 400;
+            return error("invalid_request_error", "parameter_missing", "customer, payment_method, currency and amount (at least 50) are required");
+        }
+        if (!customer.equals(attached.get(paymentMethod))) {
+            status[0] = 400;
+            return error("invalid_request_error", "resource_missing", "The PaymentMethod " + paymentMethod + " is not attached to customer " + customer);
+        }
+        if (!"true".equals(form.get("confirm")) || !"true".equals(form.get("off_session"))) {
+            status[0] = 400;
+            return error("invalid_request_error", "parameter_missing", "the fake charges saved methods off-session only: confirm=true and off_session=true");
+        }
+        String id = "pi_" + ids.incrementAndGet();
+        var intent = new JsonObject().put("id", id).put("object", "payment_intent").put("amount", amount).put("currency", form.get("currency"))
+                .put("customer", customer).put("payment_method", paymentMethod).put("metadata", metadata(form));
+        paymentIntents.put(id, intent);
+        String failure = FAILING_METHODS.get(paymentMethod);
+        if (failure != null) {
+            intent.put("status", "requires_payment_method").put("amount_received", 0L);
+            status[0] = 402;
+            var error = new JsonObject().put("type", "card_error").put("code", failure).put("message",
+                    failure.equals("card_declined") ? "Your card was declined." : "This payment requires authentication.")
+                    .put("payment_intent", intent.copy());
+            return new JsonObject().put("error", error).encode();
+        }
+        intent.put("status", "succeeded").put("amount_received", amount);
+        JsonObject event = event("payment_intent.succeeded", intent.copy());
+        vertx.executeBlocking(() -> deliver(event));
+        return intent.encode();
+    }
+
+    /** The PaymentIntents created, by id. */
+    public Map<String, JsonObject> paymentIntents() {
+        return Map.copyOf(paymentIntents);
     }
 
     /** A one-time payment session as Stripe creates it: strict about mode, the return URL and the one priced line item. */
