@@ -25,6 +25,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -229,11 +233,31 @@ class PrepaidEndToEndIT {
         String apiKey = prepaid.apiKey();
 
         int clientsPerReplica = 4;
-        BudgetLoad.Result load = BudgetLoad.untilUsedUp(gateways, clientsPerReplica, 402,
-                (gateway, reserveCompletion) -> complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0),
-                answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200), refusal -> { },
-                () -> spentMicros(tenant, 0));
+        // While the fleet spends, the billing API shows what the replicas hold beyond the projector's burn (their heartbeats).
+        var mostInFlight = new AtomicLong();
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleWithFixedDelay(() -> {
+            try {
+                mostInFlight.accumulateAndGet(balance(tenant).path("inFlightMicros").asLong(), Math::max);
+            } catch (Exception | AssertionError e) {
+                // a 503 while the projector commits: the next sample
+            }
+        }, 0, 100, TimeUnit.MILLISECONDS);
+        BudgetLoad.Result load;
+        try {
+            load = BudgetLoad.untilUsedUp(gateways, clientsPerReplica, 402,
+                    (gateway, reserveCompletion) -> complete(gateway, apiKey, true, reserveCompletion ? COMPLETION_TOKENS : 0),
+                    answer -> assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200), refusal -> { },
+                    () -> spentMicros(tenant, 0));
+        } finally {
+            sampler.shutdownNow();
+        }
         BudgetLoad.awaitSettled(() -> spentMicros(tenant, -1));
+        assertThat(mostInFlight.get()).as("in flight while the fleet spent").isPositive();
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(balance(tenant).path("inFlightMicros").asLong())
+                .as("nothing in flight once the projector has counted everything").isZero());
+        System.out.printf("in flight fleet-wide during the load: at most %,d micro-USD (from the replicas' heartbeats), 0 after%n",
+                mostInFlight.get());
         QuotaState spent = latestCredit(tenant);
         long overshoot = Math.max(0, spent.usedSpendMicros() - CREDIT);
         // ADR 0027 (the bound of ADR 0009 in money): per stream in flight, one chunk and the prompt estimate's error; plus

@@ -26,17 +26,21 @@ import java.time.Instant;
 @Component
 public class BalanceQueries {
     /**
-     * The statement, with the event time of the newest usage the burn counts ({@code asOf}, null before any) and the
-     * instance that answered.
+     * The statement, with the event time of the newest usage the burn counts ({@code asOf}, null before any), what the
+     * gateway fleet holds beyond it ({@code inFlightMicros}: requests in flight and usage the burn does not count yet, from
+     * the replicas' heartbeats), what is left of it after that ({@code availableMicros}) and the instance that answered.
      */
-    public record Balance(@JsonUnwrapped CreditStatement statement, Instant asOf, String instance) {}
+    public record Balance(@JsonUnwrapped CreditStatement statement, Instant asOf, long inFlightMicros, long availableMicros,
+                          String instance) {}
 
     private final ProjectorLifecycle projector;
     private final Clock clock;
+    private final FleetInFlight fleet;
 
-    public BalanceQueries(ProjectorLifecycle projector, Clock clock) {
+    public BalanceQueries(ProjectorLifecycle projector, Clock clock, FleetInFlight fleet) {
         this.projector = projector;
         this.clock = clock;
+        this.fleet = fleet;
     }
 
     /** The tenant as the ledger last published it (every instance holds every tenant); 404 for one it has not. */
@@ -73,14 +77,16 @@ public class BalanceQueries {
         } catch (InvalidStateStoreException e) {
             throw new BillingException.Unavailable("balance_unavailable", "balance state is being restored or moved; retry");
         }
-        return of(tenant, burn, clock.instant(), projector.instanceId());
+        Instant now = clock.instant();
+        return of(tenant, burn, now, fleet.inFlightMicros(tenantId, now), projector.instanceId());
     }
 
-    /** The balance of a tenant and its stored burn at {@code now}. */
-    static Balance of(TenantState tenant, CreditBalances.Stored stored, Instant now, String instance) {
+    /** The balance of a tenant and its stored burn at {@code now}, with what the fleet holds in flight. */
+    static Balance of(TenantState tenant, CreditBalances.Stored stored, Instant now, long inFlight, String instance) {
         CreditBurn burn = new CreditBurn(stored.used(), stored.unfunded());
         Instant asOf = stored.sources().values().stream().max(Long::compare).map(Instant::ofEpochMilli).orElse(null);
-        return new Balance(CreditStatement.of(tenant.tenantId(), tenant.currency(), CreditBurn.modeAt(tenant, now), tenant.credits(), burn, now),
-                asOf, instance);
+        CreditStatement statement = CreditStatement.of(tenant.tenantId(), tenant.currency(), CreditBurn.modeAt(tenant, now), tenant.credits(),
+                burn, now);
+        return new Balance(statement, asOf, inFlight, Math.max(0, statement.remainingMicros() - inFlight), instance);
     }
 }

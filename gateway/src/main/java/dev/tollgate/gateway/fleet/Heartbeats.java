@@ -53,6 +53,7 @@ public final class Heartbeats implements Supplier<FleetView>, AutoCloseable {
     private final Consumer<String, byte[]> consumer;
     private final Thread thread;
     private volatile FleetMember member;
+    private volatile Supplier<List<GatewayHeartbeat.Balance>> balances = List::of;
     private volatile FleetView view;
     private volatile boolean closed;
     private final AtomicLong failures = new AtomicLong();
@@ -93,6 +94,11 @@ public final class Heartbeats implements Supplier<FleetView>, AutoCloseable {
         var heartbeats = new Heartbeats(bootstrapServers, self, configuredReplicas, interval, clock);
         heartbeats.thread.start();
         return heartbeats;
+    }
+
+    /** The prepaid balances this replica's heartbeats carry from now on (the budgets' in flight, ADR 0027). */
+    public void reportBalances(Supplier<List<GatewayHeartbeat.Balance>> balances) {
+        this.balances = balances;
     }
 
     /** What this replica's heartbeats carry from now on (the rate limits; until then, nothing). */
@@ -148,7 +154,7 @@ public final class Heartbeats implements Supplier<FleetView>, AutoCloseable {
 
     private void send() {
         FleetMember m = member;
-        var heartbeat = new GatewayHeartbeat(self, clock.instant(), interval.toMillis(), m == null ? List.of() : m.report());
+        var heartbeat = new GatewayHeartbeat(self, clock.instant(), interval.toMillis(), m == null ? List.of() : m.report(), balances.get());
         producer.send(new ProducerRecord<>(Topics.GATEWAY_HEARTBEATS.name(), self, EventCodec.encodeState(heartbeat)), (metadata, error) -> {
             if (error != null) {
                 failures.incrementAndGet();

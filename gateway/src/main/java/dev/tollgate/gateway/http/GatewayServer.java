@@ -70,6 +70,7 @@ public final class GatewayServer {
     /** Makes one event loop's proxy around that loop's own HTTP client. */
     private final Function<HttpClient, InferenceProxy> proxies;
     private final GatewayMetrics metrics;
+    private final Budgets budgets;
     private final RequestTelemetry telemetry;
     private final FailureThrottle authThrottle = FailureThrottle.authFailures();
     private final FailureThrottle refusals = FailureThrottle.refusals();
@@ -110,7 +111,7 @@ public final class GatewayServer {
         // Health checks and load reads have their own client; each event loop has another for the requests it serves.
         var client = upstreamClient(vertx);
         // Daily and period budgets split what is left over the same live fleet as the rate limits (ADR 0009, 0020).
-        var budgets = new Budgets(state, state, usage.source(), limits::replicas, Instant::now);
+        this.budgets = new Budgets(state, state, usage.source(), limits::replicas, Instant::now);
         this.metrics = new GatewayMetrics(endpoints, usage, state);
         metrics.fleet(limits);
         var unpriced = new UnpricedModels(state, state, Instant::now);
@@ -154,6 +155,7 @@ public final class GatewayServer {
     /** Exports the health of this replica's fleet heartbeats at {@code /metrics}. */
     public GatewayServer monitor(Heartbeats heartbeats) {
         metrics.heartbeats(heartbeats);
+        heartbeats.reportBalances(budgets::inFlight);
         return this;
     }
 

@@ -6,6 +6,7 @@ import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.billing.credit.CreditBurn;
 import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.fleet.GatewayHeartbeat;
 import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.state.KeyLookup;
@@ -328,6 +329,30 @@ public final class Budgets {
         synchronized (l) {
             return Optional.of(new Balance(Math.max(0, remaining(b, now) - settled(l, b, now) - l.inFlightHeld), tenant.currency()));
         }
+    }
+
+    /**
+     * For the fleet's heartbeats: every prepaid balance this replica holds in flight or settled unseen by the state, so the
+     * billing API can say what the fleet has admitted beyond the projector's burn (ADR 0027).
+     */
+    public List<GatewayHeartbeat.Balance> inFlight() {
+        Instant now = clock.get();
+        var balances = new ArrayList<GatewayHeartbeat.Balance>();
+        String suffix = "/*/" + QuotaState.Window.CREDIT;
+        local.forEach((stateKey, l) -> {
+            if (!stateKey.endsWith(suffix)) {
+                return;
+            }
+            var b = new Budget(stateKey, true, 0, false, QuotaState.CREDIT_WINDOW_START, List.of(), null);
+            long held;
+            synchronized (l) {
+                held = l.inFlightHeld + settled(l, b, now);
+            }
+            if (held > 0) {
+                balances.add(new GatewayHeartbeat.Balance(stateKey.substring(0, stateKey.length() - suffix.length()), held));
+            }
+        });
+        return balances;
     }
 
     /** Micro-units as a decimal amount of the currency ({@code 1250000} is {@code 1.25}). */

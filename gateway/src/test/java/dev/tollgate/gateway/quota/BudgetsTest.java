@@ -9,6 +9,7 @@ import dev.tollgate.gateway.state.QuotaLookup;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.fleet.GatewayHeartbeat;
 import dev.tollgate.schemas.state.BillingModePeriod;
 import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.KeyState;
@@ -174,6 +175,22 @@ class BudgetsTest {
         hold.settle(500, 0, 100, NOW);                                  // 700 micros really used
         assertThat(budgets.balance("acme")).contains(new Budgets.Balance(2_300, "USD"));
         assertThat(admit(budgets, 1_000, 500)).isInstanceOf(Budgets.Hold.class);
+    }
+
+    @Test
+    void whatAReplicaHoldsOfABalanceIsReportedForTheFleetUntilTheStateShowsIt() {
+        prepaid(BillingMode.PREPAID, 1_000, 2_000);
+        Budgets budgets = budgets(1);
+        assertThat(budgets.inFlight()).isEmpty();
+        var hold = (Budgets.Hold) admit(budgets, 1_000, 500);          // 2,000 micros reserved
+        assertThat(budgets.inFlight()).containsExactly(new GatewayHeartbeat.Balance("acme", 2_000));
+        hold.settle(500, 0, 100, NOW.plusSeconds(1));                   // 700 used, after the state's watermark for this replica
+        creditState(Map.of(), 0);
+        assertThat(budgets.inFlight()).containsExactly(new GatewayHeartbeat.Balance("acme", 700));
+        states.put("acme/*/CREDIT", new QuotaState("acme", null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START,
+                QuotaState.CREDIT_WINDOW_END, 0, 700, null, null, QuotaState.Status.OK, NOW.plusSeconds(1), 6,
+                Map.of("/gateway/gw-1", NOW.plusSeconds(1)), Map.of("cg_0", 700L), 0L));
+        assertThat(budgets.inFlight()).as("the projector has counted it").isEmpty();
     }
 
     @Test

@@ -91,8 +91,8 @@ public class CreditController {
                                            @RequestBody BillingModeRequest request) {
         Caller caller = Caller.of(jwt);
         AccessPolicy.check(caller, Action.SET_BILLING_MODE, tenantId);
-        commands.send(caller, new TenantCommands.SetBillingMode(tenantId, request.mode(), request.effectiveFrom()));
-        return new BillingModeResponse(tenantId, request.mode(), request.effectiveFrom());
+        Instant effectiveFrom = commands.send(caller, new TenantCommands.SetBillingMode(tenantId, request.mode(), request.effectiveFrom()));
+        return new BillingModeResponse(tenantId, request.mode(), effectiveFrom);
     }
 
 }

@@ -307,8 +307,9 @@ public class Tenant {
         return grantId;
     }
 
+    /** Returns the time the mode takes effect (now, when the command names none). */
     @CommandHandler
-    public void handle(SetBillingMode command) {
+    public Instant handle(SetBillingMode command) {
         if (command.mode() == null) {
             throw new LedgerException.Invalid("missing_mode", "mode is required: one of POSTPAID, PREPAID, HYBRID");
         }
@@ -319,6 +320,7 @@ public class Tenant {
             throw new LedgerException.Invalid("effective_in_past", "effectiveFrom must not lie in the past");
         }
         apply(new BillingModeSet(tenantId, command.mode(), effectiveFrom));
+        return effectiveFrom;
     }
 
     @EventSourcingHandler

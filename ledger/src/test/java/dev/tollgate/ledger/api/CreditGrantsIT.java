@@ -53,7 +53,11 @@ class CreditGrantsIT extends LedgerTestSupport {
         assertThat(call("POST", "/admin/v1/tenants", admin, "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant + "\"}").statusCode())
                 .isEqualTo(201);
 
-        assertThat(call("PUT", "/admin/v1/tenants/" + tenant + "/billing-mode", finance, "{\"mode\":\"PREPAID\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> mode = call("PUT", "/admin/v1/tenants/" + tenant + "/billing-mode", finance, "{\"mode\":\"PREPAID\"}");
+        assertThat(mode.statusCode()).isEqualTo(200);
+        // "Now" is answered as the instant the ledger recorded, so the caller knows from when usage burns credit.
+        assertThat(Instant.parse(json(mode).path("effectiveFrom").asText()))
+                .isBetween(Instant.now().minusSeconds(60), Instant.now().plusSeconds(1));
         Instant expires = Instant.now().plus(Duration.ofDays(30));
         HttpResponse<String> promo = call("POST", "/admin/v1/tenants/" + tenant + "/credit-grants", finance,
                 "{\"amountMicros\":2000000,\"source\":\"PROMOTION\",\"expiresAt\":\"" + expires + "\",\"priority\":10,\"models\":[\"m\"]}");

@@ -342,7 +342,8 @@ class TenantAggregateTest {
         Instant now = fixture.currentTime().truncatedTo(ChronoUnit.MILLIS);
         fixture.given(CREATED)
                 .when(new SetBillingMode("acme", BillingMode.PREPAID, null))
-                .expectEvents(new BillingModeSet("acme", BillingMode.PREPAID, now));
+                .expectEvents(new BillingModeSet("acme", BillingMode.PREPAID, now))
+                .expectResultMessagePayload(now);
         fixture.given(CREATED)
                 .when(new SetBillingMode("acme", BillingMode.HYBRID, now.minusSeconds(1)))
                 .expectException(LedgerException.Invalid.class);

@@ -1,6 +1,7 @@
 package dev.tollgate.schemas.fleet;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.tollgate.schemas.state.StateRecord;
 
@@ -24,10 +25,30 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  * @param sentAt       when it was sent; also the record's version
  * @param intervalMillis how often the replica sends one
  * @param subjects     the subjects (tenants {@code t:<id>}, keys {@code k:<id>}) with recent demand, debt or borrowing
+ * @param balances     the prepaid balances this replica has spent from that the projector's state does not show yet
+ *                     (ADR 0027; optional, absent in heartbeats of older replicas)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record GatewayHeartbeat(String replica, Instant sentAt, @JsonProperty(required = true) long intervalMillis,
-                               List<Subject> subjects) implements StateRecord {
+                               List<Subject> subjects, List<Balance> balances) implements StateRecord {
+
+    /** A heartbeat without balances. */
+    public GatewayHeartbeat(String replica, Instant sentAt, long intervalMillis, List<Subject> subjects) {
+        this(replica, sentAt, intervalMillis, subjects, List.of());
+    }
+
+    /**
+     * One prepaid tenant's balance as this replica holds it: what its requests in flight reserved (or streamed, when
+     * more) plus what it settled that the projector's state does not count yet, in micro-units of the tenant's currency.
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Balance(String tenantId, @JsonProperty(required = true) long inFlightMicros) {
+        public Balance {
+            requiredText(tenantId, "tenantId");
+            nonNegative(inFlightMicros, "inFlightMicros");
+        }
+    }
 
     /** How many missed intervals make a replica count as gone. */
     public static final int MISSED_INTERVALS = 5;
@@ -66,6 +87,7 @@ public record GatewayHeartbeat(String replica, Instant sentAt, @JsonProperty(req
             throw new IllegalArgumentException("intervalMillis must be >= 1");
         }
         subjects = List.copyOf(listOrEmpty(subjects));
+        balances = List.copyOf(listOrEmpty(balances));
     }
 
     /** How long after {@link #sentAt()} this heartbeat stops vouching for its replica. */
