@@ -313,9 +313,12 @@ public final class AuditCli {
                         statement.mode(), when, Money.format(statement.grantedMicros()), Money.format(statement.usedMicros()),
                         Money.format(statement.unfundedMicros()), Money.format(statement.remainingMicros()));
                 for (CreditStatement.GrantLine g : statement.grants()) {
-                    System.out.printf("  grant %s %-10s %14s granted %s%s%s: used %s, left %s, %s%n", g.grantId(), g.source(),
+                    System.out.printf("  grant %s %-10s %14s granted %s%s%s%s%s%s: used %s, left %s, %s%n", g.grantId(), g.source(),
                             Money.format(g.amountMicros()), g.grantedAt(), g.expiresAt() == null ? "" : ", expires " + g.expiresAt(),
-                            g.voidedAt() == null ? "" : ", voided " + g.voidedAt(), Money.format(g.usedMicros()), Money.format(g.remainingMicros()),
+                            g.voidedAt() == null ? "" : ", voided " + g.voidedAt(),
+                            g.withdrawnMicros() == 0 ? "" : ", refunded " + Money.format(g.withdrawnMicros()),
+                            g.models().isEmpty() ? "" : ", for models " + String.join(",", g.models()),
+                            g.endpoints().isEmpty() ? "" : ", at " + g.endpoints(), Money.format(g.usedMicros()), Money.format(g.remainingMicros()),
                             g.status());
                 }
                 ledger.undecodable().forEach(p -> System.out.println("UNDECODABLE ledger record " + p));

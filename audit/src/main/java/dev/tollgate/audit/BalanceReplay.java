@@ -63,7 +63,7 @@ public final class BalanceReplay {
         PriceSchedule.ModelRates rates = ledger.priceListAt(usage.tenantId(), usage.time()).map(l -> l.rates().get(usage.model())).orElse(null);
         BigDecimal cost = rates == null ? BigDecimal.ZERO : UsageBilling.exactAmountMicros(usage, rates);
         CreditBurn before = burns.getOrDefault(usage.tenantId(), CreditBurn.NONE);
-        burns.put(usage.tenantId(), before.apply(ledger.credits(usage.tenantId()), mode, usage.model(), usage.time(), cost).burn());
+        burns.put(usage.tenantId(), before.apply(ledger.credits(usage.tenantId()), mode, usage.model(), usage.endpoint(), usage.time(), cost).burn());
     }
 
     /** The burn of every tenant that burned credit. */

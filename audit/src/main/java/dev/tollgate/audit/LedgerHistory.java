@@ -3,12 +3,16 @@ package dev.tollgate.audit;
 import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceBook;
 import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.credit.BillingModes;
+import dev.tollgate.schemas.credit.BillingModeCleared;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditReduced;
 import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.PlanDefined;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.state.BillingModePeriod;
@@ -19,8 +23,8 @@ import dev.tollgate.schemas.topic.Topics;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,7 +43,11 @@ public final class LedgerHistory {
     private final PriceBook prices = new PriceBook();
     /** Each tenant's credit grants (voided ones with their void time) and billing-mode history, in the ledger's order. */
     private final Map<String, List<CreditGrant>> credits = new HashMap<>();
-    private final Map<String, List<BillingModePeriod>> modes = new HashMap<>();
+    /** Each tenant's own mode choices, and each plan's mode history (from its definitions' times). */
+    private final Map<String, List<BillingModes.Choice>> modeChoices = new HashMap<>();
+    private final Map<String, List<BillingModePeriod>> planModes = new HashMap<>();
+    /** Each tenant's plan assignments with the times the ledger recorded them (a backfilled one decides the mode from then). */
+    private final Map<String, List<BillingModes.Assignment>> assignments = new HashMap<>();
     private long events;
     private final List<String> undecodable = new ArrayList<>();
 
@@ -51,37 +59,44 @@ public final class LedgerHistory {
                 zones.put(created.tenantId(), ZoneId.of(created.billingTimeZone()));
                 currencies.put(created.tenantId(), created.currency());
             }
-            case PlanAssigned assigned -> plans.put(assigned.tenantId(), plans.getOrDefault(assigned.tenantId(), PlanHistory.empty())
-                    .with(new PlanPeriod(assigned.planId(), assigned.effectiveFrom())));
-            case PriceListPublished list -> prices.add(list);
-            case CreditGranted g -> credits.computeIfAbsent(g.tenantId(), t -> new ArrayList<>()).add(new CreditGrant(g.grantId(),
-                    g.amountMicros(), g.source(), g.grantedAt(), g.expiresAt(), null, g.priority(), g.models()));
-            case CreditVoided v -> credits.getOrDefault(v.tenantId(), new ArrayList<>()).replaceAll(c -> c.grantId().equals(v.grantId())
-                    ? new CreditGrant(c.grantId(), c.amountMicros(), c.source(), c.grantedAt(), c.expiresAt(), v.voidedAt(), c.priority(), c.models())
-                    : c);
-            case BillingModeSet m -> {
-                List<BillingModePeriod> history = modes.computeIfAbsent(m.tenantId(), t -> new ArrayList<>());
-                history.removeIf(p -> p.effectiveFrom().equals(m.effectiveFrom()));
-                history.add(new BillingModePeriod(m.mode(), m.effectiveFrom()));
-                history.sort(Comparator.comparing(BillingModePeriod::effectiveFrom));
+            case PlanAssigned assigned -> {
+                plans.put(assigned.tenantId(), plans.getOrDefault(assigned.tenantId(), PlanHistory.empty())
+                        .with(new PlanPeriod(assigned.planId(), assigned.effectiveFrom())));
+                assignments.computeIfAbsent(assigned.tenantId(), t -> new ArrayList<>())
+                        .add(new BillingModes.Assignment(assigned.planId(), assigned.effectiveFrom(), event.time()));
             }
+            case PriceListPublished list -> prices.add(list);
+            case CreditGranted g -> credits.computeIfAbsent(g.tenantId(), t -> new ArrayList<>()).add(CreditGrant.of(g));
+            case CreditVoided v -> credits.getOrDefault(v.tenantId(), new ArrayList<>()).replaceAll(c -> c.grantId().equals(v.grantId())
+                    ? c.voidedAt(v.voidedAt()) : c);
+            case CreditReduced r -> credits.getOrDefault(r.tenantId(), new ArrayList<>()).replaceAll(c -> c.grantId().equals(r.grantId())
+                    ? c.reducedTo(r.amountMicros(), r.reducedAt()) : c);
+            case BillingModeSet m -> modeChoices.computeIfAbsent(m.tenantId(), t -> new ArrayList<>())
+                    .add(new BillingModes.Choice(m.mode(), m.effectiveFrom()));
+            case BillingModeCleared m -> modeChoices.computeIfAbsent(m.tenantId(), t -> new ArrayList<>())
+                    .add(new BillingModes.Choice(null, m.effectiveFrom()));
+            case PlanDefined plan -> planModes.put(plan.planId(),
+                    BillingModes.withPlanMode(planModes.getOrDefault(plan.planId(), List.of()), plan.mode(), event.time()));
             default -> { }
         }
     }
 
-    /** The tenant's grants as the ledger's log says, voids applied. */
+    /** The tenant's grants as the ledger's log says, voids and reductions applied. */
     public List<CreditGrant> credits(String tenantId) {
         return List.copyOf(credits.getOrDefault(tenantId, List.of()));
     }
 
-    /** The tenant's billing-mode history, oldest first. */
+    /** The tenant's billing-mode history, oldest first: its own choices, else its plans' modes ({@link BillingModes}). */
     public List<BillingModePeriod> modes(String tenantId) {
-        return List.copyOf(modes.getOrDefault(tenantId, List.of()));
+        return BillingModes.effective(modeChoices.get(tenantId), assignments.get(tenantId), planModes);
     }
 
-    /** Every tenant that ever had a billing mode set. */
+    /** Every tenant that is ever prepaid or hybrid, by a mode of its own or of its plan. */
     public Set<String> tenantsWithModes() {
-        return Set.copyOf(modes.keySet());
+        var tenants = new HashSet<String>(modeChoices.keySet());
+        tenants.addAll(assignments.keySet());
+        tenants.removeIf(t -> modes(t).isEmpty());
+        return Set.copyOf(tenants);
     }
 
     public ZoneId zone(String tenantId) {

@@ -158,7 +158,7 @@ public final class Replay {
             return null;
         }
         CreditBurn.Applied applied = burns.getOrDefault(usage.tenantId(), CreditBurn.NONE)
-                .apply(ledger.credits(usage.tenantId()), mode, usage.model(), usage.time(), cost);
+                .apply(ledger.credits(usage.tenantId()), mode, usage.model(), usage.endpoint(), usage.time(), cost);
         burns.put(usage.tenantId(), applied.burn());
         return applied.credit();
     }

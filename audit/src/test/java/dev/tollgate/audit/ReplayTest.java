@@ -3,6 +3,7 @@ package dev.tollgate.audit;
 import dev.tollgate.billing.InvoiceLine;
 import dev.tollgate.billing.credit.InvoiceCredits;
 import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.BillingModeCleared;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
 import dev.tollgate.schemas.credit.CreditSource;
@@ -10,10 +11,14 @@ import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
 import dev.tollgate.schemas.event.EventType;
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.PlanDefined;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
+import dev.tollgate.schemas.state.BillingModePeriod;
+import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.TokensStreamed;
 import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
@@ -103,5 +108,36 @@ class ReplayTest {
         InvoiceCredits.Summary oct = october.tenants().get("acme").credits().summary(400);
         assertThat(oct.credits()).containsExactly(new InvoiceCredits.Credit("cg-1", 100), new InvoiceCredits.Credit(null, 300));
         assertThat(oct.amountDueMicros()).isZero();
+    }
+
+    @Test
+    void aTenantOnAPrepaidPlanBurnsCreditFromThePlansDefinitionUntilItsOwnModeAndAfterItIsCleared() {
+        LedgerHistory ledger = ledger();
+        Instant prepaidFrom = Instant.parse("2026-09-05T00:00:00Z");
+        Instant ownFrom = Instant.parse("2026-09-12T00:00:00Z");
+        Instant clearedFrom = Instant.parse("2026-09-18T00:00:00Z");
+        ledger.apply(event("plan-1", EventType.LEDGER_PLAN_DEFINED, AUG, new PlanDefined("pro", "Pro", Limits.NONE)));
+        ledger.apply(event("plan-2", EventType.LEDGER_PLAN_DEFINED, prepaidFrom, new PlanDefined("pro", "Pro", Limits.NONE, null,
+                BillingMode.PREPAID)));
+        ledger.apply(event("own", EventType.LEDGER_BILLINGMODE_SET, ownFrom, new BillingModeSet("acme", BillingMode.POSTPAID, ownFrom)));
+        ledger.apply(event("clear", EventType.LEDGER_BILLINGMODE_CLEARED, ownFrom, new BillingModeCleared("acme", clearedFrom)));
+        ledger.apply(event("grant", EventType.LEDGER_CREDIT_GRANTED, AUG, new CreditGranted("acme", "cg-1", 1_000, CreditSource.PROMOTION, null,
+                AUG, null, 50, List.of(), null, List.of(Endpoint.CHAT_COMPLETIONS))));
+
+        assertThat(ledger.modes("acme")).containsExactly(new BillingModePeriod(BillingMode.PREPAID, prepaidFrom),
+                new BillingModePeriod(BillingMode.POSTPAID, ownFrom), new BillingModePeriod(BillingMode.PREPAID, clearedFrom));
+        assertThat(ledger.tenantsWithModes()).containsExactly("acme");
+        var september = new Replay(YearMonth.of(2026, 9), null, Duration.ofHours(1), ledger);
+        // 100 tokens on each day (2 micros each before September 15, 4 from then on): before the plan was prepaid, while it was,
+        // while the tenant's own postpaid held, after that was cleared.
+        List.of(streamed("a", "2026-09-04T00:00:00Z", 100, 0), streamed("b", "2026-09-10T00:00:00Z", 100, 1),
+                streamed("c", "2026-09-15T00:00:00Z", 100, 2), streamed("d", "2026-09-20T00:00:00Z", 100, 3)).forEach(september::usage);
+
+        // b (200) and d (400) burn; a (200) and c (400) are invoiced. The grant pays at chat completions only; these deltas say no
+        // endpoint (an older gateway's), which any grant pays for.
+        assertThat(september.tenants().get("acme").calculator().totalMicros()).isEqualTo(1_200);
+        InvoiceCredits.Summary sep = september.tenants().get("acme").credits().summary(1_200);
+        assertThat(sep.credits()).containsExactly(new InvoiceCredits.Credit("cg-1", 600));
+        assertThat(sep.amountDueMicros()).isEqualTo(600);
     }
 }

@@ -22,10 +22,10 @@ public final class UsageBilling {
     public static Optional<BillableUsage> of(CloudEvent<? extends EventData> event) {
         return switch (event.data()) {
             case TokensStreamed streamed -> Optional.of(new BillableUsage(event.id(), streamed.tenantId(), streamed.keyId(),
-                    streamed.model(), event.time(), 0, 0, streamed.completionTokens()));
+                    streamed.model(), event.time(), 0, 0, streamed.completionTokens(), streamed.endpoint()));
             case RequestFinished finished -> Optional.of(new BillableUsage(event.id(), finished.tenantId(), finished.keyId(),
                     finished.model(), event.time(), finished.usage().uncachedPromptTokens(), finished.usage().cachedPromptTokens(),
-                    finished.completionTokensRemainder()));
+                    finished.completionTokensRemainder(), finished.endpoint()));
             default -> Optional.empty();
         };
     }

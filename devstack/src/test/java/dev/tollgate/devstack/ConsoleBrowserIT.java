@@ -248,6 +248,7 @@ class ConsoleBrowserIT {
                 browser.navigate().refresh(); // Stripe's webhook, the ledger's grant, the billing service's copy of the tenant
                 return text("#grants-table tbody").contains("PURCHASE") && text("#grants-table tbody").contains("USD 5.00");
             });
+            assertThat(text("#grants-table tbody")).contains("every model; every endpoint");
             screenshot("balance");
 
             // Hybrid from now on: the next usage is paid from the credit, and its invoice shows the credit applied and what is due.
@@ -306,7 +307,7 @@ class ConsoleBrowserIT {
             browser.get(console + "/tenants/demo/events");
             assertThat(text("#events-table tbody")).contains("tenant.created").contains("key.revoked");
             browser.get(console + "/operator/plans");
-            assertThat(text("#plans-table tbody")).contains("dev").contains("Developer");
+            assertThat(text("#plans-table tbody")).contains("dev").contains("Developer").contains("POSTPAID");
             assertThat(text("#price-lists-table tbody")).contains("fake-chat").contains("in force");
             screenshot("plans");
             browser.get(console + "/operator/invoices");

@@ -170,7 +170,7 @@ class PrepaidEndToEndIT {
     }
 
     @Test
-    void aPaymentConfirmedTwiceAndOutOfOrderGrantsOnceAForgedOneGrantsNothingAndAFullRefundVoidsTheGrant() throws Exception {
+    void aPaymentConfirmedTwiceAndOutOfOrderGrantsOnceAForgedOneGrantsNothingAndRefundsLowerThenVoidTheGrant() throws Exception {
         String tenant = "buyer-" + UUID.randomUUID().toString().substring(0, 6);
         assertThat(admin("POST", "/admin/v1/tenants", "{\"tenantId\":\"" + tenant + "\",\"name\":\"" + tenant
                 + "\",\"billingTimeZone\":\"America/Los_Angeles\",\"currency\":\"USD\",\"planId\":\"dev\"}").statusCode()).isEqualTo(201);
@@ -207,11 +207,22 @@ class PrepaidEndToEndIT {
         System.out.printf("payment %s: delivered twice, then async_payment_succeeded, a forged and an unpaid event -> %d grant%n",
                 sessionId, grants.size());
 
-        // A partial refund voids nothing (logged for billing); refunding the rest voids what is left of the grant, once.
-        assertThat(stack.stripe().refund(sessionId, 1_000)).isNotNull();
-        Thread.sleep(2_000);
-        assertThat(purchases(tenant).getFirst().path("voidedAt").isMissingNode() || purchases(tenant).getFirst().path("voidedAt").isNull())
-                .as("a partial refund voids nothing").isTrue();
+        // A partial refund lowers the grant in proportion from then on (10.00 of 25.00: 15.00 left), once even when Stripe
+        // delivers it twice; refunding the rest voids what is left of the grant, once.
+        JsonObject partial = stack.stripe().refund(sessionId, 1_000);
+        assertThat(partial).isNotNull();
+        long partialAt = System.nanoTime();
+        JsonNode reduced = await().atMost(Duration.ofSeconds(30)).until(() -> purchases(tenant).getFirst(),
+                grant -> grant.path("reductions").size() == 1);
+        long reducedMs = (System.nanoTime() - partialAt) / 1_000_000;
+        assertThat(reduced.path("reductions").get(0).path("amountMicros").asLong()).isEqualTo(15_000_000);
+        assertThat(reduced.hasNonNull("voidedAt")).as("a partial refund voids nothing").isFalse();
+        assertThat(stack.stripe().deliver(partial)).isEqualTo(200);
+        JsonNode partly = await().atMost(Duration.ofSeconds(30)).until(() -> balance(tenant).path("grants").get(0),
+                line -> line.path("withdrawnMicros").asLong() == 10_000_000);
+        assertThat(partly.path("remainingMicros").asLong()).isEqualTo(15_000_000);
+        Thread.sleep(1_000);
+        assertThat(purchases(tenant).getFirst().path("reductions").size()).as("the partial refund delivered again").isEqualTo(1);
         JsonObject refunded = stack.stripe().refund(sessionId, 1_500);
         assertThat(refunded).isNotNull();
         long refundedAt = System.nanoTime();
@@ -219,11 +230,10 @@ class PrepaidEndToEndIT {
                 grant -> grant.hasNonNull("voidedAt"));
         assertThat(voided.path("voidReason").asText()).contains(sessionId, "refunded");
         assertThat(stack.stripe().deliver(refunded)).isEqualTo(200); // delivered again: nothing more
-        JsonNode balance = EventCodec.mapper().readTree(HTTP.send(HttpRequest.newBuilder(URI.create(stack.billingUrl() + "/billing/v1/tenants/"
-                + tenant + "/balance")).header("authorization", "Bearer " + financeToken).GET().build(), HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode balance = balance(tenant);
         assertThat(balance.path("grants").get(0).path("status").asText()).isEqualTo("VOIDED");
-        System.out.printf("refund of %s: a partial one voided nothing, the full one voided the grant after %d ms%n", sessionId,
-                (System.nanoTime() - refundedAt) / 1_000_000);
+        System.out.printf("refund of %s: a partial one lowered the grant to 15.00 after %d ms, the full one voided it after %d ms%n",
+                sessionId, reducedMs, (System.nanoTime() - refundedAt) / 1_000_000);
     }
 
     @Test

@@ -1,9 +1,11 @@
 package dev.tollgate.audit.differential;
 
+import dev.tollgate.billing.credit.BillingModes;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
 import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.credit.CreditReduced;
 import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
@@ -15,6 +17,7 @@ import dev.tollgate.schemas.ledger.SecretHash;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PlanAssigned;
+import dev.tollgate.schemas.ledger.PlanDefined;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.state.BillingModePeriod;
@@ -32,7 +35,10 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 
@@ -51,6 +57,7 @@ public final class BillingHistories {
     static final List<String> ZONES = List.of("UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/New_York", "Europe/Berlin",
             "Australia/Lord_Howe", "Asia/Kathmandu", "America/St_Johns");
     static final List<String> MODELS = List.of("m-a", "m-b", "m-c");
+    private static final List<Endpoint> STREAMED_ENDPOINTS = List.of(Endpoint.CHAT_COMPLETIONS, Endpoint.COMPLETIONS);
     static final int PLANS = 4;
 
     /** Late backfills take effect from here on: after the first of December in every zone, so only open invoices bill what they price. */
@@ -60,7 +67,24 @@ public final class BillingHistories {
      * The platform's price lists, shared by every tenant of a run; {@code lateLists} are backfills
      * (effective in December, in the past of the usage) published only after the usage is billed.
      */
-    public record Platform(List<PriceListPublished> priceLists, List<PriceListPublished> lateLists) {}
+    public record Platform(List<PriceListPublished> priceLists, List<PriceListPublished> lateLists, List<PlanDefinition> plans) {
+        /** Each plan's mode history, as the ledger keeps it from the definitions' times. */
+        Map<String, List<BillingModePeriod>> planModes() {
+            var modes = new HashMap<String, List<BillingModePeriod>>();
+            for (PlanDefinition plan : plans) {
+                modes.put(plan.definition().planId(), BillingModes.withPlanMode(modes.getOrDefault(plan.definition().planId(), List.of()),
+                        plan.definition().mode(), plan.at()));
+            }
+            return modes;
+        }
+    }
+
+    /** A plan defined (with its billing mode) at {@code at}: the time of its ledger event. */
+    public record PlanDefinition(PlanDefined definition, Instant at) {}
+
+    /** When the ledger records the tenants' events and their plan assignments; the late backfills' are recorded later. */
+    static final Instant LEDGER_PUBLISHED = Instant.parse("2026-10-01T00:00:00Z");
+    static final Instant LATE_PUBLISHED = Instant.parse("2026-12-05T00:00:00Z");
 
     /** A usage event and when the gateway gets it onto the topic: its own time, or later for a late one. */
     public record Sent(CloudEvent<?> event, Instant sendAt) {}
@@ -77,36 +101,40 @@ public final class BillingHistories {
         }
 
         /** The state the ledger publishes once every assignment but the late ones is recorded. */
-        TenantState state(Instant publishedAt) {
-            return state(publishedAt, plans, 1);
+        TenantState state(Instant publishedAt, Map<String, List<BillingModePeriod>> planModes) {
+            return state(publishedAt, plans, 1, planModes);
         }
 
         /** The state once the late backfills are recorded too. */
-        TenantState stateWithLatePlans(Instant publishedAt) {
+        TenantState stateWithLatePlans(Instant publishedAt, Map<String, List<BillingModePeriod>> planModes) {
             var all = new ArrayList<>(plans);
             all.addAll(latePlans);
-            return state(publishedAt, all, 2);
+            return state(publishedAt, all, 2, planModes);
         }
 
-        private TenantState state(Instant publishedAt, List<PlanAssigned> assignments, long version) {
+        private TenantState state(Instant publishedAt, List<PlanAssigned> assignments, long version,
+                                  Map<String, List<BillingModePeriod>> planModes) {
             var periods = new ArrayList<PlanPeriod>();
             assignments.forEach(p -> periods.add(new PlanPeriod(p.planId(), p.effectiveFrom())));
             periods.sort((a, b) -> a.effectiveFrom().compareTo(b.effectiveFrom()));
             String current = periods.stream().filter(p -> !p.effectiveFrom().isAfter(publishedAt)).reduce((a, b) -> b)
                     .orElse(periods.getFirst()).planId();
-            var modes = new ArrayList<BillingModePeriod>();
+            var choices = new ArrayList<BillingModes.Choice>();
             var grants = new ArrayList<CreditGrant>();
             for (EventData event : credits) {
                 switch (event) {
-                    case BillingModeSet m -> modes.add(new BillingModePeriod(m.mode(), m.effectiveFrom()));
-                    case CreditGranted g -> grants.add(new CreditGrant(g.grantId(), g.amountMicros(), g.source(), g.grantedAt(), g.expiresAt(), null,
-                            g.priority(), g.models()));
-                    case CreditVoided v -> grants.replaceAll(c -> c.grantId().equals(v.grantId()) ? new CreditGrant(c.grantId(), c.amountMicros(),
-                            c.source(), c.grantedAt(), c.expiresAt(), v.voidedAt(), c.priority(), c.models()) : c);
+                    case BillingModeSet m -> choices.add(new BillingModes.Choice(m.mode(), m.effectiveFrom()));
+                    case CreditGranted g -> grants.add(CreditGrant.of(g));
+                    case CreditVoided v -> grants.replaceAll(c -> c.grantId().equals(v.grantId()) ? c.voidedAt(v.voidedAt()) : c);
+                    case CreditReduced r -> grants.replaceAll(c -> c.grantId().equals(r.grantId()) ? c.reducedTo(r.amountMicros(), r.reducedAt()) : c);
                     default -> throw new IllegalStateException("not a credit event: " + event);
                 }
             }
-            modes.sort((a, b) -> a.effectiveFrom().compareTo(b.effectiveFrom()));
+            var recorded = new ArrayList<BillingModes.Assignment>();
+            plans.forEach(p -> recorded.add(new BillingModes.Assignment(p.planId(), p.effectiveFrom(), LEDGER_PUBLISHED)));
+            assignments.stream().filter(latePlans::contains)
+                    .forEach(p -> recorded.add(new BillingModes.Assignment(p.planId(), p.effectiveFrom(), LATE_PUBLISHED)));
+            List<BillingModePeriod> modes = BillingModes.effective(choices, recorded, planModes);
             return new TenantState(tenantId, tenantId, TenantState.Status.ACTIVE, current, zone, "USD", Limits.NONE, null, null, version,
                     publishedAt, periods, true, modes.isEmpty() ? null : modes, grants.isEmpty() ? null : grants);
         }
@@ -156,7 +184,36 @@ public final class BillingHistories {
                 }
             }
         }
-        return new Platform(List.copyOf(lists), List.copyOf(late));
+        return new Platform(List.copyOf(lists), List.copyOf(late), planDefinitions(new Random(seed * 65_537L)));
+    }
+
+    /**
+     * Every plan defined when the ledger starts, half of them postpaid, the others prepaid or hybrid; now and then one defined
+     * again inside the usage with another mode (its tenants change mode then, unless they have one of their own). A random
+     * stream of its own, so that the rest stays what it was.
+     */
+    private static List<PlanDefinition> planDefinitions(Random random) {
+        var definitions = new ArrayList<PlanDefinition>();
+        var later = new ArrayList<PlanDefinition>();
+        for (int plan = 0; plan < PLANS; plan++) {
+            String planId = "plan-" + plan;
+            definitions.add(new PlanDefinition(new PlanDefined(planId, planId, Limits.NONE, true, planMode(random)), LEDGER_PUBLISHED));
+            if (random.nextBoolean()) {
+                later.add(new PlanDefinition(new PlanDefined(planId, planId, Limits.NONE, true, planMode(random)),
+                        between(random, USAGE_FROM, USAGE_TO).truncatedTo(ChronoUnit.MILLIS)));
+            }
+        }
+        definitions.addAll(later);
+        definitions.sort(Comparator.comparing(PlanDefinition::at));
+        return List.copyOf(definitions);
+    }
+
+    private static BillingMode planMode(Random random) {
+        return switch (random.nextInt(4)) {
+            case 0 -> BillingMode.PREPAID;
+            case 1 -> BillingMode.HYBRID;
+            default -> BillingMode.POSTPAID;
+        };
     }
 
     public static History tenant(long seed, int index) {
@@ -172,6 +229,8 @@ public final class BillingHistories {
             plans.add(new PlanAssigned(tenantId, "plan-" + random.nextInt(PLANS), at.truncatedTo(ChronoUnit.MILLIS)));
         }
         var usage = new ArrayList<CloudEvent<?>>();
+        // The endpoints of requests and grants come from a stream of their own, so that the rest stays what it was.
+        var endpoints = new Random(seed * 104_729L + index);
         int requests = 3 + random.nextInt(10);
         for (int r = 0; r < requests; r++) {
             Instant start = random.nextInt(3) == 0 ? monthBoundaryNear(random, zone) : between(random, USAGE_FROM, USAGE_TO);
@@ -179,12 +238,17 @@ public final class BillingHistories {
             String model = MODELS.get(random.nextInt(MODELS.size()));
             String key = "k" + random.nextInt(2);
             int deltas = random.nextInt(4);
+            // Embeddings never stream; a streamed request's deltas say their endpoint but for an older gateway's (none).
+            Endpoint endpoint = deltas > 0 ? STREAMED_ENDPOINTS.get(endpoints.nextInt(STREAMED_ENDPOINTS.size()))
+                    : Endpoint.values()[endpoints.nextInt(Endpoint.values().length)];
+            Endpoint deltaEndpoint = endpoints.nextInt(6) == 0 ? null : endpoint;
             long streamed = 0;
             for (int d = 0; d < deltas; d++) {
                 long tokens = 1 + random.nextInt(5_000);
                 streamed += tokens;
                 usage.add(CloudEvent.withId(requestId + "-d" + d, EventType.USAGE_TOKENS_STREAMED, "/gateway/diff",
-                        start.plusMillis(250L * (d + 1)), requestId, null, new TokensStreamed(requestId, tenantId, key, model, d + 1, tokens)));
+                        start.plusMillis(250L * (d + 1)), requestId, null, new TokensStreamed(requestId, tenantId, key, model, d + 1, tokens,
+                        deltaEndpoint)));
             }
             if (random.nextInt(8) > 0) { // now and then the terminal event never comes
                 long prompt = random.nextInt(20_000);
@@ -195,7 +259,7 @@ public final class BillingHistories {
                     default -> EventType.USAGE_REQUEST_COMPLETED;
                 };
                 usage.add(CloudEvent.withId(requestId + "-end", type, "/gateway/diff", start.plusMillis(250L * (deltas + 1) + 7), requestId,
-                        null, new RequestFinished(requestId, tenantId, key, model, Endpoint.CHAT_COMPLETIONS, "pool/e1",
+                        null, new RequestFinished(requestId, tenantId, key, model, endpoint, "pool/e1",
                                 new TokenUsage(prompt, completion, cached), streamed, 100, 10L, null, null,
                                 type == EventType.USAGE_REQUEST_CANCELLED ? "client_disconnect" : null)));
             }
@@ -221,16 +285,16 @@ public final class BillingHistories {
                     between(random, LATE_FROM, USAGE_TO).truncatedTo(ChronoUnit.MILLIS)));
         }
         return new History(tenantId, zone, List.copyOf(plans), keysAndLimits, List.copyOf(sent), List.copyOf(latePlans),
-                credits(new Random(seed * 7_919L + index), tenantId, zone));
+                credits(new Random(seed * 7_919L + index), endpoints, tenantId, zone));
     }
 
     /**
      * One tenant in three is prepaid or hybrid from some time on (from before the usage, or around a month's boundary in its
      * zone) with one to four grants: amounts that the usage may or may not use up, priorities, expiries inside the usage,
-     * grants for one model only, top-ups in the middle of the usage, and now and then a void. A separate random stream, so
-     * that the other parts of the histories stay what they were.
+     * grants for one model only or one or two endpoints only, top-ups in the middle of the usage, and now and then a void. A
+     * separate random stream, so that the other parts of the histories stay what they were.
      */
-    private static List<EventData> credits(Random random, String tenantId, String zone) {
+    private static List<EventData> credits(Random random, Random endpoints, String tenantId, String zone) {
         if (random.nextInt(3) != 0) {
             return List.of();
         }
@@ -245,10 +309,24 @@ public final class BillingHistories {
             List<String> models = random.nextInt(4) == 0 ? List.of(MODELS.get(random.nextInt(MODELS.size()))) : List.of();
             long amount = 1 + random.nextInt(200_000);
             String grantId = String.format("cg_%032x", (long) tenantId.hashCode() * 31 + g & 0xffffffffL);
+            List<Endpoint> paysAt = switch (endpoints.nextInt(5)) {
+                case 0 -> List.of(Endpoint.EMBEDDINGS);
+                case 1 -> List.of(Endpoint.CHAT_COMPLETIONS, Endpoint.COMPLETIONS);
+                default -> List.of();
+            };
             events.add(new CreditGranted(tenantId, grantId, amount, g == 0 ? CreditSource.PROMOTION : CreditSource.PURCHASE, null, grantedAt,
-                    expiresAt, random.nextInt(101), models, null));
+                    expiresAt, random.nextInt(101), models, null, paysAt));
             if (random.nextInt(5) == 0) {
                 events.add(new CreditVoided(tenantId, grantId, "refunded", between(random, grantedAt, USAGE_TO).truncatedTo(ChronoUnit.MILLIS)));
+            } else if (amount > 1 && endpoints.nextInt(5) == 0) {
+                // Refunded in part once or twice: lowered from then on, to an amount the usage may have burned past already.
+                Instant reducedAt = grantedAt;
+                long to = amount;
+                for (int k = 1 + endpoints.nextInt(2); k > 0 && to > 1; k--) {
+                    reducedAt = between(endpoints, reducedAt, USAGE_TO).truncatedTo(ChronoUnit.MILLIS);
+                    to = 1 + endpoints.nextInt((int) to - 1);
+                    events.add(new CreditReduced(tenantId, grantId, to, "refunded in part", reducedAt));
+                }
             }
         }
         return List.copyOf(events);

@@ -215,12 +215,17 @@ class DifferentialBillingIT {
      */
     private static void produce(EmbeddedKafka kafka, BillingHistories.Platform platform, List<BillingHistories.History> histories)
             throws Exception {
-        Instant published = Instant.parse("2026-10-01T00:00:00Z");
+        Instant published = BillingHistories.LEDGER_PUBLISHED;
         var sends = new ArrayList<Future<RecordMetadata>>();
         // Not idempotent (producerConfig): a retried record may arrive twice, which the pipeline and the audit must absorb anyway (every event has
         // its id), while an idempotent producer's sequence numbers have been seen to stall on this in-JVM broker. One request in
         // flight keeps each partition in send order.
         try (var producer = new KafkaProducer<>(producerConfig(kafka), new StringSerializer(), new ByteArraySerializer())) {
+            int definitions = 0;
+            for (BillingHistories.PlanDefinition plan : platform.plans()) {
+                sends.add(ledger(producer, "ledger-" + plan.definition().planId() + "-" + definitions++, EventType.LEDGER_PLAN_DEFINED,
+                        plan.definition(), plan.at()));
+            }
             for (PriceListPublished list : platform.priceLists()) {
                 sends.add(ledger(producer, "ledger-" + list.priceListId(), EventType.LEDGER_PRICELIST_PUBLISHED, list, published));
                 sends.add(producer.send(new ProducerRecord<>(Topics.PRICELISTS_STATE.name(), list.priceListId(),
@@ -240,7 +245,7 @@ class DifferentialBillingIT {
                     sends.add(ledger(producer, "ledger-" + history.tenantId() + "-" + n++, ledgerType(event), event, published));
                 }
                 sends.add(producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), history.tenantId(),
-                        EventCodec.encodeState(history.state(Instant.parse("2026-11-15T00:00:00Z"))))));
+                        EventCodec.encodeState(history.state(Instant.parse("2026-11-15T00:00:00Z"), platform.planModes())))));
             }
             awaitAll(sends);
             // All tenants' usage interleaved in the order the gateways would send it.
@@ -256,7 +261,7 @@ class DifferentialBillingIT {
     /** Publishes the late backfills as the ledger would: the events, the new tenant states, the price lists. Returns the plan count. */
     private static int publishLate(EmbeddedKafka kafka, BillingHistories.Platform platform, List<BillingHistories.History> histories)
             throws Exception {
-        Instant published = Instant.parse("2026-12-05T00:00:00Z");
+        Instant published = BillingHistories.LATE_PUBLISHED;
         var sends = new ArrayList<Future<RecordMetadata>>();
         int plans = 0;
         try (var producer = new KafkaProducer<>(producerConfig(kafka), new StringSerializer(), new ByteArraySerializer())) {
@@ -270,7 +275,7 @@ class DifferentialBillingIT {
                     continue;
                 }
                 sends.add(producer.send(new ProducerRecord<>(Topics.TENANTS_STATE.name(), history.tenantId(),
-                        EventCodec.encodeState(history.stateWithLatePlans(published)))));
+                        EventCodec.encodeState(history.stateWithLatePlans(published, platform.planModes())))));
                 int n = 0;
                 for (PlanAssigned plan : history.latePlans()) {
                     sends.add(ledger(producer, "ledger-" + history.tenantId() + "-late-" + n++, EventType.LEDGER_PLAN_ASSIGNED, plan, published));

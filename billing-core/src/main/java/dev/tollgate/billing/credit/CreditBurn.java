@@ -4,6 +4,7 @@ import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.state.BillingModePeriod;
 import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.usage.Endpoint;
 
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -18,7 +19,8 @@ import java.util.TreeMap;
  * projector (live balance), the gateway (what is left to admit against) and the audit replay.
  *
  * <p>A grant pays for usage whose event time is at or after its {@code grantedAt} and before its
- * expiry and its void, of the models it names (all when it names none). Of the grants that can pay,
+ * expiry and its void, of the models it names (all when it names none), at the endpoints it names (all
+ * when it names none), up to its amount at that time (a partial refund lowers it from its time on). Of the grants that can pay,
  * the one expiring first burns first, then the lowest priority number, then the oldest, then the
  * smallest id. Usage no grant can pay for is <em>unfunded</em> in PREPAID mode (the gateway's
  * overshoot, paid first by the next grant that can pay for usage of any model) and goes to the invoice
@@ -69,19 +71,23 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
         return mode;
     }
 
-    /** True if {@code grant} can pay for usage of {@code model} (any model when null) at {@code time}. */
-    public static boolean pays(CreditGrant grant, String model, Instant time) {
+    /**
+     * True if {@code grant} can pay for usage of {@code model} (any model when null) at {@code endpoint} (any endpoint when
+     * null: a total, or usage of an older gateway that did not say) at {@code time}.
+     */
+    public static boolean pays(CreditGrant grant, String model, Endpoint endpoint, Instant time) {
         return !grant.grantedAt().isAfter(time)
                 && (grant.expiresAt() == null || time.isBefore(grant.expiresAt()))
                 && (grant.voidedAt() == null || time.isBefore(grant.voidedAt()))
-                && (model == null || grant.models().isEmpty() || grant.models().contains(model));
+                && (model == null || grant.models().isEmpty() || grant.models().contains(model))
+                && (endpoint == null || grant.endpoints().isEmpty() || grant.endpoints().contains(endpoint));
     }
 
     /**
-     * Burns {@code costMicros} of usage of {@code model} at {@code time} in {@code mode}: first any
-     * unfunded usage (from grants that pay for any model), then the cost. POSTPAID burns nothing.
+     * Burns {@code costMicros} of usage of {@code model} at {@code endpoint} and {@code time} in {@code mode}: first any
+     * unfunded usage (from any grant that can pay at that time), then the cost. POSTPAID burns nothing.
      */
-    public Applied apply(List<CreditGrant> grants, BillingMode mode, String model, Instant time, BigDecimal costMicros) {
+    public Applied apply(List<CreditGrant> grants, BillingMode mode, String model, Endpoint endpoint, Instant time, BigDecimal costMicros) {
         if (!mode.burnsCredits()) {
             return new Applied(this, null, costMicros);
         }
@@ -89,10 +95,10 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
         BigDecimal debt = unfunded;
         List<CreditGrant> ordered = grants == null ? List.of() : grants.stream().sorted(BURN_ORDER).toList();
         if (debt.signum() > 0) {
-            debt = burn(ordered, burned, null, time, debt);
+            debt = burn(ordered, burned, null, null, time, debt);
         }
         var afterDebt = new TreeMap<>(burned);
-        BigDecimal rest = burn(ordered, burned, model, time, costMicros);
+        BigDecimal rest = burn(ordered, burned, model, endpoint, time, costMicros);
         var paid = new TreeMap<String, BigDecimal>();
         burned.forEach((id, amount) -> {
             BigDecimal taken = amount.subtract(afterDebt.getOrDefault(id, BigDecimal.ZERO));
@@ -106,18 +112,19 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
         return new Applied(new CreditBurn(burned, debt), new CreditApplied(mode, paid, BigDecimal.ZERO), rest);
     }
 
-    /** Burns {@code amount} from the grants that pay for {@code model} at {@code time}, in order; returns what none could pay. */
-    private static BigDecimal burn(List<CreditGrant> ordered, Map<String, BigDecimal> burned, String model, Instant time, BigDecimal amount) {
+    /** Burns {@code amount} from the grants that pay for {@code model} at {@code endpoint} and {@code time}, in order; returns what none could pay. */
+    private static BigDecimal burn(List<CreditGrant> ordered, Map<String, BigDecimal> burned, String model, Endpoint endpoint, Instant time,
+                                   BigDecimal amount) {
         BigDecimal rest = amount;
         for (CreditGrant grant : ordered) {
             if (rest.signum() <= 0) {
                 break;
             }
-            if (!pays(grant, model, time)) {
+            if (!pays(grant, model, endpoint, time)) {
                 continue;
             }
             BigDecimal already = burned.getOrDefault(grant.grantId(), BigDecimal.ZERO);
-            BigDecimal left = BigDecimal.valueOf(grant.amountMicros()).subtract(already);
+            BigDecimal left = BigDecimal.valueOf(grant.amountAt(time)).subtract(already);
             if (left.signum() <= 0) {
                 continue;
             }
@@ -146,18 +153,18 @@ public record CreditBurn(Map<String, BigDecimal> used, BigDecimal unfunded) {
     }
 
     /**
-     * What is left for usage of {@code model} (any model when null) at {@code time}: the unburned part
-     * of every grant that pays for it, less the unfunded usage; never below zero. {@code usedMicros}
+     * What is left for usage of {@code model} (any model when null) at {@code endpoint} (any when null) and {@code time}:
+     * the unburned part of every grant that pays for it, less the unfunded usage; never below zero. {@code usedMicros}
      * and {@code unfundedMicros} as published (rounded up).
      */
     public static long remainingMicros(List<CreditGrant> grants, Map<String, Long> usedMicros, long unfundedMicros, String model,
-                                       Instant time) {
+                                       Endpoint endpoint, Instant time) {
         long left = 0;
         if (grants != null) {
             for (CreditGrant grant : grants) {
-                if (pays(grant, model, time)) {
+                if (pays(grant, model, endpoint, time)) {
                     long used = usedMicros == null ? 0 : usedMicros.getOrDefault(grant.grantId(), 0L);
-                    left += Math.max(0, grant.amountMicros() - used);
+                    left += Math.max(0, grant.amountAt(time) - used);
                 }
             }
         }

@@ -3,6 +3,7 @@ package dev.tollgate.billing.credit;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.state.CreditGrant;
+import dev.tollgate.schemas.usage.Endpoint;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,8 +26,10 @@ public record CreditStatement(String tenantId, String currency, BillingMode mode
     /** Where a grant stands at the statement's time. */
     public enum GrantStatus { ACTIVE, SPENT, EXPIRED, VOIDED, SCHEDULED }
 
+    /** @param withdrawnMicros what partial refunds took of it by the statement's time */
     public record GrantLine(String grantId, long amountMicros, CreditSource source, Instant grantedAt, Instant expiresAt, Instant voidedAt,
-                            int priority, List<String> models, long usedMicros, long remainingMicros, GrantStatus status) {}
+                            int priority, List<String> models, List<Endpoint> endpoints, long withdrawnMicros, long usedMicros,
+                            long remainingMicros, GrantStatus status) {}
 
     public CreditStatement {
         grants = List.copyOf(grants);
@@ -41,17 +44,18 @@ public record CreditStatement(String tenantId, String currency, BillingMode mode
         long usedTotal = 0;
         for (CreditGrant grant : credits) {
             long usedOfGrant = Math.min(grant.amountMicros(), used.getOrDefault(grant.grantId(), 0L));
+            long amountNow = grant.amountAt(at);
             GrantStatus status = grant.voidedAt() != null && !at.isBefore(grant.voidedAt()) ? GrantStatus.VOIDED
                     : grant.expiresAt() != null && !at.isBefore(grant.expiresAt()) ? GrantStatus.EXPIRED
                     : grant.grantedAt().isAfter(at) ? GrantStatus.SCHEDULED
-                    : usedOfGrant >= grant.amountMicros() ? GrantStatus.SPENT : GrantStatus.ACTIVE;
+                    : usedOfGrant >= amountNow ? GrantStatus.SPENT : GrantStatus.ACTIVE;
             lines.add(new GrantLine(grant.grantId(), grant.amountMicros(), grant.source(), grant.grantedAt(), grant.expiresAt(), grant.voidedAt(),
-                    grant.priority(), grant.models(), usedOfGrant, CreditBurn.pays(grant, null, at) ? grant.amountMicros() - usedOfGrant : 0,
-                    status));
+                    grant.priority(), grant.models(), grant.endpoints(), grant.amountMicros() - amountNow, usedOfGrant,
+                    CreditBurn.pays(grant, null, null, at) ? Math.max(0, amountNow - usedOfGrant) : 0, status));
             granted += grant.amountMicros();
             usedTotal += usedOfGrant;
         }
         return new CreditStatement(tenantId, currency, mode, granted, usedTotal, burn.unfundedMicros(),
-                CreditBurn.remainingMicros(credits, used, burn.unfundedMicros(), null, at), at, lines);
+                CreditBurn.remainingMicros(credits, used, burn.unfundedMicros(), null, null, at), at, lines);
     }
 }

@@ -52,7 +52,7 @@ public final class CreditBalances {
         String key = QuotaState.stateKey(event.tenantId(), null, QuotaState.Window.CREDIT);
         Stored before = read(store.get(key));
         CreditBurn previous = new CreditBurn(before.used(), before.unfunded());
-        CreditBurn.Applied applied = previous.apply(tenant.credits(), mode, event.model(), event.time(), cost);
+        CreditBurn.Applied applied = previous.apply(tenant.credits(), mode, event.model(), event.endpoint(), event.time(), cost);
         CreditBurn burn = applied.burn();
         var sources = new TreeMap<>(before.sources());
         if (source != null) {
@@ -62,11 +62,11 @@ public final class CreditBalances {
         store.put(key, write(new Stored(burn.used(), burn.unfunded(), version, sources)));
         var watermarks = new TreeMap<String, Instant>();
         sources.forEach((s, millis) -> watermarks.put(s, Instant.ofEpochMilli(millis)));
-        long remaining = CreditBurn.remainingMicros(tenant.credits(), burn.usedMicros(), burn.unfundedMicros(), null, event.time());
-        long remainingBefore = CreditBurn.remainingMicros(tenant.credits(), previous.usedMicros(), previous.unfundedMicros(), null,
+        long remaining = CreditBurn.remainingMicros(tenant.credits(), burn.usedMicros(), burn.unfundedMicros(), null, null, event.time());
+        long remainingBefore = CreditBurn.remainingMicros(tenant.credits(), previous.usedMicros(), previous.unfundedMicros(), null, null,
                 event.time());
-        long credit = tenant.credits() == null ? 0 : tenant.credits().stream().filter(g -> CreditBurn.pays(g, null, event.time()))
-                .mapToLong(CreditGrant::amountMicros).sum();
+        long credit = tenant.credits() == null ? 0 : tenant.credits().stream().filter(g -> CreditBurn.pays(g, null, null, event.time()))
+                .mapToLong(g -> g.amountAt(event.time())).sum();
         var state = new QuotaState(event.tenantId(), null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START, QuotaState.CREDIT_WINDOW_END,
                 0, burn.consumedMicros(), null, null,
                 mode == BillingMode.PREPAID && remaining == 0 ? QuotaState.Status.EXHAUSTED : QuotaState.Status.OK, event.time(), version,

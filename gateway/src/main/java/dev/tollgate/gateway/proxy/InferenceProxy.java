@@ -188,7 +188,7 @@ public final class InferenceProxy {
         rateLimitHeaders(ctx, admission.headers());
         Budgets.Hold budget = null;
         if (budgets != null) {
-            Object verdict = budgets.admit(principal, model, promptEstimate, fields.reservedCompletionTokens());
+            Object verdict = budgets.admit(principal, model, api, promptEstimate, fields.reservedCompletionTokens());
             if (verdict instanceof Budgets.Refusal refusal) {
                 admission.settle(0);
                 refuseBudget(ctx, principal, api, model, refusal);

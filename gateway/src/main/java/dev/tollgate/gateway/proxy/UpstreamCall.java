@@ -364,7 +364,7 @@ final class UpstreamCall {
         emittedTokens += delta;
         lastEmitNanos = System.nanoTime();
         usage.emit(EventType.USAGE_TOKENS_STREAMED, requestId, trace, new TokensStreamed(requestId, principal.tenantId(),
-                principal.keyId(), model, ++sequence, delta));
+                principal.keyId(), model, ++sequence, delta, api));
     }
 
     private void upstreamFailed(String reason) {

@@ -14,6 +14,7 @@ import dev.tollgate.gateway.state.QuotaLookup;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.usage.Endpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,9 +88,9 @@ public final class Budgets {
      * or the tenant's prepaid balance ({@code credits} non-null: what is left of them for {@code model}, ADR 0027).
      */
     private record Budget(String stateKey, boolean spend, long limit, boolean soft, Instant windowStart, List<CreditGrant> credits,
-                          String model) {
+                          String model, Endpoint endpoint) {
         Budget(String stateKey, boolean spend, long limit, boolean soft, Instant windowStart) {
-            this(stateKey, spend, limit, soft, windowStart, null, null);
+            this(stateKey, spend, limit, soft, windowStart, null, null, null);
         }
 
         boolean balance() {
@@ -213,10 +214,10 @@ public final class Budgets {
     }
 
     /**
-     * Admits a request that reserves {@code promptEstimate + maxTokens} tokens of {@code model}, or
+     * Admits a request to {@code endpoint} that reserves {@code promptEstimate + maxTokens} tokens of {@code model}, or
      * refuses it; returns a {@link Hold} or a {@link Refusal}.
      */
-    public Object admit(Principal principal, String model, long promptEstimate, long maxTokens) {
+    public Object admit(Principal principal, String model, Endpoint endpoint, long promptEstimate, long maxTokens) {
         Instant now = clock.get();
         TenantState tenant = directory.tenant(principal.tenantId()).orElse(null);
         ZoneId zone = ZoneId.of(tenant == null ? "UTC" : tenant.billingTimeZone());
@@ -227,7 +228,8 @@ public final class Budgets {
         BillingMode mode = CreditBurn.modeAt(tenant, now);
         if (mode.burnsCredits() && rates != null) {
             budgets.add(new Budget(QuotaState.stateKey(principal.tenantId(), null, QuotaState.Window.CREDIT), true, 0,
-                    mode == BillingMode.HYBRID, QuotaState.CREDIT_WINDOW_START, tenant.credits() == null ? List.of() : tenant.credits(), model));
+                    mode == BillingMode.HYBRID, QuotaState.CREDIT_WINDOW_START, tenant.credits() == null ? List.of() : tenant.credits(), model,
+                    endpoint));
         }
         var softLimited = new ArrayList<String>();
         long[] held = new long[budgets.size()];
@@ -307,7 +309,7 @@ public final class Budgets {
         QuotaState state = current(b, now);
         if (b.balance()) {
             return CreditBurn.remainingMicros(b.credits(), state == null ? null : state.grantsUsedMicros(),
-                    state == null || state.unfundedMicros() == null ? 0 : state.unfundedMicros(), b.model(), now);
+                    state == null || state.unfundedMicros() == null ? 0 : state.unfundedMicros(), b.model(), b.endpoint(), now);
         }
         long used = state == null ? 0 : b.spend() ? state.usedSpendMicros() : state.usedTokens();
         return Math.max(0, b.limit() - used);
@@ -324,7 +326,7 @@ public final class Budgets {
             return Optional.empty();
         }
         Budget b = new Budget(QuotaState.stateKey(tenantId, null, QuotaState.Window.CREDIT), true, 0, false, QuotaState.CREDIT_WINDOW_START,
-                tenant.credits() == null ? List.of() : tenant.credits(), null);
+                tenant.credits() == null ? List.of() : tenant.credits(), null, null);
         Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
         synchronized (l) {
             return Optional.of(new Balance(Math.max(0, remaining(b, now) - settled(l, b, now) - l.inFlightHeld), tenant.currency()));
@@ -343,7 +345,7 @@ public final class Budgets {
             if (!stateKey.endsWith(suffix)) {
                 return;
             }
-            var b = new Budget(stateKey, true, 0, false, QuotaState.CREDIT_WINDOW_START, List.of(), null);
+            var b = new Budget(stateKey, true, 0, false, QuotaState.CREDIT_WINDOW_START, List.of(), null, null);
             long held;
             synchronized (l) {
                 held = l.inFlightHeld + settled(l, b, now);

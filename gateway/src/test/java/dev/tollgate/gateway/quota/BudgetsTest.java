@@ -15,6 +15,7 @@ import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.QuotaState;
 import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.usage.Endpoint;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -66,7 +67,11 @@ class BudgetsTest {
     }
 
     private Object admit(Budgets budgets, long prompt, long maxTokens) {
-        return budgets.admit(new Principal("acme", "k1", List.of(), null, tenantLimits), "m", prompt, maxTokens);
+        return admit(budgets, Endpoint.CHAT_COMPLETIONS, prompt, maxTokens);
+    }
+
+    private Object admit(Budgets budgets, Endpoint endpoint, long prompt, long maxTokens) {
+        return budgets.admit(new Principal("acme", "k1", List.of(), null, tenantLimits), "m", endpoint, prompt, maxTokens);
     }
 
     private void state(long usedTokens, Instant asOf, QuotaState.Status status) {
@@ -202,6 +207,18 @@ class BudgetsTest {
         assertThat(admit(budgets(3), 0, 51)).isInstanceOf(Budgets.Refusal.class);
         creditState(Map.of("cg_0", 1_000L, "cg_1", 2_000L), 0);
         assertThat(((Budgets.Refusal) admit(budgets(1), 1, 0)).balanceMicros()).isZero();
+    }
+
+    @Test
+    void aGrantForOtherEndpointsAdmitsNothingHereButCountsInTheBalanceHeader() {
+        prepaid(BillingMode.PREPAID);
+        credits = List.of(new CreditGrant("cg_emb", 5_000, CreditSource.PROMOTION, NOW.minusSeconds(60), null, null, 50, List.of(),
+                List.of(Endpoint.EMBEDDINGS)));
+        Budgets budgets = budgets(1);
+        var refused = (Budgets.Refusal) admit(budgets, Endpoint.CHAT_COMPLETIONS, 100, 0);
+        assertThat(refused.balanceMicros()).isZero();
+        assertThat(admit(budgets, Endpoint.EMBEDDINGS, 100, 0)).isInstanceOf(Budgets.Hold.class);
+        assertThat(budgets.balance("acme")).contains(new Budgets.Balance(4_900, "USD"));
     }
 
     @Test

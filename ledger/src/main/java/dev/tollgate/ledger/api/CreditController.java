@@ -8,17 +8,20 @@ import dev.tollgate.ledger.security.AccessPolicy.Action;
 import dev.tollgate.ledger.tenant.TenantCommands;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.service.security.Caller;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.security.oauth2.jwt.Jwt;
+import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 import java.net.URI;
@@ -42,9 +45,9 @@ public class CreditController {
         this.readModel = readModel;
     }
 
-    /** {@code priority} 0-100, lower burns first (default 50); {@code models} empty: every model. */
+    /** {@code priority} 0-100, lower burns first (default 50); {@code models} empty: every model; {@code endpoints} empty: every endpoint. */
     public record GrantRequest(Long amountMicros, CreditSource source, String reason, Instant expiresAt, Integer priority,
-                               List<String> models, String externalId) {}
+                               List<String> models, List<Endpoint> endpoints, String externalId) {}
 
     public record GrantResponse(String grantId, String tenantId, long amountMicros, CreditSource source) {}
 
@@ -63,7 +66,7 @@ public class CreditController {
             throw new LedgerException.Invalid("missing_amountMicros", "amountMicros is required (micro-units of the tenant's currency)");
         }
         String grantId = commands.send(caller, new TenantCommands.GrantCredit(tenantId, TenantCommands.GrantCredit.newId(), request.amountMicros(),
-                request.source(), request.reason(), request.expiresAt(), request.priority(), request.models(), request.externalId()));
+                request.source(), request.reason(), request.expiresAt(), request.priority(), request.models(), request.endpoints(), request.externalId()));
         return ResponseEntity.created(URI.create("/admin/v1/tenants/" + tenantId + "/credit-grants/" + grantId))
                 .body(new GrantResponse(grantId, tenantId, request.amountMicros(), request.source()));
     }
@@ -93,6 +96,16 @@ public class CreditController {
         AccessPolicy.check(caller, Action.SET_BILLING_MODE, tenantId);
         Instant effectiveFrom = commands.send(caller, new TenantCommands.SetBillingMode(tenantId, request.mode(), request.effectiveFrom()));
         return new BillingModeResponse(tenantId, request.mode(), effectiveFrom);
+    }
+
+    /** Ends the tenant's own mode: from {@code effectiveFrom} (default now) on it pays as its plan says ({@code mode} null). */
+    @DeleteMapping("/billing-mode")
+    public BillingModeResponse followPlanMode(@AuthenticationPrincipal Jwt jwt, @PathVariable String tenantId,
+                                              @RequestParam(required = false) Instant effectiveFrom) {
+        Caller caller = Caller.of(jwt);
+        AccessPolicy.check(caller, Action.SET_BILLING_MODE, tenantId);
+        Instant from = commands.send(caller, new TenantCommands.ClearBillingMode(tenantId, effectiveFrom));
+        return new BillingModeResponse(tenantId, null, from);
     }
 
 }

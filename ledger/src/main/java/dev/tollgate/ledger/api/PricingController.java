@@ -7,6 +7,7 @@ import dev.tollgate.ledger.security.AccessPolicy.Action;
 import dev.tollgate.service.security.Caller;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.ModelPrice;
+import dev.tollgate.schemas.credit.BillingMode;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.security.oauth2.jwt.Jwt;
@@ -48,10 +49,13 @@ public class PricingController {
         return readModel.priceLists(planId);
     }
 
-    /** {@code allowUnpricedUsage}: may tenants on the plan call models it has no price for (default no: the gateway refuses them). */
-    public record PlanRequest(String name, Limits defaultLimits, Boolean allowUnpricedUsage) {}
+    /**
+     * {@code allowUnpricedUsage}: may tenants on the plan call models it has no price for (default no: the gateway refuses them);
+     * {@code billingMode}: how its tenants pay unless one has a mode of its own (default POSTPAID; a change applies from now on).
+     */
+    public record PlanRequest(String name, Limits defaultLimits, Boolean allowUnpricedUsage, BillingMode billingMode) {}
 
-    public record PlanResponse(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage) {}
+    public record PlanResponse(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage, BillingMode billingMode) {}
 
     /** {@code priceListId} is generated when absent; {@code backfill} must be true for a past {@code effectiveFrom}. */
     public record PriceListRequest(String priceListId, String planId, String currency, Instant effectiveFrom,
@@ -66,8 +70,9 @@ public class PricingController {
         AccessPolicy.check(caller, Action.DEFINE_PLAN);
         Limits limits = request.defaultLimits() == null ? Limits.NONE : request.defaultLimits();
         boolean allowUnpriced = Boolean.TRUE.equals(request.allowUnpricedUsage());
-        commands.send(caller, new PricingCommands.DefinePlan(planId, request.name(), limits, allowUnpriced));
-        return new PlanResponse(planId, request.name(), limits, allowUnpriced);
+        BillingMode mode = request.billingMode() == null ? BillingMode.POSTPAID : request.billingMode();
+        commands.send(caller, new PricingCommands.DefinePlan(planId, request.name(), limits, allowUnpriced, mode));
+        return new PlanResponse(planId, request.name(), limits, allowUnpriced, mode);
     }
 
     @PostMapping("/admin/v1/price-lists")

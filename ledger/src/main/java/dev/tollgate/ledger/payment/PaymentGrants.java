@@ -40,7 +40,8 @@ import java.util.Map;
  * so a payment read twice (a redelivered webhook, a consumer restarted before its commit) grants once.
  * Offsets are committed only after the grant is made; a failure that may pass (the database, a lock)
  * retries the same record; a payment the ledger cannot grant (unknown tenant, another currency) is
- * logged and counted, never retried for ever. A full refund of a payment voids the unspent part of its grant
+ * logged and counted, never retried for ever. A full refund of a payment voids the unspent part of its grant, a partial one
+ * lowers the grant in proportion
  * ({@code RefundPayment}); the billing service publishes a refund only after its payment, so the grant exists.
  */
 @Component
@@ -123,7 +124,7 @@ public class PaymentGrants implements SmartLifecycle {
         try {
             commands.sendAndWait(GenericCommandMessage.asCommandMessage(new TenantCommands.GrantCredit(payment.tenantId(), TenantCommands.GrantCredit.newId(),
                             payment.amountMicros(), CreditSource.PURCHASE, "payment " + payment.paymentId() + " (" + payment.provider() + ")", null,
-                            null, List.of(), payment.paymentId(), payment.currency()))
+                            null, List.of(), List.of(), payment.paymentId(), payment.currency()))
                     .andMetaData(MetaData.with("actor", "system:payments")));
             granted.increment();
             return true;
@@ -144,23 +145,19 @@ public class PaymentGrants implements SmartLifecycle {
      * withdraw part of a grant: billing voids it and grants the rest as an adjustment), and is logged and counted.
      */
     private boolean refund(PaymentRefunded refund) {
-        if (!refund.full()) {
-            partialRefunds.increment();
-            LOG.warn("payment {} of tenant {}: {} of {} micro-units {} refunded; its grant stays (void it and grant the rest by hand)",
-                    refund.paymentId(), refund.tenantId(), refund.refundedMicros(), refund.paidMicros(), refund.currency());
-            return true;
-        }
         try {
-            Object voided = commands.sendAndWait(GenericCommandMessage.asCommandMessage(new TenantCommands.RefundPayment(refund.tenantId(),
-                            refund.paymentId(), "payment " + refund.paymentId() + " refunded (" + refund.provider() + " " + refund.providerEventId() + ")"))
+            Object changed = commands.sendAndWait(GenericCommandMessage.asCommandMessage(new TenantCommands.RefundPayment(refund.tenantId(),
+                            refund.paymentId(), refund.refundedMicros(), refund.paidMicros(), "payment " + refund.paymentId() + " refunded"
+                            + (refund.full() ? "" : " in part, " + refund.refundedMicros() + " of " + refund.paidMicros() + " micro-units "
+                            + refund.currency() + " so far") + " (" + refund.provider() + " " + refund.providerEventId() + ")"))
                     .andMetaData(MetaData.with("actor", "system:payments")));
-            if (voided != null) {
-                refunded.increment();
+            if (changed != null) {
+                (refund.full() ? refunded : partialRefunds).increment();
             }
             return true;
         } catch (AggregateNotFoundException | LedgerException.NotFound | LedgerException.Invalid e) {
             refused.increment();
-            LOG.error("refund of payment {} of tenant {} voided nothing: {}", refund.paymentId(), refund.tenantId(), e.getMessage());
+            LOG.error("refund of payment {} of tenant {} changed no grant: {}", refund.paymentId(), refund.tenantId(), e.getMessage());
             return true;
         } catch (RuntimeException e) {
             LOG.warn("refund of payment {} of tenant {} not applied yet, retrying: {}", refund.paymentId(), refund.tenantId(), e.toString());

@@ -5,6 +5,7 @@ import dev.tollgate.ledger.domain.LedgerException;
 import dev.tollgate.ledger.domain.UniqueClaims;
 import dev.tollgate.ledger.pricing.PricingCommands.DefinePlan;
 import dev.tollgate.schemas.ledger.Limits;
+import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.ledger.PlanDefined;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
@@ -31,6 +32,7 @@ public class Plan {
     private String name;
     private Limits defaultLimits;
     private boolean allowUnpricedUsage;
+    private BillingMode billingMode = BillingMode.POSTPAID;
 
     protected Plan() {
         // for Axon
@@ -48,10 +50,12 @@ public class Plan {
         Limits limits = command.defaultLimits() == null ? Limits.NONE : command.defaultLimits();
         // The claim makes the plan visible to other commands at once, not when a projection catches up.
         claims.claim(PLAN_SCOPE, command.planId(), command.planId());
-        if (command.name().equals(name) && limits.equals(defaultLimits) && command.allowUnpricedUsage() == allowUnpricedUsage) {
+        BillingMode mode = command.billingMode() == null ? BillingMode.POSTPAID : command.billingMode();
+        if (command.name().equals(name) && limits.equals(defaultLimits) && command.allowUnpricedUsage() == allowUnpricedUsage
+                && mode == billingMode) {
             return; // nothing changes: no event
         }
-        apply(new PlanDefined(command.planId(), command.name(), limits, command.allowUnpricedUsage()));
+        apply(new PlanDefined(command.planId(), command.name(), limits, command.allowUnpricedUsage(), mode));
     }
 
     @EventSourcingHandler
@@ -60,5 +64,6 @@ public class Plan {
         name = event.name();
         defaultLimits = Objects.requireNonNullElse(event.defaultLimits(), Limits.NONE);
         allowUnpricedUsage = event.allowsUnpricedUsage();
+        billingMode = event.mode();
     }
 }

@@ -1,5 +1,6 @@
 package dev.tollgate.ledger.pricing;
 
+import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
@@ -11,10 +12,18 @@ import java.util.List;
 public final class PricingCommands {
     private PricingCommands() {}
 
-    /** Creates the plan or changes its name and default limits. */
-    public record DefinePlan(@TargetAggregateIdentifier String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage) {
+    /**
+     * Creates the plan or changes its name, default limits and billing mode ({@code billingMode} null: POSTPAID; a change
+     * applies to its tenants from now on).
+     */
+    public record DefinePlan(@TargetAggregateIdentifier String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage,
+                             BillingMode billingMode) {
         public DefinePlan(String planId, String name, Limits defaultLimits) {
-            this(planId, name, defaultLimits, false);
+            this(planId, name, defaultLimits, false, null);
+        }
+
+        public DefinePlan(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage) {
+            this(planId, name, defaultLimits, allowUnpricedUsage, null);
         }
     }
 

@@ -3,8 +3,10 @@ package dev.tollgate.ledger.publish;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.tollgate.ledger.config.AxonConfig;
 import dev.tollgate.ledger.config.LedgerProperties;
+import dev.tollgate.schemas.credit.BillingModeCleared;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditReduced;
 import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.event.EventData;
@@ -173,7 +175,8 @@ public class LedgerPublisher {
             }
             case PlanDefined e -> {
                 readModel.upsertPlan(e, at);
-                // Effective limits of every tenant on the plan changed: republish them, newest version.
+                // Effective limits of every tenant on the plan changed, and the billing modes of every tenant ever on it or
+                // scheduled for it: republish them, newest version.
                 yield readModel.tenantsOnPlan(e.planId()).stream()
                         .map(t -> (StateRecord) new TenantState(t.tenantId(), t.name(), t.status(),
                                 t.planId(), t.billingTimeZone(), t.currency(), t.limits(), t.webhookUrl(), t.webhookSecretVersion(), version, at,
@@ -192,8 +195,16 @@ public class LedgerPublisher {
                 readModel.voidCredit(e, version, at);
                 yield tenant(e.tenantId());
             }
+            case CreditReduced e -> {
+                readModel.reduceCredit(e, version, at);
+                yield tenant(e.tenantId());
+            }
             case BillingModeSet e -> {
                 readModel.setBillingMode(e, version, at);
+                yield tenant(e.tenantId());
+            }
+            case BillingModeCleared e -> {
+                readModel.clearBillingMode(e, version, at);
                 yield tenant(e.tenantId());
             }
             case PriceListPublished e -> {

@@ -4,9 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.billing.PlanHistory;
+import dev.tollgate.billing.credit.BillingModes;
+import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.BillingModeCleared;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
 import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.credit.CreditReduced;
 import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.ledger.KeyIssued;
@@ -22,7 +26,9 @@ import dev.tollgate.schemas.state.CreditGrant;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.PlanPeriod;
 import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.usage.Endpoint;
 import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.core.RowMapper;
 import org.springframework.stereotype.Component;
 
 import java.sql.ResultSet;
@@ -31,7 +37,9 @@ import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -47,7 +55,11 @@ public class ReadModel {
     private static final TypeReference<List<PlanPeriod>> PLANS = new TypeReference<>() {};
     private static final TypeReference<List<ModelPrice>> PRICES = new TypeReference<>() {};
     private static final TypeReference<List<BillingModePeriod>> MODES = new TypeReference<>() {};
+    private static final TypeReference<List<BillingModes.Choice>> CHOICES = new TypeReference<>() {};
+    private static final TypeReference<List<BillingModes.Assignment>> ASSIGNMENTS = new TypeReference<>() {};
     private static final TypeReference<List<CreditGrant>> CREDITS = new TypeReference<>() {};
+    private static final TypeReference<List<Endpoint>> ENDPOINTS = new TypeReference<>() {};
+    private static final TypeReference<List<CreditGrant.Reduction>> REDUCTIONS = new TypeReference<>() {};
 
     private final JdbcTemplate jdbc;
 
@@ -74,11 +86,15 @@ public class ReadModel {
      * limits) becomes the plan in force at {@code at}, so a plan scheduled for later changes nothing yet.
      */
     void assignPlan(PlanAssigned event, long version, Instant at) {
-        String current = jdbc.queryForObject("SELECT plans FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, event.tenantId());
-        PlanHistory history = PlanHistory.of(read(current, PLANS)).with(new PlanPeriod(event.planId(), event.effectiveFrom()));
-        jdbc.update("UPDATE tenant_view SET plans = ?::jsonb, plan_id = ?, next_plan_switch_at = ?, version = ?, updated_at = ? WHERE tenant_id = ?",
-                json(history.periods()), history.planAt(at).orElse(null), history.nextSwitchAfter(at).map(ReadModel::ts).orElse(null),
-                version, ts(at), event.tenantId());
+        var current = jdbc.queryForMap("SELECT plans::text AS plans, plan_assignments::text AS plan_assignments FROM tenant_view "
+                + "WHERE tenant_id = ? FOR UPDATE", event.tenantId());
+        PlanHistory history = PlanHistory.of(read(current.get("plans").toString(), PLANS)).with(new PlanPeriod(event.planId(), event.effectiveFrom()));
+        var assignments = new ArrayList<>(read(current.get("plan_assignments").toString(), ASSIGNMENTS));
+        assignments.add(new BillingModes.Assignment(event.planId(), event.effectiveFrom(), at));
+        jdbc.update("UPDATE tenant_view SET plans = ?::jsonb, plan_assignments = ?::jsonb, plan_id = ?, next_plan_switch_at = ?, version = ?, "
+                        + "updated_at = ? WHERE tenant_id = ?",
+                json(history.periods()), json(assignments), history.planAt(at).orElse(null),
+                history.nextSwitchAfter(at).map(ReadModel::ts).orElse(null), version, ts(at), event.tenantId());
     }
 
     /** Tenants whose scheduled plan has taken effect by {@code now} and is not yet their current plan here. */
@@ -113,20 +129,28 @@ public class ReadModel {
     /** Adds the grant to the tenant's state and to the grants the admin API lists. */
     void grantCredit(CreditGranted e, long version, Instant at) {
         jdbc.update("INSERT INTO credit_grant_view (grant_id, tenant_id, amount_micros, source, reason, granted_at, expires_at, priority, "
-                        + "models, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?) ON CONFLICT (grant_id) DO NOTHING",
+                        + "models, endpoints, external_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?) ON CONFLICT (grant_id) DO NOTHING",
                 e.grantId(), e.tenantId(), e.amountMicros(), e.source().name(), e.reason(), ts(e.grantedAt()),
-                e.expiresAt() == null ? null : ts(e.expiresAt()), e.priority(), json(e.models()), e.externalId());
+                e.expiresAt() == null ? null : ts(e.expiresAt()), e.priority(), json(e.models()), json(e.endpoints()), e.externalId());
         updateCredits(e.tenantId(), version, at, credits -> {
             credits.removeIf(c -> c.grantId().equals(e.grantId()));
-            credits.add(new CreditGrant(e.grantId(), e.amountMicros(), e.source(), e.grantedAt(), e.expiresAt(), null, e.priority(), e.models()));
+            credits.add(CreditGrant.of(e));
         });
     }
 
     void voidCredit(CreditVoided e, long version, Instant at) {
         jdbc.update("UPDATE credit_grant_view SET voided_at = ?, void_reason = ? WHERE grant_id = ?", ts(e.voidedAt()), e.reason(), e.grantId());
+        updateCredits(e.tenantId(), version, at, credits -> credits.replaceAll(c -> c.grantId().equals(e.grantId()) ? c.voidedAt(e.voidedAt()) : c));
+    }
+
+    /** Lowers the grant from the event's time on, in the tenant's state and in what the admin API lists. */
+    void reduceCredit(CreditReduced e, long version, Instant at) {
+        String current = jdbc.queryForObject("SELECT reductions FROM credit_grant_view WHERE grant_id = ? FOR UPDATE", String.class, e.grantId());
+        var reductions = new ArrayList<>(read(current, REDUCTIONS));
+        reductions.add(new CreditGrant.Reduction(e.amountMicros(), e.reducedAt()));
+        jdbc.update("UPDATE credit_grant_view SET reductions = ?::jsonb WHERE grant_id = ?", json(reductions), e.grantId());
         updateCredits(e.tenantId(), version, at, credits -> credits.replaceAll(c -> c.grantId().equals(e.grantId())
-                ? new CreditGrant(c.grantId(), c.amountMicros(), c.source(), c.grantedAt(), c.expiresAt(), e.voidedAt(), c.priority(), c.models())
-                : c));
+                ? c.reducedTo(e.amountMicros(), e.reducedAt()) : c));
     }
 
     private void updateCredits(String tenantId, long version, Instant at, Consumer<List<CreditGrant>> change) {
@@ -138,22 +162,37 @@ public class ReadModel {
                 tenantId);
     }
 
-    /** Adds the mode to the tenant's history (replacing one of the same effective time), oldest first. */
+    /** Adds the tenant's own mode to its choices (replacing one of the same effective time), oldest first. */
     void setBillingMode(BillingModeSet e, long version, Instant at) {
-        String current = jdbc.queryForObject("SELECT billing_modes FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, e.tenantId());
-        List<BillingModePeriod> modes = new ArrayList<>(read(current, MODES));
-        modes.removeIf(m -> m.effectiveFrom().equals(e.effectiveFrom()));
-        modes.add(new BillingModePeriod(e.mode(), e.effectiveFrom()));
-        modes.sort(Comparator.comparing(BillingModePeriod::effectiveFrom));
-        jdbc.update("UPDATE tenant_view SET billing_modes = ?::jsonb, version = ?, updated_at = ? WHERE tenant_id = ?", json(modes), version,
-                ts(at), e.tenantId());
+        addModeChoice(e.tenantId(), new BillingModes.Choice(e.mode(), e.effectiveFrom()), version, at);
     }
 
+    /** Adds "follow the plan's mode" to the tenant's choices. */
+    void clearBillingMode(BillingModeCleared e, long version, Instant at) {
+        addModeChoice(e.tenantId(), new BillingModes.Choice(null, e.effectiveFrom()), version, at);
+    }
+
+    private void addModeChoice(String tenantId, BillingModes.Choice choice, long version, Instant at) {
+        String current = jdbc.queryForObject("SELECT billing_modes FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, tenantId);
+        List<BillingModes.Choice> choices = new ArrayList<>(read(current, CHOICES));
+        choices.removeIf(c -> c.effectiveFrom().equals(choice.effectiveFrom()));
+        choices.add(choice);
+        choices.sort(Comparator.comparing(BillingModes.Choice::effectiveFrom));
+        jdbc.update("UPDATE tenant_view SET billing_modes = ?::jsonb, version = ?, updated_at = ? WHERE tenant_id = ?", json(choices), version,
+                ts(at), tenantId);
+    }
+
+    /** The plan as defined at {@code at}; its mode from then on joins its mode history. */
     void upsertPlan(PlanDefined event, Instant at) {
-        jdbc.update("INSERT INTO plan_view (plan_id, name, default_limits, allow_unpriced_usage, updated_at) VALUES (?, ?, ?::jsonb, ?, ?) "
+        List<String> current = jdbc.queryForList("SELECT billing_modes FROM plan_view WHERE plan_id = ? FOR UPDATE", String.class, event.planId());
+        List<BillingModePeriod> modes = BillingModes.withPlanMode(current.isEmpty() ? List.of() : read(current.getFirst(), MODES), event.mode(),
+                at);
+        jdbc.update("INSERT INTO plan_view (plan_id, name, default_limits, allow_unpriced_usage, billing_modes, updated_at) "
+                        + "VALUES (?, ?, ?::jsonb, ?, ?::jsonb, ?) "
                         + "ON CONFLICT (plan_id) DO UPDATE SET name = EXCLUDED.name, default_limits = EXCLUDED.default_limits, "
-                        + "allow_unpriced_usage = EXCLUDED.allow_unpriced_usage, updated_at = EXCLUDED.updated_at",
-                event.planId(), event.name(), json(event.defaultLimits()), event.allowsUnpricedUsage(), ts(at));
+                        + "allow_unpriced_usage = EXCLUDED.allow_unpriced_usage, billing_modes = EXCLUDED.billing_modes, "
+                        + "updated_at = EXCLUDED.updated_at",
+                event.planId(), event.name(), json(event.defaultLimits()), event.allowsUnpricedUsage(), json(modes), ts(at));
     }
 
     void insertPriceList(PriceListPublished event) {
@@ -200,18 +239,21 @@ public class ReadModel {
     /** The tenant with its effective limits (plan defaults overridden by its own). */
     public Optional<TenantState> tenant(String tenantId) {
         return jdbc.query("SELECT t.*, p.default_limits, p.allow_unpriced_usage FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.tenant_id = ?",
-                this::tenantState, tenantId).stream().findFirst();
+                tenantStates(), tenantId).stream().findFirst();
     }
 
-    /** Tenants on a plan, for republishing when the plan's defaults change. */
+    /**
+     * Tenants on a plan now, before or later, for republishing when the plan changes (its defaults decide the limits of those on
+     * it now, its mode the billing mode of every one of them at the times they are on it).
+     */
     public List<TenantState> tenantsOnPlan(String planId) {
-        return jdbc.query("SELECT t.*, p.default_limits, p.allow_unpriced_usage FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id WHERE t.plan_id = ?",
-                this::tenantState, planId);
+        return jdbc.query("SELECT t.*, p.default_limits, p.allow_unpriced_usage FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id "
+                + "WHERE t.plan_id = ? OR t.plans @> jsonb_build_array(jsonb_build_object('planId', ?::text))", tenantStates(), planId, planId);
     }
 
     public List<TenantState> tenants(int limit, int offset) {
         return jdbc.query("SELECT t.*, p.default_limits, p.allow_unpriced_usage FROM tenant_view t LEFT JOIN plan_view p ON p.plan_id = t.plan_id "
-                + "ORDER BY t.tenant_id LIMIT ? OFFSET ?", this::tenantState, limit, offset);
+                + "ORDER BY t.tenant_id LIMIT ? OFFSET ?", tenantStates(), limit, offset);
     }
 
     public Optional<KeyState> key(String keyId) {
@@ -228,35 +270,40 @@ public class ReadModel {
                 this::keyState, ts(now), limit);
     }
 
-    /** A credit grant as the admin API shows it. */
+    /** A credit grant as the admin API shows it; {@code reductions}: its partial refunds, oldest first. */
     public record CreditGrantView(String grantId, String tenantId, long amountMicros, CreditSource source, String reason, Instant grantedAt,
-                                  Instant expiresAt, int priority, List<String> models, String externalId, Instant voidedAt,
-                                  String voidReason) {}
+                                  Instant expiresAt, int priority, List<String> models, List<Endpoint> endpoints, String externalId,
+                                  Instant voidedAt, String voidReason, List<CreditGrant.Reduction> reductions) {}
 
     /** The tenant's grants, oldest first. */
     public List<CreditGrantView> creditGrants(String tenantId) {
         return jdbc.query("SELECT * FROM credit_grant_view WHERE tenant_id = ? ORDER BY granted_at, grant_id", (row, i) -> new CreditGrantView(
                 row.getString("grant_id"), row.getString("tenant_id"), row.getLong("amount_micros"), CreditSource.valueOf(row.getString("source")),
                 row.getString("reason"), row.getTimestamp("granted_at").toInstant(), instant(row.getTimestamp("expires_at")),
-                row.getInt("priority"), read(row.getString("models"), STRINGS), row.getString("external_id"),
-                instant(row.getTimestamp("voided_at")), row.getString("void_reason")), tenantId);
+                row.getInt("priority"), read(row.getString("models"), STRINGS), read(row.getString("endpoints"), ENDPOINTS),
+                row.getString("external_id"),
+                instant(row.getTimestamp("voided_at")), row.getString("void_reason"), read(row.getString("reductions"), REDUCTIONS)), tenantId);
     }
 
     private static Instant instant(Timestamp timestamp) {
         return timestamp == null ? null : timestamp.toInstant();
     }
 
-    /** A plan as the admin API shows it. */
-    public record PlanView(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage, Instant updatedAt) {}
+    /** A plan as the admin API shows it; {@code billingModes}: its mode over time (none: POSTPAID throughout). */
+    public record PlanView(String planId, String name, Limits defaultLimits, boolean allowUnpricedUsage, BillingMode billingMode,
+                           List<BillingModePeriod> billingModes, Instant updatedAt) {}
 
     /** A published price list; {@code effectiveFrom} may lie in the future (a scheduled change). */
     public record PriceListView(String priceListId, String planId, String currency, Instant effectiveFrom, boolean backfill,
                                 List<ModelPrice> prices) {}
 
     public List<PlanView> plans() {
-        return jdbc.query("SELECT * FROM plan_view ORDER BY plan_id", (row, i) -> new PlanView(row.getString("plan_id"), row.getString("name"),
-                read(row.getString("default_limits"), Limits.class), row.getBoolean("allow_unpriced_usage"),
-                row.getTimestamp("updated_at").toInstant()));
+        return jdbc.query("SELECT * FROM plan_view ORDER BY plan_id", (row, i) -> {
+            List<BillingModePeriod> modes = read(row.getString("billing_modes"), MODES);
+            return new PlanView(row.getString("plan_id"), row.getString("name"), read(row.getString("default_limits"), Limits.class),
+                    row.getBoolean("allow_unpriced_usage"), modes.isEmpty() ? BillingMode.POSTPAID : modes.getLast().mode(), modes,
+                    row.getTimestamp("updated_at").toInstant());
+        });
     }
 
     /** Price lists, of one plan or (null) of all, by plan and then effective time. */
@@ -267,7 +314,22 @@ public class ReadModel {
                 planId, planId);
     }
 
-    private TenantState tenantState(ResultSet row, int index) throws SQLException {
+    /** Each plan's mode history (a handful of plans: read whole for every query of tenants). */
+    private Map<String, List<BillingModePeriod>> planModes() {
+        var modes = new HashMap<String, List<BillingModePeriod>>();
+        jdbc.query("SELECT plan_id, billing_modes FROM plan_view", (ResultSet row) -> {
+            modes.put(row.getString("plan_id"), read(row.getString("billing_modes"), MODES));
+        });
+        return modes;
+    }
+
+    /** Maps rows of tenants to their states, the plans' modes read once for the query. */
+    private RowMapper<TenantState> tenantStates() {
+        Map<String, List<BillingModePeriod>> planModes = planModes();
+        return (row, index) -> tenantState(row, planModes);
+    }
+
+    private TenantState tenantState(ResultSet row, Map<String, List<BillingModePeriod>> planModes) throws SQLException {
         Limits own = read(row.getString("own_limits"), Limits.class);
         String planDefaults = row.getString("default_limits");
         Limits effective = planDefaults == null ? own : EffectiveLimits.merge(read(planDefaults, Limits.class), own);
@@ -278,7 +340,8 @@ public class ReadModel {
                 row.getTimestamp("updated_at").toInstant(), plans(row.getString("plans")),
                 // A tenant without a plan has no prices at all: nothing unpriced is allowed.
                 row.getString("plan_id") != null && row.getBoolean("allow_unpriced_usage"),
-                emptyAsNull(read(row.getString("billing_modes"), MODES)), emptyAsNull(read(row.getString("credits"), CREDITS)));
+                emptyAsNull(BillingModes.effective(read(row.getString("billing_modes"), CHOICES), read(row.getString("plan_assignments"), ASSIGNMENTS),
+                        planModes)), emptyAsNull(read(row.getString("credits"), CREDITS)));
     }
 
     /** Tenants that never had a mode or a grant publish neither, as before credits existed. */

@@ -16,10 +16,13 @@ import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
 import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
 import dev.tollgate.ledger.tenant.TenantCommands.GrantCredit;
 import dev.tollgate.ledger.tenant.TenantCommands.SetBillingMode;
+import dev.tollgate.ledger.tenant.TenantCommands.ClearBillingMode;
 import dev.tollgate.ledger.tenant.TenantCommands.RefundPayment;
 import dev.tollgate.ledger.tenant.TenantCommands.VoidCredit;
+import dev.tollgate.schemas.credit.BillingModeCleared;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditReduced;
 import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.key.ApiKeys;
@@ -34,11 +37,13 @@ import dev.tollgate.schemas.ledger.TenantCreated;
 import dev.tollgate.schemas.ledger.TenantReinstated;
 import dev.tollgate.schemas.ledger.TenantSuspended;
 import dev.tollgate.schemas.ledger.WebhookConfigured;
+import dev.tollgate.schemas.usage.Endpoint;
 import org.axonframework.commandhandling.CommandHandler;
 import org.axonframework.eventsourcing.EventSourcingHandler;
 import org.axonframework.modelling.command.AggregateIdentifier;
 import org.axonframework.spring.stereotype.Aggregate;
 
+import java.math.BigInteger;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.DateTimeException;
@@ -46,11 +51,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.Currency;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -81,6 +89,9 @@ public class Tenant {
     private final Map<String, Boolean> grants = new HashMap<>();
     /** Grant ids by the payment that bought them (a payment grants once). */
     private final Map<String, String> grantsByPayment = new HashMap<>();
+    /** Each grant's amount as granted, and as partial refunds left it (absent: never reduced). */
+    private final Map<String, Long> grantedAmounts = new HashMap<>();
+    private final Map<String, Long> reducedAmounts = new HashMap<>();
     /** The largest single grant: a typo of a few zeros must not mint a fortune (10^15 micro-units, a billion units). */
     static final long MAX_GRANT_MICROS = 1_000_000_000_000_000L;
     static final Pattern GRANT_ID = Pattern.compile("cg_[0-9a-f]{32}");
@@ -276,7 +287,7 @@ public class Tenant {
             throw new LedgerException.Invalid("expires_in_past", "expiresAt must be in the future");
         }
         apply(new CreditGranted(tenantId, command.grantId(), command.amountMicros(), command.source(), reason, grantedAt,
-                command.expiresAt(), priority, requireList(command.models(), "models"), command.externalId()));
+                command.expiresAt(), priority, requireList(command.models(), "models"), command.externalId(), endpoints(command.endpoints())));
         return command.grantId();
     }
 
@@ -293,17 +304,38 @@ public class Tenant {
                 Clock.now().truncatedTo(ChronoUnit.MILLIS)));
     }
 
+    /**
+     * A refund of the payment that bought a grant (ADR 0027): in full, the grant is voided; in part, its amount is lowered from now
+     * on in proportion (rounded down), {@code refundedMicros} being all that was refunded so far, so a redelivered or an older
+     * refund changes nothing. What usage burned before stays burned; a grant burned beyond its new amount has nothing left.
+     * Returns the grant's id when it changed, null when nothing did.
+     */
     @CommandHandler
     public String handle(RefundPayment command) {
         String grantId = grantsByPayment.get(requireText(command.paymentId(), "paymentId", 200));
         if (grantId == null) {
             throw new LedgerException.NotFound("payment_not_granted", "no grant of payment " + command.paymentId() + " in tenant " + tenantId);
         }
+        if (command.paidMicros() <= 0 || command.refundedMicros() <= 0 || command.refundedMicros() > command.paidMicros()) {
+            throw new LedgerException.Invalid("invalid_refund", "refundedMicros must be between 1 and paidMicros");
+        }
         if (grants.get(grantId)) {
             return null; // voided already: by hand, or by this refund delivered before
         }
-        // A void withdraws what is left of the grant from now on; what usage burned before stays burned (ADR 0027).
-        apply(new CreditVoided(tenantId, grantId, requireText(command.reason(), "reason", 500), Clock.now().truncatedTo(ChronoUnit.MILLIS)));
+        String reason = requireText(command.reason(), "reason", 500);
+        Instant now = Clock.now().truncatedTo(ChronoUnit.MILLIS);
+        long granted = grantedAmounts.get(grantId);
+        long left = BigInteger.valueOf(granted).multiply(BigInteger.valueOf(command.paidMicros() - command.refundedMicros()))
+                .divide(BigInteger.valueOf(command.paidMicros())).longValueExact();
+        if (left == 0) {
+            // A void withdraws what is left of the grant from now on; what usage burned before stays burned (ADR 0027).
+            apply(new CreditVoided(tenantId, grantId, reason, now));
+            return grantId;
+        }
+        if (left >= reducedAmounts.getOrDefault(grantId, granted)) {
+            return null; // this refund, or a larger one, was applied before
+        }
+        apply(new CreditReduced(tenantId, grantId, left, reason, now));
         return grantId;
     }
 
@@ -313,22 +345,42 @@ public class Tenant {
         if (command.mode() == null) {
             throw new LedgerException.Invalid("missing_mode", "mode is required: one of POSTPAID, PREPAID, HYBRID");
         }
+        Instant effectiveFrom = notInThePast(command.effectiveFrom());
+        apply(new BillingModeSet(tenantId, command.mode(), effectiveFrom));
+        return effectiveFrom;
+    }
+
+    /** When a mode change takes effect: {@code requested}, or now when null; never in the past. */
+    private static Instant notInThePast(Instant requested) {
         Instant now = Clock.now().truncatedTo(ChronoUnit.MILLIS);
-        Instant effectiveFrom = command.effectiveFrom() == null ? now : command.effectiveFrom();
+        Instant effectiveFrom = requested == null ? now : requested;
         if (effectiveFrom.isBefore(now)) {
             // Usage already billed stays billed as it was: a mode never changes the past.
             throw new LedgerException.Invalid("effective_in_past", "effectiveFrom must not lie in the past");
         }
-        apply(new BillingModeSet(tenantId, command.mode(), effectiveFrom));
+        return effectiveFrom;
+    }
+
+    /** The tenant follows its plan's mode again from {@code effectiveFrom} (now when null) on; returns that time. */
+    @CommandHandler
+    public Instant handle(ClearBillingMode command) {
+        Instant effectiveFrom = notInThePast(command.effectiveFrom());
+        apply(new BillingModeCleared(tenantId, effectiveFrom));
         return effectiveFrom;
     }
 
     @EventSourcingHandler
     void on(CreditGranted event) {
         grants.put(event.grantId(), false);
+        grantedAmounts.put(event.grantId(), event.amountMicros());
         if (event.externalId() != null) {
             grantsByPayment.put(event.externalId(), event.grantId());
         }
+    }
+
+    @EventSourcingHandler
+    void on(CreditReduced event) {
+        reducedAmounts.put(event.grantId(), event.amountMicros());
     }
 
     @EventSourcingHandler
@@ -388,6 +440,17 @@ public class Tenant {
             throw new LedgerException.Invalid("invalid_" + field, field + " is longer than " + maxLength + " characters");
         }
         return value.strip();
+    }
+
+    /** The endpoints a grant pays for, each once; none (null or empty) means every endpoint. */
+    private static List<Endpoint> endpoints(List<Endpoint> endpoints) {
+        if (endpoints == null) {
+            return List.of();
+        }
+        if (endpoints.stream().anyMatch(Objects::isNull)) { // List.of() refuses contains(null)
+            throw new LedgerException.Invalid("invalid_endpoints", "endpoints must name endpoints: " + Arrays.toString(Endpoint.values()));
+        }
+        return List.copyOf(new LinkedHashSet<>(endpoints));
     }
 
     private static List<String> requireList(List<String> values, String field) {

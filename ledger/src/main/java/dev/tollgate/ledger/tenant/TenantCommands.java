@@ -2,6 +2,7 @@ package dev.tollgate.ledger.tenant;
 
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.credit.CreditSource;
+import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.SecretHash;
 import org.axonframework.modelling.command.TargetAggregateIdentifier;
@@ -55,13 +56,15 @@ public final class TenantCommands {
     /**
      * Adds prepaid credit ({@code priority} null: 50); returns the grant's id. A purchase names its payment in
      * {@code externalId}: the same payment granted again returns the first grant's id and grants nothing.
-     * {@code currency}, when given (a payment's), must be the tenant's.
+     * {@code currency}, when given (a payment's), must be the tenant's. {@code models} and {@code endpoints} empty or null:
+     * every model, every endpoint.
      */
     public record GrantCredit(@TargetAggregateIdentifier String tenantId, String grantId, long amountMicros, CreditSource source,
-                              String reason, Instant expiresAt, Integer priority, List<String> models, String externalId, String currency) {
+                              String reason, Instant expiresAt, Integer priority, List<String> models, List<Endpoint> endpoints,
+                              String externalId, String currency) {
         public GrantCredit(String tenantId, String grantId, long amountMicros, CreditSource source, String reason, Instant expiresAt,
-                           Integer priority, List<String> models, String externalId) {
-            this(tenantId, grantId, amountMicros, source, reason, expiresAt, priority, models, externalId, null);
+                           Integer priority, List<String> models, List<Endpoint> endpoints, String externalId) {
+            this(tenantId, grantId, amountMicros, source, reason, expiresAt, priority, models, endpoints, externalId, null);
         }
 
         /** A new grant id: {@code cg_} and 128 random bits in hex. */
@@ -77,9 +80,16 @@ public final class TenantCommands {
     /** Withdraws the unspent part of a grant from now on. */
     public record VoidCredit(@TargetAggregateIdentifier String tenantId, String grantId, String reason) {}
 
-    /** The payment {@code paymentId} was refunded in full: the grant it bought is voided, once (its id; null if it was already). */
-    public record RefundPayment(@TargetAggregateIdentifier String tenantId, String paymentId, String reason) {}
+    /**
+     * {@code refundedMicros} of the {@code paidMicros} of payment {@code paymentId} were refunded so far: the grant it bought is
+     * voided (in full) or lowered in proportion (in part), once (its id; null if nothing changed).
+     */
+    public record RefundPayment(@TargetAggregateIdentifier String tenantId, String paymentId, long refundedMicros, long paidMicros,
+                                String reason) {}
 
-    /** The tenant's billing mode from {@code effectiveFrom} (null: now) on. */
+    /** The tenant's own billing mode from {@code effectiveFrom} (null: now) on, whatever its plan's. */
     public record SetBillingMode(@TargetAggregateIdentifier String tenantId, BillingMode mode, Instant effectiveFrom) {}
+
+    /** The tenant follows its plan's billing mode again from {@code effectiveFrom} (null: now) on. */
+    public record ClearBillingMode(@TargetAggregateIdentifier String tenantId, Instant effectiveFrom) {}
 }

@@ -69,6 +69,7 @@ class RbacMatrixIT extends LedgerTestSupport {
             new Endpoint("list credit grants", "GET", "/admin/v1/tenants/{T}/credit-grants", null),
             new Endpoint("void credit grant", "POST", "/admin/v1/tenants/{T}/credit-grants/{G}:void", "{\"reason\":\"rbac\"}"),
             new Endpoint("set billing mode", "PUT", "/admin/v1/tenants/{T}/billing-mode", "{\"mode\":\"HYBRID\"}"),
+            new Endpoint("clear billing mode", "DELETE", "/admin/v1/tenants/{T}/billing-mode", null),
             new Endpoint("revoke key", "POST", "/admin/v1/keys/{K}:revoke", "{\"reason\":\"rbac\"}"));
 
     /** What each role may do; tenant-admin rows hold for its own tenant (other tenant: 404 where allowed, else 403). */
@@ -77,7 +78,7 @@ class RbacMatrixIT extends LedgerTestSupport {
             "tenant-admin", List.of("read tenant", "configure webhook", "issue key", "list keys", "read key", "set key limits", "rotate key",
                     "read events", "revoke key", "list credit grants"),
             "billing", List.of("list tenants", "read tenant", "list plans", "list price lists", "grant credit", "list credit grants",
-                    "void credit grant", "set billing mode"),
+                    "void credit grant", "set billing mode", "clear billing mode"),
             "auditor", List.of("list tenants", "read tenant", "list plans", "list price lists", "list keys", "read key", "read events",
                     "list credit grants"),
             "none", List.of());

@@ -8,6 +8,7 @@ import dev.tollgate.ledger.tenant.PlanDirectory;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PlanDefined;
+import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import org.axonframework.test.aggregate.AggregateTestFixture;
 import org.junit.jupiter.api.BeforeEach;
@@ -111,6 +112,22 @@ class PricingAggregatesTest {
         plans.given(new PlanDefined("pro", "Pro", Limits.NONE, true)).when(new DefinePlan("pro", "Pro", Limits.NONE))
                 .expectEvents(new PlanDefined("pro", "Pro", Limits.NONE, null));
         plans.given(new PlanDefined("pro", "Pro", Limits.NONE, false)).when(new DefinePlan("pro", "Pro", Limits.NONE, false))
+                .expectNoEvents();
+    }
+
+    @Test
+    void aPlansBillingModeIsAChangeOfThePlanAndAbsentMeansPostpaid() {
+        plans.given(new PlanDefined("starter", "Starter", Limits.NONE))
+                .when(new DefinePlan("starter", "Starter", Limits.NONE, false, BillingMode.PREPAID))
+                .expectEvents(new PlanDefined("starter", "Starter", Limits.NONE, null, BillingMode.PREPAID));
+        plans.given(new PlanDefined("starter", "Starter", Limits.NONE, null, BillingMode.PREPAID))
+                .when(new DefinePlan("starter", "Starter", Limits.NONE, false, BillingMode.PREPAID))
+                .expectNoEvents();
+        plans.given(new PlanDefined("starter", "Starter", Limits.NONE, null, BillingMode.PREPAID))
+                .when(new DefinePlan("starter", "Starter", Limits.NONE))
+                .expectEvents(new PlanDefined("starter", "Starter", Limits.NONE, null, null));
+        plans.given(new PlanDefined("starter", "Starter", Limits.NONE))
+                .when(new DefinePlan("starter", "Starter", Limits.NONE, false, BillingMode.POSTPAID))
                 .expectNoEvents();
     }
 

@@ -11,12 +11,15 @@ import dev.tollgate.ledger.tenant.TenantCommands.RotateKey;
 import dev.tollgate.ledger.tenant.TenantCommands.SetLimits;
 import dev.tollgate.ledger.tenant.TenantCommands.SuspendTenant;
 import dev.tollgate.ledger.tenant.TenantCommands.GrantCredit;
+import dev.tollgate.ledger.tenant.TenantCommands.ClearBillingMode;
 import dev.tollgate.ledger.tenant.TenantCommands.SetBillingMode;
 import dev.tollgate.ledger.tenant.TenantCommands.RefundPayment;
 import dev.tollgate.ledger.tenant.TenantCommands.VoidCredit;
 import dev.tollgate.schemas.credit.BillingMode;
+import dev.tollgate.schemas.credit.BillingModeCleared;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditReduced;
 import dev.tollgate.schemas.credit.CreditSource;
 import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.key.ApiKeys;
@@ -278,7 +281,15 @@ class TenantAggregateTest {
     @Test
     void aGrantRecordsItsAmountSourceTimeAndDefaultPriority() {
         fixture.given(CREATED)
-                .when(new GrantCredit("acme", GRANT, 5_000_000, CreditSource.PURCHASE, null, null, null, null, "cs_1"))
+                .when(new GrantCredit("acme", GRANT, 5_000_000, CreditSource.PURCHASE, null, null, null, null, null, "cs_1"))
+                .expectEvents(granted(GRANT, "cs_1"))
+                .expectResultMessagePayload(GRANT);
+    }
+
+    @Test
+    void aGrantTakesTheImmutableEmptyListsThePaymentPathSends() {
+        fixture.given(CREATED)
+                .when(new GrantCredit("acme", GRANT, 5_000_000, CreditSource.PURCHASE, null, null, null, List.of(), List.of(), "cs_1"))
                 .expectEvents(granted(GRANT, "cs_1"))
                 .expectResultMessagePayload(GRANT);
     }
@@ -286,7 +297,7 @@ class TenantAggregateTest {
     @Test
     void thePaymentOfAGrantGrantsOnceEvenWhenConfirmedAgain() {
         fixture.given(CREATED, granted(GRANT, "cs_1"))
-                .when(new GrantCredit("acme", "cg_ffffffffffffffffffffffffffffffff", 5_000_000, CreditSource.PURCHASE, null, null, null, null,
+                .when(new GrantCredit("acme", "cg_ffffffffffffffffffffffffffffffff", 5_000_000, CreditSource.PURCHASE, null, null, null, null, null,
                         "cs_1"))
                 .expectNoEvents()
                 .expectResultMessagePayload(GRANT);
@@ -294,18 +305,18 @@ class TenantAggregateTest {
 
     @Test
     void grantsRefuseNonPositiveOrHugeAmountsBadPrioritiesPastExpiriesAndAdjustmentsWithoutAReason() {
-        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 0, CreditSource.PROMOTION, null, null, null, null, null))
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 0, CreditSource.PROMOTION, null, null, null, null, null, null))
                 .expectException(LedgerException.Invalid.class);
-        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, Tenant.MAX_GRANT_MICROS + 1, CreditSource.PROMOTION, null, null, null, null,
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, Tenant.MAX_GRANT_MICROS + 1, CreditSource.PROMOTION, null, null, null, null, null,
                         null))
                 .expectException(LedgerException.Invalid.class);
-        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.PROMOTION, null, null, 101, null, null))
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.PROMOTION, null, null, 101, null, null, null))
                 .expectException(LedgerException.Invalid.class);
-        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.PROMOTION, null, fixture.currentTime(), null, null, null))
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.PROMOTION, null, fixture.currentTime(), null, null, null, null))
                 .expectException(LedgerException.Invalid.class);
-        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.ADJUSTMENT, " ", null, null, null, null))
+        fixture.given(CREATED).when(new GrantCredit("acme", GRANT, 10, CreditSource.ADJUSTMENT, " ", null, null, null, null, null))
                 .expectException(LedgerException.Invalid.class).expectExceptionMessage("a manual adjustment needs a reason");
-        fixture.given(CREATED).when(new GrantCredit("acme", "not-a-grant-id", 10, CreditSource.PROMOTION, null, null, null, null, null))
+        fixture.given(CREATED).when(new GrantCredit("acme", "not-a-grant-id", 10, CreditSource.PROMOTION, null, null, null, null, null, null))
                 .expectException(LedgerException.Invalid.class);
     }
 
@@ -325,16 +336,42 @@ class TenantAggregateTest {
     @Test
     void aRefundedPaymentVoidsItsGrantOnceAndAPaymentNeverGrantedIsNotFound() {
         fixture.given(CREATED, granted(GRANT, "cs_1"))
-                .when(new RefundPayment("acme", "cs_1", "payment cs_1 refunded"))
+                .when(new RefundPayment("acme", "cs_1", 5_000_000, 5_000_000, "payment cs_1 refunded"))
                 .expectEvents(new CreditVoided("acme", GRANT, "payment cs_1 refunded", fixture.currentTime().truncatedTo(ChronoUnit.MILLIS)))
                 .expectResultMessagePayload(GRANT);
         fixture.given(CREATED, granted(GRANT, "cs_1"), new CreditVoided("acme", GRANT, "voided by hand", fixture.currentTime()))
-                .when(new RefundPayment("acme", "cs_1", "payment cs_1 refunded"))
+                .when(new RefundPayment("acme", "cs_1", 5_000_000, 5_000_000, "payment cs_1 refunded"))
                 .expectNoEvents()
                 .expectResultMessagePayload(null);
         fixture.given(CREATED, granted(GRANT, "cs_1"))
-                .when(new RefundPayment("acme", "cs_2", "payment cs_2 refunded"))
+                .when(new RefundPayment("acme", "cs_2", 5_000_000, 5_000_000, "payment cs_2 refunded"))
                 .expectException(LedgerException.NotFound.class);
+    }
+
+    @Test
+    void aPartialRefundLowersTheGrantInProportionOnceAndTheRestOfItVoidsIt() {
+        Instant now = fixture.currentTime().truncatedTo(ChronoUnit.MILLIS);
+        // 5.00 granted for a payment of 10.00 (a bonus grant would differ from the payment): 3.00 of 10.00 refunded leaves 3.50.
+        fixture.given(CREATED, granted(GRANT, "cs_1"))
+                .when(new RefundPayment("acme", "cs_1", 3_000_000, 10_000_000, "refunded in part"))
+                .expectEvents(new CreditReduced("acme", GRANT, 3_500_000, "refunded in part", now))
+                .expectResultMessagePayload(GRANT);
+        // The same refund again, or an older one arriving late: nothing.
+        fixture.given(CREATED, granted(GRANT, "cs_1"), new CreditReduced("acme", GRANT, 3_500_000, "refunded in part", now))
+                .when(new RefundPayment("acme", "cs_1", 1_000_000, 10_000_000, "refunded in part"))
+                .expectNoEvents()
+                .expectResultMessagePayload(null);
+        // More refunded: lowered again, in proportion to what was granted (6.00 of 10.00: 2.00 left).
+        fixture.given(CREATED, granted(GRANT, "cs_1"), new CreditReduced("acme", GRANT, 3_500_000, "refunded in part", now))
+                .when(new RefundPayment("acme", "cs_1", 6_000_000, 10_000_000, "refunded in part"))
+                .expectEvents(new CreditReduced("acme", GRANT, 2_000_000, "refunded in part", now));
+        // Less than a micro-unit would be left: the grant is voided.
+        fixture.given(CREATED, granted(GRANT, "cs_1"), new CreditReduced("acme", GRANT, 3_500_000, "refunded in part", now))
+                .when(new RefundPayment("acme", "cs_1", 9_999_999, 10_000_000, "refunded in part"))
+                .expectEvents(new CreditVoided("acme", GRANT, "refunded in part", now));
+        fixture.given(CREATED, granted(GRANT, "cs_1"))
+                .when(new RefundPayment("acme", "cs_1", 11_000_000, 10_000_000, "more than paid"))
+                .expectException(LedgerException.Invalid.class);
     }
 
     @Test
@@ -349,6 +386,21 @@ class TenantAggregateTest {
                 .expectException(LedgerException.Invalid.class);
         fixture.given(CREATED)
                 .when(new SetBillingMode("acme", null, null))
+                .expectException(LedgerException.Invalid.class);
+    }
+
+    @Test
+    void aTenantFollowsItsPlansModeAgainFromNowOrLaterButNeverFromThePast() {
+        Instant now = fixture.currentTime().truncatedTo(ChronoUnit.MILLIS);
+        fixture.given(CREATED, new BillingModeSet("acme", BillingMode.PREPAID, now))
+                .when(new ClearBillingMode("acme", null))
+                .expectEvents(new BillingModeCleared("acme", now))
+                .expectResultMessagePayload(now);
+        fixture.given(CREATED)
+                .when(new ClearBillingMode("acme", now.plusSeconds(3_600)))
+                .expectEvents(new BillingModeCleared("acme", now.plusSeconds(3_600)));
+        fixture.given(CREATED)
+                .when(new ClearBillingMode("acme", now.minusMillis(1)))
                 .expectException(LedgerException.Invalid.class);
     }
 }

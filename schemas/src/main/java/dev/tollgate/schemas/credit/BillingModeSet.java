@@ -8,7 +8,10 @@ import java.time.Instant;
 import static dev.tollgate.schemas.event.Fields.required;
 import static dev.tollgate.schemas.event.Fields.requiredText;
 
-/** A tenant's billing mode from {@code effectiveFrom} on ({@code ledger.billingmode.set}). */
+/**
+ * A tenant's own billing mode from {@code effectiveFrom} on ({@code ledger.billingmode.set}), whatever its plan's; until a
+ * {@link BillingModeCleared} makes it follow its plan's again.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BillingModeSet(String tenantId, BillingMode mode, Instant effectiveFrom) implements EventData {
     public BillingModeSet {

@@ -1,7 +1,9 @@
 package dev.tollgate.schemas.event;
 
+import dev.tollgate.schemas.credit.BillingModeCleared;
 import dev.tollgate.schemas.credit.BillingModeSet;
 import dev.tollgate.schemas.credit.CreditGranted;
+import dev.tollgate.schemas.credit.CreditReduced;
 import dev.tollgate.schemas.credit.CreditVoided;
 import dev.tollgate.schemas.ledger.KeyExpired;
 import dev.tollgate.schemas.ledger.KeyIssued;
@@ -58,7 +60,9 @@ public enum EventType {
     LEDGER_WEBHOOK_CONFIGURED("ledger.webhook.configured", WebhookConfigured.class, "webhook-configured", Topics.LEDGER_EVENTS),
     LEDGER_CREDIT_GRANTED("ledger.credit.granted", CreditGranted.class, "credit-granted", Topics.LEDGER_EVENTS),
     LEDGER_CREDIT_VOIDED("ledger.credit.voided", CreditVoided.class, "credit-voided", Topics.LEDGER_EVENTS),
+    LEDGER_CREDIT_REDUCED("ledger.credit.reduced", CreditReduced.class, "credit-reduced", Topics.LEDGER_EVENTS),
     LEDGER_BILLINGMODE_SET("ledger.billingmode.set", BillingModeSet.class, "billingmode-set", Topics.LEDGER_EVENTS),
+    LEDGER_BILLINGMODE_CLEARED("ledger.billingmode.cleared", BillingModeCleared.class, "billingmode-cleared", Topics.LEDGER_EVENTS),
 
     BILLING_PAYMENT_SUCCEEDED("billing.payment.succeeded", PaymentSucceeded.class, "payment-succeeded", Topics.PAYMENTS),
     BILLING_PAYMENT_REFUNDED("billing.payment.refunded", PaymentRefunded.class, "payment-refunded", Topics.PAYMENTS),

@@ -1,7 +1,9 @@
 package dev.tollgate.schemas.ledger;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.event.EventData;
 
 import static dev.tollgate.schemas.event.Fields.required;
@@ -14,20 +16,35 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  * @param allowUnpricedUsage true if tenants on the plan may call models it has no price for (billed as
  *                           unpriced, at zero); absent (null) otherwise, so the gateway refuses such calls
  *                           (optional, added in v1)
+ * @param billingMode        how tenants on the plan pay from this event's time on, unless a tenant has a mode of its own;
+ *                           absent means POSTPAID (optional, added in v1)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record PlanDefined(String planId, String name, Limits defaultLimits, Boolean allowUnpricedUsage) implements EventData {
+public record PlanDefined(String planId, String name, Limits defaultLimits, Boolean allowUnpricedUsage, BillingMode billingMode)
+        implements EventData {
     public PlanDefined {
         requiredText(planId, "planId");
         requiredText(name, "name");
         required(defaultLimits, "defaultLimits");
         allowUnpricedUsage = Boolean.TRUE.equals(allowUnpricedUsage) ? Boolean.TRUE : null;
+        billingMode = billingMode == BillingMode.POSTPAID ? null : billingMode;
     }
 
-    /** A plan that refuses models it has no price for. */
+    /** A postpaid plan that refuses models it has no price for. */
     public PlanDefined(String planId, String name, Limits defaultLimits) {
-        this(planId, name, defaultLimits, null);
+        this(planId, name, defaultLimits, null, null);
+    }
+
+    /** A postpaid plan. */
+    public PlanDefined(String planId, String name, Limits defaultLimits, Boolean allowUnpricedUsage) {
+        this(planId, name, defaultLimits, allowUnpricedUsage, null);
+    }
+
+    /** How tenants on the plan pay (POSTPAID when the event does not say). */
+    @JsonIgnore
+    public BillingMode mode() {
+        return billingMode == null ? BillingMode.POSTPAID : billingMode;
     }
 
     /** True if tenants on the plan may call models without a price. */

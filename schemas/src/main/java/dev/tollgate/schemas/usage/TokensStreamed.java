@@ -1,6 +1,7 @@
 package dev.tollgate.schemas.usage;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.tollgate.schemas.event.EventData;
 
@@ -14,6 +15,7 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  *
  * @param sequence         1, 2, 3 ... per request; lets a consumer spot a gap
  * @param completionTokens the delta, never a running total
+ * @param endpoint         the API the request was made to (optional, added in v1: absent in events of older gateways)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record TokensStreamed(
@@ -22,7 +24,8 @@ public record TokensStreamed(
         String keyId,
         String model,
         @JsonProperty(required = true) long sequence,
-        @JsonProperty(required = true) long completionTokens) implements EventData {
+        @JsonProperty(required = true) long completionTokens,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Endpoint endpoint) implements EventData {
 
     public TokensStreamed {
         requiredText(requestId, "requestId");
@@ -33,5 +36,10 @@ public record TokensStreamed(
             throw new IllegalArgumentException("field 'sequence' must be >= 1, was " + sequence);
         }
         nonNegative(completionTokens, "completionTokens");
+    }
+
+    /** An event without its endpoint, as older gateways sent it. */
+    public TokensStreamed(String requestId, String tenantId, String keyId, String model, long sequence, long completionTokens) {
+        this(requestId, tenantId, keyId, model, sequence, completionTokens, null);
     }
 }
