@@ -107,5 +107,4 @@ public class CreditController {
         Instant from = commands.send(caller, new TenantCommands.ClearBillingMode(tenantId, effectiveFrom));
         return new BillingModeResponse(tenantId, null, from);
     }
-
 }

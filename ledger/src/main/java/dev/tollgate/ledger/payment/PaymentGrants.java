@@ -139,10 +139,9 @@ public class PaymentGrants implements SmartLifecycle {
         }
     }
 
-
     /**
-     * A full refund voids the unspent part of the grant its payment bought; a partial one voids nothing (the ledger cannot
-     * withdraw part of a grant: billing voids it and grants the rest as an adjustment), and is logged and counted.
+     * A refund lowers the grant its payment bought in proportion to what was refunded so far, a full one voids what is left
+     * of it ({@code RefundPayment}: once; a redelivered or an older refund changes nothing); both are counted.
      */
     private boolean refund(PaymentRefunded refund) {
         try {
