@@ -16,3 +16,12 @@ need_packages() {
       || sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null
   fi
 }
+
+# projector_bench CLASS ARGS PATTERN : runs a benchmark main class of billing-projector's test sources (compiled with what it
+# needs) and prints the lines of its output that match PATTERN.
+projector_bench() {
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED -Xmx3g"
+  ./mvnw -q -pl billing-projector -am -DskipTests test-compile exec:java -Pbench -Dexec.classpathScope=test \
+    -Dexec.mainClass="dev.tollgate.projector.bench.$1" -Dexec.args="$2" 2>&1 \
+    | grep -vE '^(WARNING|SLF4J)' | grep -E "$3" || true
+}

@@ -6,10 +6,5 @@
 # Usage: bench/projector-throughput.sh [events] [tenants]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]; then
-  export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
-fi
-export MAVEN_OPTS="${MAVEN_OPTS:-} --enable-native-access=ALL-UNNAMED -Xmx3g"
-./mvnw -q -pl billing-projector -am -DskipTests test-compile exec:java -Pbench -Dexec.classpathScope=test \
-  -Dexec.mainClass=dev.tollgate.projector.bench.ProjectorThroughputBenchmark -Dexec.args="${1:-200000} ${2:-20}" 2>&1 \
-  | grep -vE '^(WARNING|SLF4J)' | grep -E "loaded|events/s|ERROR|Exception" || true
+. bench/lib.sh
+projector_bench ProjectorThroughputBenchmark "${1:-200000} ${2:-20}" "loaded|events/s|ERROR|Exception"
