@@ -162,7 +162,7 @@ public class ReadModel {
                 tenantId);
     }
 
-    /** Adds the tenant's own mode to its choices (replacing one of the same effective time), oldest first. */
+    /** Adds the tenant's own mode to its choices. */
     void setBillingMode(BillingModeSet e, long version, Instant at) {
         addModeChoice(e.tenantId(), new BillingModes.Choice(e.mode(), e.effectiveFrom()), version, at);
     }
@@ -174,10 +174,9 @@ public class ReadModel {
 
     private void addModeChoice(String tenantId, BillingModes.Choice choice, long version, Instant at) {
         String current = jdbc.queryForObject("SELECT billing_modes FROM tenant_view WHERE tenant_id = ? FOR UPDATE", String.class, tenantId);
+        // Kept in the order made: BillingModes.effective orders them and lets a later choice of the same time replace an earlier one.
         List<BillingModes.Choice> choices = new ArrayList<>(read(current, CHOICES));
-        choices.removeIf(c -> c.effectiveFrom().equals(choice.effectiveFrom()));
         choices.add(choice);
-        choices.sort(Comparator.comparing(BillingModes.Choice::effectiveFrom));
         jdbc.update("UPDATE tenant_view SET billing_modes = ?::jsonb, version = ?, updated_at = ? WHERE tenant_id = ?", json(choices), version,
                 ts(at), tenantId);
     }
