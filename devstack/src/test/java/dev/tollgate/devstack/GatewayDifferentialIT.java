@@ -47,7 +47,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The differential proof through the real gateway (issue #18): tenants in zones east and west of
  * UTC on seeded random plans and prices, traffic through the dev stack's gateway (chat streamed,
- * not streamed and cut by the client, completions, embeddings) while plans switch at a scheduled
+ * not streamed and cut by the client, completions, embeddings, the Responses and the Messages API
+ * streamed and not) while plans switch at a scheduled
  * time and a price list takes effect mid-run, then plans backfilled over what was already billed. Every usage event on {@code usage.v1} must be billed once, and {@code tollgate-audit
  * replay} of the same log must reproduce every invoice. A tenant on a hard spend limit is driven
  * past it: what is billed stays within the limit plus the bound of ADR 0009, which only holds if
@@ -124,10 +125,11 @@ class GatewayDifferentialIT {
     private static int call(Tenant tenant, Random random) throws Exception {
         int maxTokens = 1 + random.nextInt(MAX_TOKENS);
         String prompt = "hello ".repeat(1 + random.nextInt(12));
-        int kind = random.nextInt(5);
+        int kind = random.nextInt(9);
         String path;
         String body;
         boolean stream = false;
+        String keyHeader = "authorization";
         switch (kind) {
             case 0 -> {
                 path = "/v1/chat/completions";
@@ -143,12 +145,26 @@ class GatewayDifferentialIT {
                 path = "/v1/completions";
                 body = "{\"model\":\"fake-chat\",\"max_tokens\":" + maxTokens + ",\"prompt\":\"" + prompt + "\"}";
             }
+            case 5, 6 -> { // the Responses API, whole or streamed (issue #20)
+                path = "/v1/responses";
+                stream = kind == 6;
+                body = "{\"model\":\"fake-chat\",\"stream\":" + stream + ",\"max_output_tokens\":" + maxTokens + ",\"instructions\":\"Be brief.\","
+                        + "\"input\":\"" + prompt + "\"}";
+            }
+            case 7, 8 -> { // the Anthropic Messages API with Anthropic's key header, whole or streamed (issue #20)
+                path = "/v1/messages";
+                stream = kind == 8;
+                keyHeader = "x-api-key";
+                body = "{\"model\":\"fake-chat\",\"stream\":" + stream + ",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"" + prompt + "\"}]}";
+            }
             default -> {
                 path = "/v1/embeddings";
                 body = "{\"model\":\"fake-embed\",\"input\":\"" + prompt + "\"}";
             }
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + path)).header("authorization", "Bearer " + tenant.apiKey())
+        HttpRequest request = HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + path))
+                .header(keyHeader, keyHeader.equals("authorization") ? "Bearer " + tenant.apiKey() : tenant.apiKey())
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).timeout(Duration.ofSeconds(30))
                 .build();
         if (!stream) {

@@ -33,7 +33,7 @@ import java.util.UUID;
 @Controller
 public class KeyPages {
     /** The scopes the admin API knows (KeyScopes), offered as checkboxes. */
-    static final List<String> SCOPES = List.of("inference", "chat.completions", "completions", "embeddings", "models.read");
+    static final List<String> SCOPES = List.of("inference", "chat.completions", "completions", "embeddings", "responses", "messages", "rerank", "score", "models.read");
 
     private final AdminApi admin;
     private final BillingApi billing;

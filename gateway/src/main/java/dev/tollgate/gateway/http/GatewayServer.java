@@ -14,12 +14,14 @@ import dev.tollgate.gateway.quota.Budgets;
 import dev.tollgate.gateway.quota.RateLimits;
 import dev.tollgate.gateway.quota.UnpricedModels;
 import dev.tollgate.gateway.state.StateDirectory;
+import dev.tollgate.gateway.surface.ApiSurface;
+import dev.tollgate.gateway.surface.ApiSurfaces;
+import dev.tollgate.gateway.surface.Responses;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.HealthChecker;
 import dev.tollgate.gateway.upstream.LoadScraper;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.key.KeyScopes;
-import dev.tollgate.schemas.usage.Endpoint;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.EventExecutor;
 import io.opentelemetry.api.OpenTelemetry;
@@ -286,7 +288,7 @@ public final class GatewayServer {
         closeAfterAnswer.add(connection);
         request.response().putHeader("connection", "close");
         if (!transferEncoding.strip().equalsIgnoreCase("chunked")) {
-            ErrorResponses.send(request.response(), new GatewayError(501, "invalid_request_error", "unsupported_transfer_encoding",
+            ErrorResponses.send(request, new GatewayError(501, "invalid_request_error", "unsupported_transfer_encoding",
                     "Only the chunked transfer coding is supported.", null)).onComplete(done -> connection.close());
             return false;
         }
@@ -375,9 +377,12 @@ public final class GatewayServer {
             vertx.cancelTimer(ctx.<Long>get(BODY_TIMER));
             ctx.next();
         });
-        router.post("/v1/chat/completions").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.CHAT_COMPLETIONS, "/v1/chat/completions"));
-        router.post("/v1/completions").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.COMPLETIONS, "/v1/completions"));
-        router.post("/v1/embeddings").handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), Endpoint.EMBEDDINGS, "/v1/embeddings"));
+        for (ApiSurface surface : ApiSurfaces.ALL) {
+            router.post(surface.path()).handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), surface));
+        }
+        // Stored responses are not kept (ADR 0029): say so instead of "unknown URL".
+        router.route(Responses.PATH + "/:id").handler(GatewayServer::noStoredResponses);
+        router.route(Responses.PATH + "/:id/*").handler(GatewayServer::noStoredResponses);
         router.route().failureHandler(ctx -> ErrorResponses.send(ctx, ctx.statusCode() == 413
                 ? new GatewayError(413, "invalid_request_error", "request_too_large", "The request body is larger than "
                         + MAX_BODY_BYTES + " bytes.", null)
@@ -385,6 +390,12 @@ public final class GatewayServer {
         router.route().last().handler(ctx -> ErrorResponses.send(ctx, new GatewayError(404, "invalid_request_error",
                 "unknown_url", "Unknown request URL: " + ctx.request().method() + " " + ctx.request().path() + ".", null)));
         return router;
+    }
+
+    private static void noStoredResponses(RoutingContext ctx) {
+        ErrorResponses.send(ctx, new GatewayError(404, "invalid_request_error", "stored_responses_unsupported",
+                "This gateway keeps no stored responses (it sends 'store: false'), so there is nothing to read, cancel or"
+                        + " delete by id.", null));
     }
 
     private void readiness(RoutingContext ctx) {
@@ -402,6 +413,10 @@ public final class GatewayServer {
             return;
         }
         String authorization = ctx.request().getHeader("authorization");
+        String apiKey = ctx.request().getHeader("x-api-key");
+        if (authorization == null && apiKey != null && ApiSurfaces.acceptApiKeyHeader(ctx.request().path())) {
+            authorization = "Bearer " + apiKey; // Anthropic's clients send the key so
+        }
         // Verified first (one SHA-256): a valid key is never held back by anyone else's failures, not by a stranger
         // failing on its key id nor by other clients of its address (FailureThrottle).
         switch (authenticator.authenticate(authorization, Instant.now())) {

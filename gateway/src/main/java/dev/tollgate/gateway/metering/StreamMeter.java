@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Meters one streamed completion as its SSE events pass: counts the content-bearing chunks (our
+ * Meters one streamed chat or text completion as its SSE events pass: counts the content-bearing chunks (our
  * estimate of completion tokens while the stream runs; servers such as vLLM send one token per
  * chunk) and keeps the upstream's final usage chunk when it sends one. Not thread-safe.
  *
@@ -34,12 +34,13 @@ import java.util.Optional;
  * buffers and no field-name strings, and a stream holds no parser either; anything that parser cannot
  * read whole and alone goes to a parser of its own as before, which then decides.
  */
-public final class StreamMeter {
+public final class StreamMeter implements SseMeter {
     private static final JsonFactory FACTORY = EventCodec.mapper().getFactory();
     private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private long contentChunks;
+    private long events;
     private long malformedEvents;
     private boolean done;
     private boolean sawUsageOnlyChunk;
@@ -68,7 +69,9 @@ public final class StreamMeter {
      * costs a copy only for such events ({@code SseMeteringFuzzTest} holds the two readers together; it
      * found a field name with a stray 0xFF byte that Jackson's byte reader read differently).
      */
+    @Override
     public void onData(byte[] data, int offset, int length) {
+        events++;
         if (Arrays.equals(data, offset, offset + length, DONE, 0, DONE.length)) {
             done = true;
             return;
@@ -355,23 +358,32 @@ public final class StreamMeter {
     }
 
     /** Chunks that carried completion content so far. */
+    @Override
     public long contentChunks() {
         return contentChunks;
     }
 
     /** The upstream's final usage, once its usage chunk has passed. */
+    @Override
     public Optional<TokenUsage> upstreamUsage() {
         return Optional.ofNullable(upstreamUsage);
     }
 
     /** True once {@code [DONE]} has passed. */
+    @Override
     public boolean done() {
         return done;
     }
 
     /** True if the stream ended with a usage-only chunk ({@code choices: []}), which a client that did not ask for usage must not see. */
+    @Override
     public boolean sawUsageOnlyChunk() {
         return sawUsageOnlyChunk;
+    }
+
+    @Override
+    public long events() {
+        return events;
     }
 
     /** Events that were not JSON (passed through, not metered). */

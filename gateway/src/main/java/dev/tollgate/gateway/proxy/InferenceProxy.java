@@ -13,6 +13,8 @@ import dev.tollgate.gateway.quota.UnpricedModels;
 import dev.tollgate.gateway.scheduling.FairQueue;
 import dev.tollgate.gateway.scheduling.PriorityClasses;
 import dev.tollgate.gateway.scheduling.UpstreamPriority;
+import dev.tollgate.gateway.surface.ApiSurface;
+import dev.tollgate.gateway.surface.MeteredFields;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
@@ -37,11 +39,10 @@ import java.util.function.Supplier;
 
 /**
  * Admits one inference request and hands it to its {@link UpstreamCall}: parse and check the body
- * (strict types, the token ceiling), scopes, models and prices, rate limits and budgets, the
- * endpoint (or a place in the pool's fair queue), and every refusal with its never-charged
- * {@code request.rejected} event. For streamed requests it asks the upstream for usage
- * ({@code stream_options.include_usage}); the call drops the usage-only chunk if the client did not
- * ask for it. One instance per event loop (ADR 0025).
+ * (strict types, the token ceiling: its API's {@link ApiSurface}), scopes, models and prices, whether
+ * the model's pool speaks the API, rate limits and budgets, the endpoint (or a place in the pool's
+ * fair queue), and every refusal with its never-charged {@code request.rejected} event. Knows no API's
+ * fields itself (ADR 0029). One instance per event loop (ADR 0025).
  *
  * <p>When every endpoint is at its {@code maxConcurrency}, a request waits in its pool's bounded
  * queue (the sum of the endpoints' {@code maxQueued}) for at most the first-byte timeout; a full
@@ -103,7 +104,8 @@ public final class InferenceProxy {
         this.budgets = budgets;
     }
 
-    public void handle(RoutingContext ctx, Principal principal, Endpoint api, String path) {
+    public void handle(RoutingContext ctx, Principal principal, ApiSurface surface) {
+        Endpoint api = surface.endpoint();
         if (budgets != null) {
             // Only the key's own tenant's balance, on every answer to it (refusals included).
             budgets.balance(principal.tenantId()).ifPresent(balance -> ctx.response()
@@ -111,7 +113,7 @@ public final class InferenceProxy {
                     .putHeader(BALANCE_CURRENCY_HEADER, balance.currency()));
         }
         if (!principal.mayCall(api)) {
-            refusePermission(ctx, principal, api, null, GatewayError.scopeMissing(path, KeyScopes.of(api)));
+            refusePermission(ctx, principal, api, null, GatewayError.scopeMissing(surface.path(), KeyScopes.of(api)));
             return;
         }
         Buffer raw = ctx.body().buffer();
@@ -121,7 +123,7 @@ public final class InferenceProxy {
                 if (parsed.failed()) {
                     invalidBody(ctx, parsed.cause());
                 } else if (!ctx.response().closed()) {
-                    handle(ctx, principal, api, path, parsed.result());
+                    handle(ctx, principal, surface, parsed.result());
                 }
             });
             return;
@@ -133,7 +135,7 @@ public final class InferenceProxy {
             invalidBody(ctx, e);
             return;
         }
-        handle(ctx, principal, api, path, body);
+        handle(ctx, principal, surface, body);
     }
 
     private static void invalidBody(RoutingContext ctx, Throwable e) {
@@ -142,7 +144,8 @@ public final class InferenceProxy {
     }
 
     /** The request with its body parsed: validation, admission, routing. */
-    private void handle(RoutingContext ctx, Principal principal, Endpoint api, String path, JsonObject body) {
+    private void handle(RoutingContext ctx, Principal principal, ApiSurface surface, JsonObject body) {
+        Endpoint api = surface.endpoint();
         Object modelValue = body.getValue("model");
         if (!(modelValue instanceof String model) || model.isBlank()) {
             ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "missing_model",
@@ -160,19 +163,22 @@ public final class InferenceProxy {
             refusePermission(ctx, principal, api, model, GatewayError.modelNotPriced(model));
             return;
         }
+        UpstreamConfig.Pool pool = endpoints.config().pools().get(route.pool());
+        if (!pool.speaks(KeyScopes.of(api))) {
+            ErrorResponses.send(ctx, new GatewayError(404, "invalid_request_error", "api_not_served", "The model '"
+                    + GatewayError.echoed(model) + "' is not served through " + surface.path() + " here.", "model"));
+            return;
+        }
         MeteredFields fields;
         try {
-            fields = MeteredFields.read(body, maxTokensCeiling);
+            fields = surface.read(body, maxTokensCeiling);
         } catch (MeteredFields.Invalid e) {
             ErrorResponses.send(ctx, e.error());
             return;
         }
         boolean stream = fields.stream();
         boolean clientWantsUsage = fields.clientWantsUsage();
-        if (stream) {
-            JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o.copy() : new JsonObject();
-            body.put("stream_options", options.put("include_usage", true));
-        }
+        surface.prepare(body, fields);
         if (route.upstreamModel() != null) {
             body.put("model", route.upstreamModel());
         }
@@ -207,13 +213,12 @@ public final class InferenceProxy {
                     "Usage cannot be recorded right now; retry shortly.", null));
             return;
         }
-        UpstreamConfig.Pool pool = endpoints.config().pools().get(route.pool());
         int priorityClass = endpoints.classes().of(principal);
         String className = endpoints.classes().name(priorityClass);
         Span.fromContext(RequestTelemetry.context(ctx)).setAttribute(PRIORITY_CLASS_ATTRIBUTE, className);
         UpstreamPriority.applyTo(body, pool, className);
         EndpointPool.Affinity affinityKey = affinity(ctx, pool, body);
-        Admitted admitted = new Admitted(principal, api, model, stream, clientWantsUsage, className, path, body, holds, prompt,
+        Admitted admitted = new Admitted(principal, surface, model, stream, clientWantsUsage, className, body, holds, prompt,
                 fields.reservedCompletionTokens());
         Optional<EndpointPool.Lease> lease = endpoints.acquire(model, Set.of(), affinityKey);
         if (lease.isPresent()) {
@@ -283,14 +288,19 @@ public final class InferenceProxy {
     }
 
     /** What an admitted request carries to its upstream call. */
-    private record Admitted(Principal principal, Endpoint api, String model, boolean stream, boolean clientWantsUsage, String priorityClass,
-                            String path, JsonObject body, Holds holds, TerminalUsage.PromptSize prompt, long reservedCompletionTokens) {}
+    private record Admitted(Principal principal, ApiSurface surface, String model, boolean stream, boolean clientWantsUsage,
+                            String priorityClass, JsonObject body, Holds holds, TerminalUsage.PromptSize prompt,
+                            long reservedCompletionTokens) {
+        Endpoint api() {
+            return surface.endpoint();
+        }
+    }
 
     private void start(RoutingContext ctx, Admitted a, EndpointPool endpoints, EndpointPool.Lease lease, EndpointPool.Affinity affinityKey) {
-        var call = new UpstreamCall(services, ctx, a.principal(), a.api(), a.model(), a.stream(), a.clientWantsUsage(), endpoints, lease,
-                affinityKey, a.holds());
+        var call = new UpstreamCall(services, ctx, a.principal(), a.surface(), a.model(), a.stream(), a.clientWantsUsage(), endpoints,
+                lease, affinityKey, a.holds());
         call.accepted(a.prompt(), a.reservedCompletionTokens(), a.priorityClass());
-        call.send(a.path(), a.body());
+        call.send(a.body());
     }
 
     /**

@@ -4,10 +4,15 @@ import dev.tollgate.gateway.metering.TerminalUsage.PromptSize;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.util.List;
+import java.util.Set;
+
 /**
  * What the gateway can say about a prompt's size without the model's tokenizer, from the request
  * body: the text (messages' content parts, tool calls, a completion prompt, embedding inputs, the
- * tool definitions), token ids given as numbers (one token each, exactly), images and audio parts.
+ * tool definitions, the Responses API's input items and instructions, the Messages API's system
+ * prompt and content blocks), token ids given as numbers (one token each, exactly), images, audio
+ * and document parts.
  * <ul>
  *   <li>{@link #tokens} is an <b>estimate</b> for reservations (one token per 4 characters, 4 per
  *       message, {@value #IMAGE_ESTIMATE} per image): admission must be cheap, not exact.</li>
@@ -23,6 +28,10 @@ final class PromptEstimate {
     static final int IMAGE_ESTIMATE = 256;
     static final int MESSAGE_CEILING = 16;
     static final int MEDIA_CEILING = 4_096;
+    /** Content parts that are media by their type: the Responses API's and the Messages API's images, files and documents. */
+    private static final Set<String> MEDIA_TYPES = Set.of("input_image", "input_file", "input_audio", "image", "document");
+    /** Fields of tool calls in a conversation: the Responses API's {@code arguments} and {@code output}, the Messages API's {@code input}. */
+    private static final List<String> ARGUMENT_FIELDS = List.of("arguments", "output", "input");
 
     private PromptEstimate() {}
 
@@ -33,6 +42,15 @@ final class PromptEstimate {
         long tokenIds;
         long media;
         long messages;
+
+        /** Adds {@code times} the figures of {@code other}. */
+        void add(Size other, long times) {
+            chars += other.chars * times;
+            utf8Bytes += other.utf8Bytes * times;
+            tokenIds += other.tokenIds * times;
+            media += other.media * times;
+            messages += other.messages * times;
+        }
 
         void text(String text) {
             chars += text.length();
@@ -89,8 +107,31 @@ final class PromptEstimate {
             size.text(tools.encode());
         }
         content(body.getValue("prompt"), size);
-        content(body.getValue("input"), size);
+        content(body.getValue("input"), size); // embeddings' inputs; the Responses API's input (text or items)
+        pairs(body.getValue("query"), body.getValue("documents"), size); // rerank: the query is read with each document
+        pairs(body.getValue("text_1"), body.getValue("text_2"), size); // score: text_1 against each of text_2
+        for (String systemPrompt : List.of("instructions", "system")) { // the Responses and the Messages API's system prompts
+            if (body.getValue(systemPrompt) != null) {
+                size.messages++; // a turn of the chat template
+                content(body.getValue(systemPrompt), size);
+            }
+        }
         return size;
+    }
+
+    /**
+     * Rerank's and score's inputs: a cross-encoder reads the first with each of the second, so a single first is
+     * counted once per item of the second; two lists (score pairs them up) count each item once.
+     */
+    private static void pairs(Object first, Object second, Size size) {
+        if (first == null && second == null) {
+            return;
+        }
+        int times = first instanceof JsonArray || !(second instanceof JsonArray list) ? 1 : Math.max(1, list.size());
+        Size once = new Size();
+        content(first, once); // measured once, counted as often as it is read: no walk per document
+        size.add(once, times);
+        content(second, size);
     }
 
     /** A string, token ids, or an array of strings, token-id arrays or content parts. */
@@ -103,8 +144,21 @@ final class PromptEstimate {
                 if (part.getValue("text") instanceof String text) {
                     size.text(text);
                 } else if (part.containsKey("image_url") || part.containsKey("input_audio") || part.containsKey("audio_url")
-                        || part.containsKey("video_url")) {
+                        || part.containsKey("video_url") || part.getValue("type") instanceof String type && MEDIA_TYPES.contains(type)) {
                     size.media++;
+                } else if (part.containsKey("content")) {
+                    if (part.containsKey("role")) {
+                        size.messages++; // a Responses API input message: a turn of the chat template
+                    }
+                    content(part.getValue("content"), size); // a Responses API input item, a Messages API tool result
+                }
+                for (String field : ARGUMENT_FIELDS) { // a tool call's arguments or input, a tool's output
+                    switch (part.getValue(field)) {
+                        case String text -> size.text(text);
+                        case JsonObject object -> size.text(object.encode());
+                        case JsonArray parts -> content(parts, size);
+                        case null, default -> { }
+                    }
                 }
             }
             case null, default -> { }

@@ -4,13 +4,13 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.http.ErrorResponses;
 import dev.tollgate.gateway.http.RequestTelemetry;
+import dev.tollgate.gateway.metering.SseMeter;
 import dev.tollgate.gateway.metering.SseScanner;
-import dev.tollgate.gateway.metering.StreamMeter;
 import dev.tollgate.gateway.metering.TerminalUsage;
 import dev.tollgate.gateway.metering.UsageEmitter;
-import dev.tollgate.gateway.metering.UsageExtractor;
 import dev.tollgate.gateway.metrics.GatewayMetrics;
 import dev.tollgate.gateway.scheduling.UpstreamPriority;
+import dev.tollgate.gateway.surface.ApiSurface;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
@@ -74,6 +74,7 @@ final class UpstreamCall {
     private final StreamProgress progress;
     private final RoutingContext ctx;
     private final Principal principal;
+    private final ApiSurface surface;
     private final Endpoint api;
     private final String model;
     private final boolean stream;
@@ -83,14 +84,13 @@ final class UpstreamCall {
     private final Set<EndpointPool.Slot> tried = new HashSet<>();
     private int attempts;
     private long firstByteTimer = -1;
-    private String path;
     private Buffer payload;
     private final String requestId;
     /** The request's server span: the parent of the upstream span and of every usage event's span. */
     private final Context trace;
     private Span upstreamSpan;
     private final long startNanos = System.nanoTime();
-    private final StreamMeter meter = new StreamMeter();
+    private final SseMeter meter;
     /** What the prompt is billed when the model server gave no count (ADR 0022). */
     private TerminalUsage.PromptSize prompt;
     /** The request's scheduling class, told to servers whose pool asks for it by header. */
@@ -106,7 +106,7 @@ final class UpstreamCall {
     private final EndpointPool.Affinity affinityKey;
     private final Holds holds;
 
-    UpstreamCall(Services services, RoutingContext ctx, Principal principal, Endpoint api, String model, boolean stream,
+    UpstreamCall(Services services, RoutingContext ctx, Principal principal, ApiSurface surface, String model, boolean stream,
                  boolean clientWantsUsage, EndpointPool endpoints, EndpointPool.Lease lease, EndpointPool.Affinity affinityKey,
                  Holds holds) {
         this.vertx = services.vertx();
@@ -121,7 +121,9 @@ final class UpstreamCall {
         this.holds = holds;
         this.ctx = ctx;
         this.principal = principal;
-        this.api = api;
+        this.surface = surface;
+        this.api = surface.endpoint();
+        this.meter = surface.streamMeter();
         this.model = model;
         this.stream = stream;
         this.clientWantsUsage = clientWantsUsage;
@@ -148,8 +150,7 @@ final class UpstreamCall {
         });
     }
 
-    void send(String path, JsonObject body) {
-        this.path = path;
+    void send(JsonObject body) {
         this.payload = Buffer.buffer(body.encode());
         attempt();
     }
@@ -159,12 +160,18 @@ final class UpstreamCall {
         attempts++;
         tried.add(lease.slot());
         UpstreamConfig.Timeouts timeouts = lease.pool().timeouts() == null ? UpstreamConfig.Timeouts.DEFAULT : lease.pool().timeouts();
-        var options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(lease.slot().url() + path)
+        var options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(lease.slot().url() + surface.path())
                 .putHeader("content-type", "application/json")
                 .setConnectTimeout(orDefault(timeouts.connectMs(), 2_000L))
                 .setIdleTimeout(orDefault(timeouts.idleMs(), 60_000L));
         if (lease.pool().credential() != null && !lease.pool().credential().isBlank()) {
             options.putHeader("authorization", "Bearer " + lease.pool().credential());
+        }
+        for (String header : surface.forwardedHeaders()) {
+            String value = ctx.request().getHeader(header);
+            if (value != null) {
+                options.putHeader(header, value);
+            }
         }
         UpstreamPriority.header(lease.pool(), priorityClass).ifPresent(h -> options.putHeader(h.name(), h.value()));
         endUpstreamSpan(-1, -1, "retried"); // a previous try of this request
@@ -261,7 +268,7 @@ final class UpstreamCall {
             }
             firstTokenMs = elapsedMs();
             String text = buffer.toString(StandardCharsets.UTF_8);
-            TokenUsage upstreamUsage = UsageExtractor.fromJson(text).orElse(null);
+            TokenUsage upstreamUsage = surface.usage(text).orElse(null);
             // The terminal event first: ending the response can close the connection at once,
             // and its close handler must not take the request for a client that went away.
             if (upstream.statusCode() >= 400) {
@@ -304,7 +311,7 @@ final class UpstreamCall {
                 return;
             }
             if (!meter.done()) {
-                upstreamFailed("the upstream ended the stream without [DONE]");
+                upstreamFailed("the upstream ended the stream before its end event");
                 return;
             }
             finish(EventType.USAGE_REQUEST_COMPLETED, meter.upstreamUsage().orElse(null), null, null);
@@ -352,8 +359,8 @@ final class UpstreamCall {
     private void quotaExhausted(HttpServerResponse response) {
         finish(EventType.USAGE_REQUEST_CANCELLED, null, null, "quota_exhausted");
         if (!response.ended()) {
-            response.end("data: {\"error\":{\"message\":\"You exceeded your current quota; the answer was cut here.\","
-                    + "\"type\":\"insufficient_quota\",\"param\":null,\"code\":\"insufficient_quota\"}}\n\n");
+            response.end(surface.streamError(new GatewayError(429, "insufficient_quota", "insufficient_quota",
+                    "You exceeded your current quota; the answer was cut here.", null), meter.events()));
         }
         if (upstreamRequest != null) {
             upstreamRequest.reset();
@@ -376,9 +383,9 @@ final class UpstreamCall {
             ErrorResponses.send(ctx, new GatewayError(502, "server_error", "upstream_error",
                     "The model server failed to answer.", null));
         } else if (!ctx.response().ended()) {
-            // Mid-stream: close the stream with an OpenAI-shaped error event, as the OpenAI API does.
-            ctx.response().end("data: {\"error\":{\"message\":\"The model server stopped answering.\",\"type\":\"server_error\","
-                    + "\"param\":null,\"code\":\"upstream_error\"}}\n\n");
+            // Mid-stream: close the stream with an error event in the API's shape, as the API itself does.
+            ctx.response().end(surface.streamError(new GatewayError(502, "server_error", "upstream_error",
+                    "The model server stopped answering.", null), meter.events()));
         }
     }
 
@@ -402,7 +409,7 @@ final class UpstreamCall {
             case USAGE_REQUEST_CANCELLED -> 499;
             default -> ctx.response().getStatusCode();
         };
-        metrics.request(model, operation(api), principal.tier(), status, System.nanoTime() - startNanos);
+        metrics.request(model, surface.operation(), principal.tier(), status, System.nanoTime() - startNanos);
         metrics.tokens(model, "input", prompt);
         metrics.tokens(model, "output", completion);
         if (firstTokenMs != null) {
@@ -417,8 +424,8 @@ final class UpstreamCall {
 
     /** A GenAI client span for one try on an endpoint ({@code chat my-model}). */
     private Span upstreamSpan(EndpointPool.Slot slot) {
-        var span = tracer.spanBuilder(operation(api) + " " + model).setSpanKind(SpanKind.CLIENT).setParent(trace)
-                .setAttribute("gen_ai.operation.name", operation(api))
+        var span = tracer.spanBuilder(surface.operation() + " " + model).setSpanKind(SpanKind.CLIENT).setParent(trace)
+                .setAttribute("gen_ai.operation.name", surface.operation())
                 .setAttribute("gen_ai.request.model", model)
                 .setAttribute("tollgate.endpoint", slot.name())
                 .setAttribute("tollgate.attempt", attempts);
@@ -450,15 +457,6 @@ final class UpstreamCall {
 
     private long elapsedMs() {
         return (System.nanoTime() - startNanos) / 1_000_000;
-    }
-
-    /** The OpenTelemetry GenAI operation name of an endpoint. */
-    static String operation(Endpoint api) {
-        return switch (api) {
-            case CHAT_COMPLETIONS -> "chat";
-            case COMPLETIONS -> "text_completion";
-            case EMBEDDINGS -> "embeddings";
-        };
     }
 
     private static long orDefault(Long value, long fallback) {

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import dev.tollgate.schemas.key.KeyScopes;
+
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -34,6 +36,7 @@ import java.util.TreeMap;
  *     maxQueuedPerTenant: 32            # optional: one tenant's share of the pool's queue (default half of it)
  *     queueing: fair                    # or fifo: arrival order within a class, no per-tenant sharing
  *     priority: {field: priority, values: {interactive: -10, standard: 0, batch: 10}}   # optional: tell the servers
+ *     apis: [chat.completions, completions, embeddings, responses, messages]   # optional: the APIs its servers speak (default: all)
  *     endpoints:
  *       - {url: http://127.0.0.1:8000, weight: 1, maxConcurrency: 256, maxQueued: 64}
  * models:
@@ -82,11 +85,18 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
      *                       {@code x-session-id}); without it the prompt's first 256 characters are the key
      * @param maxQueuedPerTenant requests of one tenant that may wait for the pool (default half the pool's queue)
      * @param priority       how to pass the request's class to the servers (null: not at all)
+     * @param apis           the APIs the pool's servers speak, by their scope names ({@code chat.completions},
+     *                       {@code responses}, {@code messages}, ...); null: every API the gateway serves (ADR 0029)
      */
     public record Pool(String credential, Timeouts timeouts, List<Endpoint> endpoints, String policy, String affinityHeader,
                        Ejection ejection, HealthCheck healthCheck, Integer maxQueuedPerTenant, PriorityHint priority,
-                       LoadMetrics loadMetrics, PrefixRouting prefix, String queueing) {
+                       LoadMetrics loadMetrics, PrefixRouting prefix, String queueing, List<String> apis) {
         public static final List<String> POLICIES = List.of("least-outstanding", "power-of-two", "affinity", "load-aware", "prefix-aware");
+
+        /** True if the pool's servers speak the API of scope name {@code api} ({@code KeyScopes.of(endpoint)}). */
+        public boolean speaks(String api) {
+            return apis == null || apis.contains(api);
+        }
 
         /** The load metrics to read: as configured, vLLM's for {@code load-aware} without any, else none. */
         public LoadMetrics loadMetricsOrDefault() {
@@ -276,6 +286,14 @@ public record UpstreamConfig(Map<String, Pool> pools, Map<String, ModelRoute> mo
             }
             if (!Pool.POLICIES.contains(pool.policyOrDefault())) {
                 throw new IllegalArgumentException("pools." + name + ".policy must be one of " + Pool.POLICIES);
+            }
+            if (pool.apis() != null) {
+                for (String api : pool.apis()) {
+                    if (!KeyScopes.ENDPOINTS.contains(api)) {
+                        throw new IllegalArgumentException("pools." + name + ".apis: unknown API '" + api + "'; known: "
+                                + KeyScopes.ENDPOINTS.stream().sorted().toList());
+                    }
+                }
             }
             Timeouts t = pool.timeouts();
             if (t != null && (notPositive(t.connectMs()) || notPositive(t.firstByteMs()) || notPositive(t.idleMs()))) {

@@ -39,12 +39,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Quick benchmark (not a test; the full one is the benchmarks issue): small non-streamed chat
- * requests straight to the fake upstream, then through the gateway with auth and metering to Kafka
- * on, same load, same run. Everything shares one JVM and 2 cores, so compare the two rows, not the
+ * Quick benchmark (not a test; the full one is the benchmarks issue): small requests of each API
+ * (chat, the Responses API, the Messages API; whole and streamed) straight to the fake upstream, then
+ * through the gateway with auth and metering to Kafka on, same load, same run. Everything shares one JVM and 2 cores, so compare the two rows, not the
  * absolute figures. Run with {@code bench/gateway-overhead.sh [requests] [concurrency]}.
  */
 public final class GatewayOverheadBenchmark {
+    /** One API measured: its path, a small request body (16 tokens answered) and how it sends the key. */
+    private record Surface(String name, String path, String body, String keyHeader) {
+        HttpRequest request(String base, String key) {
+            var request = HttpRequest.newBuilder(URI.create(base + path)).header("content-type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body));
+            if (key != null) {
+                request.header(keyHeader, keyHeader.equals("authorization") ? "Bearer " + key : key);
+            }
+            return request.build();
+        }
+    }
+
+    private static final String MESSAGES = "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the gateway.\"}]";
+    private static final List<Surface> SURFACES = List.of(
+            new Surface("chat", "/v1/chat/completions", "{\"model\":\"fake-chat\",\"max_tokens\":16," + MESSAGES + "}", "authorization"),
+            new Surface("chat-stream", "/v1/chat/completions", "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":16," + MESSAGES + "}",
+                    "authorization"),
+            new Surface("responses", "/v1/responses", "{\"model\":\"fake-chat\",\"max_output_tokens\":16,\"input\":\"Say hello to the gateway.\"}",
+                    "authorization"),
+            new Surface("responses-stream", "/v1/responses", "{\"model\":\"fake-chat\",\"stream\":true,\"max_output_tokens\":16,"
+                    + "\"input\":\"Say hello to the gateway.\"}", "authorization"),
+            new Surface("messages", "/v1/messages", "{\"model\":\"fake-chat\",\"max_tokens\":16," + MESSAGES + "}", "x-api-key"),
+            new Surface("messages-stream", "/v1/messages", "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":16," + MESSAGES + "}",
+                    "x-api-key"));
+
     private GatewayOverheadBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -75,18 +100,17 @@ public final class GatewayOverheadBenchmark {
                 Thread.sleep(50);
             }
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            String body = "{\"model\":\"fake-chat\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the gateway.\"}]}";
-            HttpRequest direct = HttpRequest.newBuilder(URI.create(upstream.baseUrl() + "/v1/chat/completions"))
-                    .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
-            HttpRequest gateway = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
-                    .header("content-type", "application/json").header("authorization", "Bearer " + key.token())
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-            run("warm-up direct", http, direct, requests / 4, concurrency);
-            run("warm-up gateway", http, gateway, requests / 4, concurrency);
-            double[] d = run("direct", http, direct, requests, concurrency);
-            double[] g = run("gateway", http, gateway, requests, concurrency);
-            System.out.printf("gateway/direct: throughput x%.2f, added p50 %.2f ms, added p99 %.2f ms; usage events lost %d%n",
-                    g[0] / d[0], g[1] - d[1], g[2] - d[2], usage.lostEvents());
+            String gatewayUrl = "http://127.0.0.1:" + port;
+            for (Surface surface : SURFACES) {
+                HttpRequest direct = surface.request(upstream.baseUrl(), null);
+                HttpRequest gateway = surface.request(gatewayUrl, key.token());
+                run("warm-up direct", http, direct, requests / 4, concurrency);
+                run("warm-up gateway", http, gateway, requests / 4, concurrency);
+                double[] d = run(surface.name() + " direct", http, direct, requests, concurrency);
+                double[] g = run(surface.name() + " gateway", http, gateway, requests, concurrency);
+                System.out.printf("%s gateway/direct: throughput x%.2f, added p50 %.2f ms, added p99 %.2f ms; usage events lost %d%n",
+                        surface.name(), g[0] / d[0], g[1] - d[1], g[2] - d[2], usage.lostEvents());
+            }
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             state.close();
             usage.close();
@@ -118,7 +142,7 @@ public final class GatewayOverheadBenchmark {
         Arrays.sort(latencies);
         double p50 = latencies[requests / 2] / 1e6;
         double p99 = latencies[(int) (requests * 0.99)] / 1e6;
-        System.out.printf("%-16s %7d requests, concurrency %3d: %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  failures %d%n",
+        System.out.printf("%-24s %7d requests, concurrency %3d: %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  failures %d%n",
                 name, requests, concurrency, requests / seconds, p50, p99, failures.get());
         return new double[] {requests / seconds, p50, p99};
     }

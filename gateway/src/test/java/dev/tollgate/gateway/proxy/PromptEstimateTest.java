@@ -43,4 +43,36 @@ class PromptEstimateTest {
         assertThat(PromptEstimate.ceiling(new JsonObject().put("input", new JsonArray().add("x").add("yz")))).isEqualTo(3);
         assertThat(PromptEstimate.ceiling(new JsonObject())).isZero();
     }
+
+    @Test
+    void theResponsesAndMessagesPromptsCountTheirSystemPromptsItemsAndBlocks() {
+        JsonObject responses = new JsonObject().put("instructions", "abcd").put("input", new JsonArray()
+                .add(new JsonObject().put("role", "user").put("content", new JsonArray()
+                        .add(new JsonObject().put("type", "input_text").put("text", "efgh"))
+                        .add(new JsonObject().put("type", "input_image").put("image_url", "https://x/y.png"))))
+                .add(new JsonObject().put("type", "function_call_output").put("call_id", "c1").put("output", "ij")));
+        assertThat(PromptEstimate.ceiling(responses)).as("instructions and one message as turns, text, one image, the tool output")
+                .isEqualTo(2 * PromptEstimate.MESSAGE_CEILING + 4 + 4 + PromptEstimate.MEDIA_CEILING + 2);
+
+        JsonObject messages = new JsonObject().put("system", new JsonArray().add(new JsonObject().put("type", "text").put("text", "ab")))
+                .put("messages", new JsonArray()
+                        .add(new JsonObject().put("role", "user").put("content", new JsonArray()
+                                .add(new JsonObject().put("type", "image").put("source", new JsonObject().put("type", "base64")))
+                                .add(new JsonObject().put("type", "tool_result").put("tool_use_id", "t1").put("content", "cde"))))
+                        .add(new JsonObject().put("role", "assistant").put("content", new JsonArray()
+                                .add(new JsonObject().put("type", "tool_use").put("id", "t1").put("name", "f")
+                                        .put("input", new JsonObject().put("q", 1))))));
+        assertThat(PromptEstimate.ceiling(messages)).as("the system prompt and two messages as turns, texts, an image, the tool input")
+                .isEqualTo(3 * PromptEstimate.MESSAGE_CEILING + 2 + PromptEstimate.MEDIA_CEILING + 3 + "{\"q\":1}".length());
+    }
+
+    @Test
+    void aRerankQueryCountsOncePerDocumentItIsReadWith() {
+        JsonObject rerank = new JsonObject().put("query", "abc")
+                .put("documents", new JsonArray().add("de").add(new JsonObject().put("text", "fgh")).add("i"));
+        assertThat(PromptEstimate.ceiling(rerank)).isEqualTo(3 * 3 + 2 + 3 + 1);
+        JsonObject pairs = new JsonObject().put("text_1", new JsonArray().add("ab").add("c")).put("text_2", new JsonArray().add("d").add("ef"));
+        assertThat(PromptEstimate.ceiling(pairs)).isEqualTo(2 + 1 + 1 + 2);
+        assertThat(PromptEstimate.ceiling(new JsonObject().put("text_1", "ab").put("text_2", "cd"))).isEqualTo(4);
+    }
 }

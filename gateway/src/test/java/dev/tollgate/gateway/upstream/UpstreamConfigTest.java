@@ -39,5 +39,16 @@ class UpstreamConfigTest {
                 .hasMessageContaining("pools.p.timeouts");
         assertThatThrownBy(() -> UpstreamConfig.parse("pools: {p: {endpoints: [{url: 'http://x', wieght: 2}]}}"))
                 .as("a misspelt key is an error, not a silent default").hasMessageContaining("wieght");
+        assertThatThrownBy(() -> UpstreamConfig.parse("pools: {p: {apis: [chat.completions, chat], endpoints: [{url: 'http://x'}]}}"))
+                .hasMessageContaining("pools.p.apis").hasMessageContaining("'chat'");
+    }
+
+    @Test
+    void aPoolSpeaksTheApisItNamesOrAllOfThem() {
+        var config = UpstreamConfig.parse("pools: {a: {apis: [chat.completions, messages], endpoints: [{url: 'http://x'}]},"
+                + " b: {endpoints: [{url: 'http://y'}]}}\nmodels: {m: {pool: a}}");
+        assertThat(config.pools().get("a").speaks("messages")).isTrue();
+        assertThat(config.pools().get("a").speaks("responses")).isFalse();
+        assertThat(config.pools().get("b").speaks("responses")).isTrue();
     }
 }

@@ -13,7 +13,8 @@ import java.util.Set;
  * the gateway:
  * <ul>
  *   <li>{@code inference}: every inference endpoint, today's and those added later, and the model list;</li>
- *   <li>{@code chat.completions}, {@code completions}, {@code embeddings}: that one endpoint;</li>
+ *   <li>{@code chat.completions}, {@code completions}, {@code embeddings}, {@code responses},
+ *       {@code messages}, {@code rerank}, {@code score}: that one endpoint;</li>
  *   <li>{@code models.read}: {@code GET /v1/models} (every endpoint scope implies it, since clients list
  *       models before calling them).</li>
  * </ul>
@@ -25,7 +26,13 @@ public final class KeyScopes {
     private static final Map<Endpoint, String> BY_ENDPOINT = Map.of(
             Endpoint.CHAT_COMPLETIONS, "chat.completions",
             Endpoint.COMPLETIONS, "completions",
-            Endpoint.EMBEDDINGS, "embeddings");
+            Endpoint.EMBEDDINGS, "embeddings",
+            Endpoint.RESPONSES, "responses",
+            Endpoint.MESSAGES, "messages",
+            Endpoint.RERANK, "rerank",
+            Endpoint.SCORE, "score");
+    /** The scope names of single endpoints (also how an upstream pool names the APIs it speaks). */
+    public static final Set<String> ENDPOINTS = Set.copyOf(BY_ENDPOINT.values());
     /** Every scope name there is. */
     public static final Set<String> KNOWN = known();
 

@@ -1,11 +1,23 @@
 package dev.tollgate.schemas.usage;
 
-/** The OpenAI-compatible API a request was made to. */
+/**
+ * The API a request was made to. Values are only ever added (never renamed or removed): events carry
+ * them by name, and a consumer must know every value a gateway may send before that gateway runs
+ * (ADR 0029: deploy projectors, the ledger and the audit before gateways).
+ */
 public enum Endpoint {
     /** {@code POST /v1/chat/completions} */
     CHAT_COMPLETIONS,
     /** {@code POST /v1/completions} */
     COMPLETIONS,
     /** {@code POST /v1/embeddings} */
-    EMBEDDINGS
+    EMBEDDINGS,
+    /** {@code POST /v1/responses} (OpenAI Responses API) */
+    RESPONSES,
+    /** {@code POST /v1/messages} (Anthropic Messages API) */
+    MESSAGES,
+    /** {@code POST /v1/rerank} (vLLM's and Jina's shape) */
+    RERANK,
+    /** {@code POST /v1/score} (vLLM) */
+    SCORE
 }

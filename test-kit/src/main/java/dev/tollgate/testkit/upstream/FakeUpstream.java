@@ -35,8 +35,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A fake OpenAI-compatible inference server (vLLM-like) for tests, the dev stack and benchmarks.
  *
- * <p>Serves {@code /v1/chat/completions}, {@code /v1/completions} (both streamed by SSE or not),
- * {@code /v1/embeddings}, {@code /v1/models}, {@code /health} and {@code /metrics} with vLLM's
+ * <p>Serves {@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/responses} (OpenAI's
+ * Responses API) and {@code /v1/messages} (Anthropic's Messages API, as vLLM serves it), each streamed
+ * by SSE in its API's events or not, {@code /v1/embeddings}, {@code /v1/rerank} and {@code /v1/score}
+ * (vLLM's shapes), {@code /v1/models}, {@code /health} and
+ * {@code /metrics} with vLLM's
  * {@code vllm:num_requests_running} / {@code vllm:num_requests_waiting} gauges. Tokens are
  * deterministic ({@link FakeTokens}); timing and failures follow {@link FakeBehaviour}. Every request
  * is recorded with its headers, body and outcome (completed, failed, disconnected, cancelled by the
@@ -180,7 +183,11 @@ public final class FakeUpstream implements AutoCloseable {
         router.get("/v1/models").handler(this::models);
         router.post("/v1/chat/completions").handler(ctx -> generate(ctx, Api.CHAT));
         router.post("/v1/completions").handler(ctx -> generate(ctx, Api.COMPLETION));
+        router.post("/v1/responses").handler(ctx -> generate(ctx, Api.RESPONSES));
+        router.post("/v1/messages").handler(ctx -> generate(ctx, Api.MESSAGES));
         router.post("/v1/embeddings").handler(this::embeddings);
+        router.post("/v1/rerank").handler(this::rerank);
+        router.post("/v1/score").handler(this::score);
         router.get("/health").handler(ctx -> ctx.response().end());
         router.get("/metrics").handler(this::metrics);
         router.get("/_fake/requests").handler(ctx -> ctx.json(new JsonArray(requests().stream().map(this::toJson).toList())));
@@ -192,7 +199,7 @@ public final class FakeUpstream implements AutoCloseable {
         return router;
     }
 
-    private enum Api { CHAT, COMPLETION }
+    private enum Api { CHAT, COMPLETION, RESPONSES, MESSAGES }
 
     private void models(RoutingContext ctx) {
         var data = new JsonArray();
@@ -217,16 +224,25 @@ public final class FakeUpstream implements AutoCloseable {
             error(ctx, 400, "invalid_request_error", null, e.getMessage());
             return;
         }
-        String prompt = api == Api.CHAT ? chatPrompt(body) : completionPrompt(body);
-        int promptTokens = api == Api.CHAT ? FakeTokens.count(prompt) + 3 * body.getJsonArray("messages", new JsonArray()).size() + 3
-                : FakeTokens.count(prompt);
+        String prompt = switch (api) {
+            case CHAT -> chatPrompt(body);
+            case COMPLETION -> completionPrompt(body);
+            case RESPONSES -> responsesPrompt(body);
+            case MESSAGES -> messagesPrompt(body);
+        };
+        int promptTokens = switch (api) {
+            case CHAT, MESSAGES -> FakeTokens.count(prompt) + 3 * body.getJsonArray("messages", new JsonArray()).size() + 3;
+            case RESPONSES -> FakeTokens.count(prompt) + (body.getValue("input") instanceof JsonArray items ? 3 * items.size() : 3) + 3;
+            case COMPLETION -> FakeTokens.count(prompt);
+        };
         FakePrefixCache cache = prefixCache;
         if (cache != null) { // a prefix hit shortens the prefill, as a model server's prefix cache does
             double cached = cache.lookUp(prompt);
             b = b.withTimeToFirstTokenMs(Math.round(b.timeToFirstTokenMs() * (1 - cached)))
                     .withCachedPromptTokens((int) Math.floor(promptTokens * cached));
         }
-        Long maxTokens = body.getLong("max_completion_tokens", body.getLong("max_tokens"));
+        Long maxTokens = api == Api.RESPONSES ? body.getLong("max_output_tokens")
+                : body.getLong("max_completion_tokens", body.getLong("max_tokens"));
         int tokens = maxTokens == null ? b.completionTokens() : (int) Math.min(b.completionTokens(), maxTokens);
         boolean capped = maxTokens != null && maxTokens <= b.completionTokens();
         var generation = new Generation(ctx, api, record(ctx), model, prompt, promptTokens, tokens, capped, b,
@@ -276,6 +292,7 @@ public final class FakeUpstream implements AutoCloseable {
         private final String completionId;
         private final long created = Instant.now().getEpochSecond();
         private int sent;
+        private int sequence;
         private long timer = -1;
         private boolean finished;
 
@@ -292,7 +309,12 @@ public final class FakeUpstream implements AutoCloseable {
             this.behaviour = behaviour;
             this.stream = stream;
             this.includeUsage = includeUsage;
-            this.completionId = (api == Api.CHAT ? "chatcmpl-fake-" : "cmpl-fake-") + requestId;
+            this.completionId = switch (api) {
+                case CHAT -> "chatcmpl-fake-";
+                case COMPLETION -> "cmpl-fake-";
+                case RESPONSES -> "resp_fake";
+                case MESSAGES -> "msg_fake";
+            } + requestId;
         }
 
         void start() {
@@ -317,15 +339,31 @@ public final class FakeUpstream implements AutoCloseable {
             if (!stream) {
                 sent = completionTokens;
                 finish(RecordedRequest.Outcome.COMPLETED);
-                ctx.json(completeAnswer());
+                ctx.json(switch (api) {
+                    case RESPONSES -> response("completed", true);
+                    case MESSAGES -> message(true);
+                    default -> completeAnswer();
+                });
                 return;
             }
             HttpServerResponse response = ctx.response();
             response.setChunked(true)
                     .putHeader("content-type", "text/event-stream; charset=utf-8")
                     .putHeader("cache-control", "no-cache");
-            if (api == Api.CHAT) {
-                response.write(sse(chunk(new JsonObject().put("role", "assistant").put("content", ""), null)));
+            switch (api) {
+                case CHAT -> response.write(sse(chunk(new JsonObject().put("role", "assistant").put("content", ""), null)));
+                case RESPONSES -> {
+                    response.write(sse("response.created", event("response.created").put("response", response("in_progress", false))));
+                    response.write(sse("response.output_item.added", event("response.output_item.added").put("output_index", 0)
+                            .put("item", outputMessage("in_progress", ""))));
+                    response.write(sse("response.content_part.added", part("response.content_part.added", "")));
+                }
+                case MESSAGES -> {
+                    response.write(sse("message_start", new JsonObject().put("type", "message_start").put("message", message(false))));
+                    response.write(sse("content_block_start", new JsonObject().put("type", "content_block_start").put("index", 0)
+                            .put("content_block", new JsonObject().put("type", "text").put("text", ""))));
+                }
+                default -> { }
             }
             nextToken();
         }
@@ -338,6 +376,27 @@ public final class FakeUpstream implements AutoCloseable {
             if (behaviour.disconnectAfterTokens() >= 0 && sent >= behaviour.disconnectAfterTokens()) {
                 finish(RecordedRequest.Outcome.DISCONNECTED);
                 ctx.request().connection().close();
+                return;
+            }
+            if (sent == completionTokens && api == Api.RESPONSES) {
+                String text = text();
+                response.write(sse("response.output_text.done", event("response.output_text.done").put("item_id", itemId())
+                        .put("output_index", 0).put("content_index", 0).put("text", text)));
+                response.write(sse("response.content_part.done", part("response.content_part.done", text)));
+                response.write(sse("response.output_item.done", event("response.output_item.done").put("output_index", 0)
+                        .put("item", outputMessage("completed", text))));
+                String status = capped ? "incomplete" : "completed";
+                finish(RecordedRequest.Outcome.COMPLETED);
+                response.end(sse("response." + status, event("response." + status).put("response", response(status, true))));
+                return;
+            }
+            if (sent == completionTokens && api == Api.MESSAGES) {
+                response.write(sse("content_block_stop", new JsonObject().put("type", "content_block_stop").put("index", 0)));
+                response.write(sse("message_delta", new JsonObject().put("type", "message_delta")
+                        .put("delta", new JsonObject().put("stop_reason", capped ? "max_tokens" : "end_turn").put("stop_sequence", null))
+                        .put("usage", new JsonObject().put("output_tokens", sent))));
+                finish(RecordedRequest.Outcome.COMPLETED);
+                response.end(sse("message_stop", new JsonObject().put("type", "message_stop")));
                 return;
             }
             if (sent == completionTokens) {
@@ -353,11 +412,19 @@ public final class FakeUpstream implements AutoCloseable {
             String token = FakeTokens.token(model, prompt, sent);
             sent++;
             update(RecordedRequest.Outcome.IN_PROGRESS);
-            JsonObject chunk = chunk(api == Api.CHAT ? new JsonObject().put("content", token) : null, null, token);
-            if (stampTokens) {
-                chunk.put("x_sent_ns", System.nanoTime());
+            switch (api) {
+                case RESPONSES -> response.write(sse("response.output_text.delta", event("response.output_text.delta")
+                        .put("item_id", itemId()).put("output_index", 0).put("content_index", 0).put("delta", token)));
+                case MESSAGES -> response.write(sse("content_block_delta", new JsonObject().put("type", "content_block_delta")
+                        .put("index", 0).put("delta", new JsonObject().put("type", "text_delta").put("text", token))));
+                default -> {
+                    JsonObject chunk = chunk(api == Api.CHAT ? new JsonObject().put("content", token) : null, null, token);
+                    if (stampTokens) {
+                        chunk.put("x_sent_ns", System.nanoTime());
+                    }
+                    response.write(sse(chunk));
+                }
             }
-            response.write(sse(chunk));
             if (response.writeQueueFull()) {
                 // Backpressure: a slow reader pauses generation instead of growing a buffer.
                 response.drainHandler(v -> later(behaviour.interTokenDelayMs(), this::nextToken));
@@ -389,6 +456,74 @@ public final class FakeUpstream implements AutoCloseable {
             return new JsonObject().put("id", completionId)
                     .put("object", api == Api.CHAT ? "chat.completion.chunk" : "text_completion")
                     .put("created", created).put("model", model);
+        }
+
+        /** The first {@code sent} tokens of the answer. */
+        private String text() {
+            var text = new StringBuilder();
+            for (int i = 0; i < sent; i++) {
+                text.append(FakeTokens.token(model, prompt, i));
+            }
+            return text.toString();
+        }
+
+        /** A Responses API stream event of {@code type}, numbered in order. */
+        private JsonObject event(String type) {
+            return new JsonObject().put("type", type).put("sequence_number", sequence++);
+        }
+
+        private String itemId() {
+            return "msg_" + completionId;
+        }
+
+        private JsonObject part(String type, String text) {
+            return event(type).put("item_id", itemId()).put("output_index", 0).put("content_index", 0)
+                    .put("part", new JsonObject().put("type", "output_text").put("text", text).put("annotations", new JsonArray()));
+        }
+
+        private JsonObject outputMessage(String status, String text) {
+            var content = new JsonArray();
+            if (!status.equals("in_progress")) {
+                content.add(new JsonObject().put("type", "output_text").put("text", text).put("annotations", new JsonArray()));
+            }
+            return new JsonObject().put("id", itemId()).put("type", "message").put("status", status).put("role", "assistant")
+                    .put("content", content);
+        }
+
+        /** A Responses API response object; with its output and usage once {@code withOutput}. */
+        private JsonObject response(String status, boolean withOutput) {
+            JsonObject response = new JsonObject().put("id", completionId).put("object", "response").put("created_at", created)
+                    .put("status", status).put("model", model).put("store", false)
+                    .put("output", withOutput ? new JsonArray().add(outputMessage("completed", text())) : new JsonArray())
+                    .put("instructions", null).put("metadata", new JsonObject()).put("temperature", 1.0).put("top_p", 1.0)
+                    .put("parallel_tool_calls", true).put("tool_choice", "auto").put("tools", new JsonArray())
+                    .put("error", null)
+                    .put("incomplete_details", status.equals("incomplete") ? new JsonObject().put("reason", "max_output_tokens") : null);
+            if (withOutput && !behaviour.omitUsage()) {
+                int cached = Math.min(behaviour.cachedPromptTokens(), promptTokens);
+                response.put("usage", new JsonObject().put("input_tokens", promptTokens)
+                        .put("input_tokens_details", new JsonObject().put("cached_tokens", cached))
+                        .put("output_tokens", sent)
+                        .put("output_tokens_details", new JsonObject().put("reasoning_tokens", 0))
+                        .put("total_tokens", promptTokens + sent));
+            } else {
+                response.put("usage", null);
+            }
+            return response;
+        }
+
+        /**
+         * A Messages API message; with its content and final usage once {@code whole}, else as {@code message_start}
+         * gives it (no content, one output token). Anthropic's {@code input_tokens} leaves out the cached prompt.
+         */
+        private JsonObject message(boolean whole) {
+            int cached = Math.min(behaviour.cachedPromptTokens(), promptTokens);
+            var usage = new JsonObject().put("input_tokens", promptTokens - cached).put("cache_creation_input_tokens", 0)
+                    .put("cache_read_input_tokens", cached).put("output_tokens", whole ? sent : 1);
+            return new JsonObject().put("id", completionId).put("type", "message").put("role", "assistant").put("model", model)
+                    .put("content", whole ? new JsonArray().add(new JsonObject().put("type", "text").put("text", text())) : new JsonArray())
+                    .put("stop_reason", whole ? (capped ? "max_tokens" : "end_turn") : null).put("stop_sequence", null)
+                    .put("usage", behaviour.omitUsage() && whole ? null : usage);
         }
 
         private JsonObject completeAnswer() {
@@ -473,6 +608,85 @@ public final class FakeUpstream implements AutoCloseable {
         }
         ctx.json(new JsonObject().put("object", "list").put("data", data).put("model", body.getString("model"))
                 .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens)));
+    }
+
+    /** vLLM's rerank: each document's relevance to the query, best first (deterministic), and the tokens read. */
+    private void rerank(RoutingContext ctx) {
+        JsonObject body = parseBody(ctx);
+        if (body == null || !checkModel(ctx, body.getString("model"))) {
+            return;
+        }
+        record(ctx);
+        if (!(body.getValue("query") instanceof String query) || !(body.getValue("documents") instanceof JsonArray documents)) {
+            error(ctx, 400, "invalid_request_error", "documents", "'query' must be a string and 'documents' an array");
+            return;
+        }
+        var results = new ArrayList<JsonObject>();
+        int tokens = 0;
+        for (int i = 0; i < documents.size(); i++) {
+            Object document = documents.getValue(i);
+            String text = document instanceof JsonObject d ? d.getString("text", "") : String.valueOf(document);
+            tokens += FakeTokens.count(query) + FakeTokens.count(text);
+            results.add(new JsonObject().put("index", i).put("document", new JsonObject().put("text", text))
+                    .put("relevance_score", relevance(query, text)));
+        }
+        results.sort((a, b) -> Double.compare(b.getDouble("relevance_score"), a.getDouble("relevance_score")));
+        int topN = body.getInteger("top_n", results.size());
+        ctx.json(new JsonObject().put("id", "rerank-fake-" + ids.get()).put("model", body.getString("model"))
+                .put("usage", new JsonObject().put("total_tokens", tokens))
+                .put("results", new JsonArray(results.subList(0, Math.min(topN, results.size())))));
+    }
+
+    /** vLLM's score: {@code text_1} (one, or one per pair) against each of {@code text_2}, and the tokens read. */
+    private void score(RoutingContext ctx) {
+        JsonObject body = parseBody(ctx);
+        if (body == null || !checkModel(ctx, body.getString("model"))) {
+            return;
+        }
+        record(ctx);
+        List<String> first = texts(body.getValue("text_1"));
+        List<String> second = texts(body.getValue("text_2"));
+        if (first.isEmpty() || second.isEmpty() || first.size() > 1 && first.size() != second.size()) {
+            error(ctx, 400, "invalid_request_error", "text_2", "'text_1' must be one text or as many as 'text_2'");
+            return;
+        }
+        var data = new JsonArray();
+        int tokens = 0;
+        for (int i = 0; i < second.size(); i++) {
+            String left = first.size() == 1 ? first.getFirst() : first.get(i);
+            tokens += FakeTokens.count(left) + FakeTokens.count(second.get(i));
+            data.add(new JsonObject().put("index", i).put("object", "score").put("score", relevance(left, second.get(i))));
+        }
+        ctx.json(new JsonObject().put("id", "score-fake-" + ids.get()).put("object", "list").put("created", Instant.now().getEpochSecond())
+                .put("model", body.getString("model")).put("data", data)
+                .put("usage", new JsonObject().put("prompt_tokens", tokens).put("total_tokens", tokens).put("completion_tokens", 0)));
+    }
+
+    private static List<String> texts(Object value) {
+        if (value instanceof String s) {
+            return List.of(s);
+        }
+        var texts = new ArrayList<String>();
+        if (value instanceof JsonArray array) {
+            array.forEach(item -> texts.add(String.valueOf(item)));
+        }
+        return texts;
+    }
+
+    /** A deterministic score in [0, 1): the cosine of the two texts' fake embeddings, shifted. */
+    private static double relevance(String a, String b) {
+        double[] x = FakeTokens.embedding(a, 8);
+        double[] y = FakeTokens.embedding(b, 8);
+        double dot = 0;
+        double xx = 0;
+        double yy = 0;
+        for (int i = 0; i < x.length; i++) {
+            dot += x[i] * y[i];
+            xx += x[i] * x[i];
+            yy += y[i] * y[i];
+        }
+        double cosine = xx == 0 || yy == 0 ? 0 : dot / Math.sqrt(xx * yy);
+        return Math.min(0.999_999, Math.round((cosine + 1) / 2 * 1e6) / 1e6);
     }
 
     private void metrics(RoutingContext ctx) {
@@ -621,6 +835,38 @@ public final class FakeUpstream implements AutoCloseable {
         return "data: " + data.encode() + "\n\n";
     }
 
+    /** An SSE event with its {@code event:} line, as the Responses and Messages APIs send them. */
+    private static String sse(String event, JsonObject data) {
+        return "event: " + event + "\ndata: " + data.encode() + "\n\n";
+    }
+
+    /** The Responses API's prompt: the instructions and the input, a string or items with text content. */
+    private static String responsesPrompt(JsonObject body) {
+        var prompt = new StringBuilder();
+        if (body.getValue("instructions") instanceof String instructions) {
+            prompt.append(instructions).append('\n');
+        }
+        Object input = body.getValue("input");
+        if (input instanceof String s) {
+            prompt.append(s).append('\n');
+        } else if (input instanceof JsonArray items) {
+            prompt.append(chatPrompt(new JsonObject().put("messages", items)));
+        }
+        return prompt.toString();
+    }
+
+    /** The Messages API's prompt: the system prompt (text or blocks) and the messages. */
+    private static String messagesPrompt(JsonObject body) {
+        var prompt = new StringBuilder();
+        Object system = body.getValue("system");
+        if (system instanceof String s) {
+            prompt.append(s).append('\n');
+        } else if (system instanceof JsonArray blocks) {
+            prompt.append(chatPrompt(new JsonObject().put("messages", new JsonArray().add(new JsonObject().put("content", blocks)))));
+        }
+        return prompt.append(chatPrompt(body)).toString();
+    }
+
     private static void error(RoutingContext ctx, int status, String type, String param, String message) {
         error(ctx, status, type, param, message, null);
     }
@@ -629,9 +875,12 @@ public final class FakeUpstream implements AutoCloseable {
         if (ctx.response().ended() || ctx.response().headWritten()) {
             return;
         }
-        ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-                .end(new JsonObject().put("error", new JsonObject().put("message", message).put("type", type)
-                        .put("param", param).put("code", code)).encode());
+        JsonObject body = ctx.request().path().startsWith("/v1/messages")
+                ? new JsonObject().put("type", "error").put("error", new JsonObject().put("type", status == 404 ? "not_found_error"
+                        : status >= 500 ? "api_error" : "invalid_request_error").put("message", message))
+                : new JsonObject().put("error", new JsonObject().put("message", message).put("type", type)
+                        .put("param", param).put("code", code));
+        ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
     }
 
     /** Runs the fake upstream as a standalone process until killed. */

@@ -1,10 +1,12 @@
-package dev.tollgate.gateway.proxy;
+package dev.tollgate.gateway.surface;
 
 import dev.tollgate.gateway.GatewayError;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The request fields that decide metering and admission, read strictly (issue #19 item 3, #18 item 7).
+ * The request fields that decide metering and admission, read strictly (issue #19 item 3, #18 item 7);
+ * {@link #read} reads them as chat and text completions name them, and each other {@link ApiSurface}
+ * with the same strict helpers from its own names.
  * A server that parses leniently (pydantic's default turns {@code "true"} into {@code true} and
  * {@code "1000000"} into a number) must never act on a value the gateway did not meter, so each of
  * these fields must have the JSON type the API defines, or the request is refused with a 400:
@@ -27,12 +29,12 @@ import io.vertx.core.json.JsonObject;
  * @param maxTokensPerChoice  the completion limit of one choice, 0 when the client set none
  * @param choices             how many completions the server generates
  */
-record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPerChoice, long choices) {
+public record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPerChoice, long choices) {
     /** Most completions one request may ask the server to generate. */
     static final long MAX_CHOICES = 128;
 
     /** A refused field: the error to answer with. */
-    static final class Invalid extends Exception {
+    public static final class Invalid extends Exception {
         private final GatewayError error;
 
         Invalid(GatewayError error) {
@@ -40,13 +42,13 @@ record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPer
             this.error = error;
         }
 
-        GatewayError error() {
+        public GatewayError error() {
             return error;
         }
     }
 
     /** The completion tokens to reserve: every generated choice at its limit. */
-    long reservedCompletionTokens() {
+    public long reservedCompletionTokens() {
         return maxTokensPerChoice * choices;
     }
 
@@ -64,7 +66,7 @@ record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPer
         return new MeteredFields(stream, wantsUsage, Math.max(maxCompletion, maxTokens), Math.max(1, Math.max(n, bestOf)));
     }
 
-    private static boolean bool(JsonObject object, String key, String param) throws Invalid {
+    static boolean bool(JsonObject object, String key, String param) throws Invalid {
         Object value = object.getValue(key);
         if (value == null) {
             return false;
@@ -76,7 +78,7 @@ record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPer
     }
 
     /** A whole number within {@code [min, max]}, or 0 when absent or null. */
-    private static long count(JsonObject object, String key, long min, long max) throws Invalid {
+    static long count(JsonObject object, String key, long min, long max) throws Invalid {
         Object value = object.getValue(key);
         if (value == null) {
             return 0;
@@ -92,7 +94,7 @@ record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPer
         return count;
     }
 
-    private static Invalid invalidType(String param, String type) {
+    static Invalid invalidType(String param, String type) {
         return new Invalid(new GatewayError(400, "invalid_request_error", "invalid_type", "'" + param + "' must be " + type + ".", param));
     }
 }

@@ -1,4 +1,4 @@
-package dev.tollgate.gateway.proxy;
+package dev.tollgate.gateway.surface;
 
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

@@ -1,0 +1,21 @@
+package dev.tollgate.gateway.surface;
+
+import java.util.List;
+
+/** Every API the gateway serves, in the order of the README's list (ADR 0029). */
+public final class ApiSurfaces {
+    public static final List<ApiSurface> ALL = List.of(OpenAiSurface.CHAT_COMPLETIONS, OpenAiSurface.COMPLETIONS,
+            OpenAiSurface.EMBEDDINGS, Responses.INSTANCE, Messages.INSTANCE, Scoring.RERANK, Scoring.SCORE);
+
+    private ApiSurfaces() {}
+
+    /** True if requests to {@code path} (a surface's path or below it) may carry their key as {@code x-api-key}. */
+    public static boolean acceptApiKeyHeader(String path) {
+        for (ApiSurface surface : ALL) {
+            if (surface.acceptsApiKeyHeader() && (path.equals(surface.path()) || path.startsWith(surface.path() + "/"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
