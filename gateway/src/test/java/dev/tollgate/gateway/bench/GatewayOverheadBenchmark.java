@@ -101,11 +101,13 @@ public final class GatewayOverheadBenchmark {
             }
             HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
             String gatewayUrl = "http://127.0.0.1:" + port;
+            for (Surface surface : SURFACES) { // every path warmed before any is measured: the JIT settles first
+                run("warm-up direct", http, surface.request(upstream.baseUrl(), null), requests / 2, concurrency);
+                run("warm-up gateway", http, surface.request(gatewayUrl, key.token()), requests / 2, concurrency);
+            }
             for (Surface surface : SURFACES) {
                 HttpRequest direct = surface.request(upstream.baseUrl(), null);
                 HttpRequest gateway = surface.request(gatewayUrl, key.token());
-                run("warm-up direct", http, direct, requests / 4, concurrency);
-                run("warm-up gateway", http, gateway, requests / 4, concurrency);
                 double[] d = run(surface.name() + " direct", http, direct, requests, concurrency);
                 double[] g = run(surface.name() + " gateway", http, gateway, requests, concurrency);
                 System.out.printf("%s gateway/direct: throughput x%.2f, added p50 %.2f ms, added p99 %.2f ms; usage events lost %d%n",
