@@ -144,7 +144,8 @@ public final class InferenceProxy {
     }
 
     /** The request with its body parsed: validation, admission, routing. */
-    private void handle(RoutingContext ctx, Principal principal, ApiSurface surface, JsonObject body) {
+    private void handle(RoutingContext ctx, Principal principal, ApiSurface called, JsonObject body) {
+        ApiSurface surface = called;
         Endpoint api = surface.endpoint();
         Object modelValue = body.getValue("model");
         if (!(modelValue instanceof String model) || model.isBlank()) {
@@ -164,7 +165,9 @@ public final class InferenceProxy {
             return;
         }
         UpstreamConfig.Pool pool = endpoints.config().pools().get(route.pool());
-        if (!pool.speaks(KeyScopes.of(api))) {
+        if (!pool.speaks(KeyScopes.of(api)) && surface.overChatCompletions() != null && pool.speaks(KeyScopes.of(Endpoint.CHAT_COMPLETIONS))) {
+            surface = surface.overChatCompletions(); // translated to and from chat completions (ADR 0029)
+        } else if (!pool.speaks(KeyScopes.of(api))) {
             ErrorResponses.send(ctx, new GatewayError(404, "invalid_request_error", "api_not_served", "The model '"
                     + GatewayError.echoed(model) + "' is not served through " + surface.path() + " here.", "model"));
             return;

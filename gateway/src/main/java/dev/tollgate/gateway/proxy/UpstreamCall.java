@@ -11,6 +11,7 @@ import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.metrics.GatewayMetrics;
 import dev.tollgate.gateway.scheduling.UpstreamPriority;
 import dev.tollgate.gateway.surface.ApiSurface;
+import dev.tollgate.gateway.surface.StreamTranslator;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
@@ -277,17 +278,28 @@ final class UpstreamCall {
             } else {
                 finish(EventType.USAGE_REQUEST_COMPLETED, upstreamUsage, null, null);
             }
-            response.end(buffer);
+            response.end(surface.answer(buffer, upstream.statusCode()));
         }).onFailure(error -> upstreamFailed(error.getMessage()));
     }
 
     private void relayStream(HttpClientResponse upstream, HttpServerResponse response) {
         response.setChunked(true).putHeader("cache-control", "no-cache");
+        // The server's bytes as they came, or, for a translating surface, each event rewritten (ADR 0029).
+        StreamTranslator translator = surface.streamTranslator();
         var relay = new SseRelay(response);
-        var scanner = new SseScanner(MAX_SSE_EVENT_BYTES, (data, offset, length, start, end) -> onEvent(data, offset, length, start, end,
-                relay, response));
+        var scanner = new SseScanner(MAX_SSE_EVENT_BYTES, (data, offset, length, start, end) -> {
+            if (translator != null && !finished) { // written before it is metered, as relayed bytes are: a cut comes after it
+                String translated = translator.onData(data, offset, length);
+                if (!translated.isEmpty()) {
+                    response.write(translated);
+                }
+            }
+            onEvent(data, offset, length, start, end, relay, response);
+        });
         upstream.handler(buffer -> {
-            relay.received(buffer);
+            if (translator == null) {
+                relay.received(buffer);
+            }
             SseRelay.Bytes bytes = SseRelay.bytesOf(buffer);
             try {
                 scanner.feed(bytes.array(), bytes.offset(), bytes.length());
@@ -299,7 +311,9 @@ final class UpstreamCall {
             if (finished) {
                 return;
             }
-            relay.flush(scanner.boundary());
+            if (translator == null) {
+                relay.flush(scanner.boundary());
+            }
             if (response.writeQueueFull()) {
                 upstream.pause();
                 response.drainHandler(v -> upstream.resume());

@@ -4,6 +4,7 @@ import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.metering.SseMeter;
 import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.TokenUsage;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
 import java.util.List;
@@ -53,6 +54,21 @@ public interface ApiSurface {
      */
     default String streamError(GatewayError error, long events) {
         return "data: " + ErrorShape.OPENAI.body(error).encode() + "\n\n";
+    }
+
+    /** The client's answer made from the model server's whole answer: a translating surface rewrites it, the others pass it. */
+    default Buffer answer(Buffer upstreamAnswer, int status) {
+        return upstreamAnswer;
+    }
+
+    /** A translator for one streamed answer, for a surface that rewrites what the server says; null: the server's bytes are relayed. */
+    default StreamTranslator streamTranslator() {
+        return null;
+    }
+
+    /** This API served by a pool that speaks only chat completions, or null when it cannot be (ADR 0029). */
+    default ApiSurface overChatCompletions() {
+        return null;
     }
 
     /** Request headers passed on to the model server (never credentials), lower case. */

@@ -78,6 +78,11 @@ public final class Messages extends NamedSurface {
         return true;
     }
 
+    @Override
+    public ApiSurface overChatCompletions() {
+        return MessagesOverChat.INSTANCE;
+    }
+
     /** The counts of an Anthropic usage object; a later object's counts replace those it carries. */
     private static final class Counts {
         long input;

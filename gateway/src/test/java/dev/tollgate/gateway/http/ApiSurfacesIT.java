@@ -69,13 +69,14 @@ class ApiSurfacesIT {
     @BeforeAll
     void start(EmbeddedKafka kafka) throws Exception {
         bootstrap = kafka.bootstrapServers();
-        upstream = FakeUpstream.start(0, List.of("fake-chat", "chat-only"), FakeBehaviour.DEFAULT.withCachedPromptTokens(4));
+        upstream = FakeUpstream.start(0, List.of("fake-chat", "chat-only", "embed-only"), FakeBehaviour.DEFAULT.withCachedPromptTokens(4));
         key = TestGateway.publishTenantWithKey(bootstrap, tenant);
         gateway = TestGateway.start(bootstrap, UpstreamConfig.parse("""
                 pools:
                   local: {credential: pool-secret, endpoints: [{url: "%1$s"}]}
                   chat: {apis: [chat.completions], endpoints: [{url: "%1$s"}]}
-                models: {fake-chat: {pool: local}, chat-only: {pool: chat}}
+                  embed: {apis: [embeddings], endpoints: [{url: "%1$s"}]}
+                models: {fake-chat: {pool: local}, chat-only: {pool: chat}, embed-only: {pool: embed}}
                 """.formatted(upstream.baseUrl())));
     }
 
@@ -246,7 +247,7 @@ class ApiSurfacesIT {
     void messagesErrorsComeInAnthropicsShape() throws Exception {
         assertThatThrownBy(() -> anthropic("tg_not_a_key").messages().create(MessageCreateParams.builder().model("fake-chat")
                 .maxTokens(8).addUserMessage("hi").build())).isInstanceOf(UnauthorizedException.class);
-        assertThatThrownBy(() -> anthropic(key.token()).messages().create(MessageCreateParams.builder().model("chat-only")
+        assertThatThrownBy(() -> anthropic(key.token()).messages().create(MessageCreateParams.builder().model("embed-only")
                 .maxTokens(8).addUserMessage("hi").build())).isInstanceOfSatisfying(NotFoundException.class,
                 e -> assertThat(e.getMessage()).contains("/v1/messages"));
 
@@ -313,5 +314,43 @@ class ApiSurfacesIT {
 
         HttpResponse<String> streamed = post("/v1/rerank", "{\"model\":\"fake-chat\",\"stream\":true,\"query\":\"q\",\"documents\":[\"d\"]}");
         assertThat(streamed.statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aMessageToAPoolThatSpeaksOnlyChatIsTranslatedBothWaysAndBilledAsChat() {
+        Message message = anthropic(key.token()).messages().create(MessageCreateParams.builder().model("chat-only").maxTokens(64)
+                .system("Be brief.").addUserMessage("Translate me.").build());
+
+        RecordedRequest forwarded = upstream.requests().getLast();
+        assertThat(forwarded.path()).isEqualTo("/v1/chat/completions");
+        JsonObject chat = new JsonObject(forwarded.body());
+        assertThat(chat.getJsonArray("messages").getJsonObject(0).getString("role")).isEqualTo("system");
+        assertThat(chat.getJsonArray("messages").getJsonObject(0).getString("content")).isEqualTo("Be brief.");
+        assertThat(chat.getInteger("max_tokens")).isEqualTo(64);
+        assertThat(message.content().getFirst().text().orElseThrow().text()).isNotEmpty();
+        assertThat(message.stopReason()).hasValueSatisfying(reason -> assertThat(reason.asString()).isEqualTo("end_turn"));
+        assertThat(message.usage().outputTokens()).isEqualTo(16);
+        assertThat(message.usage().cacheReadInputTokens()).contains(4L);
+        RequestFinished done = terminal(eventsOfLastRequest());
+        assertThat(done.usage()).isEqualTo(new TokenUsage(message.usage().inputTokens() + 4, 16, 4));
+
+        StringBuilder text = new StringBuilder();
+        long[] outputTokens = {-1};
+        try (StreamResponse<RawMessageStreamEvent> stream = anthropic(key.token()).messages().createStreaming(
+                MessageCreateParams.builder().model("chat-only").maxTokens(5).addUserMessage("Stream, translated.").build())) {
+            for (RawMessageStreamEvent event : (Iterable<RawMessageStreamEvent>) stream.stream()::iterator) {
+                event.contentBlockDelta().flatMap(delta -> delta.delta().text()).ifPresent(delta -> text.append(delta.text()));
+                event.messageDelta().ifPresent(delta -> {
+                    outputTokens[0] = delta.usage().outputTokens();
+                    assertThat(delta.delta().stopReason()).hasValueSatisfying(r -> assertThat(r.asString()).isEqualTo("max_tokens"));
+                });
+            }
+        }
+        assertThat(text).isNotEmpty();
+        assertThat(outputTokens[0]).isEqualTo(5);
+        List<CloudEvent<EventData>> events = eventsOfLastRequest();
+        assertThat(terminalEvent(events).eventType()).isEqualTo(EventType.USAGE_REQUEST_COMPLETED);
+        assertThat(terminal(events).usage().completionTokens()).isEqualTo(5);
+        assertThat(billedCompletion(events)).isEqualTo(5);
     }
 }
