@@ -1,8 +1,8 @@
 package dev.tollgate.gateway.http;
 
 import dev.tollgate.gateway.GatewayError;
-import io.vertx.core.Future;
 import dev.tollgate.gateway.surface.ErrorShape;
+import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;

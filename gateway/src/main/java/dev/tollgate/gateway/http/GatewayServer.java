@@ -348,6 +348,9 @@ public final class GatewayServer {
         ctx.next();
     }
 
+    /** The paths of the APIs: OpenAI's and vLLM's under /v1, Cohere's rerank under /v2. */
+    private static final List<String> API_PREFIXES = List.of("/v1/*", "/v2/*");
+
     Router router(InferenceProxy proxy) {
         Router router = Router.router(vertx);
         // Every request of a keep-alive connection, not only its first, must arrive whole within the head deadline.
@@ -366,17 +369,21 @@ public final class GatewayServer {
         router.get("/readyz").handler(this::readiness);
         // Prometheus text format; no tenant or key labels (GatewayMetrics).
         router.get("/metrics").handler(this::metrics);
-        router.route("/v1/*").handler(telemetry::begin);
-        router.route("/v1/*").handler(this::authenticate);
-        router.route("/v1/*").handler(this::refusalBudget);
+        for (String api : API_PREFIXES) { // every API request: telemetry, key, refusal budget; a POST's body within its deadline
+            router.route(api).handler(telemetry::begin);
+            router.route(api).handler(this::authenticate);
+            router.route(api).handler(this::refusalBudget);
+        }
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:model").handler(this::model);
-        router.post("/v1/*").handler(this::expectBodySoon);
-        router.post("/v1/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-        router.post("/v1/*").handler(ctx -> {
-            vertx.cancelTimer(ctx.<Long>get(BODY_TIMER));
-            ctx.next();
-        });
+        for (String api : API_PREFIXES) {
+            router.post(api).handler(this::expectBodySoon);
+            router.post(api).handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+            router.post(api).handler(ctx -> {
+                vertx.cancelTimer(ctx.<Long>get(BODY_TIMER));
+                ctx.next();
+            });
+        }
         for (ApiSurface surface : ApiSurfaces.ALL) {
             router.post(surface.path()).handler(ctx -> proxy.handle(ctx, ctx.get(PRINCIPAL), surface));
         }

@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.http;
 
 import dev.tollgate.gateway.GatewayError;
+import dev.tollgate.gateway.surface.ApiSurfaces;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.telemetry.LogFields;
 import io.opentelemetry.api.OpenTelemetry;
@@ -151,9 +152,9 @@ public final class RequestTelemetry {
 
     /** A bounded span name: the path template, never a caller-chosen segment. */
     static String route(String path) {
-        return switch (path) {
-            case "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models" -> path;
-            default -> path.startsWith("/v1/models/") ? "/v1/models/{model}" : "/v1/*";
-        };
+        if (path.equals("/v1/models") || ApiSurfaces.PATHS.contains(path)) {
+            return path;
+        }
+        return path.startsWith("/v1/models/") ? "/v1/models/{model}" : path.startsWith("/v1/responses/") ? "/v1/responses/{id}" : "/v1/*";
     }
 }

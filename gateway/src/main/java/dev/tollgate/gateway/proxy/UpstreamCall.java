@@ -46,8 +46,9 @@ import java.util.Set;
 /**
  * One admitted request from its acceptance to its terminal usage event: the upstream call with its
  * retries and the relay of the answer. Sends with the pool's credential (never the tenant's) and the
- * trace context, relays a whole answer or a stream (the model server's bytes, {@link SseRelay}) with
- * backpressure, meters it, cuts it when a hard budget runs out, and emits exactly one terminal event.
+ * trace context, relays a whole answer or a stream (the model server's bytes, {@link SseRelay}, or
+ * their rewrite into the client's API when its surface translates: ADR 0029) with backpressure, meters
+ * it with its surface's meter, cuts it when a hard budget runs out, and emits exactly one terminal event.
  * A client that goes away cancels the upstream request.
  *
  * <p>A connection failure, a first-byte timeout or a 5xx before anything reached the client is

@@ -1,11 +1,17 @@
 package dev.tollgate.gateway.surface;
 
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /** Every API the gateway serves, in the order of the README's list (ADR 0029). */
 public final class ApiSurfaces {
     public static final List<ApiSurface> ALL = List.of(OpenAiSurface.CHAT_COMPLETIONS, OpenAiSurface.COMPLETIONS,
-            OpenAiSurface.EMBEDDINGS, Responses.INSTANCE, Messages.INSTANCE, Scoring.RERANK, Scoring.SCORE);
+            OpenAiSurface.EMBEDDINGS, Responses.INSTANCE, Messages.INSTANCE, Scoring.RERANK, Scoring.RERANK_V2,
+            Scoring.SCORE);
+
+    /** Their paths. */
+    public static final Set<String> PATHS = ALL.stream().map(ApiSurface::path).collect(Collectors.toUnmodifiableSet());
 
     private ApiSurfaces() {}
 

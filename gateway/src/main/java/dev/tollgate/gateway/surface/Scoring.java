@@ -11,8 +11,8 @@ import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 
 /**
- * Rerank and score, as vLLM serves them ({@code POST /v1/rerank}: a query and documents;
- * {@code POST /v1/score}: {@code text_1} against {@code text_2}): whole answers only, nothing
+ * Rerank and score, as vLLM serves them ({@code POST /v1/rerank} and Cohere's {@code /v2/rerank}: a
+ * query and documents; {@code POST /v1/score}: {@code text_1} against {@code text_2}): whole answers only, nothing
  * generated, so the request reserves its prompt and no completion. Usage is the tokens the server
  * read: {@code usage.prompt_tokens}, or {@code usage.total_tokens} where the server gives only that
  * (vLLM's rerank), billed as input tokens of the model.
@@ -20,6 +20,8 @@ import java.util.Optional;
 public final class Scoring extends NamedSurface {
     public static final Scoring RERANK = new Scoring(Endpoint.RERANK, "/v1/rerank");
     public static final Scoring SCORE = new Scoring(Endpoint.SCORE, "/v1/score");
+    /** Cohere's rerank path, which vLLM also serves with the same answer. */
+    public static final Scoring RERANK_V2 = new Scoring(Endpoint.RERANK, "/v2/rerank");
 
     private Scoring(Endpoint endpoint, String path) {
         super(endpoint, path, "rerank");

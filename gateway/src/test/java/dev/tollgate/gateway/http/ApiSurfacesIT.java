@@ -312,6 +312,16 @@ class ApiSurfacesIT {
         assertThat(endpointOf(events)).isEqualTo(Endpoint.SCORE);
         assertThat(terminal(events).usage()).isEqualTo(new TokenUsage(scored.getJsonObject("usage").getLong("prompt_tokens"), 0, 0));
 
+        HttpResponse<String> cohere = post("/v2/rerank", "{\"model\":\"fake-chat\",\"query\":\"q\",\"documents\":[\"d\",\"e\"]}");
+        assertThat(cohere.statusCode()).as(cohere.body()).isEqualTo(200);
+        assertThat(upstream.requests().getLast().path()).isEqualTo("/v2/rerank");
+        events = eventsOfLastRequest();
+        assertThat(endpointOf(events)).isEqualTo(Endpoint.RERANK);
+        assertThat(terminal(events).usage().promptTokens()).isEqualTo(new JsonObject(cohere.body()).getJsonObject("usage").getLong("total_tokens"));
+        HttpResponse<String> unauthenticated = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(gateway.baseUrl() + "/v2/rerank"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(unauthenticated.statusCode()).as("/v2 is authenticated as /v1 is").isEqualTo(401);
+
         HttpResponse<String> streamed = post("/v1/rerank", "{\"model\":\"fake-chat\",\"stream\":true,\"query\":\"q\",\"documents\":[\"d\"]}");
         assertThat(streamed.statusCode()).isEqualTo(400);
     }

@@ -37,7 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Serves {@code /v1/chat/completions}, {@code /v1/completions}, {@code /v1/responses} (OpenAI's
  * Responses API) and {@code /v1/messages} (Anthropic's Messages API, as vLLM serves it), each streamed
- * by SSE in its API's events or not, {@code /v1/embeddings}, {@code /v1/rerank} and {@code /v1/score}
+ * by SSE in its API's events or not, {@code /v1/embeddings}, {@code /v1/rerank} (also at {@code /v2/rerank}) and {@code /v1/score}
  * (vLLM's shapes), {@code /v1/models}, {@code /health} and
  * {@code /metrics} with vLLM's
  * {@code vllm:num_requests_running} / {@code vllm:num_requests_waiting} gauges. Tokens are
@@ -187,6 +187,7 @@ public final class FakeUpstream implements AutoCloseable {
         router.post("/v1/messages").handler(ctx -> generate(ctx, Api.MESSAGES));
         router.post("/v1/embeddings").handler(this::embeddings);
         router.post("/v1/rerank").handler(this::rerank);
+        router.post("/v2/rerank").handler(this::rerank);
         router.post("/v1/score").handler(this::score);
         router.get("/health").handler(ctx -> ctx.response().end());
         router.get("/metrics").handler(this::metrics);
