@@ -171,7 +171,7 @@ final class LocalLedger implements AutoCloseable {
             var tables = connection.getMetaData().getTables(null, "public", "tokenentry", null);
             if (tables.next()) {
                 statement.executeUpdate("DELETE FROM tokenentry WHERE processorname = 'ledger-publisher'");
-                statement.executeUpdate("TRUNCATE tenant_view, api_key_view, plan_view, price_list_view");
+                statement.executeUpdate("TRUNCATE tenant_view, api_key_view, plan_view, price_list_view, credit_grant_view");
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot reset the ledger publisher in " + database, e);
