@@ -26,11 +26,6 @@ public interface ApiSurface {
     /** The OpenTelemetry GenAI operation name of its spans and metrics ({@code chat}, {@code embeddings}, ...). */
     String operation();
 
-    /** How its errors look. */
-    default ErrorShape errors() {
-        return ErrorShape.OPENAI;
-    }
-
     /**
      * The fields that decide admission and metering, read strictly: a field whose type the gateway would
      * not meter as the server reads it, or a feature the gateway cannot serve safely, is refused.

@@ -32,11 +32,6 @@ public final class Messages extends NamedSurface {
     }
 
     @Override
-    public ErrorShape errors() {
-        return ErrorShape.ANTHROPIC;
-    }
-
-    @Override
     public MeteredFields read(JsonObject body, long maxTokensCeiling) throws MeteredFields.Invalid {
         boolean stream = MeteredFields.bool(body, "stream", "stream");
         if (body.getValue("max_tokens") == null) {

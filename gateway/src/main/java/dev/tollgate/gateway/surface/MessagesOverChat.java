@@ -31,11 +31,6 @@ public final class MessagesOverChat extends NamedSurface {
     }
 
     @Override
-    public ErrorShape errors() {
-        return ErrorShape.ANTHROPIC;
-    }
-
-    @Override
     public MeteredFields read(JsonObject body, long maxTokensCeiling) throws MeteredFields.Invalid {
         return Messages.INSTANCE.read(body, maxTokensCeiling);
     }
