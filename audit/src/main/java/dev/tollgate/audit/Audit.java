@@ -5,6 +5,7 @@ import com.stripe.exception.StripeException;
 import dev.tollgate.billing.BillableUsage;
 import dev.tollgate.billing.InvoiceIds;
 import dev.tollgate.billing.InvoiceLine;
+import dev.tollgate.billing.UsageCounts;
 import dev.tollgate.billing.Money;
 import dev.tollgate.billing.credit.CreditApplied;
 import dev.tollgate.billing.credit.InvoiceCredits;
@@ -224,8 +225,8 @@ public final class Audit {
                                       Map<String, String> priceLists, List<String> problems) {
         for (BillableUsage event : log.values()) {
             StoredInvoices.Billed row = billed.get(event.eventId());
-            boolean tokens = event.uncachedPrompt() + event.cachedPrompt() + event.completion() > 0;
-            if (row != null && tokens && !Objects.equals(row.priceListId(), priceLists.get(event.eventId()))) {
+            boolean bills = !event.counts().equals(UsageCounts.NONE);
+            if (row != null && bills && !Objects.equals(row.priceListId(), priceLists.get(event.eventId()))) {
                 problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + event.eventId() + " (" + event.model()
                         + ") is billed with price list " + row.priceListId() + ", the ledger prices it with "
                         + priceLists.get(event.eventId()));
@@ -233,10 +234,9 @@ public final class Audit {
             if (row == null) {
                 problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + event.eventId() + " (" + event.model()
                         + ") is in the log but was not billed");
-            } else if (row.uncached() != event.uncachedPrompt() || row.cached() != event.cachedPrompt() || row.completion() != event.completion()) {
+            } else if (!row.counts().equals(event.counts())) {
                 problems.add("tenant " + tenantId + " invoice " + invoiceId + ": event " + event.eventId() + " differs from what was billed "
-                        + "(billed input/cached/output " + row.uncached() + "/" + row.cached() + "/" + row.completion() + ", the log says "
-                        + event.uncachedPrompt() + "/" + event.cachedPrompt() + "/" + event.completion() + "): altered after billing");
+                        + "(billed " + row.counts() + ", the log says " + event.counts() + "): altered after billing");
             }
         }
         for (StoredInvoices.Billed row : billed.values()) {

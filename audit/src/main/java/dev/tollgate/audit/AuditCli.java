@@ -6,6 +6,7 @@ import com.stripe.StripeClient;
 import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.InvoiceLine;
 import dev.tollgate.billing.Money;
+import dev.tollgate.billing.PriceUnit;
 import dev.tollgate.billing.credit.CreditBurn;
 import dev.tollgate.billing.credit.CreditStatement;
 import dev.tollgate.schemas.json.EventCodec;
@@ -233,7 +234,7 @@ public final class AuditCli {
                     if (!same) {
                         var stored1 = new TreeSet<String>();
                         billed.values().stream().filter(b -> line.model().equals(b.model()) && line.priceListId().equals(b.priceListId())
-                                && Objects.equals(line.adjustsPeriod(), b.adjustsPeriod()) && tokens(b, line.kind()) > 0)
+                                && Objects.equals(line.adjustsPeriod(), b.adjustsPeriod()) && quantity(b, line.kind()) > 0)
                                 .forEach(b -> stored1.add(b.eventId()));
                         var missing = new TreeSet<>(stored1);
                         missing.removeAll(logIds);
@@ -255,12 +256,9 @@ public final class AuditCli {
             }
         }
 
-        private static long tokens(StoredInvoices.Billed b, String kind) {
-            return switch (kind) {
-                case "INPUT" -> b.uncached();
-                case "CACHED_INPUT" -> b.cached();
-                default -> b.completion();
-            };
+        /** What a billed event puts on a line of {@code unit}: 0 when it feeds none. */
+        private static long quantity(StoredInvoices.Billed b, String unit) {
+            return b.rates() == null ? 0 : PriceUnit.valueOf(unit).quantityOf(b.counts(), b.rates());
         }
 
         private static String limit(TreeSet<String> ids) {

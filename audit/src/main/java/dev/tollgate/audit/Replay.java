@@ -165,7 +165,7 @@ public final class Replay {
 
     static long fingerprint(BillableUsage u) {
         long h = 1125899906842597L;
-        for (Object part : new Object[]{u.tenantId(), u.keyId(), u.model(), u.time(), u.uncachedPrompt(), u.cachedPrompt(), u.completion()}) {
+        for (Object part : new Object[]{u.tenantId(), u.keyId(), u.model(), u.time(), u.counts()}) {
             h = 31 * h + (part == null ? 0 : part.hashCode());
         }
         return h;

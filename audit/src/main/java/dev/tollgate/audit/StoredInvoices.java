@@ -1,5 +1,7 @@
 package dev.tollgate.audit;
 
+import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.UsageCounts;
 import dev.tollgate.billing.credit.CreditApplied;
 
 import java.sql.Connection;
@@ -30,9 +32,9 @@ public final class StoredInvoices implements AutoCloseable {
         }
     }
 
-    /** What was billed for one event: its tokens, and the invoice line keys it fed. */
-    public record Billed(String eventId, long uncached, long cached, long completion, String model, String priceListId, String adjustsPeriod,
-                         CreditApplied credit) {}
+    /** What was billed for one event: its counts, the invoice line keys it fed, and the rates it was billed at (null: unpriced). */
+    public record Billed(String eventId, UsageCounts counts, String model, String priceListId, String adjustsPeriod,
+                         CreditApplied credit, PriceSchedule.ModelRates rates) {}
 
     private final Connection connection;
 
@@ -111,13 +113,30 @@ public final class StoredInvoices implements AutoCloseable {
             q.setFetchSize(10_000);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    billed.put(rs.getString("event_id"), new Billed(rs.getString("event_id"), rs.getLong("uncached_prompt"),
-                            rs.getLong("cached_prompt"), rs.getLong("completion"), rs.getString("model"), rs.getString("price_list_id"),
-                            rs.getString("adjusts_period"), credit(rs)));
+                    var counts = new UsageCounts(rs.getLong("uncached_prompt"), rs.getLong("cached_prompt"), rs.getLong("cache_write_prompt"),
+                            rs.getLong("completion"), rs.getLong("reasoning"), rs.getLong("audio_seconds"), rs.getLong("documents"),
+                            rs.getLong("requests"));
+                    billed.put(rs.getString("event_id"), new Billed(rs.getString("event_id"), counts, rs.getString("model"),
+                            rs.getString("price_list_id"), rs.getString("adjusts_period"), credit(rs), rates(rs)));
                 }
             }
         }
         return billed;
+    }
+
+    /** The rates a billed row was priced at, as the invoice writer stored them; null when none priced it. */
+    private static PriceSchedule.ModelRates rates(ResultSet rs) throws SQLException {
+        if (rs.getString("price_list_id") == null) {
+            return null;
+        }
+        return new PriceSchedule.ModelRates(rs.getLong("input_micros"), rs.getLong("cached_input_micros"), rs.getLong("output_micros"),
+                nullableLong(rs, "cache_write_input_micros"), nullableLong(rs, "reasoning_micros"), nullableLong(rs, "audio_second_micros"),
+                nullableLong(rs, "document_micros"), nullableLong(rs, "request_micros"));
+    }
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : value;
     }
 
     /** What credit paid of a billed row, as the invoice writer stored it; null when it burned none. */

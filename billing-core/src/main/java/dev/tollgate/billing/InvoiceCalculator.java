@@ -15,8 +15,8 @@ import java.util.TreeSet;
 
 /**
  * Turns the billable usage of one tenant and billing period into priced invoice lines: the same
- * function for the projector and the audit replay. Lines are keyed by (model, token kind, price list
- * in force at the event's time), so a price change within the period splits a model's line; tokens
+ * function for the projector and the audit replay. Lines are keyed by (model, price unit, price list
+ * in force at the event's time), so a price change within the period splits a model's line; quantities
  * are summed exactly and each line is rounded once (ADR 0003). A repeated event id is counted once.
  * Usage of a model that no price list in force prices is reported, never silently billed at zero.
  */
@@ -27,7 +27,7 @@ public final class InvoiceCalculator {
     private final List<BillableUsage> unpriced = new ArrayList<>();
 
     /** {@code adjusts} is "" for the period's own usage, else the closed period a late event belonged to. */
-    private record LineKey(String adjusts, String model, TokenKind kind, String priceListId) implements Comparable<LineKey> {
+    private record LineKey(String adjusts, String model, PriceUnit kind, String priceListId) implements Comparable<LineKey> {
         private static final Comparator<LineKey> ORDER = Comparator.comparing(LineKey::adjusts).thenComparing(LineKey::model)
                 .thenComparing(LineKey::kind).thenComparing(LineKey::priceListId);
 
@@ -91,18 +91,19 @@ public final class InvoiceCalculator {
             unpriced.add(usage);
             return true;
         }
-        for (TokenKind kind : TokenKind.values()) {
-            long tokens = kind.tokensOf(usage);
-            if (tokens == 0) {
+        for (PriceUnit kind : PriceUnit.values()) {
+            long quantity = kind.quantityOf(usage.counts(), rates);
+            if (quantity == 0) {
                 continue;
             }
+            long unitPrice = kind.microsPerMillion(rates);
             Accumulator line = lines.computeIfAbsent(new LineKey(adjustsPeriod == null ? "" : adjustsPeriod, usage.model(), kind,
-                            priceListId), key -> new Accumulator(kind.microsPerMillion(rates)));
-            if (line.unitPrice != kind.microsPerMillion(rates)) {
+                            priceListId), key -> new Accumulator(unitPrice));
+            if (line.unitPrice != unitPrice) {
                 throw new IllegalArgumentException("price list " + priceListId + " priced " + usage.model() + " " + kind
                         + " at two different rates (event " + usage.eventId() + ")");
             }
-            line.quantity = Math.addExact(line.quantity, tokens);
+            line.quantity = Math.addExact(line.quantity, quantity);
             line.events++;
             line.first = line.first == null || usage.time().isBefore(line.first) ? usage.time() : line.first;
             line.last = line.last == null || usage.time().isAfter(line.last) ? usage.time() : line.last;

@@ -28,7 +28,10 @@ public final class PriceBook {
         var rates = new HashMap<String, PriceSchedule.ModelRates>();
         for (ModelPrice price : published.prices()) {
             rates.put(price.model(), new PriceSchedule.ModelRates(price.inputMicrosPerMillionTokens(),
-                    price.cachedInputMicrosPerMillionTokens(), price.outputMicrosPerMillionTokens()));
+                    price.cachedInputMicrosPerMillionTokens(), price.outputMicrosPerMillionTokens(),
+                    price.cacheWriteInputMicrosPerMillionTokens(), price.reasoningMicrosPerMillionTokens(),
+                    price.audioMicrosPerMillionSeconds(), price.documentMicrosPerMillionDocuments(),
+                    price.requestMicrosPerMillionRequests()));
         }
         return new PriceSchedule.PriceList(published.priceListId(), published.effectiveFrom(), rates);
     }

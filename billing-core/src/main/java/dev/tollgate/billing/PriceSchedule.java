@@ -19,13 +19,25 @@ public final class PriceSchedule {
     private final TreeMap<Instant, PriceList> byEffectiveFrom = new TreeMap<>();
 
     /**
-     * Prices of one model per million tokens, in micro-units.
+     * Prices of one model per million units, in micro-units: the three token prices every list has, and the optional
+     * ones of ADR 0030 (null: not priced apart; see {@link PriceUnit}).
      */
-    public record ModelRates(long inputMicros, long cachedInputMicros, long outputMicros) {
+    public record ModelRates(long inputMicros, long cachedInputMicros, long outputMicros, Long cacheWriteInputMicros,
+                             Long reasoningMicros, Long audioSecondMicros, Long documentMicros, Long requestMicros) {
         public ModelRates {
-            if (inputMicros < 0 || cachedInputMicros < 0 || outputMicros < 0) {
+            if (inputMicros < 0 || cachedInputMicros < 0 || outputMicros < 0 || negative(cacheWriteInputMicros)
+                    || negative(reasoningMicros) || negative(audioSecondMicros) || negative(documentMicros) || negative(requestMicros)) {
                 throw new IllegalArgumentException("prices are never negative");
             }
+        }
+
+        /** The three token prices only. */
+        public ModelRates(long inputMicros, long cachedInputMicros, long outputMicros) {
+            this(inputMicros, cachedInputMicros, outputMicros, null, null, null, null, null);
+        }
+
+        private static boolean negative(Long price) {
+            return price != null && price < 0;
         }
     }
 

@@ -34,7 +34,7 @@ class InvoiceCalculatorTest {
 
         List<InvoiceLine> lines = calculator.lines();
 
-        assertThat(lines).extracting(InvoiceLine::kind).containsExactly(TokenKind.INPUT, TokenKind.OUTPUT);
+        assertThat(lines).extracting(InvoiceLine::kind).containsExactly(PriceUnit.INPUT, PriceUnit.OUTPUT);
         assertThat(lines.get(0).quantity()).isEqualTo(1000);
         assertThat(lines.get(0).amountMicros()).isEqualTo(150);   // 1000 x 0.15, not 1000 x round(0.15) = 0
         assertThat(lines.get(1).amountMicros()).isEqualTo(600);
@@ -58,8 +58,8 @@ class InvoiceCalculatorTest {
         calculator.add(usage("a", "2026-11-03T10:00:00Z", 1_000_000, 2_000_000, 0));
 
         assertThat(calculator.lines()).extracting(InvoiceLine::kind, InvoiceLine::amountMicros).containsExactly(
-                Tuple.tuple(TokenKind.INPUT, 150_000L),
-                Tuple.tuple(TokenKind.CACHED_INPUT, 150_000L));
+                Tuple.tuple(PriceUnit.INPUT, 150_000L),
+                Tuple.tuple(PriceUnit.CACHED_INPUT, 150_000L));
     }
 
     @Test

@@ -50,12 +50,12 @@ class UsageBillingTest {
     @Test
     void budgetAmountsRoundUpAndTheUpperBoundPricesThePromptAtTheDearerInputPrice() {
         var rates = new PriceSchedule.ModelRates(1_000_000, 500_000, 2_000_000);
-        assertThat(UsageBilling.budgetMicros(100, 100, 100, rates)).isEqualTo(350);
-        assertThat(UsageBilling.budgetMicros(1, 0, 0, new PriceSchedule.ModelRates(300_000, 0, 0))).isEqualTo(1);
+        assertThat(UsageBilling.budgetMicros(UsageCounts.tokens(100, 100, 100), rates)).isEqualTo(350);
+        assertThat(UsageBilling.budgetMicros(UsageCounts.tokens(1, 0, 0), new PriceSchedule.ModelRates(300_000, 0, 0))).isEqualTo(1);
         assertThat(UsageBilling.upperBoundMicros(1, 0, new PriceSchedule.ModelRates(300_000, 0, 0))).isEqualTo(1);
         assertThat(UsageBilling.upperBoundMicros(1_000, 10, rates)).isEqualTo(1_020);
         // A list whose cached input is dearer than input: the bound must not assume the cheaper price.
         assertThat(UsageBilling.upperBoundMicros(1_000, 0, new PriceSchedule.ModelRates(1_000_000, 3_000_000, 0))).isEqualTo(3_000);
-        assertThat(UsageBilling.budgetMicros(0, 1_000, 0, new PriceSchedule.ModelRates(1_000_000, 3_000_000, 0))).isEqualTo(3_000);
+        assertThat(UsageBilling.budgetMicros(UsageCounts.tokens(0, 1_000, 0), new PriceSchedule.ModelRates(1_000_000, 3_000_000, 0))).isEqualTo(3_000);
     }
 }

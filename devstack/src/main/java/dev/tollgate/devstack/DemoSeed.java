@@ -49,9 +49,14 @@ final class DemoSeed {
                 {"name":"Developer","defaultLimits":{"requestsPerMinute":600,"tokensPerMinute":200000,
                  "tokensPerDay":5000000,"spendPerPeriodMicros":50000000,"spendLimitMode":"SOFT","maxConcurrentRequests":32}}"""), 200);
         YearMonth month = YearMonth.now(ZoneOffset.UTC);
-        // Dev prices per million tokens: 0.15 input, 0.075 cached input, 0.60 output (USD).
+        // Dev prices per million tokens: 0.15 input, 0.075 cached input, 0.1875 written to the cache, 0.60 output, 0.90
+        // reasoning (USD); per million of the other units (ADR 0030): 100 an audio second (0.006 a minute), 2000 a
+        // document (0.002 each), 10 a request (0.00001 each).
         String prices = models.stream().map(model -> "{\"model\":\"" + model + "\",\"inputMicrosPerMillionTokens\":150000,"
-                + "\"cachedInputMicrosPerMillionTokens\":75000,\"outputMicrosPerMillionTokens\":600000}")
+                + "\"cachedInputMicrosPerMillionTokens\":75000,\"outputMicrosPerMillionTokens\":600000,"
+                + "\"cacheWriteInputMicrosPerMillionTokens\":187500,\"reasoningMicrosPerMillionTokens\":900000,"
+                + "\"audioMicrosPerMillionSeconds\":100000000,\"documentMicrosPerMillionDocuments\":2000000000,"
+                + "\"requestMicrosPerMillionRequests\":10000000}")
                 .collect(Collectors.joining(","));
         expect(call("POST", "/admin/v1/price-lists", """
                 {"priceListId":"pl-dev-%s","planId":"dev","currency":"USD","effectiveFrom":"%s","backfill":true,"prices":[%s]}"""

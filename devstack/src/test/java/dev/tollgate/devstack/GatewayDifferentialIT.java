@@ -48,7 +48,8 @@ import static org.awaitility.Awaitility.await;
  * The differential proof through the real gateway (issue #18): tenants in zones east and west of
  * UTC on seeded random plans and prices, traffic through the dev stack's gateway (chat streamed,
  * not streamed and cut by the client, completions, embeddings, the Responses and the Messages API
- * streamed and not) while plans switch at a scheduled
+ * streamed and not, rerank and score, transcriptions; reasoning and cache writes reported) under price lists that price some of the
+ * units of ADR 0030 apart and not others, while plans switch at a scheduled
  * time and a price list takes effect mid-run, then plans backfilled over what was already billed. Every usage event on {@code usage.v1} must be billed once, and {@code tollgate-audit
  * replay} of the same log must reproduce every invoice. A tenant on a hard spend limit is driven
  * past it: what is billed stays within the limit plus the bound of ADR 0009, which only holds if
@@ -94,11 +95,17 @@ class GatewayDifferentialIT {
         return response.body().isBlank() ? null : EventCodec.mapper().readTree(response.body());
     }
 
-    /** A price list of {@code plan} for both fake models, seeded random prices that rarely divide evenly. */
+    /**
+     * A price list of {@code plan} for both fake models, seeded random prices that rarely divide evenly; each unit of
+     * ADR 0030 priced apart or not at random (cache writes and reasoning then bill as input and output).
+     */
     private static void priceList(String id, String plan, Instant from, boolean backfill, Random random) throws Exception {
         String prices = DevStack.FAKE_MODELS.stream().map(model -> "{\"model\":\"" + model + "\",\"inputMicrosPerMillionTokens\":"
                 + price(random) + ",\"cachedInputMicrosPerMillionTokens\":" + price(random) + ",\"outputMicrosPerMillionTokens\":"
-                + price(random) + "}").collect(Collectors.joining(","));
+                + price(random) + optionalPrice("cacheWriteInputMicrosPerMillionTokens", random)
+                + optionalPrice("reasoningMicrosPerMillionTokens", random) + optionalPrice("documentMicrosPerMillionDocuments", random)
+                + optionalPrice("requestMicrosPerMillionRequests", random) + optionalPrice("audioMicrosPerMillionSeconds", random) + "}")
+                .collect(Collectors.joining(","));
         admin("POST", "/admin/v1/price-lists", """
                 {"priceListId":"%s","planId":"%s","currency":"USD","effectiveFrom":"%s","backfill":%s,"prices":[%s]}"""
                 .formatted(id, plan, from, backfill, prices), 201);
@@ -106,6 +113,10 @@ class GatewayDifferentialIT {
 
     private static long price(Random random) {
         return 100_000 + random.nextInt((int) (MAX_PRICE - 100_000));
+    }
+
+    private static String optionalPrice(String field, Random random) {
+        return random.nextBoolean() ? ",\"" + field + "\":" + price(random) : "";
     }
 
     /** One tenant under test and its key. */
@@ -125,7 +136,8 @@ class GatewayDifferentialIT {
     private static int call(Tenant tenant, Random random) throws Exception {
         int maxTokens = 1 + random.nextInt(MAX_TOKENS);
         String prompt = "hello ".repeat(1 + random.nextInt(12));
-        int kind = random.nextInt(9);
+        int kind = random.nextInt(12);
+        boolean reason = random.nextBoolean();
         String path;
         String body;
         boolean stream = false;
@@ -133,13 +145,14 @@ class GatewayDifferentialIT {
         switch (kind) {
             case 0 -> {
                 path = "/v1/chat/completions";
-                body = "{\"model\":\"fake-chat\",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
+                body = "{\"model\":\"fake-chat\",\"max_tokens\":" + maxTokens + (reason ? ",\"reasoning_effort\":\"high\"" : "")
+                        + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
             }
             case 1, 2 -> {
                 path = "/v1/chat/completions";
                 stream = true;
-                body = "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\""
-                        + prompt + "\"}]}";
+                body = "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":" + maxTokens + (reason ? ",\"reasoning_effort\":\"low\"" : "")
+                        + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
             }
             case 3 -> {
                 path = "/v1/completions";
@@ -149,14 +162,28 @@ class GatewayDifferentialIT {
                 path = "/v1/responses";
                 stream = kind == 6;
                 body = "{\"model\":\"fake-chat\",\"stream\":" + stream + ",\"max_output_tokens\":" + maxTokens + ",\"instructions\":\"Be brief.\","
-                        + "\"input\":\"" + prompt + "\"}";
+                        + (reason ? "\"reasoning\":{\"effort\":\"low\"}," : "") + "\"input\":\"" + prompt + "\"}";
             }
             case 7, 8 -> { // the Anthropic Messages API with Anthropic's key header, whole or streamed (issue #20)
                 path = "/v1/messages";
                 stream = kind == 8;
                 keyHeader = "x-api-key";
                 body = "{\"model\":\"fake-chat\",\"stream\":" + stream + ",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\","
-                        + "\"content\":\"" + prompt + "\"}]}";
+                        + "\"content\":[{\"type\":\"text\",\"text\":\"" + prompt + "\"" + (reason ? ",\"cache_control\":{\"type\":\"ephemeral\"}" : "")
+                        + "}]}]}";
+            }
+            case 9 -> { // rerank: 1 to 3 documents (issue #20)
+                path = "/v1/rerank";
+                body = "{\"model\":\"fake-embed\",\"query\":\"" + prompt + "\",\"documents\":[\"a b\"" + ",\"c d e\"".repeat(random.nextInt(3))
+                        + "]}";
+            }
+            case 10 -> { // score: one text against one or two
+                path = "/v1/score";
+                body = "{\"model\":\"fake-embed\",\"text_1\":\"" + prompt + "\",\"text_2\":" + (reason ? "[\"a\",\"b c\"]" : "\"a\"") + "}";
+            }
+            case 11 -> { // a transcription: 1 to 5 s of audio as a multipart upload (ADR 0031)
+                return HTTP.send(transcription(tenant, 1 + random.nextInt(5 * 32_000), random), HttpResponse.BodyHandlers.discarding())
+                        .statusCode();
             }
             default -> {
                 path = "/v1/embeddings";
@@ -179,6 +206,18 @@ class GatewayDifferentialIT {
             }
         }
         return response.statusCode();
+    }
+
+    /** A transcription of {@code bytes} random bytes (the fake upstream hears 32,000 a second) as the OpenAI SDKs send it. */
+    private static HttpRequest transcription(Tenant tenant, int bytes, Random random) {
+        var audio = new byte[bytes];
+        random.nextBytes(audio);
+        byte[] head = ("--diff\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nfake-chat\r\n--diff\r\nContent-Disposition: form-data;"
+                + " name=\"file\"; filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "\r\n--diff--\r\n".getBytes(StandardCharsets.UTF_8);
+        return HttpRequest.newBuilder(URI.create(stack.gatewayUrl() + "/v1/audio/transcriptions"))
+                .header("authorization", "Bearer " + tenant.apiKey()).header("content-type", "multipart/form-data; boundary=diff")
+                .POST(HttpRequest.BodyPublishers.ofByteArrays(List.of(head, audio, tail))).timeout(Duration.ofSeconds(30)).build();
     }
 
     @Test
@@ -259,6 +298,19 @@ class GatewayDifferentialIT {
             return BilledUsage.rows(server, billingDb) == billable[0];
         });
 
+        // Every unit the traffic uses was metered and billed: reasoning, cache writes, documents, a request per served call, audio.
+        try (var connection = DriverManager.getConnection(server.jdbcUrl(billingDb), server.user(), server.password());
+             var units = connection.createStatement().executeQuery("select count(*) filter (where reasoning > 0), count(*) filter (where"
+                     + " cache_write_prompt > 0), count(*) filter (where documents > 0), count(*) filter (where requests > 0), count(*) filter"
+                     + " (where audio_seconds > 0) from billed_usage")) {
+            units.next();
+            System.out.printf("[gateway-differential] billed events with reasoning %d, cache writes %d, documents %d, a request fee %d,"
+                    + " audio %d%n", units.getLong(1), units.getLong(2), units.getLong(3), units.getLong(4), units.getLong(5));
+            for (int column = 1; column <= 5; column++) {
+                assertThat(units.getLong(column)).as("billed events with unit %d", column).isPositive();
+            }
+        }
+
         // A backfill over what is billed already: the odd tenants were on the other plan since 5 s into the traffic.
         Map<String, String> pricedBefore = BilledUsage.priceLists(server, billingDb);
         Instant backfillFrom = trafficStart.plusSeconds(5).truncatedTo(ChronoUnit.MILLIS);
@@ -298,7 +350,9 @@ class GatewayDifferentialIT {
         // 40 tokens here) and one chunk, at the dearest price. This holds only if the gateway prices as billing does: with
         // its rates divided by 4 on purpose two runs billed 21,639 and 25,297 micros.
         long spent = spend(server, billingDb, budget.id());
-        long bound = (long) Math.ceil(BUDGET_CLIENTS * (40 + 1) * (double) MAX_PRICE / 1_000_000);
+        // Documents, audio seconds and the request fee are known only once answered: per client in flight, 3 documents,
+        // 5 seconds and 1 request more.
+        long bound = (long) Math.ceil(BUDGET_CLIENTS * (40 + 1 + 3 + 5 + 1) * (double) MAX_PRICE / 1_000_000);
         System.out.printf("[gateway-differential] hard spend limit %d micros: billed %d micros, bound %d over the limit%n", BUDGET_MICROS,
                 spent, bound);
         assertThat(refusedBudget.get()).as("the budget tenant reached its limit").isPositive();
@@ -312,9 +366,14 @@ class GatewayDifferentialIT {
      */
     private static long spend(PostgresDatabase.Server server, String database, String tenantId) throws Exception {
         try (var connection = DriverManager.getConnection(server.jdbcUrl(database), server.user(), server.password());
-             var statement = connection.prepareStatement("select coalesce(max(spent), 0) from (select sum((uncached_prompt * input_micros"
-                     + " + cached_prompt * cached_input_micros + completion * output_micros) / 1000000.0) as spent from billed_usage"
-                     + " where tenant_id = ? group by invoice_period) periods")) {
+             // Cache writes and reasoning at their own price where the list has one, else in input and output (ADR 0030).
+             var statement = connection.prepareStatement("select coalesce(max(spent), 0) from (select sum(("
+                     + "(uncached_prompt - case when cache_write_input_micros is null then 0 else cache_write_prompt end) * input_micros"
+                     + " + cached_prompt * cached_input_micros + cache_write_prompt * coalesce(cache_write_input_micros, 0)"
+                     + " + (completion - case when reasoning_micros is null then 0 else reasoning end) * output_micros"
+                     + " + reasoning * coalesce(reasoning_micros, 0) + audio_seconds * coalesce(audio_second_micros, 0)"
+                     + " + documents * coalesce(document_micros, 0) + requests * coalesce(request_micros, 0)) / 1000000.0) as spent"
+                     + " from billed_usage where tenant_id = ? group by invoice_period) periods")) {
             statement.setString(1, tenantId);
             try (var rs = statement.executeQuery()) {
                 rs.next();

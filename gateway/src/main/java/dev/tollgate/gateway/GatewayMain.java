@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * {@code TOLLGATE_STREAM_PROGRESS_MS} and {@code TOLLGATE_STREAM_PROGRESS_TOKENS} (1000 and 256: how often a stream's
  * {@code tokens.streamed} event goes out, {@code StreamProgress}),
  * {@code TOLLGATE_KAFKA_BOOTSTRAP} (127.0.0.1:9092), {@code TOLLGATE_UPSTREAMS} (path of the
- * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
+ * upstream YAML file; required), {@code TOLLGATE_SPOOL_DIR} (./spool), {@code TOLLGATE_UPLOADS_DIR} (where audio uploads are
+ * spooled while their request runs; the temp directory's {@code tollgate-uploads}), {@code TOLLGATE_SPOOL_FAIL_CLOSED}
  * (false). A bad value fails start-up naming the variable. Logging: JSON lines on stdout
  * ({@code TOLLGATE_LOG_FORMAT}, {@code TOLLGATE_LOG_LEVEL}; {@code LOGGING_CONFIG} names a logback file
  * that is re-read while running, for level changes). Tracing: the standard {@code OTEL_*} variables
@@ -75,6 +76,7 @@ public final class GatewayMain {
         int maxIdle = Integer.parseInt(env("TOLLGATE_MAX_IDLE_CONNECTIONS_PER_ADDRESS", "512"));
         new GatewayServer(vertx, state, upstreams, usage, limits).trustProxies(clients).capIdleConnections(maxIdle).monitor(heartbeats)
                 .eventLoops(eventLoops)
+                .uploadsDirectory(Path.of(env("TOLLGATE_UPLOADS_DIR", Path.of(System.getProperty("java.io.tmpdir"), "tollgate-uploads").toString())))
                 .streamProgress(new StreamProgress(Long.parseLong(env("TOLLGATE_STREAM_PROGRESS_MS", Long.toString(StreamProgress.DEFAULT.intervalMs()))),
                         Long.parseLong(env("TOLLGATE_STREAM_PROGRESS_TOKENS", Long.toString(StreamProgress.DEFAULT.tokens())))))
                 .listen("0.0.0.0", port)

@@ -58,7 +58,7 @@ final class Examples {
         }
     }
 
-    private static byte[] read(String resource) {
+    static byte[] read(String resource) {
         try (InputStream in = Examples.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("missing example " + resource);

@@ -8,6 +8,7 @@ import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceBook;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.billing.UsageCounts;
 import dev.tollgate.billing.credit.CreditApplied;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.state.TenantState;
@@ -43,10 +44,11 @@ public sealed interface BillingRecord {
      * @param currency      the tenant's currency (ISO 4217), null if the tenant is unknown
      * @param price         the price list in force at the event's time for the tenant's plan; null if none priced it
      * @param credit        what the tenant's credit paid of the event's cost (ADR 0028); null when its mode burns none
+     * @param units         the units of ADR 0030 the event bills beside its tokens; null when none (and in records written before)
      */
     record Billed(String eventId, String tenantId, String keyId, String model, Instant time, long uncachedPrompt,
                   long cachedPrompt, long completion, String period, String adjustsPeriod, String currency,
-                  AppliedPrice price, CreditApplied credit) implements BillingRecord {
+                  AppliedPrice price, CreditApplied credit, Units units) implements BillingRecord {
 
         /** What the invoice writer can store; anything less is refused when decoding (and dead-lettered, not retried forever). */
         public Billed {
@@ -60,7 +62,14 @@ public sealed interface BillingRecord {
             nonNegative(completion, "completion");
         }
 
-        /** A decision without credit (a POSTPAID tenant's, or a record written before ADR 0028). */
+        /** A decision of token usage only. */
+        public Billed(String eventId, String tenantId, String keyId, String model, Instant time, long uncachedPrompt, long cachedPrompt,
+                      long completion, String period, String adjustsPeriod, String currency, AppliedPrice price, CreditApplied credit) {
+            this(eventId, tenantId, keyId, model, time, uncachedPrompt, cachedPrompt, completion, period, adjustsPeriod, currency, price,
+                    credit, null);
+        }
+
+        /** A decision of token usage without credit (a POSTPAID tenant's, or a record written before ADR 0028). */
         public Billed(String eventId, String tenantId, String keyId, String model, Instant time, long uncachedPrompt, long cachedPrompt,
                       long completion, String period, String adjustsPeriod, String currency, AppliedPrice price) {
             this(eventId, tenantId, keyId, model, time, uncachedPrompt, cachedPrompt, completion, period, adjustsPeriod, currency, price,
@@ -70,7 +79,7 @@ public sealed interface BillingRecord {
         public static Billed of(BillableUsage usage, String period, String adjustsPeriod, String currency, AppliedPrice price,
                                 CreditApplied credit) {
             return new Billed(usage.eventId(), usage.tenantId(), usage.keyId(), usage.model(), usage.time(), usage.uncachedPrompt(),
-                    usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, currency, price, credit);
+                    usage.cachedPrompt(), usage.completion(), period, adjustsPeriod, currency, price, credit, Units.of(usage.counts()));
         }
 
         /** The exact cost of the event at its price (zero when none priced it). */
@@ -79,7 +88,25 @@ public sealed interface BillingRecord {
         }
 
         public BillableUsage usage() {
-            return new BillableUsage(eventId, tenantId, keyId, model, time, uncachedPrompt, cachedPrompt, completion);
+            Units u = units == null ? Units.NONE : units;
+            return new BillableUsage(eventId, tenantId, keyId, model, time, new UsageCounts(uncachedPrompt, cachedPrompt,
+                    u.cacheWritePrompt(), completion, u.reasoning(), u.audioSeconds(), u.documents(), u.requests()), null);
+        }
+    }
+
+    /** What a billed event counts beside its three token kinds (ADR 0030; see {@link UsageCounts}). */
+    record Units(long cacheWritePrompt, long reasoning, long audioSeconds, long documents, long requests) {
+        static final Units NONE = new Units(0, 0, 0, 0, 0);
+
+        /** The units of {@code counts}; null when it has none, so that a record of tokens only is written as before. */
+        public static Units of(UsageCounts counts) {
+            return nonZero(counts.cacheWritePrompt(), counts.reasoning(), counts.audioSeconds(), counts.documents(), counts.requests());
+        }
+
+        /** These units; null when all are 0. */
+        public static Units nonZero(long cacheWritePrompt, long reasoning, long audioSeconds, long documents, long requests) {
+            var units = new Units(cacheWritePrompt, reasoning, audioSeconds, documents, requests);
+            return units.equals(NONE) ? null : units;
         }
     }
 
@@ -92,8 +119,15 @@ public sealed interface BillingRecord {
         }
     }
 
-    /** The rates one event was priced with, and the list they come from. */
-    record AppliedPrice(String priceListId, Instant effectiveFrom, long inputMicros, long cachedInputMicros, long outputMicros) {
+    /** The rates one event was priced with, and the list they come from; the rates of ADR 0030 are null where the list has none. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record AppliedPrice(String priceListId, Instant effectiveFrom, long inputMicros, long cachedInputMicros, long outputMicros,
+                        Long cacheWriteInputMicros, Long reasoningMicros, Long audioSecondMicros, Long documentMicros, Long requestMicros) {
+        /** Token rates only. */
+        public AppliedPrice(String priceListId, Instant effectiveFrom, long inputMicros, long cachedInputMicros, long outputMicros) {
+            this(priceListId, effectiveFrom, inputMicros, cachedInputMicros, outputMicros, null, null, null, null, null);
+        }
+
         /**
          * The rates of {@code model} in the price list in force at {@code time} for the plan the tenant was on
          * then (ADR 0017); null when there is none. The one pricing step of billing and of re-pricing.
@@ -106,11 +140,13 @@ public sealed interface BillingRecord {
 
         public static AppliedPrice of(PriceSchedule.PriceList list, PriceSchedule.ModelRates rates) {
             return new AppliedPrice(list.priceListId(), list.effectiveFrom(), rates.inputMicros(), rates.cachedInputMicros(),
-                    rates.outputMicros());
+                    rates.outputMicros(), rates.cacheWriteInputMicros(), rates.reasoningMicros(), rates.audioSecondMicros(),
+                    rates.documentMicros(), rates.requestMicros());
         }
 
         public PriceSchedule.ModelRates rates() {
-            return new PriceSchedule.ModelRates(inputMicros, cachedInputMicros, outputMicros);
+            return new PriceSchedule.ModelRates(inputMicros, cachedInputMicros, outputMicros, cacheWriteInputMicros, reasoningMicros,
+                    audioSecondMicros, documentMicros, requestMicros);
         }
     }
 

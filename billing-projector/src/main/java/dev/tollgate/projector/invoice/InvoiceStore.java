@@ -5,6 +5,7 @@ import dev.tollgate.billing.InvoiceCalculator;
 import dev.tollgate.billing.InvoiceLine;
 import dev.tollgate.billing.Money;
 import dev.tollgate.billing.PriceSchedule;
+import dev.tollgate.billing.UsageCounts;
 import dev.tollgate.billing.credit.CreditApplied;
 import dev.tollgate.billing.credit.InvoiceCredits;
 import org.slf4j.Logger;
@@ -66,12 +67,17 @@ public class InvoiceStore {
             for (Positioned positioned : batch) {
                 if (positioned.record() instanceof BillingRecord.Billed b) {
                     BillingRecord.AppliedPrice price = b.price();
+                    UsageCounts counts = b.usage().counts();
                     billed.add(new Object[]{b.eventId(), b.tenantId(), b.keyId(), b.model(), Timestamp.from(b.time()), b.uncachedPrompt(),
                             b.cachedPrompt(), b.completion(), b.period(), b.adjustsPeriod(), b.currency(),
                             price == null ? null : price.priceListId(), price == null ? null : Timestamp.from(price.effectiveFrom()),
                             price == null ? null : price.inputMicros(), price == null ? null : price.cachedInputMicros(),
                             price == null ? null : price.outputMicros(), positioned.partition(), positioned.offset(),
-                            b.credit() == null ? null : b.credit().mode().name(), b.credit() == null ? null : b.credit().unfunded()});
+                            b.credit() == null ? null : b.credit().mode().name(), b.credit() == null ? null : b.credit().unfunded(),
+                            counts.cacheWritePrompt(), counts.reasoning(), counts.audioSeconds(), counts.documents(), counts.requests(),
+                            price == null ? null : price.cacheWriteInputMicros(), price == null ? null : price.reasoningMicros(),
+                            price == null ? null : price.audioSecondMicros(), price == null ? null : price.documentMicros(),
+                            price == null ? null : price.requestMicros()});
                     if (b.credit() != null) {
                         b.credit().grants().forEach((grantId, amount) -> credits.add(new Object[]{b.eventId(), grantId, amount}));
                     }
@@ -82,8 +88,11 @@ public class InvoiceStore {
             jdbc.batchUpdate("""
                     insert into billed_usage (event_id, tenant_id, key_id, model, event_time, uncached_prompt, cached_prompt, completion,
                         invoice_period, adjusts_period, currency, price_list_id, price_effective_from, input_micros, cached_input_micros,
-                        output_micros, billed_partition, billed_offset, credit_mode, credit_unfunded)
-                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (event_id) do nothing""", billed);
+                        output_micros, billed_partition, billed_offset, credit_mode, credit_unfunded, cache_write_prompt, reasoning,
+                        audio_seconds, documents, requests, cache_write_input_micros, reasoning_micros, audio_second_micros, document_micros,
+                        request_micros)
+                    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    on conflict (event_id) do nothing""", billed);
             jdbc.batchUpdate("insert into billed_credits (event_id, grant_id, amount) values (?, ?, ?) on conflict do nothing", credits);
             jdbc.batchUpdate("insert into billing_periods (invoice_id, tenant_id, period) values (?, ?, ?) on conflict do nothing",
                     new ArrayList<>(periods.values()));
@@ -162,11 +171,15 @@ public class InvoiceStore {
                     changes.add(new Repricing(row, price));
                     updates.add(new Object[]{price == null ? null : price.priceListId(),
                             price == null ? null : Timestamp.from(price.effectiveFrom()), price == null ? null : price.inputMicros(),
-                            price == null ? null : price.cachedInputMicros(), price == null ? null : price.outputMicros(), row.eventId()});
+                            price == null ? null : price.cachedInputMicros(), price == null ? null : price.outputMicros(),
+                            price == null ? null : price.cacheWriteInputMicros(), price == null ? null : price.reasoningMicros(),
+                            price == null ? null : price.audioSecondMicros(), price == null ? null : price.documentMicros(),
+                            price == null ? null : price.requestMicros(), row.eventId()});
                 }
             }
             jdbc.batchUpdate("update billed_usage set price_list_id = ?, price_effective_from = ?, input_micros = ?, cached_input_micros = ?, "
-                    + "output_micros = ? where event_id = ?", updates);
+                    + "output_micros = ?, cache_write_input_micros = ?, reasoning_micros = ?, audio_second_micros = ?, document_micros = ?, "
+                    + "request_micros = ? where event_id = ?", updates);
             if (!changes.isEmpty()) {
                 beforeCommit.accept(changes);
             }
@@ -183,11 +196,19 @@ public class InvoiceStore {
         String priceListId = rs.getString("price_list_id");
         BillingRecord.AppliedPrice price = priceListId == null ? null : new BillingRecord.AppliedPrice(priceListId,
                 rs.getTimestamp("price_effective_from").toInstant(), rs.getLong("input_micros"), rs.getLong("cached_input_micros"),
-                rs.getLong("output_micros"));
+                rs.getLong("output_micros"), nullableLong(rs, "cache_write_input_micros"), nullableLong(rs, "reasoning_micros"),
+                nullableLong(rs, "audio_second_micros"), nullableLong(rs, "document_micros"), nullableLong(rs, "request_micros"));
+        BillingRecord.Units units = BillingRecord.Units.nonZero(rs.getLong("cache_write_prompt"), rs.getLong("reasoning"),
+                rs.getLong("audio_seconds"), rs.getLong("documents"), rs.getLong("requests"));
         return new BillingRecord.Billed(rs.getString("event_id"), rs.getString("tenant_id"), rs.getString("key_id"), rs.getString("model"),
                 rs.getTimestamp("event_time").toInstant(), rs.getLong("uncached_prompt"), rs.getLong("cached_prompt"), rs.getLong("completion"),
-                rs.getString("invoice_period"), rs.getString("adjusts_period"), rs.getString("currency"), price, creditApplied(rs));
+                rs.getString("invoice_period"), rs.getString("adjusts_period"), rs.getString("currency"), price, creditApplied(rs), units);
     };
+
+    private static Long nullableLong(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : value;
+    }
 
     private static CreditApplied creditApplied(ResultSet rs) throws SQLException {
         return CreditApplied.fromStored(rs.getString("credit_mode"), rs.getString("credit_grants"), rs.getBigDecimal("credit_unfunded"));

@@ -10,6 +10,7 @@ import com.stripe.param.CustomerCreateParams;
 import com.stripe.param.InvoiceCreateParams;
 import com.stripe.param.InvoiceItemCreateParams;
 import dev.tollgate.billing.Money;
+import dev.tollgate.billing.PriceUnit;
 import dev.tollgate.billing.credit.InvoiceCredits;
 import dev.tollgate.projector.api.BillingException;
 import dev.tollgate.projector.config.BillingProperties;
@@ -182,12 +183,17 @@ public class StripeSync {
     }
 
     private static String description(InvoiceView.Line line) {
-        String kind = switch (line.tokenKind()) {
-            case "INPUT" -> "input";
-            case "CACHED_INPUT" -> "cached input";
-            default -> "output";
+        String unit = switch (PriceUnit.valueOf(line.tokenKind())) {
+            case INPUT -> "input tokens";
+            case CACHED_INPUT -> "cached input tokens";
+            case CACHE_WRITE_INPUT -> "cache-write input tokens";
+            case OUTPUT -> "output tokens";
+            case REASONING -> "reasoning tokens";
+            case AUDIO_SECONDS -> "audio seconds";
+            case DOCUMENTS -> "documents";
+            case REQUESTS -> "requests";
         };
-        return (line.adjustsPeriod() == null ? "" : "Adjustment for " + line.adjustsPeriod() + ": ") + line.model() + " " + kind + " tokens x "
+        return (line.adjustsPeriod() == null ? "" : "Adjustment for " + line.adjustsPeriod() + ": ") + line.model() + " " + unit + " x "
                 + line.quantity() + " at " + Money.format(line.unitPriceMicrosPerMillion()) + " per million (" + line.priceListId() + ")";
     }
 

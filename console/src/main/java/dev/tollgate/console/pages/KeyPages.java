@@ -33,7 +33,8 @@ import java.util.UUID;
 @Controller
 public class KeyPages {
     /** The scopes the admin API knows (KeyScopes), offered as checkboxes. */
-    static final List<String> SCOPES = List.of("inference", "chat.completions", "completions", "embeddings", "responses", "messages", "rerank", "score", "models.read");
+    static final List<String> SCOPES = List.of("inference", "chat.completions", "completions", "embeddings", "responses", "messages", "rerank", "score",
+            "audio.transcriptions", "audio.translations", "models.read");
 
     private final AdminApi admin;
     private final BillingApi billing;

@@ -16,6 +16,7 @@ import dev.tollgate.gateway.quota.UnpricedModels;
 import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.surface.ApiSurface;
 import dev.tollgate.gateway.surface.ApiSurfaces;
+import dev.tollgate.gateway.surface.Audio;
 import dev.tollgate.gateway.surface.Responses;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.HealthChecker;
@@ -43,9 +44,11 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -82,6 +85,7 @@ public final class GatewayServer {
     private int maxIdlePerAddress = IdleConnections.DEFAULT_MAX_PER_ADDRESS;
     private IdleConnections idleConnections;
     private int eventLoops = defaultEventLoops();
+    private Path uploadsDirectory = Path.of(System.getProperty("java.io.tmpdir"), "tollgate-uploads");
     private StreamProgress streamProgress = StreamProgress.DEFAULT;
     private final List<ServingLoop> loops = new CopyOnWriteArrayList<>();
 
@@ -173,6 +177,12 @@ public final class GatewayServer {
         return this;
     }
 
+    /** Where audio uploads are spooled while their request runs (ADR 0031); call before {@link #listen}. */
+    public GatewayServer uploadsDirectory(Path directory) {
+        this.uploadsDirectory = directory;
+        return this;
+    }
+
     /** Serves on {@code loops} event loops (at least 1); call before {@link #listen}. */
     public GatewayServer eventLoops(int loops) {
         if (loops < 1) {
@@ -246,6 +256,7 @@ public final class GatewayServer {
                 // compression either: the gateway serves no WebSocket, and the extension handler sat in every connection's
                 // pipeline, on the way of every streamed chunk (async-profiler, BENCHMARKS.md "Streams").
                 vertx.createHttpServer(new HttpServerOptions().setMaxHeaderSize(16 * 1024).setMaxInitialLineLength(8 * 1024)
+                                .setMaxFormAttributeSize(FORM_FIELD_BYTES)
                                 .setHttp2ClearTextEnabled(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS)
                                 .setPerMessageWebSocketCompressionSupported(false).setPerFrameWebSocketCompressionSupported(false))
                         .connectionHandler(GatewayServer.this::opened)
@@ -333,7 +344,7 @@ public final class GatewayServer {
         } catch (NumberFormatException e) {
             // chunked or absent: the base time only
         }
-        long limit = BODY_TIMEOUT_MS + Math.min(declared, MAX_BODY_BYTES) / (64 * 1024) * 1_000;
+        long limit = BODY_TIMEOUT_MS + Math.min(declared, maxBodyBytes(ctx)) / (64 * 1024) * 1_000;
         long timer = vertx.setTimer(limit, id -> {
             if (!ctx.response().ended() && !ctx.response().headWritten()) {
                 metrics.slowBodyRefused();
@@ -348,7 +359,15 @@ public final class GatewayServer {
         ctx.next();
     }
 
+    /** The largest body a request to this path may have: an audio upload's, or a JSON body's. */
+    private static long maxBodyBytes(RoutingContext ctx) {
+        return Audio.PATHS.contains(ctx.normalizedPath()) ? Audio.MAX_UPLOAD_BYTES : MAX_BODY_BYTES;
+    }
+
     /** The paths of the APIs: OpenAI's and vLLM's under /v1, Cohere's rerank under /v2. */
+    /** The longest text field of a multipart form (Vert.x's default limit, made explicit). */
+    static final int FORM_FIELD_BYTES = 8 * 1024;
+
     private static final List<String> API_PREFIXES = List.of("/v1/*", "/v2/*");
 
     Router router(InferenceProxy proxy) {
@@ -376,9 +395,22 @@ public final class GatewayServer {
         }
         router.get("/v1/models").handler(this::models);
         router.get("/v1/models/:model").handler(this::model);
+        // A JSON body is read into memory; an audio upload is spooled to disk as it arrives and removed when the answer ends.
+        BodyHandler json = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+        BodyHandler upload = BodyHandler.create(uploadsDirectory.toString()).setBodyLimit(Audio.MAX_UPLOAD_BYTES)
+                .setDeleteUploadedFilesOnEnd(true).setMergeFormAttributes(false);
         for (String api : API_PREFIXES) {
             router.post(api).handler(this::expectBodySoon);
-            router.post(api).handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+            router.post(api).handler(ctx -> {
+                if (!Audio.PATHS.contains(ctx.normalizedPath())) {
+                    json.handle(ctx);
+                } else if (String.valueOf(ctx.request().getHeader("content-type")).toLowerCase(Locale.ROOT).startsWith("multipart/form-data")) {
+                    upload.handle(ctx);
+                } else { // refused before a byte of the body is read, so that no upload is ever buffered in memory
+                    ErrorResponses.send(ctx, new GatewayError(400, "invalid_request_error", "invalid_content_type",
+                            "Send the audio as multipart/form-data.", null));
+                }
+            });
             router.post(api).handler(ctx -> {
                 vertx.cancelTimer(ctx.<Long>get(BODY_TIMER));
                 ctx.next();
@@ -390,13 +422,23 @@ public final class GatewayServer {
         // Stored responses are not kept (ADR 0029): say so instead of "unknown URL".
         router.route(Responses.PATH + "/:id").handler(GatewayServer::noStoredResponses);
         router.route(Responses.PATH + "/:id/*").handler(GatewayServer::noStoredResponses);
-        router.route().failureHandler(ctx -> ErrorResponses.send(ctx, ctx.statusCode() == 413
-                ? new GatewayError(413, "invalid_request_error", "request_too_large", "The request body is larger than "
-                        + MAX_BODY_BYTES + " bytes.", null)
-                : new GatewayError(500, "server_error", "internal_error", "The gateway failed to handle the request.", null)));
+        router.route().failureHandler(ctx -> ErrorResponses.send(ctx, failure(ctx)));
         router.route().last().handler(ctx -> ErrorResponses.send(ctx, new GatewayError(404, "invalid_request_error",
                 "unknown_url", "Unknown request URL: " + ctx.request().method() + " " + ctx.request().path() + ".", null)));
         return router;
+    }
+
+    /** The answer to a request a handler failed: too large, a form that could not be read (ADR 0031), or the gateway's fault. */
+    private static GatewayError failure(RoutingContext ctx) {
+        if (ctx.statusCode() == 413) {
+            return new GatewayError(413, "invalid_request_error", "request_too_large", "The request body is larger than "
+                    + maxBodyBytes(ctx) + " bytes.", null);
+        }
+        if (ctx.statusCode() == 400) { // the body handler could not read the body
+            return new GatewayError(400, "invalid_request_error", "invalid_body", "The request body could not be read (a form field"
+                    + " longer than " + FORM_FIELD_BYTES + " bytes, or a malformed multipart body).", null);
+        }
+        return new GatewayError(500, "server_error", "internal_error", "The gateway failed to handle the request.", null);
     }
 
     private static void noStoredResponses(RoutingContext ctx) {

@@ -286,43 +286,48 @@ public final class StreamMeter implements SseMeter {
         long prompt;
         long completion;
         long cached;
+        long reasoning;
 
         void read(JsonParser parser) throws IOException {
             prompt = 0;
             completion = 0;
             cached = 0;
+            reasoning = 0;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
                 switch (field) {
                     case "prompt_tokens" -> prompt = count(parser, value);
                     case "completion_tokens" -> completion = count(parser, value);
-                    case "prompt_tokens_details" -> cached = value == JsonToken.START_OBJECT ? cachedTokens(parser) : skip(parser, 0L);
+                    case "prompt_tokens_details" -> cached = value == JsonToken.START_OBJECT ? detail(parser, "cached_tokens") : skip(parser, 0L);
+                    case "completion_tokens_details" ->
+                            reasoning = value == JsonToken.START_OBJECT ? detail(parser, "reasoning_tokens") : skip(parser, 0L);
                     default -> parser.skipChildren();
                 }
             }
         }
 
-        private static long cachedTokens(JsonParser parser) throws IOException {
-            long cached = 0;
+        /** The count {@code name} of a details object (0 when absent), the parser left at the object's end. */
+        private static long detail(JsonParser parser, String name) throws IOException {
+            long count = 0;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
-                if (field.equals("cached_tokens")) {
-                    cached = count(parser, value);
+                if (field.equals(name)) {
+                    count = count(parser, value);
                 } else {
                     parser.skipChildren();
                 }
             }
-            return cached;
+            return count;
         }
 
         boolean valid() {
-            return prompt >= 0 && completion >= 0 && cached >= 0;
+            return prompt >= 0 && completion >= 0 && cached >= 0 && reasoning >= 0;
         }
 
         TokenUsage toTokenUsage() {
-            return new TokenUsage(prompt, completion, Math.min(cached, prompt));
+            return new TokenUsage(prompt, completion, Math.min(cached, prompt), 0, Math.min(reasoning, completion), 0, 0);
         }
     }
 

@@ -16,7 +16,8 @@ import dev.tollgate.schemas.usage.TokenUsage;
  *       when the client hung up, the gateway's <em>ceiling</em> of the prompt (an upper bound, so that
  *       hanging up never costs less than reading on: ADR 0022), and otherwise its estimate (the cut
  *       was not the client's doing).</li>
- *   <li><b>Completed</b>: the server's counts; a streamed answer without them, the chunks delivered; a
+ *   <li><b>Completed</b>: the server's counts (with its cache-write, reasoning, audio and document details: ADR 0030); a
+ *       streamed answer without them, the chunks delivered; a
  *       non-streamed answer without them bills its prompt estimate and no guessed completion.</li>
  * </ul>
  * Completion tokens never go below what {@code tokens.streamed} events already reported, so every
@@ -25,8 +26,19 @@ import dev.tollgate.schemas.usage.TokenUsage;
 public final class TerminalUsage {
     private TerminalUsage() {}
 
-    /** The gateway's own figures for a prompt: an estimate, and an upper bound. */
-    public record PromptSize(long estimate, long ceiling) {}
+    /**
+     * The gateway's own figures for a prompt: an estimate, an upper bound, and the documents it asks to rank or score
+     * (0 but for rerank and score: the request says how many, the answer need not).
+     */
+    public record PromptSize(long estimate, long ceiling, long documents) {
+        public PromptSize(long estimate, long ceiling) {
+            this(estimate, ceiling, 0);
+        }
+
+        public PromptSize withDocuments(long count) {
+            return new PromptSize(estimate, ceiling, count);
+        }
+    }
 
     /**
      * @param upstreamUsage   the server's own counts, when it reported them
@@ -43,7 +55,12 @@ public final class TerminalUsage {
         long counted = upstreamUsage == null && outcome == EventType.USAGE_REQUEST_COMPLETED && !stream ? 0 : deliveredChunks;
         long completion = Math.max(upstreamUsage == null ? counted : upstreamUsage.completionTokens(), reportedTokens);
         long promptTokens = upstreamUsage != null ? upstreamUsage.promptTokens() : clientLeft ? prompt.ceiling() : prompt.estimate();
-        long cached = upstreamUsage == null ? 0 : upstreamUsage.cachedPromptTokens(); // never above the prompt (TokenUsage checks)
-        return new TokenUsage(promptTokens, completion, cached);
+        long documents = Math.max(prompt.documents(), upstreamUsage == null ? 0 : upstreamUsage.documents());
+        if (upstreamUsage == null) {
+            return new TokenUsage(promptTokens, completion, 0, 0, 0, 0, documents);
+        }
+        // The server's details as it gave them (TokenUsage checked them against its counts); completion is never below its count.
+        return new TokenUsage(promptTokens, completion, upstreamUsage.cachedPromptTokens(), upstreamUsage.cacheWritePromptTokens(),
+                upstreamUsage.reasoningTokens(), upstreamUsage.audioSeconds(), documents);
     }
 }

@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.util.Optional;
 
 /**
- * Reads the upstream's own token counts from an OpenAI-shaped JSON body: a chat completion, a text
+ * Reads the upstream's own token counts (with {@code completion_tokens_details.reasoning_tokens}, ADR 0030) from an OpenAI-shaped JSON body: a chat completion, a text
  * completion, an embeddings answer, or the usage chunk that ends a stream with
  * {@code stream_options.include_usage}. Tolerates every extra field the real API sends.
  */
@@ -36,10 +36,11 @@ public final class UsageExtractor {
         long prompt = count(usage.path("prompt_tokens"));
         long completion = count(usage.path("completion_tokens"));
         long cached = count(usage.path("prompt_tokens_details").path("cached_tokens"));
-        if (prompt < 0 || completion < 0 || cached < 0) {
+        long reasoning = count(usage.path("completion_tokens_details").path("reasoning_tokens"));
+        if (prompt < 0 || completion < 0 || cached < 0 || reasoning < 0) {
             return Optional.empty(); // impossible counts: not believed, the gateway meters with its own (found while writing the fuzz test)
         }
-        return Optional.of(new TokenUsage(prompt, completion, Math.min(cached, prompt)));
+        return Optional.of(new TokenUsage(prompt, completion, Math.min(cached, prompt), 0, Math.min(reasoning, completion), 0, 0));
     }
 
     /** An absent count is 0; a count that is not a non-negative integer that fits a long is -1 (invalid). */

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.proxy;
 
+import dev.tollgate.billing.UsageCounts;
 import dev.tollgate.gateway.quota.Budgets;
 import dev.tollgate.gateway.quota.RateLimits;
 
@@ -11,14 +12,15 @@ record Holds(RateLimits.Admission admission, Budgets.Hold budget) {
     void release() {
         admission.settle(0);
         if (budget != null) {
-            budget.settle(0, 0, 0, Instant.now());
+            budget.settle(UsageCounts.NONE, Instant.now());
         }
     }
 
-    void settle(long uncachedPrompt, long cachedPrompt, long completion) {
-        admission.settle(uncachedPrompt + cachedPrompt + completion);
+    /** Ends both with what the request's usage events bill in all. */
+    void settle(UsageCounts billed) {
+        admission.settle(billed.totalTokens());
         if (budget != null) {
-            budget.settle(uncachedPrompt, cachedPrompt, completion, Instant.now());
+            budget.settle(billed, Instant.now());
         }
     }
 }

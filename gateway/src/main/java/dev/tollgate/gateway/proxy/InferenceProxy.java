@@ -116,6 +116,14 @@ public final class InferenceProxy {
             refusePermission(ctx, principal, api, null, GatewayError.scopeMissing(surface.path(), KeyScopes.of(api)));
             return;
         }
+        if (surface.multipart()) { // an upload the router spooled to disk (ADR 0031): its text fields stand for the body
+            try {
+                handle(ctx, principal, surface, surface.formFields(ctx));
+            } catch (MeteredFields.Invalid e) {
+                ErrorResponses.send(ctx, e.error());
+            }
+            return;
+        }
         Buffer raw = ctx.body().buffer();
         if (raw != null && raw.length() > PARSE_ON_LOOP_BYTES) {
             // Megabytes of JSON take the event loop for up to a second: parse them on a worker thread and come back.
@@ -185,7 +193,7 @@ public final class InferenceProxy {
         if (route.upstreamModel() != null) {
             body.put("model", route.upstreamModel());
         }
-        TerminalUsage.PromptSize prompt = PromptEstimate.of(body); // one walk of the body for both figures
+        TerminalUsage.PromptSize prompt = PromptEstimate.of(body).withDocuments(fields.documents()); // one walk of the body for both figures
         long promptEstimate = prompt.estimate();
         long reserve = promptEstimate + fields.reservedCompletionTokens();
         Object decision = limits.admit(principal, reserve);

@@ -1,5 +1,6 @@
 package dev.tollgate.gateway.proxy;
 
+import dev.tollgate.billing.UsageBilling;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.auth.Principal;
 import dev.tollgate.gateway.http.ErrorResponses;
@@ -12,6 +13,7 @@ import dev.tollgate.gateway.metrics.GatewayMetrics;
 import dev.tollgate.gateway.scheduling.UpstreamPriority;
 import dev.tollgate.gateway.surface.ApiSurface;
 import dev.tollgate.gateway.surface.StreamTranslator;
+import dev.tollgate.gateway.surface.UpstreamBody;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
 import dev.tollgate.schemas.event.EventType;
@@ -28,7 +30,6 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
@@ -86,7 +87,7 @@ final class UpstreamCall {
     private final Set<EndpointPool.Slot> tried = new HashSet<>();
     private int attempts;
     private long firstByteTimer = -1;
-    private Buffer payload;
+    private UpstreamBody payload;
     private final String requestId;
     /** The request's server span: the parent of the upstream span and of every usage event's span. */
     private final Context trace;
@@ -153,7 +154,7 @@ final class UpstreamCall {
     }
 
     void send(JsonObject body) {
-        this.payload = Buffer.buffer(body.encode());
+        this.payload = surface.upstreamBody(ctx, body);
         attempt();
     }
 
@@ -163,7 +164,7 @@ final class UpstreamCall {
         tried.add(lease.slot());
         UpstreamConfig.Timeouts timeouts = lease.pool().timeouts() == null ? UpstreamConfig.Timeouts.DEFAULT : lease.pool().timeouts();
         var options = new RequestOptions().setMethod(HttpMethod.POST).setAbsoluteURI(lease.slot().url() + surface.path())
-                .putHeader("content-type", "application/json")
+                .putHeader("content-type", payload.contentType())
                 .setConnectTimeout(orDefault(timeouts.connectMs(), 2_000L))
                 .setIdleTimeout(orDefault(timeouts.idleMs(), 60_000L));
         if (lease.pool().credential() != null && !lease.pool().credential().isBlank()) {
@@ -198,7 +199,7 @@ final class UpstreamCall {
                     if (attempt == attempts) {
                         upstreamRequest = request;
                     }
-                    return request.send(payload);
+                    return payload.send(request, vertx.fileSystem());
                 })
                 .onSuccess(response -> {
                     if (attempt != attempts) {
@@ -417,8 +418,7 @@ final class UpstreamCall {
                 CLIENT_DISCONNECT.equals(cancelReason));
         long prompt = billed.promptTokens();
         long completion = billed.completionTokens();
-        long cached = billed.cachedPromptTokens();
-        holds.settle(prompt - cached, cached, completion);
+        holds.settle(UsageBilling.streamed(emittedTokens).plus(UsageBilling.terminal(type, billed, emittedTokens)));
         int status = switch (type) {
             case USAGE_REQUEST_FAILED -> error == null ? 502 : error.httpStatus();
             case USAGE_REQUEST_CANCELLED -> 499;

@@ -4,6 +4,7 @@ import dev.tollgate.billing.BillingPeriod;
 import dev.tollgate.billing.PlanHistory;
 import dev.tollgate.billing.PriceSchedule;
 import dev.tollgate.billing.UsageBilling;
+import dev.tollgate.billing.UsageCounts;
 import dev.tollgate.billing.credit.CreditBurn;
 import dev.tollgate.schemas.credit.BillingMode;
 import dev.tollgate.schemas.fleet.GatewayHeartbeat;
@@ -169,16 +170,15 @@ public final class Budgets {
             return exhausted;
         }
 
-        /** Ends the hold with the request's final usage, stamped with its terminal event's time. */
-        public void settle(long uncachedPrompt, long cachedPrompt, long completion, Instant eventTime) {
+        /** Ends the hold with what the request's usage events bill in all, stamped with its terminal event's time. */
+        public void settle(UsageCounts billed, Instant eventTime) {
             if (settled) {
                 return;
             }
             settled = true;
             for (int i = 0; i < budgets.size(); i++) {
                 Budget b = budgets.get(i);
-                long amount = b.spend() ? UsageBilling.budgetMicros(uncachedPrompt, cachedPrompt, completion, rates)
-                        : uncachedPrompt + cachedPrompt + completion;
+                long amount = b.spend() ? UsageBilling.budgetMicros(billed, rates) : billed.totalTokens();
                 Local l = local.computeIfAbsent(b.stateKey(), k -> new Local());
                 synchronized (l) {
                     l.inFlightHeld -= held[i];

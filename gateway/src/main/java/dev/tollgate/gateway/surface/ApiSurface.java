@@ -6,6 +6,7 @@ import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.TokenUsage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
 
 import java.util.List;
 import java.util.Optional;
@@ -31,6 +32,23 @@ public interface ApiSurface {
      * not meter as the server reads it, or a feature the gateway cannot serve safely, is refused.
      */
     MeteredFields read(JsonObject body, long maxTokensCeiling) throws MeteredFields.Invalid;
+
+    /** True if requests come as a multipart form with an upload (audio; ADR 0031) rather than as a JSON object. */
+    default boolean multipart() {
+        return false;
+    }
+
+    /**
+     * The fields of a {@link #multipart} request as JSON, its upload checked; called instead of parsing a JSON body.
+     */
+    default JsonObject formFields(RoutingContext ctx) throws MeteredFields.Invalid {
+        throw new UnsupportedOperationException(path() + " takes a JSON body");
+    }
+
+    /** What goes to the model server for {@code body} (read, prepared, its model routed): the JSON object, by default. */
+    default UpstreamBody upstreamBody(RoutingContext ctx, JsonObject body) {
+        return UpstreamBody.json(body);
+    }
 
     /** Changes the body before it goes to the model server, after {@link #read} (e.g. asks a stream for its usage). */
     default void prepare(JsonObject body, MeteredFields fields) {}

@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 public final class ApiSurfaces {
     public static final List<ApiSurface> ALL = List.of(OpenAiSurface.CHAT_COMPLETIONS, OpenAiSurface.COMPLETIONS,
             OpenAiSurface.EMBEDDINGS, Responses.INSTANCE, Messages.INSTANCE, Scoring.RERANK, Scoring.RERANK_V2,
-            Scoring.SCORE);
+            Scoring.SCORE, Audio.TRANSCRIPTIONS, Audio.TRANSLATIONS);
 
     /** Their paths. */
     public static final Set<String> PATHS = ALL.stream().map(ApiSurface::path).collect(Collectors.toUnmodifiableSet());

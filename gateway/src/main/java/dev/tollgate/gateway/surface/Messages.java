@@ -114,7 +114,7 @@ public final class Messages extends NamedSurface {
             }
             try {
                 long prompt = Math.addExact(Math.addExact(input, cacheRead), cacheCreation);
-                return Optional.of(new TokenUsage(prompt, completion, cacheRead));
+                return Optional.of(new TokenUsage(prompt, completion, cacheRead, cacheCreation, 0, 0, 0));
             } catch (ArithmeticException e) {
                 return Optional.empty(); // impossible counts: not believed
             }

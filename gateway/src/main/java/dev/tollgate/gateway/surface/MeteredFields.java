@@ -28,8 +28,10 @@ import io.vertx.core.json.JsonObject;
  * @param clientWantsUsage    the client asked for the usage chunk itself
  * @param maxTokensPerChoice  the completion limit of one choice, 0 when the client set none
  * @param choices             how many completions the server generates
+ * @param documents           how many documents the server ranks or scores (rerank and score; 0 elsewhere): a unit
+ *                            a price list can bill (ADR 0030)
  */
-public record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPerChoice, long choices) {
+public record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPerChoice, long choices, long documents) {
     /** Most completions one request may ask the server to generate. */
     static final long MAX_CHOICES = 128;
 
@@ -45,6 +47,11 @@ public record MeteredFields(boolean stream, boolean clientWantsUsage, long maxTo
         public GatewayError error() {
             return error;
         }
+    }
+
+    /** Fields of an API that ranks no documents. */
+    public MeteredFields(boolean stream, boolean clientWantsUsage, long maxTokensPerChoice, long choices) {
+        this(stream, clientWantsUsage, maxTokensPerChoice, choices, 0);
     }
 
     /** The completion tokens to reserve: every generated choice at its limit. */

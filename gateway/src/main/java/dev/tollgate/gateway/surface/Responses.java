@@ -77,10 +77,11 @@ public final class Responses extends NamedSurface {
         long input = JsonEvents.count(usage.path("input_tokens"));
         long output = JsonEvents.count(usage.path("output_tokens"));
         long cached = JsonEvents.count(usage.path("input_tokens_details").path("cached_tokens"));
-        if (input < 0 || output < 0 || cached < 0) {
+        long reasoning = JsonEvents.count(usage.path("output_tokens_details").path("reasoning_tokens"));
+        if (input < 0 || output < 0 || cached < 0 || reasoning < 0) {
             return Optional.empty();
         }
-        return Optional.of(new TokenUsage(input, output, Math.min(cached, input)));
+        return Optional.of(new TokenUsage(input, output, Math.min(cached, input), 0, Math.min(reasoning, output), 0, 0));
     }
 
     @Override

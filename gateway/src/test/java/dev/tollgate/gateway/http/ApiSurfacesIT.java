@@ -9,7 +9,6 @@ import com.anthropic.models.messages.Message;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.openai.client.OpenAIClient;
-import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseStreamEvent;
@@ -87,7 +86,7 @@ class ApiSurfacesIT {
     }
 
     private OpenAIClient openAi() {
-        return OpenAIOkHttpClient.builder().baseUrl(gateway.baseUrl() + "/v1").apiKey(key.token()).maxRetries(0).build();
+        return gateway.openAi(key.token());
     }
 
     private AnthropicClient anthropic(String apiKey) {

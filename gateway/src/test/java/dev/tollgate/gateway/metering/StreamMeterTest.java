@@ -121,6 +121,15 @@ class StreamMeterTest {
         assertThat(meter.upstreamUsage()).contains(new TokenUsage(7, 3, 2));
     }
 
+    @Test
+    void theUsageChunkGivesTheReasoningPartOfTheCompletion() {
+        var meter = new StreamMeter();
+        byte[] bytes = ("{\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":30,\"completion_tokens_details\":"
+                + "{\"audio_tokens\":0,\"reasoning_tokens\":24},\"prompt_tokens_details\":{\"cached_tokens\":2}}}").getBytes(StandardCharsets.UTF_8);
+        meter.onData(bytes, 0, bytes.length);
+        assertThat(meter.upstreamUsage()).contains(new TokenUsage(7, 30, 2, 0, 24, 0, 0));
+    }
+
     /** Streams of one event loop share its parser: one stream's cut event leaves nothing behind for the others. */
     @Test
     void streamsOfOneThreadShareItsParserAndACutEventOfOneLeavesNothingForAnother() {

@@ -48,4 +48,16 @@ class TerminalUsageTest {
         assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 12, 0, new PromptSize(300, 1200), true, false)).isEqualTo(new TokenUsage(300, 12, 0));
         assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 0, 0, new PromptSize(300, 1200), false, false)).isEqualTo(new TokenUsage(300, 0, 0));
     }
+
+    /** ADR 0030: the server's details pass into the terminal event; the documents are the request's. */
+    @Test
+    void theServersDetailsAndTheRequestsDocumentsAreBilled() {
+        var detailed = new TokenUsage(1_000, 40, 200, 300, 25, 0, 0);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, detailed, 40, 0, new PromptSize(300, 1200), true, false)).isEqualTo(detailed);
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, detailed, 5, 64, new PromptSize(300, 1200), true, false))
+                .as("more delivered than the server counted").isEqualTo(new TokenUsage(1_000, 64, 200, 300, 25, 0, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, new TokenUsage(42, 0, 0), 0, 0, new PromptSize(30, 120, 3), false, false))
+                .isEqualTo(new TokenUsage(42, 0, 0, 0, 0, 0, 3));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, new PromptSize(30, 120, 3), false, false)).isEqualTo(TokenUsage.ZERO);
+    }
 }

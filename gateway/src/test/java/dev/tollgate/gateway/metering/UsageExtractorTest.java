@@ -12,9 +12,9 @@ class UsageExtractorTest {
     @Test
     void chatCompletionUsageIncludingReasoningTokensInCompletion() {
         assertThat(UsageExtractor.fromJson(Cassettes.load("chat-basic").responseBody()))
-                .contains(new TokenUsage(8, 377, 0));
+                .contains(new TokenUsage(8, 377, 0, 0, 320, 0, 0));
         assertThat(UsageExtractor.fromJson(Cassettes.load("chat-tools").responseBody()))
-                .contains(new TokenUsage(162, 287, 0));
+                .contains(new TokenUsage(162, 287, 0, 0, 256, 0, 0));
     }
 
     @Test

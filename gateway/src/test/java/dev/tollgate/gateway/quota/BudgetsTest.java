@@ -1,6 +1,7 @@
 package dev.tollgate.gateway.quota;
 
 import dev.tollgate.billing.PriceBook;
+import dev.tollgate.billing.UsageCounts;
 import dev.tollgate.schemas.ledger.ModelPrice;
 import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.gateway.auth.Principal;
@@ -84,7 +85,7 @@ class BudgetsTest {
         Budgets budgets = budgets(1);
         var first = (Budgets.Hold) admit(budgets, 100, 500);
         assertThat(admit(budgets, 100, 500)).isInstanceOf(Budgets.Refusal.class); // 600 held + 600 > 1,000
-        first.settle(100, 0, 200, NOW);                                              // 300 used, nothing held
+        first.settle(UsageCounts.tokens(100, 0, 200), NOW);                                              // 300 used, nothing held
         assertThat(admit(budgets, 100, 600)).isInstanceOf(Budgets.Hold.class);      // 300 + 700 = 1,000
         assertThat(admit(budgets, 1, 0)).isInstanceOf(Budgets.Refusal.class);
     }
@@ -101,7 +102,7 @@ class BudgetsTest {
     void ownUsageCountsUntilTheStateReflectsItWithAMargin() {
         Budgets budgets = budgets(1);
         var hold = (Budgets.Hold) admit(budgets, 0, 500);
-        hold.settle(0, 0, 500, NOW.minusSeconds(60));
+        hold.settle(UsageCounts.tokens(0, 0, 500), NOW.minusSeconds(60));
         state(0, NOW.minusSeconds(120), QuotaState.Status.OK);           // the state predates that usage
         assertThat(admit(budgets, 0, 501)).isInstanceOf(Budgets.Refusal.class);
         state(500, NOW.minusSeconds(30), QuotaState.Status.OK);          // now it includes it (and 30 s > the margin)
@@ -140,7 +141,7 @@ class BudgetsTest {
     void withPerSourceWatermarksOwnUsageCountsExactlyUntilTheProjectorHasSeenIt() {
         Budgets budgets = budgets(1);
         var hold = (Budgets.Hold) admit(budgets, 0, 500);
-        hold.settle(0, 0, 500, NOW.minusMillis(10));
+        hold.settle(UsageCounts.tokens(0, 0, 500), NOW.minusMillis(10));
         // The state's asOf is later (another replica's event) but this replica's own watermark is older: still counted.
         states.put("acme/*/DAY", new QuotaState("acme", null, QuotaState.Window.DAY, DAY, DAY.plusSeconds(86_400), 0, 0, 1_000L, null,
                 QuotaState.Status.OK, NOW, 3, Map.of("/gateway/gw-1", NOW.minusSeconds(1), "/gateway/gw-2", NOW)));
@@ -177,7 +178,7 @@ class BudgetsTest {
         assertThat(refused.balanceMicros()).isEqualTo(1_000);
         assertThat(refused.message()).contains("0.001 USD left").contains("up to 0.002 USD");
 
-        hold.settle(500, 0, 100, NOW);                                  // 700 micros really used
+        hold.settle(UsageCounts.tokens(500, 0, 100), NOW);                                  // 700 micros really used
         assertThat(budgets.balance("acme")).contains(new Budgets.Balance(2_300, "USD"));
         assertThat(admit(budgets, 1_000, 500)).isInstanceOf(Budgets.Hold.class);
     }
@@ -189,7 +190,7 @@ class BudgetsTest {
         assertThat(budgets.inFlight()).isEmpty();
         var hold = (Budgets.Hold) admit(budgets, 1_000, 500);          // 2,000 micros reserved
         assertThat(budgets.inFlight()).containsExactly(new GatewayHeartbeat.Balance("acme", 2_000));
-        hold.settle(500, 0, 100, NOW.plusSeconds(1));                   // 700 used, after the state's watermark for this replica
+        hold.settle(UsageCounts.tokens(500, 0, 100), NOW.plusSeconds(1));                   // 700 used, after the state's watermark for this replica
         creditState(Map.of(), 0);
         assertThat(budgets.inFlight()).containsExactly(new GatewayHeartbeat.Balance("acme", 700));
         states.put("acme/*/CREDIT", new QuotaState("acme", null, QuotaState.Window.CREDIT, QuotaState.CREDIT_WINDOW_START,

@@ -1,5 +1,7 @@
 package dev.tollgate.gateway.support;
 
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
 import dev.tollgate.gateway.http.GatewayServer;
 import dev.tollgate.gateway.metering.UsageEmitter;
 import dev.tollgate.gateway.spool.Spool;
@@ -83,6 +85,11 @@ public final class TestGateway implements AutoCloseable {
     /** {@code http://127.0.0.1:port}. */
     public String baseUrl() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** The official OpenAI SDK pointed at this gateway unchanged, with {@code apiKey}, never retrying. */
+    public OpenAIClient openAi(String apiKey) {
+        return OpenAIOkHttpClient.builder().baseUrl(baseUrl() + "/v1").apiKey(apiKey).maxRetries(0).build();
     }
 
     public UsageEmitter usage() {

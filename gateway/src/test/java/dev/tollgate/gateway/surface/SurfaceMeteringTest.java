@@ -22,11 +22,11 @@ class SurfaceMeteringTest {
     }
 
     @Test
-    void aResponsesAnswerBillsInputCachedAndOutputWithReasoningAsOutput() {
+    void aResponsesAnswerBillsInputCachedOutputAndTheReasoningPartOfIt() {
         Optional<TokenUsage> usage = Responses.INSTANCE.usage("""
                 {"id":"resp_1","object":"response","usage":{"input_tokens":120,"input_tokens_details":{"cached_tokens":100},
                  "output_tokens":50,"output_tokens_details":{"reasoning_tokens":30},"total_tokens":170}}""");
-        assertThat(usage).contains(new TokenUsage(120, 50, 100));
+        assertThat(usage).contains(new TokenUsage(120, 50, 100, 0, 30, 0, 0));
         assertThat(Responses.INSTANCE.usage("{\"usage\":{\"input_tokens\":-1,\"output_tokens\":5}}")).isEmpty();
         assertThat(Responses.INSTANCE.usage("{\"usage\":null}")).isEmpty();
         assertThat(Responses.INSTANCE.usage("not json")).isEmpty();
@@ -55,7 +55,7 @@ class SurfaceMeteringTest {
         Optional<TokenUsage> usage = Messages.INSTANCE.usage("""
                 {"type":"message","usage":{"input_tokens":20,"cache_read_input_tokens":100,"cache_creation_input_tokens":30,
                  "output_tokens":7}}""");
-        assertThat(usage).contains(new TokenUsage(150, 7, 100));
+        assertThat(usage).contains(new TokenUsage(150, 7, 100, 30, 0, 0, 0));
         assertThat(Messages.INSTANCE.usage("{\"usage\":{\"input_tokens\":3,\"cache_read_input_tokens\":null,\"output_tokens\":1}}"))
                 .contains(new TokenUsage(3, 1, 0));
         assertThat(Messages.INSTANCE.usage("{\"usage\":{\"input_tokens\":1.5,\"output_tokens\":1}}")).isEmpty();
@@ -130,5 +130,35 @@ class SurfaceMeteringTest {
                 .contains(new TokenUsage(40, 0, 0));
         assertThat(Scoring.RERANK.usage("{\"usage\":{\"total_tokens\":\"42\"}}")).isEmpty();
         assertThat(Scoring.RERANK.usage("{\"results\":[]}")).isEmpty();
+    }
+
+    @Test
+    void rerankAndScoreCountTheDocumentsTheRequestRanks() throws Exception {
+        assertThat(Scoring.RERANK.read(new JsonObject("{\"model\":\"m\",\"query\":\"q\",\"documents\":[\"a\",\"b\",\"c\"]}"), 1000)
+                .documents()).isEqualTo(3);
+        assertThat(Scoring.RERANK_V2.read(new JsonObject("{\"model\":\"m\",\"query\":\"q\",\"documents\":[{\"text\":\"a\"}],"
+                + "\"top_n\":1}"), 1000).documents()).isEqualTo(1);
+        assertThat(Scoring.SCORE.read(new JsonObject("{\"model\":\"m\",\"text_1\":\"q\",\"text_2\":[\"a\",\"b\"]}"), 1000)
+                .documents()).isEqualTo(2);
+        assertThat(Scoring.SCORE.read(new JsonObject("{\"model\":\"m\",\"text_1\":\"q\",\"text_2\":\"a\"}"), 1000).documents())
+                .isEqualTo(1);
+        assertThat(Responses.INSTANCE.read(new JsonObject("{\"model\":\"m\",\"input\":\"hi\"}"), 1000).documents()).isZero();
+    }
+
+    @Test
+    void aMessagesStreamReportsThePromptWrittenToTheCache() {
+        SseMeter meter = Messages.INSTANCE.streamMeter();
+        feed(meter, "{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":10,\"cache_read_input_tokens\":5,"
+                        + "\"cache_creation_input_tokens\":40,\"output_tokens\":1}}}",
+                "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":4}}");
+        assertThat(meter.upstreamUsage()).contains(new TokenUsage(55, 4, 5, 40, 0, 0, 0));
+    }
+
+    @Test
+    void aResponsesStreamReportsTheReasoningPartOfItsOutput() {
+        SseMeter meter = Responses.INSTANCE.streamMeter();
+        feed(meter, "{\"type\":\"response.completed\",\"sequence_number\":9,\"response\":{\"usage\":{\"input_tokens\":9,"
+                + "\"output_tokens\":20,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens_details\":{\"reasoning_tokens\":12}}}}");
+        assertThat(meter.upstreamUsage()).contains(new TokenUsage(9, 20, 0, 0, 12, 0, 0));
     }
 }

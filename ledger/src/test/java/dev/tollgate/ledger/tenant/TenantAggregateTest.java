@@ -171,7 +171,7 @@ class TenantAggregateTest {
     void aKeyWithAnUnknownScopeIsRefusedAndItsIdStaysFree() {
         fixture.given(CREATED).when(new IssueKey("acme", KEY, "ci", HASH, List.of("embeddings", "admin"), List.of(), null, null))
                 .expectException(LedgerException.Invalid.class)
-                .expectExceptionMessage("unknown scopes [admin]; a key's scopes are [chat.completions, completions, embeddings, inference, messages, models.read, rerank, responses, score]");
+                .expectExceptionMessage("unknown scopes [admin]; a key's scopes are [audio.transcriptions, audio.translations, chat.completions, completions, embeddings, inference, messages, models.read, rerank, responses, score]");
         assertThat(claims.isClaimed(Tenant.KEY_SCOPE, KEY)).isFalse();
     }
 

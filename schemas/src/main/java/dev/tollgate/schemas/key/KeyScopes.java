@@ -14,7 +14,8 @@ import java.util.Set;
  * <ul>
  *   <li>{@code inference}: every inference endpoint, today's and those added later, and the model list;</li>
  *   <li>{@code chat.completions}, {@code completions}, {@code embeddings}, {@code responses},
- *       {@code messages}, {@code rerank}, {@code score}: that one endpoint;</li>
+ *       {@code messages}, {@code rerank}, {@code score}, {@code audio.transcriptions}, {@code audio.translations}: that
+ *       one endpoint;</li>
  *   <li>{@code models.read}: {@code GET /v1/models} (every endpoint scope implies it, since clients list
  *       models before calling them).</li>
  * </ul>
@@ -30,7 +31,9 @@ public final class KeyScopes {
             Endpoint.RESPONSES, "responses",
             Endpoint.MESSAGES, "messages",
             Endpoint.RERANK, "rerank",
-            Endpoint.SCORE, "score");
+            Endpoint.SCORE, "score",
+            Endpoint.AUDIO_TRANSCRIPTIONS, "audio.transcriptions",
+            Endpoint.AUDIO_TRANSLATIONS, "audio.translations");
     /** The scope names of single endpoints (also how an upstream pool names the APIs it speaks). */
     public static final Set<String> ENDPOINTS = Set.copyOf(BY_ENDPOINT.values());
     /** Every scope name there is. */

@@ -19,5 +19,9 @@ public enum Endpoint {
     /** {@code POST /v1/rerank} (vLLM's and Jina's shape) */
     RERANK,
     /** {@code POST /v1/score} (vLLM) */
-    SCORE
+    SCORE,
+    /** {@code POST /v1/audio/transcriptions} (a multipart upload; ADR 0031) */
+    AUDIO_TRANSCRIPTIONS,
+    /** {@code POST /v1/audio/translations} (a multipart upload; ADR 0031) */
+    AUDIO_TRANSLATIONS
 }

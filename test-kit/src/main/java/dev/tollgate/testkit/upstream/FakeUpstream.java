@@ -9,14 +9,18 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -51,6 +55,9 @@ public final class FakeUpstream implements AutoCloseable {
     /** Requests kept for inspection; older ones are forgotten first. */
     public static final int MAX_RECORDED_REQUESTS = 10_000;
     private static final int MAX_BODY_BYTES = 8 * 1024 * 1024;
+    private static final long MAX_AUDIO_BYTES = 32L * 1024 * 1024;
+    /** Bytes of audio a second: 16 kHz, 16-bit mono PCM, what speech models take. */
+    static final int AUDIO_BYTES_PER_SECOND = 32_000;
 
     private final Vertx vertx;
     private final boolean ownsVertx;
@@ -179,6 +186,9 @@ public final class FakeUpstream implements AutoCloseable {
 
     private Router router() {
         Router router = Router.router(vertx);
+        // Audio arrives as a multipart upload, spooled to disk (the body handler after this one sees it was read).
+        router.post("/v1/audio/*").handler(BodyHandler.create(System.getProperty("java.io.tmpdir") + "/fake-upstream-uploads")
+                .setBodyLimit(MAX_AUDIO_BYTES).setDeleteUploadedFilesOnEnd(true));
         router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.get("/v1/models").handler(this::models);
         router.post("/v1/chat/completions").handler(ctx -> generate(ctx, Api.CHAT));
@@ -189,6 +199,8 @@ public final class FakeUpstream implements AutoCloseable {
         router.post("/v1/rerank").handler(this::rerank);
         router.post("/v2/rerank").handler(this::rerank);
         router.post("/v1/score").handler(this::score);
+        router.post("/v1/audio/transcriptions").handler(ctx -> audio(ctx, "transcribe"));
+        router.post("/v1/audio/translations").handler(ctx -> audio(ctx, "translate"));
         router.get("/health").handler(ctx -> ctx.response().end());
         router.get("/metrics").handler(this::metrics);
         router.get("/_fake/requests").handler(ctx -> ctx.json(new JsonArray(requests().stream().map(this::toJson).toList())));
@@ -248,8 +260,34 @@ public final class FakeUpstream implements AutoCloseable {
         boolean capped = maxTokens != null && maxTokens <= b.completionTokens();
         var generation = new Generation(ctx, api, record(ctx), model, prompt, promptTokens, tokens, capped, b,
                 body.getBoolean("stream", false),
-                body.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false));
+                body.getJsonObject("stream_options", new JsonObject()).getBoolean("include_usage", false), reasons(api, body),
+                api == Api.MESSAGES && marksCache(body));
         admit(model, b.maxRunningRequests(), generation::start);
+    }
+
+    /**
+     * Whether the request asks the model to reason ({@code reasoning_effort} in chat, {@code reasoning} in the Responses
+     * API): then half the tokens it generates are reported as reasoning, as a reasoning model reports its thinking.
+     */
+    private static boolean reasons(Api api, JsonObject body) {
+        return api == Api.CHAT && body.getValue("reasoning_effort") != null || api == Api.RESPONSES && body.getValue("reasoning") != null;
+    }
+
+    /**
+     * Whether a Messages request marks a block with {@code cache_control} (system or message content): then the prompt
+     * not read from the cache is reported as written to it, as Anthropic reports {@code cache_creation_input_tokens}.
+     */
+    private static boolean marksCache(JsonObject body) {
+        var blocks = new ArrayList<Object>();
+        if (body.getValue("system") instanceof JsonArray system) {
+            system.forEach(blocks::add);
+        }
+        for (Object message : body.getJsonArray("messages", new JsonArray())) {
+            if (message instanceof JsonObject m && m.getValue("content") instanceof JsonArray content) {
+                content.forEach(blocks::add);
+            }
+        }
+        return blocks.stream().anyMatch(block -> block instanceof JsonObject b && b.getValue("cache_control") != null);
     }
 
     /** Runs {@code start} now if a slot is free, else queues it (vLLM's "waiting" requests). */
@@ -290,6 +328,8 @@ public final class FakeUpstream implements AutoCloseable {
         private final FakeBehaviour behaviour;
         private final boolean stream;
         private final boolean includeUsage;
+        private final boolean reasons;
+        private final boolean writesCache;
         private final String completionId;
         private final long created = Instant.now().getEpochSecond();
         private int sent;
@@ -298,7 +338,8 @@ public final class FakeUpstream implements AutoCloseable {
         private boolean finished;
 
         Generation(RoutingContext ctx, Api api, String requestId, String model, String prompt, int promptTokens,
-                   int completionTokens, boolean capped, FakeBehaviour behaviour, boolean stream, boolean includeUsage) {
+                   int completionTokens, boolean capped, FakeBehaviour behaviour, boolean stream, boolean includeUsage, boolean reasons,
+                   boolean writesCache) {
             this.ctx = ctx;
             this.api = api;
             this.requestId = requestId;
@@ -310,6 +351,8 @@ public final class FakeUpstream implements AutoCloseable {
             this.behaviour = behaviour;
             this.stream = stream;
             this.includeUsage = includeUsage;
+            this.reasons = reasons;
+            this.writesCache = writesCache;
             this.completionId = switch (api) {
                 case CHAT -> "chatcmpl-fake-";
                 case COMPLETION -> "cmpl-fake-";
@@ -505,7 +548,7 @@ public final class FakeUpstream implements AutoCloseable {
                 response.put("usage", new JsonObject().put("input_tokens", promptTokens)
                         .put("input_tokens_details", new JsonObject().put("cached_tokens", cached))
                         .put("output_tokens", sent)
-                        .put("output_tokens_details", new JsonObject().put("reasoning_tokens", 0))
+                        .put("output_tokens_details", new JsonObject().put("reasoning_tokens", reasoning()))
                         .put("total_tokens", promptTokens + sent));
             } else {
                 response.put("usage", null);
@@ -519,7 +562,8 @@ public final class FakeUpstream implements AutoCloseable {
          */
         private JsonObject message(boolean whole) {
             int cached = Math.min(behaviour.cachedPromptTokens(), promptTokens);
-            var usage = new JsonObject().put("input_tokens", promptTokens - cached).put("cache_creation_input_tokens", 0)
+            int written = writesCache ? promptTokens - cached : 0;
+            var usage = new JsonObject().put("input_tokens", promptTokens - cached - written).put("cache_creation_input_tokens", written)
                     .put("cache_read_input_tokens", cached).put("output_tokens", whole ? sent : 1);
             return new JsonObject().put("id", completionId).put("type", "message").put("role", "assistant").put("model", model)
                     .put("content", whole ? new JsonArray().add(new JsonObject().put("type", "text").put("text", text())) : new JsonArray())
@@ -552,7 +596,13 @@ public final class FakeUpstream implements AutoCloseable {
             int cached = Math.min(behaviour.cachedPromptTokens(), promptTokens);
             return new JsonObject().put("prompt_tokens", promptTokens).put("completion_tokens", sent)
                     .put("total_tokens", promptTokens + sent)
-                    .put("prompt_tokens_details", new JsonObject().put("cached_tokens", cached));
+                    .put("prompt_tokens_details", new JsonObject().put("cached_tokens", cached))
+                    .put("completion_tokens_details", new JsonObject().put("reasoning_tokens", reasoning()));
+        }
+
+        /** The tokens sent that the answer reports as reasoning. */
+        private int reasoning() {
+            return reasons ? sent / 2 : 0;
         }
 
         private void later(long delayMs, Runnable action) {
@@ -636,6 +686,57 @@ public final class FakeUpstream implements AutoCloseable {
         ctx.json(new JsonObject().put("id", "rerank-fake-" + ids.get()).put("model", body.getString("model"))
                 .put("usage", new JsonObject().put("total_tokens", tokens))
                 .put("results", new JsonArray(results.subList(0, Math.min(topN, results.size())))));
+    }
+
+    /**
+     * vLLM's and OpenAI's speech to text: the part {@code file} heard as {@value #AUDIO_BYTES_PER_SECOND} bytes a second, the
+     * seconds (rounded up) as {@code usage} of type {@code duration}; {@code verbose_json} adds the exact {@code duration},
+     * {@code text} answers the text alone. The request is recorded as its form fields and the upload's name, size and SHA-256.
+     */
+    private void audio(RoutingContext ctx, String task) {
+        var fields = new JsonObject();
+        ctx.request().formAttributes().forEach(field -> fields.put(field.getKey(), field.getValue()));
+        List<FileUpload> uploads = ctx.fileUploads();
+        if (uploads.size() != 1 || !"file".equals(uploads.getFirst().name())) {
+            record(ctx, new JsonObject().put("form", fields).encode());
+            error(ctx, 400, "invalid_request_error", "file", "send the audio as one part named 'file'");
+            return;
+        }
+        if (!checkModel(ctx, fields.getString("model"))) {
+            return;
+        }
+        FileUpload upload = uploads.getFirst();
+        vertx.fileSystem().readFile(upload.uploadedFileName()).onComplete(read -> {
+            if (read.failed()) {
+                error(ctx, 500, "server_error", null, "the upload could not be read");
+                return;
+            }
+            String sha256 = sha256(read.result().getBytes());
+            record(ctx, new JsonObject().put("form", fields).put("file", new JsonObject().put("name", upload.fileName())
+                    .put("size", upload.size()).put("sha256", sha256)).encode());
+            double duration = (double) upload.size() / AUDIO_BYTES_PER_SECOND;
+            long seconds = (long) Math.ceil(duration);
+            String text = (task.equals("translate") ? "Translated " : "Heard ") + seconds + " seconds of audio " + sha256.substring(0, 8) + ".";
+            String format = fields.getString("response_format", "json");
+            if (format.equals("text")) {
+                ctx.response().putHeader("content-type", "text/plain; charset=utf-8").end(text + "\n");
+                return;
+            }
+            var answer = new JsonObject();
+            if (format.equals("verbose_json")) {
+                answer.put("task", task).put("language", "english").put("duration", duration).put("segments", new JsonArray());
+            }
+            ctx.json(answer.put("text", text).put("usage", new JsonObject().put("type", "duration").put("seconds", seconds)));
+        });
+    }
+
+    /** The SHA-256 of {@code bytes}, in hex. */
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** vLLM's score: {@code text_1} (one, or one per pair) against each of {@code text_2}, and the tokens read. */
@@ -776,13 +877,18 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     private String record(RoutingContext ctx) {
+        return record(ctx, ctx.body().asString());
+    }
+
+    /** Records the request with {@code body} as what it carried. */
+    private String record(RoutingContext ctx, String body) {
         String id = Long.toString(ids.incrementAndGet());
         HttpServerRequest request = ctx.request();
         Map<String, List<String>> headers = new LinkedHashMap<>();
         request.headers().forEach(h -> headers.computeIfAbsent(h.getKey().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
                 .add(h.getValue()));
         var recordedRequest = new RecordedRequest(id, request.method().name(), request.path(), headers,
-                ctx.body().asString(), Instant.now(), 0, RecordedRequest.Outcome.IN_PROGRESS, null);
+                body, Instant.now(), 0, RecordedRequest.Outcome.IN_PROGRESS, null);
         recorded.put(id, recordedRequest);
         recordedOrder.add(id);
         while (recorded.size() > MAX_RECORDED_REQUESTS) { // the map's size is O(1); the deque's walks all 10,000 per request
