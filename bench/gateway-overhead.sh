@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick benchmark: the fake upstream directly vs through the gateway (auth + metering to Kafka on), for chat, the
-# Responses API and the Messages API, whole and streamed; same load, same run. Usage: bench/gateway-overhead.sh [requests] [concurrency]
+# Responses API and the Messages API (whole and streamed), rerank, score and a 1 s transcription; same load, same run. Usage: bench/gateway-overhead.sh [requests] [concurrency]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${JAVA_HOME:-}" ] && [ -d /usr/lib/jvm/temurin-25-jdk-amd64 ]; then

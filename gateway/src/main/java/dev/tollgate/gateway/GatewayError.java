@@ -38,6 +38,11 @@ public record GatewayError(int status, String type, String code, String message,
                 "This API key may not call " + what + ": it needs the scope '" + scope + "' or 'inference'.", null);
     }
 
+    public static GatewayError endpointNotAllowed(String what) {
+        return new GatewayError(403, "permission_error", "endpoint_not_allowed",
+                "Your plan or limits do not include " + what + "; ask your administrator to allow it.", null);
+    }
+
     public static GatewayError modelNotPriced(String model) {
         return new GatewayError(403, "permission_error", "model_not_priced",
                 "The model '" + echoed(model) + "' has no price on your plan, so it cannot be billed; ask your administrator to price it.", "model");

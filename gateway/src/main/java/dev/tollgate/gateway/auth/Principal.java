@@ -27,9 +27,14 @@ public record Principal(String tenantId, String keyId, List<String> allowedModel
         this(tenantId, keyId, allowedModels, keyLimits, tenantLimits, NO_TIER, List.of());
     }
 
-    /** True if the key may call {@code endpoint}. */
+    /** True if the key's scopes let it call {@code endpoint}. */
     public boolean mayCall(Endpoint endpoint) {
         return KeyScopes.allows(scopes, endpoint);
+    }
+
+    /** True if the tenant's limits (its own or its plan's) and the key's let {@code endpoint} be called. */
+    public boolean limitsAllow(Endpoint endpoint) {
+        return (tenantLimits == null || tenantLimits.allows(endpoint)) && (keyLimits == null || keyLimits.allows(endpoint));
     }
 
     /** True if the key may list the models. */

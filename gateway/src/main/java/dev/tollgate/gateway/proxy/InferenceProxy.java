@@ -116,6 +116,10 @@ public final class InferenceProxy {
             refusePermission(ctx, principal, api, null, GatewayError.scopeMissing(surface.path(), KeyScopes.of(api)));
             return;
         }
+        if (!principal.limitsAllow(api)) {
+            refusePermission(ctx, principal, api, null, GatewayError.endpointNotAllowed(surface.path()));
+            return;
+        }
         if (surface.multipart()) { // an upload the router spooled to disk (ADR 0031): its text fields stand for the body
             try {
                 handle(ctx, principal, surface, surface.formFields(ctx));
@@ -187,6 +191,7 @@ public final class InferenceProxy {
             ErrorResponses.send(ctx, e.error());
             return;
         }
+        surface = surface.forRequest(body);
         boolean stream = fields.stream();
         boolean clientWantsUsage = fields.clientWantsUsage();
         surface.prepare(body, fields);

@@ -50,6 +50,14 @@ public interface ApiSurface {
         return UpstreamBody.json(body);
     }
 
+    /**
+     * The surface that serves this request, once {@link #read} took it: itself, or a variant this body needs (a translation
+     * asked for as {@code json}, which carries no usage, is served as {@code verbose_json} and answered as {@code json}).
+     */
+    default ApiSurface forRequest(JsonObject body) {
+        return this;
+    }
+
     /** Changes the body before it goes to the model server, after {@link #read} (e.g. asks a stream for its usage). */
     default void prepare(JsonObject body, MeteredFields fields) {}
 

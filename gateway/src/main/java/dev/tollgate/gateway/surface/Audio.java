@@ -6,11 +6,13 @@ import dev.tollgate.gateway.metering.SseMeter;
 import dev.tollgate.gateway.metering.StreamMeter;
 import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.TokenUsage;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.FileUpload;
 import io.vertx.ext.web.RoutingContext;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -26,11 +28,16 @@ import java.util.Set;
  * the {@code duration} of {@code verbose_json}, rounded up to whole seconds), or the tokens of a model that counts them
  * ({@code usage} of type {@code tokens}: {@code input_tokens}, {@code output_tokens}). Answers that carry neither cannot be
  * metered, so the formats that never do ({@code text}, {@code srt}, {@code vtt}) and streamed transcription are refused
- * with a 400 that says why.
+ * with a 400 that says why. A translation's {@code json} answer carries no usage either (neither OpenAI's nor vLLM's, see
+ * the recorded {@code audio-translation-basic}): one asked for as {@code json} is sent as {@code verbose_json}, metered by
+ * its {@code duration}, and answered with its {@code text} alone, which is what {@code json} is.
  */
 public final class Audio extends NamedSurface {
     public static final Audio TRANSCRIPTIONS = new Audio(Endpoint.AUDIO_TRANSCRIPTIONS, "/v1/audio/transcriptions", "transcription");
     public static final Audio TRANSLATIONS = new Audio(Endpoint.AUDIO_TRANSLATIONS, "/v1/audio/translations", "translation");
+    /** A translation asked for as {@code json}, served as {@code verbose_json} to be metered. */
+    private static final Audio TRANSLATIONS_METERED_AS_VERBOSE = new Audio(Endpoint.AUDIO_TRANSLATIONS, "/v1/audio/translations",
+            "translation", true);
     /** Their paths. */
     public static final Set<String> PATHS = Set.of(TRANSCRIPTIONS.path(), TRANSLATIONS.path());
     /** The largest upload, as OpenAI's API bounds it: 25 MiB. */
@@ -39,8 +46,39 @@ public final class Audio extends NamedSurface {
     static final int MAX_FIELDS = 64;
     private static final Set<String> METERED_FORMATS = Set.of("json", "verbose_json");
 
+    private final boolean asksVerbose;
+
     private Audio(Endpoint endpoint, String path, String operation) {
+        this(endpoint, path, operation, false);
+    }
+
+    private Audio(Endpoint endpoint, String path, String operation, boolean asksVerbose) {
         super(endpoint, path, operation);
+        this.asksVerbose = asksVerbose;
+    }
+
+    @Override
+    public ApiSurface forRequest(JsonObject body) {
+        Object format = body.getValue("response_format");
+        return this == TRANSLATIONS && (format == null || "json".equals(format)) ? TRANSLATIONS_METERED_AS_VERBOSE : this;
+    }
+
+    @Override
+    public void prepare(JsonObject body, MeteredFields fields) {
+        if (asksVerbose) {
+            body.put("response_format", "verbose_json");
+        }
+    }
+
+    /** A translation served as {@code verbose_json} for a client that asked for {@code json}: its text alone. */
+    @Override
+    public Buffer answer(Buffer upstreamAnswer, int status) {
+        if (!asksVerbose || status >= 300) {
+            return upstreamAnswer;
+        }
+        JsonNode root = JsonEvents.parse(upstreamAnswer.toString(StandardCharsets.UTF_8));
+        JsonNode text = root == null ? null : root.get("text");
+        return text == null || !text.isTextual() ? upstreamAnswer : Buffer.buffer(new JsonObject().put("text", text.asText()).encode());
     }
 
     @Override

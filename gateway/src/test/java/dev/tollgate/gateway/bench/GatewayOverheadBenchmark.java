@@ -27,6 +27,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -46,10 +47,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class GatewayOverheadBenchmark {
     /** One API measured: its path, a small request body (16 tokens answered) and how it sends the key. */
-    private record Surface(String name, String path, String body, String keyHeader) {
+    private record Surface(String name, String path, String contentType, byte[] body, String keyHeader) {
+        static Surface json(String name, String path, String body, String keyHeader) {
+            return new Surface(name, path, "application/json", body.getBytes(StandardCharsets.UTF_8), keyHeader);
+        }
+
         HttpRequest request(String base, String key) {
-            var request = HttpRequest.newBuilder(URI.create(base + path)).header("content-type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body));
+            var request = HttpRequest.newBuilder(URI.create(base + path)).header("content-type", contentType)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body));
             if (key != null) {
                 request.header(keyHeader, keyHeader.equals("authorization") ? "Bearer " + key : key);
             }
@@ -59,16 +64,33 @@ public final class GatewayOverheadBenchmark {
 
     private static final String MESSAGES = "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the gateway.\"}]";
     private static final List<Surface> SURFACES = List.of(
-            new Surface("chat", "/v1/chat/completions", "{\"model\":\"fake-chat\",\"max_tokens\":16," + MESSAGES + "}", "authorization"),
-            new Surface("chat-stream", "/v1/chat/completions", "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":16," + MESSAGES + "}",
+            Surface.json("chat", "/v1/chat/completions", "{\"model\":\"fake-chat\",\"max_tokens\":16," + MESSAGES + "}", "authorization"),
+            Surface.json("chat-stream", "/v1/chat/completions", "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":16," + MESSAGES + "}",
                     "authorization"),
-            new Surface("responses", "/v1/responses", "{\"model\":\"fake-chat\",\"max_output_tokens\":16,\"input\":\"Say hello to the gateway.\"}",
+            Surface.json("responses", "/v1/responses", "{\"model\":\"fake-chat\",\"max_output_tokens\":16,\"input\":\"Say hello to the gateway.\"}",
                     "authorization"),
-            new Surface("responses-stream", "/v1/responses", "{\"model\":\"fake-chat\",\"stream\":true,\"max_output_tokens\":16,"
+            Surface.json("responses-stream", "/v1/responses", "{\"model\":\"fake-chat\",\"stream\":true,\"max_output_tokens\":16,"
                     + "\"input\":\"Say hello to the gateway.\"}", "authorization"),
-            new Surface("messages", "/v1/messages", "{\"model\":\"fake-chat\",\"max_tokens\":16," + MESSAGES + "}", "x-api-key"),
-            new Surface("messages-stream", "/v1/messages", "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":16," + MESSAGES + "}",
-                    "x-api-key"));
+            Surface.json("messages", "/v1/messages", "{\"model\":\"fake-chat\",\"max_tokens\":16," + MESSAGES + "}", "x-api-key"),
+            Surface.json("messages-stream", "/v1/messages", "{\"model\":\"fake-chat\",\"stream\":true,\"max_tokens\":16," + MESSAGES + "}",
+                    "x-api-key"),
+            Surface.json("rerank", "/v1/rerank", "{\"model\":\"fake-chat\",\"query\":\"what is a gateway\",\"documents\":"
+                    + "[\"a gateway meters requests\",\"bananas are yellow\",\"a toll gate\"]}", "authorization"),
+            Surface.json("score", "/v1/score", "{\"model\":\"fake-chat\",\"text_1\":\"gateway\",\"text_2\":[\"a gateway\",\"a banana\"]}",
+                    "authorization"),
+            new Surface("transcription-1s", "/v1/audio/transcriptions", "multipart/form-data; boundary=bench", transcription(32_000),
+                    "authorization"));
+
+    /** A transcription request of {@code bytes} bytes of audio (32,000 are a second to the fake upstream), as the SDKs send it. */
+    private static byte[] transcription(int bytes) {
+        byte[] head = ("--bench\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nfake-chat\r\n--bench\r\nContent-Disposition: form-data;"
+                + " name=\"file\"; filename=\"speech.wav\"\r\nContent-Type: audio/wav\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+        byte[] tail = "\r\n--bench--\r\n".getBytes(StandardCharsets.UTF_8);
+        byte[] body = new byte[head.length + bytes + tail.length];
+        System.arraycopy(head, 0, body, 0, head.length);
+        System.arraycopy(tail, 0, body, head.length + bytes, tail.length);
+        return body;
+    }
 
     private GatewayOverheadBenchmark() {}
 

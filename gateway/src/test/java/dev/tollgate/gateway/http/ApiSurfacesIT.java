@@ -300,7 +300,8 @@ class ApiSurfacesIT {
         assertThat(upstream.requests().getLast().path()).isEqualTo("/v1/rerank");
         List<CloudEvent<EventData>> events = eventsOfLastRequest();
         assertThat(endpointOf(events)).isEqualTo(Endpoint.RERANK);
-        assertThat(terminal(events).usage()).isEqualTo(new TokenUsage(ranked.getJsonObject("usage").getLong("total_tokens"), 0, 0));
+        assertThat(terminal(events).usage()).as("the tokens read and the documents ranked (ADR 0030)")
+                .isEqualTo(new TokenUsage(ranked.getJsonObject("usage").getLong("total_tokens"), 0, 0, 0, 0, 0, 2));
 
         HttpResponse<String> score = post("/v1/score", "{\"model\":\"fake-chat\",\"text_1\":\"gateway\","
                 + "\"text_2\":[\"a gateway\",\"a banana\",\"a gate\"]}");
@@ -309,7 +310,7 @@ class ApiSurfacesIT {
         assertThat(scored.getJsonArray("data")).hasSize(3);
         events = eventsOfLastRequest();
         assertThat(endpointOf(events)).isEqualTo(Endpoint.SCORE);
-        assertThat(terminal(events).usage()).isEqualTo(new TokenUsage(scored.getJsonObject("usage").getLong("prompt_tokens"), 0, 0));
+        assertThat(terminal(events).usage()).isEqualTo(new TokenUsage(scored.getJsonObject("usage").getLong("prompt_tokens"), 0, 0, 0, 0, 0, 3));
 
         HttpResponse<String> cohere = post("/v2/rerank", "{\"model\":\"fake-chat\",\"query\":\"q\",\"documents\":[\"d\",\"e\"]}");
         assertThat(cohere.statusCode()).as(cohere.body()).isEqualTo(200);

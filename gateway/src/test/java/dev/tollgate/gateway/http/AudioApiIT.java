@@ -20,6 +20,8 @@ import dev.tollgate.schemas.usage.TokenUsage;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.kafka.KafkaExtension;
 import dev.tollgate.testkit.kafka.TopicReader;
+import dev.tollgate.testkit.upstream.CassetteUpstream;
+import dev.tollgate.testkit.upstream.Cassettes;
 import dev.tollgate.testkit.upstream.FakeBehaviour;
 import dev.tollgate.testkit.upstream.FakeUpstream;
 import dev.tollgate.testkit.upstream.RecordedRequest;
@@ -101,21 +103,23 @@ class AudioApiIT {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 
-    /** The terminal event of the tenant's request to {@code endpoint}, once it is on the topic. */
-    private RequestFinished lastFinished(Endpoint endpoint, int count) {
-        List<RequestFinished>[] finished = new List[1];
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            finished[0] = TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
-                    .filter(e -> e.tenantid().equals(tenant)).map(CloudEvent::data).filter(RequestFinished.class::isInstance)
-                    .map(RequestFinished.class::cast).filter(f -> f.endpoint() == endpoint).toList();
-            return finished[0].size() >= count;
-        });
-        return finished[0].getLast();
+    /** The terminal events of the tenant's requests to {@code endpoint} on the topic so far, oldest first. */
+    private List<RequestFinished> finished(Endpoint endpoint) {
+        return TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
+                .filter(e -> e.tenantid().equals(tenant)).map(CloudEvent::data).filter(RequestFinished.class::isInstance)
+                .map(RequestFinished.class::cast).filter(f -> f.endpoint() == endpoint).toList();
+    }
+
+    /** The terminal event of the request to {@code endpoint} after the {@code before} there were, once it is on the topic. */
+    private RequestFinished next(Endpoint endpoint, int before) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> finished(endpoint).size() > before);
+        return finished(endpoint).get(before);
     }
 
     @Test
     void aTranscriptionStreamsTheUploadToTheServerAndBillsItsSeconds() throws Exception {
         Path file = audio("meeting.wav", 7 * BYTES_PER_SECOND);
+        int before = finished(Endpoint.AUDIO_TRANSCRIPTIONS).size();
 
         Transcription transcription = openAi().audio().transcriptions().create(TranscriptionCreateParams.builder()
                 .file(file).model("fake-whisper").language("en").build()).asTranscription();
@@ -130,7 +134,7 @@ class AudioApiIT {
         assertThat(received.getJsonObject("form").getString("model")).isEqualTo("fake-whisper");
         assertThat(received.getJsonObject("form").getString("language")).isEqualTo("en");
 
-        RequestFinished done = lastFinished(Endpoint.AUDIO_TRANSCRIPTIONS, 1);
+        RequestFinished done = next(Endpoint.AUDIO_TRANSCRIPTIONS, before);
         assertThat(done.usage()).isEqualTo(new TokenUsage(0, 0, 0, 0, 0, 7, 0));
         assertThat(done.upstreamUsage()).isEqualTo(done.usage());
     }
@@ -138,13 +142,53 @@ class AudioApiIT {
     @Test
     void aVerboseTranslationBillsItsSecondsRoundedUp() throws Exception {
         Path file = audio("interview.mp3", 3 * BYTES_PER_SECOND + BYTES_PER_SECOND / 2);
+        int before = finished(Endpoint.AUDIO_TRANSLATIONS).size();
 
         TranslationVerbose translation = openAi().audio().translations().create(TranslationCreateParams.builder()
                 .file(file).model("fake-whisper").responseFormat(TranslationCreateParams.ResponseFormat.VERBOSE_JSON).build()).asVerbose();
 
         assertThat(translation.duration()).isEqualTo(3.5);
         assertThat(translation.text()).startsWith("Translated 4 seconds");
-        assertThat(lastFinished(Endpoint.AUDIO_TRANSLATIONS, 1).usage().audioSeconds()).isEqualTo(4);
+        assertThat(next(Endpoint.AUDIO_TRANSLATIONS, before).usage().audioSeconds()).isEqualTo(4);
+    }
+
+    @Test
+    void aJsonTranslationWhichCarriesNoUsageIsMeteredAsVerboseAndAnsweredAsJson() throws Exception {
+        Path file = audio("lecture.wav", 5 * BYTES_PER_SECOND + 1);
+        int before = finished(Endpoint.AUDIO_TRANSLATIONS).size();
+
+        var translation = openAi().audio().translations().create(TranslationCreateParams.builder().file(file).model("fake-whisper")
+                .build()).asTranslation();
+
+        assertThat(translation.text()).startsWith("Translated 6 seconds");
+        JsonObject received = new JsonObject(upstream.requests().getLast().body());
+        assertThat(received.getJsonObject("form").getString("response_format")).isEqualTo("verbose_json");
+        assertThat(next(Endpoint.AUDIO_TRANSLATIONS, before).usage().audioSeconds()).isEqualTo(6);
+    }
+
+    /** A real recorded OpenAI transcription (envoyproxy/ai-gateway, Apache 2.0): its answer byte for byte, its 7 seconds billed. */
+    @Test
+    void aRecordedTranscriptionReachesTheClientByteForByteAndBillsItsSeconds() throws Exception {
+        Cassettes.Interaction recorded = Cassettes.load("audio-transcription-basic");
+        Path file = audio("recorded.wav", BYTES_PER_SECOND);
+        int before = finished(Endpoint.AUDIO_TRANSCRIPTIONS).size();
+        try (var replay = CassetteUpstream.start(recorded, recorded.responseBody());
+             var replaying = TestGateway.start(bootstrap, UpstreamConfig.parse("pools: {r: {endpoints: [{url: \"" + replay.baseUrl()
+                     + "\"}]}}\nmodels: {whisper-1: {pool: r}}\n"))) {
+            byte[] head = ("--b\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--b\r\nContent-Disposition: form-data;"
+                    + " name=\"file\"; filename=\"recorded.wav\"\r\nContent-Type: audio/wav\r\n\r\n").getBytes(StandardCharsets.UTF_8);
+            HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(replaying.baseUrl()
+                            + "/v1/audio/transcriptions")).header("authorization", "Bearer " + key.token())
+                    .header("content-type", "multipart/form-data; boundary=b").POST(HttpRequest.BodyPublishers.ofByteArrays(List.of(head,
+                            Files.readAllBytes(file), "\r\n--b--\r\n".getBytes(StandardCharsets.UTF_8)))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(answer.statusCode()).isEqualTo(200);
+            assertThat(answer.body()).isEqualTo(recorded.responseBody());
+        }
+        RequestFinished done = next(Endpoint.AUDIO_TRANSCRIPTIONS, before);
+        assertThat(done.model()).isEqualTo("whisper-1");
+        assertThat(done.usage()).isEqualTo(new TokenUsage(0, 0, 0, 0, 0, 7, 0));
     }
 
     @Test

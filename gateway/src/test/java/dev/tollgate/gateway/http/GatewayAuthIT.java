@@ -2,9 +2,11 @@ package dev.tollgate.gateway.http;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.errors.InternalServerException;
 import com.openai.errors.PermissionDeniedException;
 import com.openai.errors.UnauthorizedException;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.CompletionCreateParams;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
 import dev.tollgate.gateway.auth.ClientAddresses;
@@ -187,6 +189,42 @@ class GatewayAuthIT {
         assertThat(rejected).extracting(RequestRejected::reason).containsOnly(RejectReason.PERMISSION);
         assertThat(rejected).extracting(RequestRejected::endpoint).containsExactlyInAnyOrder(Endpoint.CHAT_COMPLETIONS, Endpoint.EMBEDDINGS);
         assertThat(rejected).extracting(r -> r.error().httpStatus()).containsOnly(403);
+    }
+
+    /** Issue #20: a plan's (or tenant's) endpoint list and a key's bound what the key's scopes would allow. */
+    @Test
+    void theTenantsEndpointListAndTheKeysBoundEveryKeyAndEachRefusalIsA403AndARejectedEvent(EmbeddedKafka kafka) throws Exception {
+        String tenant = "ep-" + UUID.randomUUID().toString().substring(0, 8);
+        ApiKeys.NewKey anyKey = ApiKeys.issue(ApiKeys.newKeyId());
+        ApiKeys.NewKey embedLimited = ApiKeys.issue(ApiKeys.newKeyId());
+        Instant now = Instant.now();
+        var chatAndEmbeddings = new Limits(null, null, null, null, null, null, null, null, List.of("chat.completions", "embeddings"));
+        publish(kafka, Topics.TENANTS_STATE.name(), new TenantState(tenant, "T", TenantState.Status.ACTIVE, "pro", "UTC", "USD",
+                chatAndEmbeddings, null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(anyKey.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(anyKey.hash(), null)), List.of(), List.of(), null, null, 1, now));
+        publish(kafka, Topics.KEYS_STATE.name(), new KeyState(embedLimited.keyId(), tenant, "k", KeyState.Status.ACTIVE,
+                List.of(new KeyState.Secret(embedLimited.hash(), null)), List.of("inference"), List.of(),
+                new Limits(null, null, null, null, null, null, null, null, List.of("embeddings")), null, 1, now));
+        String base = start(kafka);
+
+        // Allowed calls pass on to the model server, which this test does not run: a 502, not a 403.
+        assertThatThrownBy(() -> client(base, anyKey.token()).chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("fake-chat").addUserMessage("hi").build())).isInstanceOf(InternalServerException.class);
+        assertThatThrownBy(() -> client(base, anyKey.token()).completions().create(CompletionCreateParams.builder()
+                .model("fake-chat").prompt("hi").build()))
+                .as("a key that may call every endpoint, of a tenant that may not call this one")
+                .isInstanceOfSatisfying(PermissionDeniedException.class, e -> assertThat(e.code()).contains("endpoint_not_allowed"));
+        assertThatThrownBy(() -> client(base, embedLimited.token()).embeddings().create(EmbeddingCreateParams.builder()
+                .model("fake-embed").input("hi").build())).isInstanceOf(InternalServerException.class);
+        assertThatThrownBy(() -> client(base, embedLimited.token()).chat().completions().create(ChatCompletionCreateParams.builder()
+                .model("fake-chat").addUserMessage("hi").build()))
+                .as("the tenant may, the key's own list may not")
+                .isInstanceOfSatisfying(PermissionDeniedException.class, e -> assertThat(e.code()).contains("endpoint_not_allowed"));
+
+        List<RequestRejected> rejected = rejections(kafka, tenant, 2);
+        assertThat(rejected).extracting(RequestRejected::reason).containsOnly(RejectReason.PERMISSION);
+        assertThat(rejected).extracting(RequestRejected::endpoint).containsExactlyInAnyOrder(Endpoint.COMPLETIONS, Endpoint.CHAT_COMPLETIONS);
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.tollgate.gateway.surface;
 import dev.tollgate.gateway.GatewayError;
 import dev.tollgate.gateway.metering.SseMeter;
 import dev.tollgate.schemas.usage.TokenUsage;
+import dev.tollgate.testkit.upstream.Cassettes;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -160,5 +162,30 @@ class SurfaceMeteringTest {
         feed(meter, "{\"type\":\"response.completed\",\"sequence_number\":9,\"response\":{\"usage\":{\"input_tokens\":9,"
                 + "\"output_tokens\":20,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens_details\":{\"reasoning_tokens\":12}}}}");
         assertThat(meter.upstreamUsage()).contains(new TokenUsage(9, 20, 0, 0, 12, 0, 0));
+    }
+
+    @Test
+    void audioIsMeteredBySecondsOrTokensAndAJsonTranslationIsServedAsVerbose() throws Exception {
+        assertThat(Audio.TRANSCRIPTIONS.usage(Cassettes.load("audio-transcription-basic").responseBody()))
+                .as("recorded from OpenAI").contains(new TokenUsage(0, 0, 0, 0, 0, 7, 0));
+        assertThat(Audio.TRANSLATIONS.usage(Cassettes.load("audio-translation-basic").responseBody()))
+                .as("a recorded json translation carries no usage").isEmpty();
+        assertThat(Audio.TRANSLATIONS.usage("{\"task\":\"translate\",\"duration\":8.47,\"text\":\"t\"}"))
+                .contains(new TokenUsage(0, 0, 0, 0, 0, 9, 0));
+        assertThat(Audio.TRANSCRIPTIONS.usage("{\"text\":\"t\",\"usage\":{\"type\":\"tokens\",\"input_tokens\":14,\"output_tokens\":45}}"))
+                .contains(new TokenUsage(14, 45, 0));
+        assertThat(Audio.TRANSCRIPTIONS.usage("{\"text\":\"t\",\"usage\":{\"type\":\"duration\",\"seconds\":-3}}")).isEmpty();
+
+        var json = new JsonObject().put("model", "m");
+        ApiSurface served = Audio.TRANSLATIONS.forRequest(json);
+        served.prepare(json, served.read(json, 1000));
+        assertThat(json.getString("response_format")).isEqualTo("verbose_json");
+        assertThat(served.answer(Buffer.buffer("{\"task\":\"translate\",\"duration\":1.5,\"text\":\"hello\"}"), 200).toString())
+                .isEqualTo("{\"text\":\"hello\"}");
+        var verbose = new JsonObject().put("model", "m").put("response_format", "verbose_json");
+        assertThat(Audio.TRANSLATIONS.forRequest(verbose)).isSameAs(Audio.TRANSLATIONS);
+        assertThat(Audio.TRANSCRIPTIONS.forRequest(json)).isSameAs(Audio.TRANSCRIPTIONS);
+        assertThatThrownBy(() -> Audio.TRANSCRIPTIONS.read(new JsonObject().put("response_format", "vtt"), 1000))
+                .isInstanceOf(MeteredFields.Invalid.class);
     }
 }

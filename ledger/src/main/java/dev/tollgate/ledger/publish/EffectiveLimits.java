@@ -22,7 +22,8 @@ final class EffectiveLimits {
                 ownSpend ? own.spendLimitMode() : plan.spendLimitMode(),
                 pick(own.maxConcurrentRequests(), plan.maxConcurrentRequests()),
                 own.priorityClass() != null ? own.priorityClass() : plan.priorityClass(),
-                own.queueWeight() != null ? own.queueWeight() : plan.queueWeight());
+                own.queueWeight() != null ? own.queueWeight() : plan.queueWeight(),
+                own.endpoints() != null ? own.endpoints() : plan.endpoints());
     }
 
     private static Long pick(Long own, Long plan) {

@@ -1,7 +1,10 @@
 package dev.tollgate.schemas.ledger;
 
 import dev.tollgate.schemas.json.EventCodec;
+import dev.tollgate.schemas.usage.Endpoint;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,5 +35,21 @@ class LimitsTest {
                 .hasMessageContaining("priorityClass");
         assertThatThrownBy(() -> new Limits(null, null, null, null, null, null, null, 0)).hasMessageContaining("queueWeight");
         assertThatThrownBy(() -> new Limits(null, null, null, null, null, null, null, 1_001)).hasMessageContaining("queueWeight");
+    }
+
+    @Test
+    void anEndpointListNamesEndpointsAndAllowsOnlyThoseAndNoListAllowsEvery() throws Exception {
+        Limits chatOnly = new Limits(null, null, null, null, null, null, null, null, List.of("chat.completions", "responses"));
+        assertThat(chatOnly.allows(Endpoint.CHAT_COMPLETIONS)).isTrue();
+        assertThat(chatOnly.allows(Endpoint.RESPONSES)).isTrue();
+        assertThat(chatOnly.allows(Endpoint.AUDIO_TRANSCRIPTIONS)).isFalse();
+        assertThat(new Limits(null, null, null, null, null, null, null, null, List.of()).allows(Endpoint.EMBEDDINGS)).isFalse();
+        assertThat(Limits.NONE.allows(Endpoint.AUDIO_TRANSLATIONS)).isTrue();
+        String json = EventCodec.mapper().writeValueAsString(chatOnly);
+        assertThat(json).isEqualTo("{\"endpoints\":[\"chat.completions\",\"responses\"]}");
+        assertThat(EventCodec.mapper().readValue(json, Limits.class)).isEqualTo(chatOnly);
+        assertThat(EventCodec.mapper().writeValueAsString(Limits.NONE)).as("absent, as before").isEqualTo("{}");
+        assertThatThrownBy(() -> new Limits(null, null, null, null, null, null, null, null, List.of("inference")))
+                .as("a scope that is not one endpoint").hasMessageContaining("endpoints must name endpoints");
     }
 }

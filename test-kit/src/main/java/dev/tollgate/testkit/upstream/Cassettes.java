@@ -18,7 +18,7 @@ public final class Cassettes {
     /** The cassettes shipped, by name (file name without {@code .yaml}). */
     public static final List<String> NAMES = List.of("chat-bad-request", "chat-basic", "chat-multiturn",
             "chat-streaming", "chat-tools", "chat-unknown-model", "completion-basic", "completion-streaming",
-            "embeddings-basic");
+            "embeddings-basic", "audio-transcription-basic", "audio-translation-basic");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 

@@ -689,9 +689,9 @@ public final class FakeUpstream implements AutoCloseable {
     }
 
     /**
-     * vLLM's and OpenAI's speech to text: the part {@code file} heard as {@value #AUDIO_BYTES_PER_SECOND} bytes a second, the
-     * seconds (rounded up) as {@code usage} of type {@code duration}; {@code verbose_json} adds the exact {@code duration},
-     * {@code text} answers the text alone. The request is recorded as its form fields and the upload's name, size and SHA-256.
+     * vLLM's and OpenAI's speech to text: the part {@code file} heard as {@value #AUDIO_BYTES_PER_SECOND} bytes a second; a
+     * transcription reports the seconds (rounded up) as {@code usage} of type {@code duration}, a translation none (as theirs
+     * do); {@code verbose_json} adds the exact {@code duration}, {@code text} answers the text alone. The request is recorded as its form fields and the upload's name, size and SHA-256.
      */
     private void audio(RoutingContext ctx, String task) {
         var fields = new JsonObject();
@@ -726,7 +726,11 @@ public final class FakeUpstream implements AutoCloseable {
             if (format.equals("verbose_json")) {
                 answer.put("task", task).put("language", "english").put("duration", duration).put("segments", new JsonArray());
             }
-            ctx.json(answer.put("text", text).put("usage", new JsonObject().put("type", "duration").put("seconds", seconds)));
+            answer.put("text", text);
+            if (task.equals("transcribe")) { // as OpenAI and vLLM answer: a translation reports no usage
+                answer.put("usage", new JsonObject().put("type", "duration").put("seconds", seconds));
+            }
+            ctx.json(answer);
         });
     }
 
