@@ -6,13 +6,18 @@ import dev.tollgate.gateway.state.StateDirectory;
 import dev.tollgate.gateway.support.TestGateway;
 import dev.tollgate.gateway.upstream.EndpointPool;
 import dev.tollgate.gateway.upstream.UpstreamConfig;
+import dev.tollgate.schemas.event.CloudEvent;
 import dev.tollgate.schemas.json.EventCodec;
 import dev.tollgate.schemas.key.ApiKeys;
 import dev.tollgate.schemas.ledger.Limits;
 import dev.tollgate.schemas.state.KeyState;
 import dev.tollgate.schemas.state.TenantState;
+import dev.tollgate.schemas.topic.Topics;
+import dev.tollgate.schemas.usage.RequestFinished;
+import dev.tollgate.schemas.usage.TokenUsage;
 import dev.tollgate.testkit.kafka.EmbeddedKafka;
 import dev.tollgate.testkit.kafka.KafkaExtension;
+import dev.tollgate.testkit.kafka.TopicReader;
 import dev.tollgate.testkit.upstream.CassetteUpstream;
 import dev.tollgate.testkit.upstream.Cassettes;
 import io.vertx.core.Vertx;
@@ -22,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.URI;
@@ -39,9 +45,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Real recorded OpenAI responses, served byte for byte by a replaying upstream, must reach the client
+ * Real recorded OpenAI and Anthropic responses, served byte for byte by a replaying upstream, must reach the client
  * byte for byte through the gateway: bodies, error bodies and SSE streams alike, except a usage-only
- * chunk the client did not ask for.
+ * chunk the client did not ask for; and what they bill is exactly what their servers counted.
  */
 @ExtendWith(KafkaExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -69,6 +75,12 @@ class CassetteReplayIT {
 
     /** Sends the cassette's own request through a gateway whose only upstream replays the cassette's answer. */
     private HttpResponse<String> throughGateway(Cassettes.Interaction interaction, String upstreamBody) throws Exception {
+        return throughGateway(interaction, upstreamBody, () -> {});
+    }
+
+    /** As {@link #throughGateway(Cassettes.Interaction, String)}, running {@code afterAnswer} before the gateway stops. */
+    private HttpResponse<String> throughGateway(Cassettes.Interaction interaction, String upstreamBody, Runnable afterAnswer)
+            throws Exception {
         String model = EventCodec.mapper().readTree(interaction.requestBody()).path("model").asText();
         String path = URI.create(interaction.url()).getPath();
         Vertx vertx = Vertx.vertx();
@@ -78,11 +90,13 @@ class CassetteReplayIT {
                     + "models: {\"" + model + "\": {pool: r}}\n");
             int port = new GatewayServer(vertx, state, new EndpointPool(config), usage).listen("127.0.0.1", 0)
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
-            return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+            HttpResponse<String> answer = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                             .header("authorization", "Bearer " + key.token()).header("content-type", "application/json")
                             .POST(HttpRequest.BodyPublishers.ofString(interaction.requestBody())).build(),
                     HttpResponse.BodyHandlers.ofString());
+            afterAnswer.run(); // the terminal event of a stream may follow its last byte: read it before the emitter closes
+            return answer;
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
@@ -90,7 +104,8 @@ class CassetteReplayIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"chat-basic", "chat-multiturn", "chat-tools", "chat-streaming", "completion-basic",
-            "completion-streaming", "embeddings-basic", "chat-bad-request", "chat-unknown-model"})
+            "completion-streaming", "embeddings-basic", "chat-bad-request", "chat-unknown-model", "otel/responses-reasoning",
+            "otel/responses-streaming", "otel/messages-basic", "otel/messages-streaming"})
     void theClientReceivesExactlyTheBytesTheUpstreamSent(String name) throws Exception {
         Cassettes.Interaction interaction = Cassettes.load(name);
 
@@ -98,6 +113,33 @@ class CassetteReplayIT {
 
         assertThat(response.statusCode()).isEqualTo(interaction.status());
         assertThat(response.body()).isEqualTo(interaction.responseBody());
+    }
+
+    /**
+     * The recorded Responses and Messages exchanges (issue #20) bill exactly what their servers counted: Anthropic's
+     * prompt is its input plus the cache reads and writes, OpenAI's reasoning tokens are a part of the output.
+     */
+    @ParameterizedTest
+    @CsvSource({"otel/responses-reasoning, 44, 288, 0, 0, 9", "otel/responses-streaming, 22, 6, 0, 0, 0",
+            "otel/messages-basic, 13, 5, 0, 0, 0", "otel/messages-streaming, 13, 5, 0, 0, 0"})
+    void aRecordedExchangeBillsExactlyTheServersCounts(String name, long prompt, long completion, long cached, long cacheWrite,
+                                                        long reasoning) throws Exception {
+        Cassettes.Interaction interaction = Cassettes.load(name);
+        int before = finished().size();
+
+        assertThat(throughGateway(interaction, interaction.responseBody(),
+                () -> await().atMost(Duration.ofSeconds(30)).until(() -> finished().size() > before)).statusCode()).isEqualTo(200);
+
+        RequestFinished done = finished().get(before);
+        assertThat(done.usage()).isEqualTo(new TokenUsage(prompt, completion, cached, cacheWrite, reasoning, 0, 0));
+        assertThat(done.upstreamUsage()).isEqualTo(done.usage());
+    }
+
+    /** The tenant's terminal events on the topic so far, oldest first. */
+    private List<RequestFinished> finished() {
+        return TopicReader.readAll(bootstrap, Topics.USAGE.name()).stream().map(r -> EventCodec.decode(r.value()))
+                .filter(e -> e.tenantid().equals(tenant)).map(CloudEvent::data).filter(RequestFinished.class::isInstance)
+                .map(RequestFinished.class::cast).toList();
     }
 
     @Test
