@@ -24,35 +24,38 @@ public final class UsageBilling {
     public static Optional<BillableUsage> of(CloudEvent<? extends EventData> event) {
         return switch (event.data()) {
             case TokensStreamed streamed -> Optional.of(new BillableUsage(event.id(), streamed.tenantId(), streamed.keyId(),
-                    streamed.model(), event.time(), streamed(streamed.completionTokens()), streamed.endpoint()));
+                    streamed.model(), event.time(), streamed(streamed.completionTokens(), streamed.reasoning()), streamed.endpoint()));
             case RequestFinished finished -> Optional.of(new BillableUsage(event.id(), finished.tenantId(), finished.keyId(),
-                    finished.model(), event.time(), terminal(event.eventType(), finished.usage(), finished.completionTokensStreamed()),
-                    finished.endpoint()));
+                    finished.model(), event.time(), terminal(event.eventType(), finished.usage(), finished.completionTokensStreamed(),
+                    finished.reasoningStreamed()), finished.endpoint()));
             default -> Optional.empty();
         };
     }
 
-    /** What a {@code tokens.streamed} event of {@code completionTokens} bills. */
-    public static UsageCounts streamed(long completionTokens) {
-        return UsageCounts.tokens(0, 0, completionTokens);
+    /** What a {@code tokens.streamed} event of {@code completionTokens}, {@code reasoningTokens} of them reasoning, bills. */
+    public static UsageCounts streamed(long completionTokens, long reasoningTokens) {
+        return new UsageCounts(0, 0, 0, completionTokens, reasoningTokens, 0, 0, 0);
     }
 
     /**
      * What the terminal event of type {@code outcome} bills for a request that used {@code usage} in all and whose
-     * {@code tokens.streamed} events billed {@code completionStreamed} completion tokens already.
+     * {@code tokens.streamed} events billed {@code completionStreamed} completion tokens already, {@code reasoningStreamed}
+     * of them reasoning.
      * <ul>
-     *   <li>Reasoning tokens are known only at the end; those priced apart are at most the completion remainder, so
-     *       reasoning tokens that streamed events billed already stay at the output price (ADR 0030).</li>
+     *   <li>The reasoning tokens the streamed events did not bill, at most the completion remainder: a stream whose
+     *       reasoning deltas the gateway cannot tell from its answer's (the Responses API's summaries, say) bills the
+     *       reasoning the server counts on its remainder, and any beyond that stayed at the output price (ADR 0030).</li>
      *   <li>A request pays its fee when the model served it: a completed request, or a failed or cancelled one that
      *       bills anything (a failure with nothing delivered bills nothing: ADR 0018).</li>
      * </ul>
      */
-    public static UsageCounts terminal(EventType outcome, TokenUsage usage, long completionStreamed) {
+    public static UsageCounts terminal(EventType outcome, TokenUsage usage, long completionStreamed, long reasoningStreamed) {
         long remainder = usage.completionTokens() - completionStreamed;
         boolean anything = usage.promptTokens() > 0 || remainder > 0 || usage.audioSeconds() > 0 || usage.documents() > 0;
         long requests = outcome == EventType.USAGE_REQUEST_COMPLETED || anything ? 1 : 0;
         return new UsageCounts(usage.uncachedPromptTokens(), usage.cachedPromptTokens(), usage.cacheWritePromptTokens(), remainder,
-                Math.min(usage.reasoningTokens(), remainder), usage.audioSeconds(), usage.documents(), requests);
+                Math.min(Math.max(0, usage.reasoningTokens() - reasoningStreamed), remainder), usage.audioSeconds(), usage.documents(),
+                requests);
     }
 
     /** The exact, unrounded amount of one event at {@code rates}, in micro-units (quotas and live usage; invoices round per line). */

@@ -73,6 +73,21 @@ class PriceUnitTest {
     }
 
     @Test
+    void reasoningTheStreamedEventsReportedIsBilledByThemAndTheTerminalBillsOnlyTheRest() {
+        var delta = event(EventType.USAGE_TOKENS_STREAMED, new TokensStreamed("r", "acme", "k", "m", 1, 250, Endpoint.CHAT_COMPLETIONS, 150L));
+        var done = event(EventType.USAGE_REQUEST_COMPLETED, new RequestFinished("r", "acme", "k", "m", Endpoint.CHAT_COMPLETIONS, "p/e",
+                new TokenUsage(1_500, 300, 500, 0, 160, 0, 0), 250, 900, 80L, null, null, null, 150L));
+
+        UsageCounts streamed = UsageBilling.of(delta).orElseThrow().counts();
+        UsageCounts terminal = UsageBilling.of(done).orElseThrow().counts();
+
+        assertThat(streamed).isEqualTo(new UsageCounts(0, 0, 0, 250, 150, 0, 0, 0));
+        assertThat(terminal).isEqualTo(new UsageCounts(1_000, 500, 0, 50, 10, 0, 0, 1));
+        assertThat(streamed.plus(terminal).reasoning()).as("all the server counted, each token once").isEqualTo(160);
+        assertThat(quantities(streamed.plus(terminal), EVERY_UNIT)).contains(tuple(PriceUnit.OUTPUT, 140L), tuple(PriceUnit.REASONING, 160L));
+    }
+
+        @Test
     void aWholeAnswerBillsAllItsReasoningApart() {
         var done = event(EventType.USAGE_REQUEST_COMPLETED, finished(new TokenUsage(100, 300, 0, 0, 200, 0, 0), 0, null));
 

@@ -12,6 +12,7 @@ import dev.tollgate.schemas.ledger.PriceListPublished;
 import dev.tollgate.schemas.usage.Endpoint;
 import dev.tollgate.schemas.usage.RequestFinished;
 import dev.tollgate.schemas.usage.TokenUsage;
+import dev.tollgate.schemas.usage.TokensStreamed;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -50,6 +51,25 @@ class UsageUnitsEvolutionTest {
         CloudEvent<EventData> event = EventCodec.decode(Examples.bytes(tree));
         assertThat(((RequestFinished) event.data()).usage()).isEqualTo(new TokenUsage(409, 213, 256, 100, 150, 7, 3));
         assertThat(Examples.tree(EventCodec.encode(event))).isEqualTo(Examples.tree(Examples.bytes(tree)));
+    }
+
+    @Test
+    void streamedReasoningIsOptionalOnBothEventsAndRoundTrips() {
+        ObjectNode delta = Examples.tree(Examples.eventBytes(EventType.USAGE_TOKENS_STREAMED));
+        assertThat(((TokensStreamed) EventCodec.decode(Examples.bytes(delta)).data()).reasoning()).isZero();
+        long completion = delta.path("data").path("completionTokens").asLong();
+        ((ObjectNode) delta.path("data")).put("reasoningTokens", completion);
+        ObjectNode done = Examples.tree(Examples.eventBytes(EventType.USAGE_REQUEST_COMPLETED));
+        ((ObjectNode) done.path("data")).put("reasoningTokensStreamed", 100);
+
+        for (ObjectNode tree : List.of(delta, done)) {
+            assertThat(SchemaCatalog.validateEvent(tree)).isEmpty();
+            assertThat(Examples.tree(EventCodec.encode(EventCodec.decode(Examples.bytes(tree))))).isEqualTo(Examples.tree(Examples.bytes(tree)));
+        }
+        assertThat(((TokensStreamed) EventCodec.decode(Examples.bytes(delta)).data()).reasoning()).isEqualTo(completion);
+        assertThat(((RequestFinished) EventCodec.decode(Examples.bytes(done)).data()).reasoningStreamed()).isEqualTo(100);
+        ((ObjectNode) done.path("data")).put("reasoningTokensStreamed", 193);
+        assertThatThrownBy(() -> EventCodec.decode(Examples.bytes(done))).as("more than was streamed").hasMessageContaining("reasoningTokensStreamed");
     }
 
     @Test

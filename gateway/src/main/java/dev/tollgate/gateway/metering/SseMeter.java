@@ -14,8 +14,13 @@ public interface SseMeter {
     /** Accepts the data of one SSE event, {@code data[offset, offset + length)}, valid only during the call. */
     void onData(byte[] data, int offset, int length);
 
-    /** Events that carried completion content so far. */
+    /** Events that carried completion output so far: answer content, tool calls or reasoning. */
     long contentChunks();
+
+    /** Of {@link #contentChunks}, the events that carried reasoning only (where the API streams it apart; ADR 0030). */
+    default long reasoningChunks() {
+        return 0;
+    }
 
     /** The model server's final counts, once the event carrying them has passed. */
     Optional<TokenUsage> upstreamUsage();

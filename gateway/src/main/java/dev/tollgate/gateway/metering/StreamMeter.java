@@ -17,14 +17,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Meters one streamed chat or text completion as its SSE events pass: counts the content-bearing chunks (our
- * estimate of completion tokens while the stream runs; servers such as vLLM send one token per
- * chunk) and keeps the upstream's final usage chunk when it sends one. Not thread-safe.
+ * Meters one streamed chat or text completion as its SSE events pass: counts the chunks that carry output, answer or
+ * reasoning (our estimate of completion tokens while the stream runs; servers such as vLLM send one token per
+ * chunk), those of them that carry reasoning only, and keeps the upstream's final usage chunk when it sends one.
+ * Not thread-safe.
  *
  * <p>Runs once per token, so it reads each chunk with Jackson's streaming parser instead of
  * building a tree (the tree was the gateway's largest allocator under streaming load, BENCHMARKS.md),
  * skipping everything but {@code choices[].delta.content}, {@code choices[].delta.tool_calls},
- * {@code choices[].text} and {@code usage}. It reads exactly as the tree did — the last of duplicate
+ * {@code choices[].delta.reasoning_content}, {@code choices[].delta.reasoning}, {@code choices[].text} and {@code usage}. It reads exactly as the tree did — the last of duplicate
  * keys wins, an object in place of the {@code choices} array counts its values, anything after the
  * first JSON value is ignored, a chunk that is not JSON counts as malformed and nothing else —
  * which {@code SseMeteringFuzzTest} checks against the tree-based reader on every input.
@@ -40,6 +41,7 @@ public final class StreamMeter implements SseMeter {
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private long contentChunks;
+    private long reasoningChunks;
     private long events;
     private long malformedEvents;
     private boolean done;
@@ -159,6 +161,7 @@ public final class StreamMeter implements SseMeter {
             sawUsageOnlyChunk = true;
         }
         contentChunks += chunk.contentChoices;
+        reasoningChunks += chunk.reasoningChoices;
     }
 
     /** What one chunk says, read in one pass; every field as the last of duplicate keys says it. Reused chunk after chunk. */
@@ -168,7 +171,10 @@ public final class StreamMeter implements SseMeter {
         final Usage usage = new Usage();
         boolean choicesIsArray;
         int choicesCount;
+        /** Choices that carried output: answer content, tool calls or reasoning. */
         int contentChoices;
+        /** Of those, choices that carried reasoning only ({@code delta.reasoning_content} or {@code delta.reasoning}). */
+        int reasoningChoices;
 
         /**
          * Reads the chunk from {@code parser}'s next value: this, or null when that value is not an object;
@@ -185,6 +191,7 @@ public final class StreamMeter implements SseMeter {
             choicesIsArray = false;
             choicesCount = 0;
             contentChoices = 0;
+            reasoningChoices = 0;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
@@ -208,6 +215,7 @@ public final class StreamMeter implements SseMeter {
             choicesIsArray = value == JsonToken.START_ARRAY;
             choicesCount = 0;
             contentChoices = 0;
+            reasoningChoices = 0;
             if (value == JsonToken.START_ARRAY) {
                 for (JsonToken element = parser.nextToken(); element != JsonToken.END_ARRAY; element = parser.nextToken()) {
                     countChoice(parser, element);
@@ -225,46 +233,62 @@ public final class StreamMeter implements SseMeter {
          * fuzzer's first disagreement with the tree). Never sent by a real server, so a map is fine.
          */
         private void readChoicesObject(JsonParser parser) throws IOException {
-            Map<String, Boolean> contentByKey = new HashMap<>();
+            Map<String, Integer> outputByKey = new HashMap<>();
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String key = parser.currentName();
-                contentByKey.put(key, choiceHasContent(parser, parser.nextToken()));
+                outputByKey.put(key, choiceOutput(parser, parser.nextToken()));
             }
-            choicesCount = contentByKey.size();
-            contentChoices = (int) contentByKey.values().stream().filter(Boolean::booleanValue).count();
+            choicesCount = outputByKey.size();
+            contentChoices = (int) outputByKey.values().stream().filter(output -> output != NONE).count();
+            reasoningChoices = (int) outputByKey.values().stream().filter(output -> output == REASONING).count();
         }
 
         private void countChoice(JsonParser parser, JsonToken element) throws IOException {
             choicesCount++;
-            if (choiceHasContent(parser, element)) {
+            int output = choiceOutput(parser, element);
+            if (output != NONE) {
                 contentChoices++;
+            }
+            if (output == REASONING) {
+                reasoningChoices++;
             }
         }
 
-        /** Reads one choice: true if it carries completion content. */
-        private static boolean choiceHasContent(JsonParser parser, JsonToken element) throws IOException {
+        /** What a choice or delta carries: nothing, answer content (text, content, tool calls), or reasoning only. */
+        private static final int NONE = 0;
+        private static final int ANSWER = 1;
+        private static final int REASONING = 2;
+
+        /** Reads one choice: {@link #NONE}, {@link #ANSWER} or {@link #REASONING}. */
+        private static int choiceOutput(JsonParser parser, JsonToken element) throws IOException {
             if (element != JsonToken.START_OBJECT) {
                 parser.skipChildren();
-                return false;
+                return NONE;
             }
-            boolean deltaContent = false;
+            int delta = NONE;
             boolean text = false;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
                 switch (field) {
-                    case "delta" -> deltaContent = value == JsonToken.START_OBJECT ? deltaHasContent(parser) : skip(parser, false);
+                    case "delta" -> delta = value == JsonToken.START_OBJECT ? deltaOutput(parser) : skip(parser, NONE);
                     case "text" -> text = nonEmptyString(parser, value);
                     default -> parser.skipChildren();
                 }
             }
-            return deltaContent || text;
+            return text ? ANSWER : delta;
         }
 
-        /** Inside a delta object: a non-empty {@code content} string, or a {@code tool_calls} array. */
-        private static boolean deltaHasContent(JsonParser parser) throws IOException {
+        /**
+         * Inside a delta object: {@link #ANSWER} for a non-empty {@code content} string or a {@code tool_calls} array, else
+         * {@link #REASONING} for a non-empty {@code reasoning_content} or {@code reasoning} string (how vLLM, SGLang and
+         * DeepSeek stream a reasoning model's thinking: ADR 0030), else {@link #NONE}.
+         */
+        private static int deltaOutput(JsonParser parser) throws IOException {
             boolean content = false;
             boolean toolCalls = false;
+            boolean reasoningContent = false;
+            boolean reasoning = false;
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 JsonToken value = parser.nextToken();
@@ -274,10 +298,12 @@ public final class StreamMeter implements SseMeter {
                         toolCalls = value == JsonToken.START_ARRAY;
                         parser.skipChildren();
                     }
+                    case "reasoning_content" -> reasoningContent = nonEmptyString(parser, value);
+                    case "reasoning" -> reasoning = nonEmptyString(parser, value);
                     default -> parser.skipChildren();
                 }
             }
-            return content || toolCalls;
+            return content || toolCalls ? ANSWER : reasoningContent || reasoning ? REASONING : NONE;
         }
     }
 
@@ -362,10 +388,15 @@ public final class StreamMeter implements SseMeter {
         return result;
     }
 
-    /** Chunks that carried completion content so far. */
+    /** Chunks that carried completion output so far (answer content, tool calls or reasoning). */
     @Override
     public long contentChunks() {
         return contentChunks;
+    }
+
+    @Override
+    public long reasoningChunks() {
+        return reasoningChunks;
     }
 
     /** The upstream's final usage, once its usage chunk has passed. */

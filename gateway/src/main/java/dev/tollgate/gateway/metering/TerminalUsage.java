@@ -49,6 +49,15 @@ public final class TerminalUsage {
      */
     public static TokenUsage of(EventType outcome, TokenUsage upstreamUsage, long deliveredChunks, long reportedTokens, PromptSize prompt,
                                 boolean stream, boolean clientLeft) {
+        return of(outcome, upstreamUsage, deliveredChunks, 0, reportedTokens, prompt, stream, clientLeft);
+    }
+
+    /**
+     * As above, for a stream whose meter tells reasoning from answer chunks: {@code deliveredReasoning} of the
+     * {@code deliveredChunks} were reasoning, which is what the usage says was reasoning when the server gave no count.
+     */
+    public static TokenUsage of(EventType outcome, TokenUsage upstreamUsage, long deliveredChunks, long deliveredReasoning,
+                                long reportedTokens, PromptSize prompt, boolean stream, boolean clientLeft) {
         if (outcome == EventType.USAGE_REQUEST_FAILED && deliveredChunks == 0 && reportedTokens == 0) {
             return TokenUsage.ZERO;
         }
@@ -57,7 +66,7 @@ public final class TerminalUsage {
         long promptTokens = upstreamUsage != null ? upstreamUsage.promptTokens() : clientLeft ? prompt.ceiling() : prompt.estimate();
         long documents = Math.max(prompt.documents(), upstreamUsage == null ? 0 : upstreamUsage.documents());
         if (upstreamUsage == null) {
-            return new TokenUsage(promptTokens, completion, 0, 0, 0, 0, documents);
+            return new TokenUsage(promptTokens, completion, 0, 0, counted == 0 ? 0 : Math.min(deliveredReasoning, completion), 0, documents);
         }
         // The server's details as it gave them (TokenUsage checked them against its counts); completion is never below its count.
         return new TokenUsage(promptTokens, completion, upstreamUsage.cachedPromptTokens(), upstreamUsage.cacheWritePromptTokens(),

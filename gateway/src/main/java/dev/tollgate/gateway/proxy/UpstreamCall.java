@@ -100,6 +100,8 @@ final class UpstreamCall {
     private String priorityClass;
     private Long firstTokenMs;
     private long emittedTokens;
+    /** Of {@link #emittedTokens}, the reasoning ones (ADR 0030). */
+    private long emittedReasoning;
     private long sequence;
     private long lastEmitNanos = System.nanoTime();
     private long lastChunkNanos;
@@ -364,7 +366,7 @@ final class UpstreamCall {
         }
         long pending = meter.contentChunks() - emittedTokens;
         if (pending >= progress.tokens() || (pending > 0 && System.nanoTime() - lastEmitNanos >= progress.intervalNanos())) {
-            emitStreamed(pending);
+            emitStreamed(pending, meter.reasoningChunks() - emittedReasoning);
         }
     }
 
@@ -383,11 +385,12 @@ final class UpstreamCall {
         }
     }
 
-    private void emitStreamed(long delta) {
+    private void emitStreamed(long delta, long reasoningDelta) {
         emittedTokens += delta;
+        emittedReasoning += reasoningDelta;
         lastEmitNanos = System.nanoTime();
         usage.emit(EventType.USAGE_TOKENS_STREAMED, requestId, trace, new TokensStreamed(requestId, principal.tenantId(),
-                principal.keyId(), model, ++sequence, delta, api));
+                principal.keyId(), model, ++sequence, delta, api, reasoningDelta));
     }
 
     private void upstreamFailed(String reason) {
@@ -414,11 +417,12 @@ final class UpstreamCall {
         }
         finished = true;
         lease.release();
-        TokenUsage billed = TerminalUsage.of(type, upstreamUsage, meter.contentChunks(), emittedTokens, prompt, stream,
-                CLIENT_DISCONNECT.equals(cancelReason));
+        TokenUsage billed = TerminalUsage.of(type, upstreamUsage, meter.contentChunks(), meter.reasoningChunks(), emittedTokens, prompt,
+                stream, CLIENT_DISCONNECT.equals(cancelReason));
         long prompt = billed.promptTokens();
         long completion = billed.completionTokens();
-        holds.settle(UsageBilling.streamed(emittedTokens).plus(UsageBilling.terminal(type, billed, emittedTokens)));
+        holds.settle(UsageBilling.streamed(emittedTokens, emittedReasoning)
+                .plus(UsageBilling.terminal(type, billed, emittedTokens, emittedReasoning)));
         int status = switch (type) {
             case USAGE_REQUEST_FAILED -> error == null ? 502 : error.httpStatus();
             case USAGE_REQUEST_CANCELLED -> 499;
@@ -434,7 +438,7 @@ final class UpstreamCall {
                 ? (error == null ? "upstream_error" : error.code()) : null);
         usage.emit(type, requestId, trace, new RequestFinished(requestId, principal.tenantId(), principal.keyId(), model, api,
                 lease.slot().name(), billed, emittedTokens, elapsedMs(), firstTokenMs,
-                upstreamUsage, error, cancelReason));
+                upstreamUsage, error, cancelReason, emittedReasoning));
     }
 
     /** A GenAI client span for one try on an endpoint ({@code chat my-model}). */

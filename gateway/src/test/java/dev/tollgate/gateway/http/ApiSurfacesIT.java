@@ -9,6 +9,8 @@ import com.anthropic.models.messages.Message;
 import com.anthropic.models.messages.MessageCreateParams;
 import com.anthropic.models.messages.RawMessageStreamEvent;
 import com.openai.client.OpenAIClient;
+import com.openai.models.ReasoningEffort;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseStreamEvent;
@@ -131,6 +133,38 @@ class ApiSurfacesIT {
     private static Endpoint endpointOf(List<CloudEvent<EventData>> events) {
         return events.stream().map(CloudEvent::data).filter(RequestAccepted.class::isInstance).map(RequestAccepted.class::cast)
                 .findFirst().orElseThrow().endpoint();
+    }
+
+    /**
+     * ADR 0030: a reasoning model's stream (vLLM's {@code delta.reasoning_content} first, then the answer) reports its
+     * thinking on the progress events as it passes, and the terminal event bills only what they did not.
+     */
+    @Test
+    void aReasoningStreamReportsItsThinkingAsItPassesAndBillsEveryReasoningTokenOnce() throws Exception {
+        try (var thinker = FakeUpstream.start(0, List.of("fake-chat"), FakeBehaviour.DEFAULT.withCompletionTokens(600));
+             var gateway = TestGateway.start(bootstrap, UpstreamConfig.parse("pools: {p: {endpoints: [{url: \"" + thinker.baseUrl()
+                     + "\"}]}}\nmodels: {fake-chat: {pool: p}}\n"))) {
+            long chunks = 0;
+            try (var stream = gateway.openAi(key.token()).chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+                    .model("fake-chat").addUserMessage("Think, then answer.").reasoningEffort(ReasoningEffort.LOW).build())) {
+                chunks = stream.stream().count();
+            }
+            assertThat(chunks).isGreaterThan(600);
+        }
+
+        // The one request of this class that generated 600 tokens (it went to its own upstream, not the class's).
+        String[] requestId = new String[1];
+        await().atMost(Duration.ofSeconds(30)).until(() -> usage().stream().filter(e -> e.data() instanceof RequestFinished f
+                && f.usage().completionTokens() == 600).peek(e -> requestId[0] = e.subject()).findFirst().isPresent());
+        List<CloudEvent<EventData>> events = usage().stream().filter(e -> e.subject().equals(requestId[0])).toList();
+        List<TokensStreamed> progress = events.stream().map(CloudEvent::data).filter(TokensStreamed.class::isInstance)
+                .map(TokensStreamed.class::cast).toList();
+        RequestFinished done = terminal(events);
+        assertThat(progress).as("at least one progress event every 256 tokens").hasSizeGreaterThanOrEqualTo(2);
+        assertThat(progress.getFirst().reasoning()).as("the model thought first").isEqualTo(progress.getFirst().completionTokens());
+        assertThat(progress.stream().mapToLong(TokensStreamed::reasoning).sum()).isEqualTo(done.reasoningStreamed());
+        assertThat(done.usage()).isEqualTo(new TokenUsage(done.usage().promptTokens(), 600, 0, 0, 300, 0, 0));
+        assertThat(billedCompletion(events)).isEqualTo(600);
     }
 
     @Test

@@ -45,6 +45,7 @@ class SseMeteringFuzzTest {
             meter.onData(wholeBytes.get(i), 0, wholeBytes.get(i).length);
             reference.onData(whole.get(i));
             assertThat(meter.contentChunks()).as("content chunks after event %d", i).isEqualTo(reference.contentChunks());
+            assertThat(meter.reasoningChunks()).as("reasoning chunks after event %d", i).isEqualTo(reference.reasoningChunks());
             assertThat(meter.malformedEvents()).as("malformed events after event %d", i).isEqualTo(reference.malformedEvents());
             assertThat(meter.upstreamUsage()).as("usage after event %d", i).isEqualTo(reference.upstreamUsage());
             assertThat(meter.sawUsageOnlyChunk()).as("usage-only chunk after event %d", i).isEqualTo(reference.sawUsageOnlyChunk());

@@ -102,6 +102,10 @@ class StreamMeterTest {
                 "{\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,\"prompt_tokens_details\":{\"cached_tokens\":2}},\"choices\":[]}",
                 "{\"choices\":{\"a\":{\"delta\":{\"content\":\"x\"}},\"a\":{\"text\":\"\"}}}",   // an object for choices
                 "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"t\"}]}}],\"usage\":null}",
+                "{\"choices\":[{\"delta\":{\"reasoning_content\":\"hmm\"}}]}",                 // vLLM's reasoning
+                "{\"choices\":[{\"delta\":{\"reasoning\":\"so\",\"content\":\"\"}}]}",           // the newer name
+                "{\"choices\":[{\"delta\":{\"reasoning\":\"so\",\"content\":\"x\"}}]}",          // both: answer
+                "{\"choices\":[{\"delta\":{\"reasoning\":\"\",\"reasoning_content\":null}}]}",     // neither
                 "{\"f" + "i".repeat(40) + "\":1,\"choices\":[{\"delta\":{\"content\":\"new names\"}}]}");
         var meter = new StreamMeter();
         var reference = new TreeStreamMeter();
@@ -113,12 +117,25 @@ class StreamMeterTest {
             meter.onData(bytes, 2, bytes.length - 4);
             reference.onData(data);
             assertThat(meter.contentChunks()).as("content chunks after %s", data).isEqualTo(reference.contentChunks());
+            assertThat(meter.reasoningChunks()).as("reasoning chunks after %s", data).isEqualTo(reference.reasoningChunks());
             assertThat(meter.malformedEvents()).as("malformed after %s", data).isEqualTo(reference.malformedEvents());
             assertThat(meter.upstreamUsage()).as("usage after %s", data).isEqualTo(reference.upstreamUsage());
             assertThat(meter.sawUsageOnlyChunk()).as("usage-only after %s", data).isEqualTo(reference.sawUsageOnlyChunk());
         }
         assertThat(meter.contentChunks()).isGreaterThan(events * 6L / 7);
         assertThat(meter.upstreamUsage()).contains(new TokenUsage(7, 3, 2));
+    }
+
+    @Test
+    void reasoningDeltasAreOutputAndCountedApart() {
+        var meter = new StreamMeter();
+        for (String data : List.of("{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\"Let\"}}]}",
+                "{\"choices\":[{\"delta\":{\"reasoning\":\" me\"}}]}", "{\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}")) {
+            byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+            meter.onData(bytes, 0, bytes.length);
+        }
+        assertThat(meter.contentChunks()).as("a cut stream bills the thinking it delivered").isEqualTo(3);
+        assertThat(meter.reasoningChunks()).isEqualTo(2);
     }
 
     @Test

@@ -60,4 +60,13 @@ class TerminalUsageTest {
                 .isEqualTo(new TokenUsage(42, 0, 0, 0, 0, 0, 3));
         assertThat(TerminalUsage.of(USAGE_REQUEST_FAILED, null, 0, 0, new PromptSize(30, 120, 3), false, false)).isEqualTo(TokenUsage.ZERO);
     }
+
+    /** ADR 0030: without the server's counts, the reasoning chunks delivered are the reasoning billed. */
+    @Test
+    void aCutReasoningStreamBillsTheThinkingItDelivered() {
+        assertThat(TerminalUsage.of(USAGE_REQUEST_CANCELLED, null, 12, 9, 0, new PromptSize(300, 1200), true, true))
+                .isEqualTo(new TokenUsage(1200, 12, 0, 0, 9, 0, 0));
+        assertThat(TerminalUsage.of(USAGE_REQUEST_COMPLETED, null, 0, 0, 0, new PromptSize(300, 1200), false, false))
+                .isEqualTo(new TokenUsage(300, 0, 0));
+    }
 }

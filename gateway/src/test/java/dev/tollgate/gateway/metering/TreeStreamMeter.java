@@ -20,6 +20,7 @@ final class TreeStreamMeter {
     private static final ObjectMapper MAPPER = EventCodec.mapper();
 
     private long contentChunks;
+    private long reasoningChunks;
     private long malformedEvents;
     private boolean done;
     private boolean sawUsageOnlyChunk;
@@ -44,9 +45,12 @@ final class TreeStreamMeter {
             sawUsageOnlyChunk = true;
         }
         for (JsonNode choice : choices) {
-            if (hasText(choice.path("delta").path("content")) || hasText(choice.path("text"))
-                    || choice.path("delta").path("tool_calls").isArray()) {
+            JsonNode delta = choice.path("delta");
+            if (hasText(delta.path("content")) || hasText(choice.path("text")) || delta.path("tool_calls").isArray()) {
                 contentChunks++;
+            } else if (hasText(delta.path("reasoning_content")) || hasText(delta.path("reasoning"))) {
+                contentChunks++;
+                reasoningChunks++;
             }
         }
     }
@@ -55,9 +59,14 @@ final class TreeStreamMeter {
         return node.isTextual() && !node.asText().isEmpty();
     }
 
-    /** Chunks that carried completion content so far. */
+    /** Chunks that carried completion output so far. */
     public long contentChunks() {
         return contentChunks;
+    }
+
+    /** Of those, chunks that carried reasoning only. */
+    public long reasoningChunks() {
+        return reasoningChunks;
     }
 
     /** The upstream's final usage, once its usage chunk has passed. */

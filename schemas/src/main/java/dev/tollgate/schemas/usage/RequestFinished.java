@@ -21,6 +21,8 @@ import static dev.tollgate.schemas.event.Fields.requiredText;
  * @param upstreamUsage what the upstream itself reported, when it did (for reconciliation)
  * @param error         required for {@code failed}; the error the client received
  * @param cancelReason  for {@code cancelled}: {@code client_disconnect}, {@code quota_exhausted}, ...
+ * @param reasoningTokensStreamed the part of {@code completionTokensStreamed} that was reasoning (optional, added in v1,
+ *                      ADR 0030: absent when none)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -37,7 +39,8 @@ public record RequestFinished(
         Long timeToFirstTokenMs,
         TokenUsage upstreamUsage,
         RequestError error,
-        String cancelReason) implements EventData {
+        String cancelReason,
+        Long reasoningTokensStreamed) implements EventData {
 
     public RequestFinished {
         requiredText(requestId, "requestId");
@@ -49,10 +52,28 @@ public record RequestFinished(
         nonNegative(completionTokensStreamed, "completionTokensStreamed");
         nonNegative(latencyMs, "latencyMs");
         nonNegativeOrNull(timeToFirstTokenMs, "timeToFirstTokenMs");
+        if (reasoningTokensStreamed != null && (reasoningTokensStreamed < 0 || reasoningTokensStreamed > completionTokensStreamed)) {
+            throw new IllegalArgumentException("field 'reasoningTokensStreamed' (" + reasoningTokensStreamed
+                    + ") must be from 0 to 'completionTokensStreamed' (" + completionTokensStreamed + ")");
+        }
+        reasoningTokensStreamed = reasoningTokensStreamed == null || reasoningTokensStreamed == 0 ? null : reasoningTokensStreamed;
         if (completionTokensStreamed > usage.completionTokens()) {
             throw new IllegalArgumentException("field 'completionTokensStreamed' (" + completionTokensStreamed
                     + ") exceeds 'usage.completionTokens' (" + usage.completionTokens() + ")");
         }
+    }
+
+    /** A terminal event whose streamed deltas had no reasoning part (or of a gateway from before ADR 0030). */
+    public RequestFinished(String requestId, String tenantId, String keyId, String model, Endpoint endpoint, String upstream,
+                           TokenUsage usage, long completionTokensStreamed, long latencyMs, Long timeToFirstTokenMs,
+                           TokenUsage upstreamUsage, RequestError error, String cancelReason) {
+        this(requestId, tenantId, keyId, model, endpoint, upstream, usage, completionTokensStreamed, latencyMs, timeToFirstTokenMs,
+                upstreamUsage, error, cancelReason, null);
+    }
+
+    /** The reasoning part of the streamed deltas, 0 when the event says none. */
+    public long reasoningStreamed() {
+        return reasoningTokensStreamed == null ? 0 : reasoningTokensStreamed;
     }
 
     /** Completion tokens that no {@code tokens.streamed} event counted. */

@@ -454,6 +454,7 @@ public final class FakeUpstream implements AutoCloseable {
                 return;
             }
             String token = FakeTokens.token(model, prompt, sent);
+            boolean thinking = sent < reasoningTokens(); // a reasoning model thinks first, streamed as vLLM streams it
             sent++;
             update(RecordedRequest.Outcome.IN_PROGRESS);
             switch (api) {
@@ -462,7 +463,8 @@ public final class FakeUpstream implements AutoCloseable {
                 case MESSAGES -> response.write(sse("content_block_delta", new JsonObject().put("type", "content_block_delta")
                         .put("index", 0).put("delta", new JsonObject().put("type", "text_delta").put("text", token))));
                 default -> {
-                    JsonObject chunk = chunk(api == Api.CHAT ? new JsonObject().put("content", token) : null, null, token);
+                    JsonObject chunk = chunk(api == Api.CHAT ? new JsonObject().put(thinking ? "reasoning_content" : "content", token) : null,
+                            null, token);
                     if (stampTokens) {
                         chunk.put("x_sent_ns", System.nanoTime());
                     }
@@ -600,9 +602,14 @@ public final class FakeUpstream implements AutoCloseable {
                     .put("completion_tokens_details", new JsonObject().put("reasoning_tokens", reasoning()));
         }
 
+        /** How many of the tokens to generate are reasoning: the first half, when the request asked to reason. */
+        private int reasoningTokens() {
+            return reasons ? completionTokens / 2 : 0;
+        }
+
         /** The tokens sent that the answer reports as reasoning. */
         private int reasoning() {
-            return reasons ? sent / 2 : 0;
+            return Math.min(sent, reasoningTokens());
         }
 
         private void later(long delayMs, Runnable action) {
