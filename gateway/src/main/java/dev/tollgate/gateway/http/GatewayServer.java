@@ -364,10 +364,10 @@ public final class GatewayServer {
         return Audio.PATHS.contains(ctx.normalizedPath()) ? Audio.MAX_UPLOAD_BYTES : MAX_BODY_BYTES;
     }
 
-    /** The paths of the APIs: OpenAI's and vLLM's under /v1, Cohere's rerank under /v2. */
     /** The longest text field of a multipart form (Vert.x's default limit, made explicit). */
     static final int FORM_FIELD_BYTES = 8 * 1024;
 
+    /** The paths of the APIs: OpenAI's and vLLM's under /v1, Cohere's rerank under /v2. */
     private static final List<String> API_PREFIXES = List.of("/v1/*", "/v2/*");
 
     Router router(InferenceProxy proxy) {
