@@ -160,6 +160,8 @@ class ManifestsTest {
         assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
         assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
         assertThat(c.getVolumeMounts()).anySatisfy(m -> assertThat(env.get("TOLLGATE_SPOOL_DIR")).isEqualTo(m.getMountPath()));
+        assertThat(c.getVolumeMounts()).as("audio uploads on a volume of their own (ADR 0031)")
+                .anySatisfy(m -> assertThat(env.get("TOLLGATE_UPLOADS_DIR")).isEqualTo(m.getMountPath()));
         assertThat(env.get("TOLLGATE_UPSTREAMS")).startsWith(c.getVolumeMounts().stream()
                 .filter(m -> m.getName().equals("upstreams")).findFirst().orElseThrow().getMountPath());
         var hpa = (HorizontalPodAutoscaler) base().get("HorizontalPodAutoscaler/gateway");
